@@ -1,0 +1,37 @@
+# The two commands: `make run` (portal with demo data, worker and beat) and `make test`.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+STAMP := $(VENV)/.installed
+# Every step of `make run` sees the variables of .env, if there is one (honcho reads it too).
+WITH_ENV := set -a; if [ -f .env ]; then . ./.env; fi; set +a;
+
+.PHONY: run test test-postgres venv migrate clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is needed (found " + sys.version.split()[0] + "): set PYTHON=/path/to/python3.11")'
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+migrate: venv
+	$(WITH_ENV) $(PY) manage.py migrate --noinput
+
+# Web on http://127.0.0.1:8000, a Celery worker and beat, in one foreground command. Ctrl-C stops all.
+run: migrate
+	$(WITH_ENV) $(PY) manage.py demo_seed
+	$(WITH_ENV) PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/honcho -f Procfile.dev start
+
+test: venv
+	$(PY) -m pytest
+
+# The suite against PostgreSQL and Redis on this machine (what CI runs after `make test`).
+test-postgres: venv
+	bash .ci/postgres-redis
+
+clean:
+	rm -rf $(VENV) var

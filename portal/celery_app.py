@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+import os
+
+from celery import Celery
+from celery.signals import worker_init
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+
+app = Celery("portal")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+
+@worker_init.connect
+def refuse_to_start_with_wrong_encryption_key(**kwargs) -> None:
+    """A worker with the wrong key would use ciphertext as credentials."""
+    from portal.core.encryption import canary_status
+
+    status = canary_status()
+    if not status.ok_to_start:
+        raise SystemExit(f"Worker not started: {status.message}")

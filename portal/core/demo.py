@@ -1,0 +1,102 @@
+"""Demo data for `make run`: one firm, two clients, three AFAS environments, an accountant and a support user."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib.auth.models import Group, Permission
+from django.db import transaction
+
+from portal.accounts.models import Membership, User
+from portal.organisations.models import Environment, Firm, Organisation, OwnPeppolIdentifier
+from portal.organisations.services import environment_set_credentials
+
+DEMO_FIRM = "Van Dijk & Partners Accountants"
+ACCOUNTANT_LOGIN = ("accountant", "demo-accountant-2026")
+SUPPORT_LOGIN = ("support", "demo-support-2026")
+SUPPORT_GROUP = "Support"
+SUPPORT_APPS = (
+    "accounts",
+    "organisations",
+    "contacts",
+    "outgoing_invoices",
+    "incoming_invoices",
+    "events",
+    "django_celery_beat",
+)
+
+ORGANISATIONS = [
+    {
+        "name": "Bakkerij De Korenschoof B.V.",
+        "kvk_number": "34567890",
+        "environments": [
+            {"afas_participant_number": "12345", "afas_environment_type": Environment.Type.PRODUCTION},
+            {"afas_participant_number": "12345", "afas_environment_type": Environment.Type.TEST},
+        ],
+    },
+    {
+        "name": "Installatiebedrijf Noordhoek",
+        "kvk_number": "45678901",
+        "environments": [
+            {
+                "afas_participant_number": "67890",
+                "afas_environment_type": Environment.Type.PRODUCTION,
+                "afas_edition": Environment.Edition.SMALL_BUSINESS,
+            },
+        ],
+    },
+]
+
+
+@dataclass(frozen=True)
+class DemoLogins:
+    accountant: tuple[str, str]
+    support: tuple[str, str]
+
+
+@transaction.atomic
+def demo_seed() -> DemoLogins:
+    """Idempotent: running it again changes nothing that exists."""
+    firm, _ = Firm.objects.get_or_create(name=DEMO_FIRM)
+    for spec in ORGANISATIONS:
+        organisation, _ = Organisation.objects.get_or_create(
+            firm=firm, kvk_number=spec["kvk_number"], defaults={"name": spec["name"]}
+        )
+        for env_spec in spec["environments"]:
+            environment, created = Environment.objects.get_or_create(
+                afas_participant_number=env_spec["afas_participant_number"],
+                afas_environment_type=env_spec["afas_environment_type"],
+                defaults={"organisation": organisation, "afas_edition": env_spec.get("afas_edition", "profit")},
+            )
+            if created:
+                suffix = f"{environment.afas_participant_number}-{environment.afas_environment_type}"
+                environment_set_credentials(
+                    environment=environment,
+                    actor=None,
+                    afas_token=f"<token><version>1</version><data>demo-{suffix}</data></token>",
+                    econnect_app_key=f"demo-app-key-{suffix}",
+                    econnect_app_secret=f"demo-secret-{suffix}",
+                )
+                OwnPeppolIdentifier.objects.create(
+                    environment=environment,
+                    scheme="0106",
+                    value=organisation.kvk_number,
+                    receive_active=environment.afas_environment_type == Environment.Type.PRODUCTION,
+                )
+
+    accountant = _user(*ACCOUNTANT_LOGIN, first_name="Anna", last_name="de Vries")
+    Membership.objects.get_or_create(user=accountant, defaults={"firm": firm, "role": Membership.Role.FIRM_ADMIN})
+
+    support = _user(*SUPPORT_LOGIN, first_name="Sam", last_name="Support", is_staff=True)
+    group, _ = Group.objects.get_or_create(name=SUPPORT_GROUP)
+    group.permissions.set(Permission.objects.filter(content_type__app_label__in=SUPPORT_APPS))
+    support.groups.add(group)
+    return DemoLogins(accountant=ACCOUNTANT_LOGIN, support=SUPPORT_LOGIN)
+
+
+def _user(username: str, password: str, **fields) -> User:
+    user, created = User.objects.get_or_create(username=username, defaults=fields)
+    if created:
+        user.set_password(password)
+        user.save(update_fields=["password"])
+    return user

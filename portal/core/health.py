@@ -1,0 +1,58 @@
+"""The parts of the portal whose failure /healthz reports."""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import connection
+
+from portal.core.encryption import canary_status
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    ok: bool
+    detail: str
+
+
+def database_check() -> CheckResult:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except Exception as exc:  # any failure means "down"; the reason goes to the log
+        logger.warning("Health check: database unavailable: %s", exc)
+        return CheckResult(False, f"database unavailable ({type(exc).__name__})")
+    return CheckResult(True, connection.vendor)
+
+
+def broker_check() -> CheckResult:
+    from portal.celery_app import app
+
+    timeout = settings.HEALTHZ_BROKER_TIMEOUT_SECONDS
+    try:
+        with app.connection_for_write(connect_timeout=timeout) as conn:
+            conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=timeout)
+            transport = conn.transport_cls
+    except Exception as exc:
+        logger.warning("Health check: broker unavailable: %s", exc)
+        return CheckResult(False, f"broker unavailable ({type(exc).__name__})")
+    if transport == "filesystem":
+        folder = settings.CELERY_BROKER_TRANSPORT_OPTIONS["data_folder_in"]
+        if not os.access(folder, os.W_OK):
+            return CheckResult(False, f"broker folder is not writable: {folder}")
+    return CheckResult(True, transport)
+
+
+def encryption_check() -> CheckResult:
+    status = canary_status()
+    return CheckResult(status.ok, status.message)
+
+
+def health_report() -> dict[str, CheckResult]:
+    return {"database": database_check(), "broker": broker_check(), "encryption": encryption_check()}

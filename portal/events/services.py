@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+from typing import Any
+
+from portal.accounts.models import User
+from portal.events.models import Event
+
+
+def event_record(
+    *,
+    environment,
+    kind: str,
+    message: str,
+    actor: User | None = None,
+    system_actor: str = "portal",
+    reason: str = "",
+    outgoing_invoice=None,
+    incoming_invoice=None,
+    contact=None,
+    from_status: str = "",
+    to_status: str = "",
+    data: dict[str, Any] | None = None,
+) -> Event:
+    """Append one entry to a timeline. ``actor`` is the person who acted; without one, ``system_actor`` names the part of the system."""
+    return Event.objects.create(
+        environment=environment,
+        outgoing_invoice=outgoing_invoice,
+        incoming_invoice=incoming_invoice,
+        contact=contact,
+        actor_type=Event.ActorType.USER if actor else Event.ActorType.SYSTEM,
+        actor=actor,
+        actor_name=actor.get_username() if actor else system_actor,
+        kind=kind,
+        from_status=from_status,
+        to_status=to_status,
+        message=message,
+        reason=reason,
+        data=data or {},
+    )

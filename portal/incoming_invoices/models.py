@@ -1,0 +1,137 @@
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from portal.core.choices import DocumentType, ErrorKind
+from portal.core.models_base import TimeStampedModel
+from portal.core.validators import CURRENCY_PATTERN, SHA256_PATTERN
+
+
+class IncomingStatus(models.TextChoices):
+    RECEIVED = "received", _("Received")
+    HELD = "held", _("Held")
+    READY = "ready", _("Ready to deliver")
+    DELIVERING = "delivering", _("Delivering to AFAS")
+    RETRY_WAIT = "retry_wait", _("Waiting to retry")
+    DELIVERED = "delivered", _("In AFAS, acknowledging")
+    ACKNOWLEDGED = "acknowledged", _("In AFAS and acknowledged")
+    FAILED = "failed", _("Failed")
+    RESOLVED_MANUALLY = "resolved_manually", _("Resolved manually")
+
+
+class HoldReason(models.TextChoices):
+    DUPLICATE = "duplicate", _("Duplicate")
+    ECONNECT_FLAG_DISPUTED = "econnect_flag_disputed", _("eConnect duplicate flag likely wrong: different supplier")
+    UNPARSEABLE = "unparseable", _("Cannot be read")
+    HOSTILE = "hostile", _("Refused as unsafe XML")
+    VAT_NOT_MAPPABLE = "vat_not_mappable", _("VAT cannot be mapped to AFAS Small Business")
+
+
+class DuplicateVerdict(models.TextChoices):
+    NOT_CHECKED = "not_checked", _("Not checked yet")
+    ORIGINAL = "original", _("Original")
+    CERTAIN_DUPLICATE = "certain_duplicate", _("Duplicate: identical file")
+    DUPLICATE = "duplicate", _("Duplicate: same supplier, number, type and date")
+    SUSPECTED_DUPLICATE = "suspected_duplicate", _("Suspected duplicate: amounts differ")
+    SUPPLIER_UNKNOWN = "supplier_unknown", _("Not compared: supplier not resolved")
+
+
+class IncomingInvoice(TimeStampedModel):
+    """One purchase document received via eConnect, kept byte for byte, on its way into AFAS."""
+
+    Status = IncomingStatus
+
+    HoldReason = HoldReason
+
+    DuplicateVerdict = DuplicateVerdict
+
+    environment = models.ForeignKey(
+        "organisations.Environment", on_delete=models.PROTECT, related_name="incoming_invoices"
+    )
+    econnect_document_id = models.CharField("eConnect document id", max_length=100)
+    raw_xml = models.BinaryField("document as received")
+    sha256 = models.CharField("SHA-256", max_length=64)
+
+    parse_error = models.TextField(blank=True)
+    document_type = models.CharField(max_length=20, choices=DocumentType.choices, blank=True)
+    invoice_number = models.CharField(max_length=100, blank=True)
+    normalised_invoice_number = models.CharField(max_length=100, blank=True)
+    issue_date = models.DateField(null=True, blank=True)
+    currency = models.CharField(max_length=3, blank=True)
+    supplier_name = models.CharField(max_length=255, blank=True)
+    supplier_identifiers = models.JSONField(default=list, blank=True, help_text="Endpoint id, KvK, OIN, VAT, IBAN.")
+    supplier_key = models.CharField(
+        max_length=120, blank=True, help_text="The supplier the identifiers resolved to; empty when unresolved."
+    )
+    supplier = models.ForeignKey(
+        "contacts.Contact", on_delete=models.SET_NULL, null=True, blank=True, related_name="incoming_invoices"
+    )
+    payable_amount = models.DecimalField(max_digits=18, decimal_places=2, null=True, blank=True)
+    tax_amount = models.DecimalField(max_digits=18, decimal_places=2, null=True, blank=True)
+    vat_breakdown = models.JSONField(default=list, blank=True)
+    attachments = models.JSONField(default=list, blank=True)
+
+    econnect_duplicate_flag = models.BooleanField("eConnect says duplicate", default=False)
+    duplicate_verdict = models.CharField(
+        max_length=20, choices=DuplicateVerdict.choices, default=DuplicateVerdict.NOT_CHECKED
+    )
+    duplicate_of = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="duplicates"
+    )
+    duplicate_evidence = models.JSONField(default=dict, blank=True)
+
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.RECEIVED)
+    status_changed_at = models.DateTimeField(auto_now_add=True)
+    hold_reason = models.CharField(max_length=30, choices=HoldReason.choices, blank=True)
+    released_at = models.DateTimeField(null=True, blank=True, help_text="When someone marked it as original.")
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_error_kind = models.CharField(max_length=20, choices=ErrorKind.choices, blank=True)
+    last_error_code = models.CharField(max_length=50, blank=True)
+    last_error_message = models.TextField(blank=True)
+    afas_reference = models.CharField("AFAS reference", max_length=100, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["environment", "econnect_document_id"], name="incoming_unique_econnect_document_id"
+            ),
+            models.CheckConstraint(condition=Q(sha256__regex=SHA256_PATTERN), name="incoming_sha256_format"),
+            models.CheckConstraint(condition=Q(status__in=IncomingStatus.values), name="incoming_status_valid"),
+            models.CheckConstraint(
+                condition=Q(duplicate_verdict__in=DuplicateVerdict.values), name="incoming_verdict_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(document_type="") | Q(document_type__in=DocumentType.values),
+                name="incoming_document_type_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(currency="") | Q(currency__regex=CURRENCY_PATTERN), name="incoming_currency_format"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="held") | ~Q(hold_reason=""), name="incoming_held_has_reason"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["environment", "-created_at"], name="incoming_inbox_idx"),
+            models.Index(fields=["environment", "status"], name="incoming_env_status_idx"),
+            models.Index(fields=["status", "next_attempt_at"], name="incoming_due_idx"),
+            models.Index(fields=["environment", "sha256"], name="incoming_sha256_idx"),
+            models.Index(
+                fields=["environment", "supplier_key", "normalised_invoice_number", "document_type", "issue_date"],
+                name="incoming_duplicate_key_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.invoice_number or f"incoming {self.econnect_document_id}"
+
+    @property
+    def disagrees_with_econnect(self) -> bool:
+        """eConnect flagged it, but the portal found no duplicate from the same supplier."""
+        return self.econnect_duplicate_flag and self.duplicate_verdict == self.DuplicateVerdict.ORIGINAL

@@ -1,0 +1,183 @@
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin
+from django.utils.formats import date_format
+from django.utils.html import format_html
+
+from portal.accounts.models import Membership
+from portal.events.admin import EnvironmentEventInline
+from portal.organisations.models import (
+    CREDENTIAL_FIELDS,
+    Environment,
+    Firm,
+    Organisation,
+    OwnPeppolIdentifier,
+    SyncCursor,
+)
+from portal.organisations.services import environment_set_credentials
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    autocomplete_fields = ("user",)
+    extra = 0
+
+
+@admin.register(Firm)
+class FirmAdmin(admin.ModelAdmin):
+    list_display = ("name", "created_at")
+    search_fields = ("name",)
+    inlines = [MembershipInline]
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(admin.ModelAdmin):
+    list_display = ("name", "kvk_number", "firm", "created_at")
+    list_filter = ("firm",)
+    search_fields = ("name", "kvk_number", "firm__name")
+    list_select_related = ("firm",)
+    autocomplete_fields = ("firm",)
+
+
+class OwnPeppolIdentifierInline(admin.TabularInline):
+    model = OwnPeppolIdentifier
+    fields = ("scheme", "value", "receive_active")
+    extra = 0
+
+
+class SyncCursorInline(admin.TabularInline):
+    model = SyncCursor
+    fields = ("stream", "position", "updated_at")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+def _secret_input(label: str) -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        required=False,
+        strip=True,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text="Write-only: leave empty to keep the stored value.",
+    )
+
+
+class EnvironmentAdminForm(forms.ModelForm):
+    new_afas_token = _secret_input("Set new AFAS token")
+    new_econnect_app_key = _secret_input("Set new eConnect App Key")
+    new_econnect_app_secret = _secret_input("Set new eConnect Secret")
+    clear_afas_token = forms.BooleanField(label="Remove the stored AFAS token", required=False)
+    clear_econnect_keys = forms.BooleanField(label="Remove the stored eConnect keys", required=False)
+
+    class Meta:
+        model = Environment
+        fields = (
+            "organisation",
+            "afas_participant_number",
+            "afas_environment_type",
+            "afas_edition",
+            "sending_enabled",
+            "receiving_enabled",
+            "poll_interval_seconds",
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("clear_afas_token") and cleaned.get("new_afas_token"):
+            self.add_error("clear_afas_token", "Either set a new AFAS token or remove it, not both.")
+        if cleaned.get("clear_econnect_keys") and (
+            cleaned.get("new_econnect_app_key") or cleaned.get("new_econnect_app_secret")
+        ):
+            self.add_error("clear_econnect_keys", "Either set new eConnect keys or remove them, not both.")
+        return cleaned
+
+    def credential_changes(self) -> dict[str, str]:
+        """The service's arguments: only what the user asked to change."""
+        data = self.cleaned_data
+        changes = {name: data[f"new_{name}"] for name in CREDENTIAL_FIELDS if data.get(f"new_{name}")}
+        if data.get("clear_afas_token"):
+            changes["afas_token"] = ""
+        if data.get("clear_econnect_keys"):
+            changes.update(econnect_app_key="", econnect_app_secret="")
+        return changes
+
+
+@admin.register(Environment)
+class EnvironmentAdmin(admin.ModelAdmin):
+    form = EnvironmentAdminForm
+    list_display = (
+        "__str__",
+        "organisation_link",
+        "afas_environment_type",
+        "afas_edition",
+        "sending_enabled",
+        "receiving_enabled",
+        "credentials_summary",
+    )
+    list_filter = (
+        "afas_environment_type",
+        "afas_edition",
+        "sending_enabled",
+        "receiving_enabled",
+        "organisation__firm",
+    )
+    search_fields = (
+        "afas_participant_number",
+        "organisation__name",
+        "organisation__kvk_number",
+        "own_identifiers__value",
+    )
+    list_select_related = ("organisation__firm",)
+    autocomplete_fields = ("organisation",)
+    readonly_fields = ("credentials_summary", "created_at", "updated_at")
+    fieldsets = (
+        (None, {"fields": ("organisation", "afas_participant_number", "afas_environment_type", "afas_edition")}),
+        ("Processing", {"fields": ("sending_enabled", "receiving_enabled", "poll_interval_seconds")}),
+        (
+            "Credentials (write-only)",
+            {
+                "fields": (
+                    "credentials_summary",
+                    "new_afas_token",
+                    "clear_afas_token",
+                    "new_econnect_app_key",
+                    "new_econnect_app_secret",
+                    "clear_econnect_keys",
+                )
+            },
+        ),
+        ("History", {"fields": ("created_at", "updated_at")}),
+    )
+    inlines = [OwnPeppolIdentifierInline, SyncCursorInline, EnvironmentEventInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer(*CREDENTIAL_FIELDS)
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        changes = form.credential_changes()
+        if changes:
+            environment_set_credentials(environment=obj, actor=request.user, **changes)
+
+    @admin.display(description="Organisation", ordering="organisation__name")
+    def organisation_link(self, obj):
+        return format_html(
+            '<a href="{}">{}</a>',
+            f"../organisation/{obj.organisation_id}/change/",
+            obj.organisation.name,
+        )
+
+    @admin.display(description="Credentials")
+    def credentials_summary(self, obj):
+        if obj is None or obj.pk is None:
+            return "not set"
+
+        def state(set_at):
+            return f"set on {date_format(set_at, 'DATETIME_FORMAT')}" if set_at else "not set"
+
+        return f"AFAS token: {state(obj.afas_token_set_at)}; eConnect keys: {state(obj.econnect_keys_set_at)}"

@@ -1,0 +1,177 @@
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from portal.core.fields import CredentialField
+from portal.core.models_base import PeppolIdentifierFields, TimeStampedModel
+from portal.core.validators import (
+    AFAS_PARTICIPANT_PATTERN,
+    ICD_SCHEME_PATTERN,
+    KVK_PATTERN,
+    afas_participant_validator,
+    icd_scheme_validator,
+    kvk_validator,
+)
+
+# The Environment fields that hold secrets: encrypted, write-only, deferred wherever they are not used.
+CREDENTIAL_FIELDS = ("afas_token", "econnect_app_key", "econnect_app_secret")
+
+
+class Firm(TimeStampedModel):
+    """An accounting firm: the tenant. Its accountants see only its organisations."""
+
+    name = models.CharField(max_length=200, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Organisation(TimeStampedModel):
+    """A client of the firm, booking in AFAS."""
+
+    firm = models.ForeignKey(Firm, on_delete=models.PROTECT, related_name="organisations")
+    name = models.CharField(max_length=200)
+    kvk_number = models.CharField("KvK number", max_length=8, validators=[kvk_validator])
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["firm", "kvk_number"], name="organisation_kvk_unique_per_firm"),
+            models.CheckConstraint(condition=Q(kvk_number__regex=KVK_PATTERN), name="organisation_kvk_format"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class EnvironmentType(models.TextChoices):
+    PRODUCTION = "production", _("Production")
+    TEST = "test", _("Test")
+    ACCEPT = "accept", _("Acceptance")
+
+
+class EnvironmentEdition(models.TextChoices):
+    PROFIT = "profit", _("AFAS Profit")
+    SMALL_BUSINESS = "small_business", _("AFAS Small Business")
+
+
+class Environment(TimeStampedModel):
+    """One AFAS environment of an organisation, with its own AFAS token and eConnect connection keys."""
+
+    Type = EnvironmentType
+
+    Edition = EnvironmentEdition
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="environments")
+    afas_participant_number = models.CharField(
+        "AFAS participant number", max_length=6, validators=[afas_participant_validator]
+    )
+    afas_environment_type = models.CharField(
+        "AFAS environment type", max_length=20, choices=Type.choices, default=Type.PRODUCTION
+    )
+    afas_edition = models.CharField("AFAS edition", max_length=20, choices=Edition.choices, default=Edition.PROFIT)
+
+    # Write-only everywhere: set through environment_set_credentials, never rendered.
+    afas_token = CredentialField("AFAS token", blank=True, default="")
+    econnect_app_key = CredentialField("eConnect App Key", blank=True, default="")
+    econnect_app_secret = CredentialField("eConnect Secret", blank=True, default="")
+    afas_token_set_at = models.DateTimeField(null=True, blank=True, editable=False)
+    econnect_keys_set_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    sending_enabled = models.BooleanField(default=False, help_text="Collect issued sales invoices and send them.")
+    receiving_enabled = models.BooleanField(default=False, help_text="Fetch purchase invoices and deliver to AFAS.")
+    poll_interval_seconds = models.PositiveIntegerField(
+        default=300, help_text="How often sending and receiving run, in seconds (60 to 86400)."
+    )
+
+    class Meta:
+        ordering = ["organisation__name", "afas_environment_type"]
+        constraints = [
+            # Two rows for one AFAS environment would collect and send every invoice twice.
+            models.UniqueConstraint(
+                fields=["afas_participant_number", "afas_environment_type"], name="environment_afas_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(afas_participant_number__regex=AFAS_PARTICIPANT_PATTERN),
+                name="environment_afas_participant_format",
+            ),
+            models.CheckConstraint(
+                condition=Q(afas_environment_type__in=EnvironmentType.values), name="environment_type_valid"
+            ),
+            models.CheckConstraint(condition=Q(afas_edition__in=EnvironmentEdition.values), name="environment_edition_valid"),
+            models.CheckConstraint(
+                condition=Q(poll_interval_seconds__gte=60, poll_interval_seconds__lte=86400),
+                name="environment_poll_interval_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organisation.name} · {self.get_afas_environment_type_display()} ({self.afas_participant_number})"
+
+    @property
+    def has_afas_token(self) -> bool:
+        return self.afas_token_set_at is not None
+
+    @property
+    def has_econnect_keys(self) -> bool:
+        return self.econnect_keys_set_at is not None
+
+
+class OwnPeppolIdentifier(PeppolIdentifierFields):
+    """A Peppol identifier of the organisation itself, under which it receives on an environment."""
+
+    environment = models.ForeignKey(Environment, on_delete=models.CASCADE, related_name="own_identifiers")
+    receive_active = models.BooleanField(
+        default=False, help_text="Receiving via eConnect is active for this identifier on this environment."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "own Peppol identifier"
+        constraints = [
+            models.UniqueConstraint(fields=["environment", "scheme", "value"], name="own_identifier_unique_per_env"),
+            # One route per Peppol identifier: receiving may be active on one environment only.
+            models.UniqueConstraint(
+                fields=["scheme", "value"],
+                condition=Q(receive_active=True),
+                name="own_identifier_one_receiving_route",
+                violation_error_message="This Peppol identifier already receives via eConnect on another environment.",
+            ),
+            models.CheckConstraint(condition=Q(scheme__regex=ICD_SCHEME_PATTERN), name="own_identifier_scheme_format"),
+            models.CheckConstraint(condition=~Q(value=""), name="own_identifier_value_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return self.identifier
+
+
+class SyncStream(models.TextChoices):
+    SALES_INVOICES = "sales_invoices", _("AFAS sales invoices")
+    DEBTORS = "debtors", _("AFAS debtors")
+    CREDITORS = "creditors", _("AFAS creditors")
+    ECONNECT_INBOX = "econnect_inbox", _("eConnect inbox")
+
+
+class SyncCursor(models.Model):
+    """How far one stream of an environment has been read; advanced only after the rows it covers are committed."""
+
+    Stream = SyncStream
+
+    environment = models.ForeignKey(Environment, on_delete=models.CASCADE, related_name="cursors")
+    stream = models.CharField(max_length=30, choices=Stream.choices)
+    position = models.CharField(max_length=200, blank=True, help_text="Opaque position, e.g. a modification date.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["environment", "stream"], name="sync_cursor_unique_per_stream"),
+            models.CheckConstraint(condition=Q(stream__in=SyncStream.values), name="sync_cursor_stream_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_stream_display()}: {self.position or '(start)'}"

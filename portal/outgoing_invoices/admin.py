@@ -1,0 +1,118 @@
+from __future__ import annotations
+
+from django.contrib import admin
+
+from portal.core.admin_display import xml_block
+from portal.events.admin import EventInline
+from portal.outgoing_invoices.models import OutgoingInvoice
+
+
+@admin.register(OutgoingInvoice)
+class OutgoingInvoiceAdmin(admin.ModelAdmin):
+    list_display = (
+        "invoice_number",
+        "customer_name",
+        "environment",
+        "document_type",
+        "status",
+        "payable_amount",
+        "attempts",
+        "next_attempt_at",
+        "created_at",
+    )
+    list_filter = (
+        "status",
+        "document_type",
+        "is_test",
+        ("created_at", admin.DateFieldListFilter),
+        "environment__organisation__firm",
+        "environment",
+    )
+    search_fields = (
+        "=invoice_number",
+        "customer_name",
+        "=econnect_document_id",
+        "=submission_reference",
+        "=afas_identity",
+        "recipient_value",
+    )
+    list_select_related = ("environment__organisation",)
+    show_full_result_count = False
+    raw_id_fields = ("environment", "contact")
+    readonly_fields = (
+        "environment",
+        "contact",
+        "afas_identity",
+        "is_test",
+        "document_type",
+        "invoice_number",
+        "issue_date",
+        "customer_name",
+        "currency",
+        "payable_amount",
+        "recipient_identifier",
+        "status",
+        "status_changed_at",
+        "attempts",
+        "next_attempt_at",
+        "last_error_kind",
+        "last_error_code",
+        "last_error_message",
+        "submission_reference",
+        "econnect_document_id",
+        "econnect_status",
+        "submitted_at",
+        "completed_at",
+        "validated_at",
+        "validation_findings",
+        "ubl_document",
+        "created_at",
+        "updated_at",
+    )
+    fieldsets = (
+        (None, {"fields": ("environment", "contact", "afas_identity", "is_test")}),
+        (
+            "Invoice",
+            {"fields": ("document_type", "invoice_number", "issue_date", "customer_name", "currency", "payable_amount")},
+        ),
+        (
+            "Delivery",
+            {
+                "fields": (
+                    "status",
+                    "status_changed_at",
+                    "recipient_identifier",
+                    "attempts",
+                    "next_attempt_at",
+                    "last_error_kind",
+                    "last_error_code",
+                    "last_error_message",
+                    "submission_reference",
+                    "econnect_document_id",
+                    "econnect_status",
+                    "submitted_at",
+                    "completed_at",
+                )
+            },
+        ),
+        ("Validation", {"fields": ("validated_at", "validation_findings")}),
+        ("UBL as sent", {"fields": ("ubl_document",), "classes": ("collapse",)}),
+        ("History", {"fields": ("created_at", "updated_at")}),
+    )
+    inlines = [EventInline]
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        if request.resolver_match and request.resolver_match.url_name.endswith("_changelist"):
+            qs = qs.defer("ubl")
+        return qs
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="UBL")
+    def ubl_document(self, obj):
+        return xml_block(obj.ubl)

@@ -1,0 +1,115 @@
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from portal.core.choices import DocumentType, ErrorKind
+from portal.core.models_base import TimeStampedModel
+from portal.core.validators import CURRENCY_PATTERN
+
+
+class OutgoingStatus(models.TextChoices):
+    NEW = "new", _("New")
+    NEEDS_ATTENTION = "needs_attention", _("Needs attention")
+    NOT_SENT = "not_sent", _("Not sent by the portal")
+    READY = "ready", _("Ready to send")
+    SUBMITTING = "submitting", _("Submitting")
+    RETRY_WAIT = "retry_wait", _("Waiting to retry")
+    SUBMITTED = "submitted", _("Submitted")
+    DELIVERED = "delivered", _("Delivered")
+    FAILED = "failed", _("Failed")
+    REJECTED = "rejected", _("Rejected")
+    STALE = "stale", _("No delivery status")
+    RESOLVED_MANUALLY = "resolved_manually", _("Resolved manually")
+
+
+class OutgoingInvoice(TimeStampedModel):
+    """One AFAS sales invoice or credit note on its way to the customer via eConnect and Peppol."""
+
+    Status = OutgoingStatus
+
+    environment = models.ForeignKey(
+        "organisations.Environment", on_delete=models.PROTECT, related_name="outgoing_invoices"
+    )
+    contact = models.ForeignKey(
+        "contacts.Contact", on_delete=models.SET_NULL, null=True, blank=True, related_name="outgoing_invoices"
+    )
+    afas_identity = models.CharField(
+        "AFAS identity", max_length=100, help_text="The AFAS dossier item the invoice came from."
+    )
+    is_test = models.BooleanField(default=False, help_text="A generated test invoice, not from AFAS.")
+
+    document_type = models.CharField(max_length=20, choices=DocumentType.choices, default=DocumentType.INVOICE)
+    invoice_number = models.CharField(max_length=100, blank=True)
+    issue_date = models.DateField(null=True, blank=True)
+    customer_name = models.CharField(max_length=255, blank=True)
+    currency = models.CharField(max_length=3, blank=True)
+    payable_amount = models.DecimalField(max_digits=18, decimal_places=2, null=True, blank=True)
+
+    ubl = models.BinaryField("UBL as sent", help_text="The UBL document exactly as it is sent.")
+    validation_findings = models.JSONField(default=list, blank=True)
+    validated_at = models.DateTimeField(null=True, blank=True)
+
+    recipient_scheme = models.CharField(max_length=4, blank=True)
+    recipient_value = models.CharField(max_length=100, blank=True)
+
+    submission_reference = models.CharField(
+        max_length=64, blank=True, help_text="Our reference for eConnect, saved before the document is sent."
+    )
+    econnect_document_id = models.CharField("eConnect document id", max_length=100, blank=True)
+    econnect_status = models.CharField("eConnect status", max_length=100, blank=True)
+
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.NEW)
+    status_changed_at = models.DateTimeField(auto_now_add=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_error_kind = models.CharField(max_length=20, choices=ErrorKind.choices, blank=True)
+    last_error_code = models.CharField(max_length=50, blank=True, help_text="The remote system's error code.")
+    last_error_message = models.TextField(blank=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True, help_text="When a final status was reached.")
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["environment", "afas_identity"], name="outgoing_unique_afas_identity"),
+            models.UniqueConstraint(
+                fields=["submission_reference"],
+                condition=~Q(submission_reference=""),
+                name="outgoing_unique_submission_reference",
+            ),
+            models.UniqueConstraint(
+                fields=["environment", "econnect_document_id"],
+                condition=~Q(econnect_document_id=""),
+                name="outgoing_unique_econnect_document_id",
+            ),
+            models.CheckConstraint(condition=Q(status__in=OutgoingStatus.values), name="outgoing_status_valid"),
+            models.CheckConstraint(
+                condition=Q(document_type__in=DocumentType.values), name="outgoing_document_type_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(currency="") | Q(currency__regex=CURRENCY_PATTERN), name="outgoing_currency_format"
+            ),
+            # Once something was sent, the reference that makes it safe to repeat must be kept.
+            models.CheckConstraint(
+                condition=Q(
+                    status__in=[OutgoingStatus.NEW, OutgoingStatus.NEEDS_ATTENTION, OutgoingStatus.NOT_SENT, OutgoingStatus.READY]
+                )
+                | ~Q(submission_reference=""),
+                name="outgoing_reference_before_submit",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["environment", "-created_at"], name="outgoing_outbox_idx"),
+            models.Index(fields=["environment", "status"], name="outgoing_env_status_idx"),
+            models.Index(fields=["status", "next_attempt_at"], name="outgoing_due_idx"),
+            models.Index(fields=["environment", "invoice_number"], name="outgoing_number_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.invoice_number or f"outgoing #{self.pk}"
+
+    @property
+    def recipient_identifier(self) -> str:
+        return f"{self.recipient_scheme}:{self.recipient_value}" if self.recipient_scheme else ""

@@ -1,0 +1,11 @@
+from django.urls import path
+
+from portal.web import views
+
+app_name = "web"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("organisations/<int:pk>/", views.organisation_detail, name="organisation_detail"),
+    path("environments/<int:pk>/", views.environment_detail, name="environment_detail"),
+]
