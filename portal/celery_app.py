@@ -15,8 +15,11 @@ app.autodiscover_tasks()
 @worker_init.connect
 def refuse_to_start_with_wrong_encryption_key(**kwargs) -> None:
     """A worker with the wrong key would use ciphertext as credentials."""
+    from django.db import connections
+
     from portal.core.encryption import canary_status
 
     status = canary_status()
+    connections.close_all()  # opened before the pool forks; children open their own
     if not status.ok_to_start:
         raise SystemExit(f"Worker not started: {status.message}")

@@ -12,7 +12,7 @@ os.environ.setdefault("SECRET_KEY", "tests-only-secret-key-not-used-anywhere-els
 # A fixed key for tests only; development keys are generated into var/ and never committed.
 os.environ.setdefault("FIELD_ENCRYPTION_KEY", "t0QrD705f3nDK_nFrqrPIQiC0SYWY3rIXdtuSl8IBJE=")
 os.environ.setdefault("CELERY_BROKER_URL", "memory://")
-os.environ.setdefault("PORTAL_VAR_DIR", tempfile.mkdtemp(prefix="portal-tests-"))
+os.environ.setdefault("PORTAL_VAR_DIR", os.path.join(tempfile.gettempdir(), f"portal-tests-{os.getuid()}"))
 
 from portal.settings import *  # noqa: E402,F403
 

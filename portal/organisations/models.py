@@ -90,7 +90,7 @@ class Environment(TimeStampedModel):
     )
 
     class Meta:
-        ordering = ["organisation__name", "afas_environment_type"]
+        ordering = ["afas_participant_number", "afas_environment_type"]
         constraints = [
             # Two rows for one AFAS environment would collect and send every invoice twice.
             models.UniqueConstraint(

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.db import transaction
+from django.views.decorators.debug import sensitive_variables
 from django.utils import timezone
 
 from portal.accounts.models import User
@@ -14,7 +15,8 @@ CREDENTIAL_LABELS = {
 }
 
 
-@transaction.atomic
+# No @transaction.atomic here: its wrapper frame would hold the secrets where error reports show them.
+@sensitive_variables("afas_token", "econnect_app_key", "econnect_app_secret", "new_values")
 def environment_set_credentials(
     *,
     environment: Environment,
@@ -36,27 +38,28 @@ def environment_set_credentials(
     changed = [name for name, value in new_values.items() if value is not None]
     if not changed:
         return []
-    environment = Environment.objects.select_for_update().get(pk=environment.pk)
-    now = timezone.now()
-    for name in changed:
-        setattr(environment, name, new_values[name].strip())
-    update_fields = [*changed, "updated_at"]
-    if "afas_token" in changed:
-        environment.afas_token_set_at = now if environment.afas_token else None
-        update_fields.append("afas_token_set_at")
-    if {"econnect_app_key", "econnect_app_secret"} & set(changed):
-        both_set = bool(environment.econnect_app_key and environment.econnect_app_secret)
-        environment.econnect_keys_set_at = now if both_set else None
-        update_fields.append("econnect_keys_set_at")
-    environment.save(update_fields=update_fields)
-    described = ", ".join(
-        f"{CREDENTIAL_LABELS[name]} {'replaced' if new_values[name].strip() else 'cleared'}" for name in changed
-    )
-    event_record(
-        environment=environment,
-        actor=actor,
-        kind="credentials_changed",
-        message=f"Credentials changed: {described}.",
-        data={"changed": changed},
-    )
-    return changed
+    with transaction.atomic():
+        environment = Environment.objects.select_for_update().get(pk=environment.pk)
+        now = timezone.now()
+        for name in changed:
+            setattr(environment, name, new_values[name].strip())
+        update_fields = [*changed, "updated_at"]
+        if "afas_token" in changed:
+            environment.afas_token_set_at = now if environment.afas_token else None
+            update_fields.append("afas_token_set_at")
+        if {"econnect_app_key", "econnect_app_secret"} & set(changed):
+            both_set = bool(environment.econnect_app_key and environment.econnect_app_secret)
+            environment.econnect_keys_set_at = now if both_set else None
+            update_fields.append("econnect_keys_set_at")
+        environment.save(update_fields=update_fields)
+        described = ", ".join(
+            f"{CREDENTIAL_LABELS[name]} {'replaced' if new_values[name].strip() else 'cleared'}" for name in changed
+        )
+        event_record(
+            environment=environment,
+            actor=actor,
+            kind="credentials_changed",
+            message=f"Credentials changed: {described}.",
+            data={"changed": changed},
+        )
+        return changed

@@ -117,3 +117,15 @@ def test_admin_refuses_setting_and_removing_at_once(support_client, environment_
 
     assert response.status_code == 200
     assert "Either set a new AFAS token or remove it, not both." in response.content.decode()
+
+
+def test_admin_hides_typed_secrets_from_error_reports(support_client, environment_with_credentials):
+    url = reverse("admin:organisations_environment_change", args=[environment_with_credentials.pk])
+
+    response = support_client.post(url, form_data(environment_with_credentials, new_afas_token="TYPED"))
+
+    assert set(response.wsgi_request.sensitive_post_parameters) == {
+        "new_afas_token",
+        "new_econnect_app_key",
+        "new_econnect_app_secret",
+    }

@@ -61,3 +61,23 @@ def test_nothing_to_change_records_nothing():
 
     assert environment_set_credentials(environment=environment, actor=None) == []
     assert not Event.objects.filter(environment=environment).exists()
+
+
+def test_a_crash_while_setting_credentials_does_not_put_them_in_the_error_report():
+    import sys
+
+    from django.views.debug import ExceptionReporter
+
+    deleted = EnvironmentFactory()
+    Environment.objects.filter(pk=deleted.pk).delete()
+    try:
+        environment_set_credentials(environment=deleted, actor=None, afas_token="LEAKED-TOKEN-VALUE")
+    except Environment.DoesNotExist:
+        frames = ExceptionReporter(None, *sys.exc_info()).get_traceback_frames()
+    else:
+        pytest.fail("expected the unknown environment to fail")
+
+    below_this_test = [frame for frame in frames if frame["function"] != sys._getframe().f_code.co_name]
+    assert any(frame["function"] == "environment_set_credentials" for frame in below_this_test)
+    for frame in below_this_test:
+        assert "LEAKED-TOKEN-VALUE" not in repr(frame["vars"]), frame["function"]
