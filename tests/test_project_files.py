@@ -1,5 +1,6 @@
 """The files around the code: configuration, compose, CI."""
 
+import json
 import re
 import shutil
 import subprocess
@@ -7,7 +8,6 @@ import sys
 from pathlib import Path
 
 import pytest
-import json
 
 ROOT = Path(__file__).resolve().parents[1]
 

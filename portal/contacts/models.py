@@ -58,7 +58,9 @@ class Contact(TimeStampedModel):
         constraints = [
             models.UniqueConstraint(fields=["environment", "kind", "afas_id"], name="contact_unique_afas_id"),
             models.CheckConstraint(condition=Q(kind__in=ContactKind.values), name="contact_kind_valid"),
-            models.CheckConstraint(condition=Q(afas_state__in=ContactAfasState.values), name="contact_afas_state_valid"),
+            models.CheckConstraint(
+                condition=Q(afas_state__in=ContactAfasState.values), name="contact_afas_state_valid"
+            ),
             models.CheckConstraint(
                 condition=Q(lookup_outcome__in=LookupOutcome.values), name="contact_lookup_outcome_valid"
             ),
@@ -98,9 +100,13 @@ class ContactIdentifier(PeppolIdentifierFields):
         constraints = [
             # One canonical identifier per contact and scheme.
             models.UniqueConstraint(fields=["contact", "scheme"], name="contact_identifier_one_per_scheme"),
-            models.CheckConstraint(condition=Q(scheme__regex=ICD_SCHEME_PATTERN), name="contact_identifier_scheme_format"),
+            models.CheckConstraint(
+                condition=Q(scheme__regex=ICD_SCHEME_PATTERN), name="contact_identifier_scheme_format"
+            ),
             models.CheckConstraint(condition=~Q(value=""), name="contact_identifier_value_not_empty"),
-            models.CheckConstraint(condition=Q(source__in=IdentifierSource.values), name="contact_identifier_source_valid"),
+            models.CheckConstraint(
+                condition=Q(source__in=IdentifierSource.values), name="contact_identifier_source_valid"
+            ),
         ]
         indexes = [models.Index(fields=["scheme", "value"], name="contact_identifier_lookup_idx")]
 

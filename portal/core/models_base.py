@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from django.db import models
 
+from portal.core.validators import icd_scheme_validator
+
 
 class TimeStampedModel(models.Model):
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
@@ -14,7 +16,11 @@ class TimeStampedModel(models.Model):
 class PeppolIdentifierFields(models.Model):
     """A Peppol participant identifier stored canonically: ICD scheme + value, shown as ``0106:12345678``."""
 
-    scheme = models.CharField(max_length=4, help_text="ICD code, e.g. 0106 (KvK), 0190 (OIN), 9944 (NL VAT).")
+    scheme = models.CharField(
+        max_length=4,
+        validators=[icd_scheme_validator],
+        help_text="ICD code, e.g. 0106 (KvK), 0190 (OIN), 9944 (NL VAT).",
+    )
     value = models.CharField(max_length=100)
 
     class Meta:

@@ -21,7 +21,10 @@ def event_record(
     to_status: str = "",
     data: dict[str, Any] | None = None,
 ) -> Event:
-    """Append one entry to a timeline. ``actor`` is the person who acted; without one, ``system_actor`` names the part of the system."""
+    """Append one entry to a timeline.
+
+    ``actor`` is the person who acted; without one, ``system_actor`` names the part of the system.
+    """
     return Event.objects.create(
         environment=environment,
         outgoing_invoice=outgoing_invoice,

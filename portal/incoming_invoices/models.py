@@ -77,9 +77,7 @@ class IncomingInvoice(TimeStampedModel):
     duplicate_verdict = models.CharField(
         max_length=20, choices=DuplicateVerdict.choices, default=DuplicateVerdict.NOT_CHECKED
     )
-    duplicate_of = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="duplicates"
-    )
+    duplicate_of = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="duplicates")
     duplicate_evidence = models.JSONField(default=dict, blank=True)
 
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.RECEIVED)
@@ -113,9 +111,7 @@ class IncomingInvoice(TimeStampedModel):
             models.CheckConstraint(
                 condition=Q(currency="") | Q(currency__regex=CURRENCY_PATTERN), name="incoming_currency_format"
             ),
-            models.CheckConstraint(
-                condition=~Q(status="held") | ~Q(hold_reason=""), name="incoming_held_has_reason"
-            ),
+            models.CheckConstraint(condition=~Q(status="held") | ~Q(hold_reason=""), name="incoming_held_has_reason"),
         ]
         indexes = [
             models.Index(fields=["environment", "-created_at"], name="incoming_inbox_idx"),

@@ -11,7 +11,6 @@ from portal.core.validators import (
     ICD_SCHEME_PATTERN,
     KVK_PATTERN,
     afas_participant_validator,
-    icd_scheme_validator,
     kvk_validator,
 )
 
@@ -103,7 +102,9 @@ class Environment(TimeStampedModel):
             models.CheckConstraint(
                 condition=Q(afas_environment_type__in=EnvironmentType.values), name="environment_type_valid"
             ),
-            models.CheckConstraint(condition=Q(afas_edition__in=EnvironmentEdition.values), name="environment_edition_valid"),
+            models.CheckConstraint(
+                condition=Q(afas_edition__in=EnvironmentEdition.values), name="environment_edition_valid"
+            ),
             models.CheckConstraint(
                 condition=Q(poll_interval_seconds__gte=60, poll_interval_seconds__lte=86400),
                 name="environment_poll_interval_range",

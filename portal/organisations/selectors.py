@@ -6,7 +6,9 @@ from portal.organisations.models import CREDENTIAL_FIELDS, Environment, Firm, Or
 
 
 def organisations_for_firm(*, firm: Firm) -> QuerySet[Organisation]:
-    environments = Environment.objects.defer(*CREDENTIAL_FIELDS).order_by("afas_environment_type", "afas_participant_number")
+    environments = Environment.objects.defer(*CREDENTIAL_FIELDS).order_by(
+        "afas_environment_type", "afas_participant_number"
+    )
     return firm.organisations.prefetch_related(Prefetch("environments", queryset=environments))
 
 

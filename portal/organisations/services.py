@@ -1,8 +1,8 @@
 from __future__ import annotations
 
 from django.db import transaction
-from django.views.decorators.debug import sensitive_variables
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 
 from portal.accounts.models import User
 from portal.events.services import event_record

@@ -73,7 +73,16 @@ class OutgoingInvoiceAdmin(admin.ModelAdmin):
         (None, {"fields": ("environment", "contact", "afas_identity", "is_test")}),
         (
             "Invoice",
-            {"fields": ("document_type", "invoice_number", "issue_date", "customer_name", "currency", "payable_amount")},
+            {
+                "fields": (
+                    "document_type",
+                    "invoice_number",
+                    "issue_date",
+                    "customer_name",
+                    "currency",
+                    "payable_amount",
+                )
+            },
         ),
         (
             "Delivery",

@@ -94,7 +94,12 @@ class OutgoingInvoice(TimeStampedModel):
             # Once something was sent, the reference that makes it safe to repeat must be kept.
             models.CheckConstraint(
                 condition=Q(
-                    status__in=[OutgoingStatus.NEW, OutgoingStatus.NEEDS_ATTENTION, OutgoingStatus.NOT_SENT, OutgoingStatus.READY]
+                    status__in=[
+                        OutgoingStatus.NEW,
+                        OutgoingStatus.NEEDS_ATTENTION,
+                        OutgoingStatus.NOT_SENT,
+                        OutgoingStatus.READY,
+                    ]
                 )
                 | ~Q(submission_reference=""),
                 name="outgoing_reference_before_submit",

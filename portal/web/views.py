@@ -19,7 +19,5 @@ def organisation_detail(request, pk: int):
 
 @firm_member_required
 def environment_detail(request, pk: int):
-    environment = get_object_or_404(
-        environments_for_firm(firm=request.firm).prefetch_related("own_identifiers"), pk=pk
-    )
+    environment = get_object_or_404(environments_for_firm(firm=request.firm).prefetch_related("own_identifiers"), pk=pk)
     return render(request, "web/environment_detail.html", {"environment": environment})

@@ -59,7 +59,9 @@ def test_filters_and_search_work(support_client, changelist, query):
 
 def test_document_events_show_on_the_document(support_client):
     invoice = OutgoingInvoiceFactory()
-    event_record(environment=invoice.environment, kind="test", message="Submitted to eConnect", outgoing_invoice=invoice)
+    event_record(
+        environment=invoice.environment, kind="test", message="Submitted to eConnect", outgoing_invoice=invoice
+    )
 
     page = support_client.get(reverse("admin:outgoing_invoices_outgoinginvoice_change", args=[invoice.pk]))
 

@@ -65,7 +65,12 @@ def test_check_deploy_passes_with_production_settings(tmp_path):
 
 def test_development_generates_its_keys_once_into_var(tmp_path):
     env = production_env(tmp_path, DEBUG="true", SECRET_KEY=None, FIELD_ENCRYPTION_KEY=None)
-    print_keys = ["shell", "--no-imports", "-c", "from django.conf import settings; print(settings.FIELD_ENCRYPTION_KEY[0])"]
+    print_keys = [
+        "shell",
+        "--no-imports",
+        "-c",
+        "from django.conf import settings; print(settings.FIELD_ENCRYPTION_KEY[0])",
+    ]
 
     first = run_manage(env, *print_keys)
     second = run_manage(env, *print_keys)
@@ -80,7 +85,9 @@ def test_several_encryption_keys_rotate(tmp_path):
     new, old = Fernet.generate_key().decode(), Fernet.generate_key().decode()
     env = production_env(tmp_path, FIELD_ENCRYPTION_KEY=f"{new}, {old}")
 
-    result = run_manage(env, "shell", "--no-imports", "-c", "from django.conf import settings; print(settings.FIELD_ENCRYPTION_KEY)")
+    result = run_manage(
+        env, "shell", "--no-imports", "-c", "from django.conf import settings; print(settings.FIELD_ENCRYPTION_KEY)"
+    )
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == str([new, old])

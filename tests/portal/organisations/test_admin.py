@@ -90,7 +90,8 @@ def test_admin_form_error_does_not_echo_a_typed_secret(support_client, environme
     url = reverse("admin:organisations_environment_change", args=[environment_with_credentials.pk])
 
     response = support_client.post(
-        url, form_data(environment_with_credentials, poll_interval_seconds="", new_econnect_app_secret="TYPED-SECRET-42")
+        url,
+        form_data(environment_with_credentials, poll_interval_seconds="", new_econnect_app_secret="TYPED-SECRET-42"),
     )
 
     assert response.status_code == 200  # the form is shown again with its error

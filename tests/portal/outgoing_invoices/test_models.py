@@ -48,7 +48,9 @@ def test_many_invoices_may_wait_without_a_submission_reference():
 
 
 def test_an_econnect_document_id_belongs_to_one_invoice_of_an_environment():
-    invoice = OutgoingInvoiceFactory(econnect_document_id="XCNL-1", submission_reference="ref-000001", status="submitted")
+    invoice = OutgoingInvoiceFactory(
+        econnect_document_id="XCNL-1", submission_reference="ref-000001", status="submitted"
+    )
 
     with pytest.raises(IntegrityError):
         OutgoingInvoiceFactory(

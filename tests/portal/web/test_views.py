@@ -27,7 +27,9 @@ def test_home_lists_only_the_users_own_firms_clients(accountant_client, own_envi
     assert "Other Firm's Client B.V." not in response.content.decode()
 
 
-@pytest.mark.parametrize("url_name, target", [("web:organisation_detail", "organisation"), ("web:environment_detail", "environment")])
+@pytest.mark.parametrize(
+    "url_name, target", [("web:organisation_detail", "organisation"), ("web:environment_detail", "environment")]
+)
 def test_another_firms_objects_are_not_found(accountant_client, other_firms_environment, url_name, target):
     obj = other_firms_environment if target == "environment" else other_firms_environment.organisation
 
@@ -36,7 +38,9 @@ def test_another_firms_objects_are_not_found(accountant_client, other_firms_envi
     assert response.status_code == 404
 
 
-@pytest.mark.parametrize("url_name, target", [("web:organisation_detail", "organisation"), ("web:environment_detail", "environment")])
+@pytest.mark.parametrize(
+    "url_name, target", [("web:organisation_detail", "organisation"), ("web:environment_detail", "environment")]
+)
 def test_own_firms_objects_are_shown(accountant_client, own_environment, url_name, target):
     obj = own_environment if target == "environment" else own_environment.organisation
 

@@ -10,7 +10,10 @@ class Command(BaseCommand):
         parser.add_argument(
             "--write",
             action="store_true",
-            help="Write a new canary with the current key. Only when the canary is missing and the key is known to be right.",
+            help=(
+                "Write a new canary with the current key. "
+                "Only when the canary is missing and the key is known to be right."
+            ),
         )
 
     def handle(self, *args, write: bool, **options):
