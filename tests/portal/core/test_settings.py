@@ -56,6 +56,13 @@ def test_production_refuses_an_empty_secret(tmp_path):
     assert "Set SECRET_KEY" in result.stderr
 
 
+def test_a_malformed_encryption_key_is_refused_with_a_clear_message(tmp_path):
+    result = run_manage(production_env(tmp_path, FIELD_ENCRYPTION_KEY="not-a-fernet-key"), "check")
+
+    assert result.returncode != 0
+    assert "FIELD_ENCRYPTION_KEY defined incorrectly" in result.stderr
+
+
 def test_check_deploy_passes_with_production_settings(tmp_path):
     result = run_manage(production_env(tmp_path), "check", "--deploy", "--fail-level", "WARNING")
 
