@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -74,7 +75,7 @@ class Event(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.created_at:%Y-%m-%d %H:%M} {self.kind}"
+        return f"{timezone.localtime(self.created_at):%Y-%m-%d %H:%M} {self.kind}"
 
     def save(self, *args, **kwargs):
         if not self._state.adding:

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.utils.formats import date_format
 from django.utils.html import format_html
@@ -187,6 +188,6 @@ class EnvironmentAdmin(admin.ModelAdmin):
             return "not set"
 
         def state(set_at):
-            return f"set on {date_format(set_at, 'DATETIME_FORMAT')}" if set_at else "not set"
+            return f"set on {date_format(timezone.localtime(set_at), 'DATETIME_FORMAT')}" if set_at else "not set"
 
         return f"AFAS token: {state(obj.afas_token_set_at)}; eConnect keys: {state(obj.econnect_keys_set_at)}"

@@ -73,3 +73,11 @@ def test_a_user_event_without_a_user_is_refused():
         Event.objects.create(
             environment=EnvironmentFactory(), actor_type=Event.ActorType.USER, actor_name="x", kind="k", message="m"
         )
+
+
+def test_an_event_names_its_time_in_dutch_local_time(event):
+    from datetime import UTC, datetime
+
+    event.created_at = datetime(2026, 1, 15, 8, 30, tzinfo=UTC)
+
+    assert str(event) == "2026-01-15 09:30 test"

@@ -130,3 +130,16 @@ def test_admin_hides_typed_secrets_from_error_reports(support_client, environmen
         "new_econnect_app_key",
         "new_econnect_app_secret",
     }
+
+
+def test_credential_times_are_shown_in_dutch_local_time():
+    from datetime import UTC, datetime
+
+    from django.contrib import admin
+
+    environment = EnvironmentFactory.build(afas_token_set_at=datetime(2026, 7, 1, 10, 0, tzinfo=UTC))
+    environment.pk = 1
+
+    summary = admin.site._registry[Environment].credentials_summary(environment)
+
+    assert "July 1, 2026, noon" in summary  # 10:00 UTC is 12:00 in Amsterdam in summer
