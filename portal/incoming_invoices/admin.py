@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.contrib.admin.utils import flatten_fieldsets
 from django.db.models import Q
 
 from portal.core.admin_display import xml_block
@@ -96,16 +97,7 @@ class IncomingInvoiceAdmin(admin.ModelAdmin):
         ("Delivery", {"fields": delivery_fields}),
         ("Document as received", {"fields": ("raw_document",), "classes": ("collapse",)}),
     )
-    readonly_fields = (
-        "environment",
-        "econnect_document_id",
-        "sha256",
-        "created_at",
-        *summary_fields,
-        *duplicate_fields,
-        *delivery_fields,
-        "raw_document",
-    )
+    readonly_fields = flatten_fieldsets(fieldsets)  # support reads documents here; changes go through services
     inlines = [EventInline]
 
     def get_queryset(self, request):

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.contrib.admin.utils import flatten_fieldsets
 
 from portal.core.admin_display import xml_block
 from portal.events.admin import EventInline
@@ -39,36 +40,6 @@ class OutgoingInvoiceAdmin(admin.ModelAdmin):
     list_select_related = ("environment__organisation",)
     show_full_result_count = False
     raw_id_fields = ("environment", "contact")
-    readonly_fields = (
-        "environment",
-        "contact",
-        "afas_identity",
-        "is_test",
-        "document_type",
-        "invoice_number",
-        "issue_date",
-        "customer_name",
-        "currency",
-        "payable_amount",
-        "recipient_identifier",
-        "status",
-        "status_changed_at",
-        "attempts",
-        "next_attempt_at",
-        "last_error_kind",
-        "last_error_code",
-        "last_error_message",
-        "submission_reference",
-        "econnect_document_id",
-        "econnect_status",
-        "submitted_at",
-        "completed_at",
-        "validated_at",
-        "validation_findings",
-        "ubl_document",
-        "created_at",
-        "updated_at",
-    )
     fieldsets = (
         (None, {"fields": ("environment", "contact", "afas_identity", "is_test")}),
         (
@@ -108,6 +79,7 @@ class OutgoingInvoiceAdmin(admin.ModelAdmin):
         ("UBL as sent", {"fields": ("ubl_document",), "classes": ("collapse",)}),
         ("History", {"fields": ("created_at", "updated_at")}),
     )
+    readonly_fields = flatten_fieldsets(fieldsets)  # support reads invoices here; changes go through services
     inlines = [EventInline]
 
     def get_queryset(self, request):
