@@ -4,6 +4,11 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 STAMP := $(VENV)/.installed
+# The official Peppol rules pack of development and CI, when it is there (see README, "Peppol validation").
+SHARED_PEPPOL := $(abspath ../shared/peppol)
+ifneq ($(wildcard $(SHARED_PEPPOL)/rules),)
+export PEPPOL_RULES_DIR ?= $(SHARED_PEPPOL)
+endif
 # Every step of `make run` sees the variables of .env, if there is one (honcho reads it too).
 WITH_ENV := set -a; if [ -f .env ]; then . ./.env; fi; set +a;
 

@@ -214,6 +214,15 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 
+# --- Peppol validation --------------------------------------------------------
+# The official rules are versioned data: a pack laid out like shared/peppol (rules/*.xslt, xsd/ubl-2.1/,
+# VERSIONS.txt). PEPPOL_RULES_DIR names the pack; without it, the pack installed with
+# `manage.py peppol rules install` into PEPPOL_DATA_DIR is used; without either, validation is structural only.
+PEPPOL_RULES_DIR = env.str("PEPPOL_RULES_DIR", default="")
+PEPPOL_DATA_DIR = Path(env.str("PEPPOL_DATA_DIR", default=str(VAR_DIR / "peppol")))
+PEPPOL_REQUIRE_RULES = env.bool("PEPPOL_REQUIRE_RULES", default=False)
+PEPPOL_MAX_DOCUMENT_BYTES = env.int("PEPPOL_MAX_DOCUMENT_BYTES", default=20 * 1024 * 1024)
+
 # --- Portal ------------------------------------------------------------------
 # How long /healthz waits for the broker before calling it down.
 HEALTHZ_BROKER_TIMEOUT_SECONDS = env.float("HEALTHZ_BROKER_TIMEOUT_SECONDS", default=2.0)

@@ -1,0 +1,11 @@
+"""`manage.py peppol validate`: not built yet."""
+
+
+def add_parser(subparsers) -> None:
+    parser = subparsers.add_parser("validate", help="(not built yet)")
+    parser.set_defaults(run=run)
+
+
+def run(options, out, err) -> int:
+    err.write("peppol validate is not built yet\n")
+    return 2
