@@ -54,5 +54,22 @@ def encryption_check() -> CheckResult:
     return CheckResult(status.ok, status.message)
 
 
+def peppol_rules_check() -> CheckResult:
+    """Which official Peppol rules pack is active; failing only when none is but PEPPOL_REQUIRE_RULES is set."""
+    from portal.core.peppol import rules_health
+
+    try:
+        health = rules_health()
+    except Exception as exc:
+        logger.warning("Health check: Peppol rules pack unreadable: %s", exc)
+        return CheckResult(False, f"rules pack unreadable ({type(exc).__name__})")
+    return CheckResult(health.ok, health.detail)
+
+
 def health_report() -> dict[str, CheckResult]:
-    return {"database": database_check(), "broker": broker_check(), "encryption": encryption_check()}
+    return {
+        "database": database_check(),
+        "broker": broker_check(),
+        "encryption": encryption_check(),
+        "peppol_rules": peppol_rules_check(),
+    }

@@ -13,7 +13,7 @@ def test_healthz_reports_every_part_healthy(client):
     body = response.json()
     assert body["status"] == "ok"
     assert body["failing"] == []
-    assert set(body["checks"]) == {"database", "broker", "encryption"}
+    assert set(body["checks"]) == {"database", "broker", "encryption", "peppol_rules"}
 
 
 def test_healthz_needs_no_login_and_is_never_cached(client):
