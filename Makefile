@@ -12,7 +12,7 @@ endif
 # Every step of `make run` sees the variables of .env, if there is one (honcho reads it too).
 WITH_ENV := set -a; if [ -f .env ]; then . ./.env; fi; set +a;
 
-.PHONY: run test test-postgres lint venv migrate clean
+.PHONY: run test test-postgres lint bench venv migrate clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is needed (found " + sys.version.split()[0] + "): set PYTHON=/path/to/python3.11")'
@@ -37,6 +37,10 @@ test: venv
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+
+# Peppol validation speed on the shared corpus next to bare lxml + saxonche, and builder throughput.
+bench: venv
+	$(PY) -m benchmarks.peppol_validation
 
 # The suite against PostgreSQL and Redis on this machine (what CI runs after `make test`).
 test-postgres: venv
