@@ -93,11 +93,11 @@ class _Writer:
         if self.is_credit_note:
             # CreditNote: TaxPointDate before the type code; there is no DueDate (it goes in PaymentMeans).
             self.date(root, "TaxPointDate", document.tax_point_date)
-            self.text(root, "CreditNoteTypeCode", DocumentType.CREDIT_NOTE.value)
+            self.text(root, "CreditNoteTypeCode", DocumentType.CREDIT_NOTE.type_code)
             self.text(root, "Note", document.note)
         else:
             self.date(root, "DueDate", document.due_date)
-            self.text(root, "InvoiceTypeCode", DocumentType.INVOICE.value)
+            self.text(root, "InvoiceTypeCode", DocumentType.INVOICE.type_code)
             self.text(root, "Note", document.note)
             self.date(root, "TaxPointDate", document.tax_point_date)
         self.text(root, "DocumentCurrencyCode", self.currency)

@@ -21,6 +21,7 @@ from functools import cached_property
 
 from stdnum import iban as iban_number
 
+from integrations.peppol.document_types import DocumentType
 from integrations.peppol.i18n import Text
 
 CENT = Decimal("0.01")
@@ -844,11 +845,6 @@ class Delivery:
 # --- the document ---------------------------------------------------------------------------------------
 
 
-class DocumentType(StrEnum):
-    INVOICE = "380"
-    CREDIT_NOTE = "381"
-
-
 @dataclass(frozen=True)
 class VatSubtotal:
     """One VAT breakdown (BG-23): the taxable amount of a category and rate, and its VAT."""
@@ -917,8 +913,8 @@ class InvoiceDocument:
         except ValueError:
             raise _refuse(
                 "document_type",
-                f"'{self.document_type}' is not a document type we send; use 380 (invoice) or 381 (credit note).",
-                f"'{self.document_type}' is geen documentsoort die we versturen; gebruik 380 (factuur) of 381 (creditnota).",
+                f"'{self.document_type}' is not a document type we send; use DocumentType.INVOICE (380) or DocumentType.CREDIT_NOTE (381).",
+                f"'{self.document_type}' is geen documentsoort die we versturen; gebruik DocumentType.INVOICE (380) of DocumentType.CREDIT_NOTE (381).",
             ) from None
         _text(self.number, "number", required=True)
         _date(self.issue_date, "issue_date", required=True)

@@ -27,6 +27,7 @@ from typing import Any
 from lxml import etree
 
 from integrations.peppol import namespaces as ns
+from integrations.peppol.document_types import DocumentType
 from integrations.peppol.i18n import Text
 from integrations.peppol.xml import DEFAULT_MAX_BYTES, XmlRejected, find_ubl_document, parse_untrusted_xml
 
@@ -54,11 +55,6 @@ _DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})(?:Z|[+-][0-9]{2}:[0-9]{2})
 _IBAN = re.compile(r"[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}")
 # Values from the document quoted in warnings are cut to this length.
 _QUOTE_LIMIT = 60
-
-
-class DocumentType(enum.StrEnum):
-    INVOICE = "invoice"
-    CREDIT_NOTE = "credit_note"
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from lxml import etree
 
 from integrations.peppol import namespaces as ns
 from integrations.peppol.builder import build_ubl, format_price, format_quantity
+from integrations.peppol.document_types import DocumentType
 from integrations.peppol.model import (
     AllowanceCharge,
     BillingReference,
@@ -297,7 +298,7 @@ def random_documents(draw) -> InvoiceDocument:
     categories = {vat.category for vat in vats}
     customer = draw(st.sampled_from((dutch_customer, belgian_customer)))
     fields = dict(
-        document_type="381" if is_credit_note else "380",
+        document_type=DocumentType.CREDIT_NOTE if is_credit_note else DocumentType.INVOICE,
         currency=draw(st.sampled_from(("EUR", "EUR", "USD", "GBP"))),
         lines=tuple(lines),
         allowances_charges=tuple(document_adjustments),
