@@ -1,0 +1,196 @@
+"""The one HTTP choke point for every external call: explicit timeouts, typed errors, retries only when transient.
+
+Clients (AFAS, eConnect) build on ``HttpClient``. Transport failures become typed errors here; each client maps
+its service's status codes and error bodies onto the same types. Nothing here logs headers or bodies: they carry
+tokens and secrets.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import random
+import time
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+import httpx
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_TIMEOUT = httpx.Timeout(connect=5.0, read=30.0, write=30.0, pool=5.0)
+# A Retry-After beyond this is capped: a task reschedules itself instead of waiting that long.
+MAX_RETRY_AFTER_SECONDS = 3600.0
+
+T = TypeVar("T")
+
+
+class RemoteError(Exception):
+    """A call to an external service failed. ``transient`` says whether trying again later can help."""
+
+    transient = False
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        service: str = "",
+        status: int | None = None,
+        code: str = "",
+        retry_after: float | None = None,
+    ):
+        super().__init__(message)
+        self.message = message
+        self.service = service
+        self.status = status
+        self.code = code  # the remote system's own error code, kept for the person who has to act
+        self.retry_after = retry_after
+
+
+class TransientError(RemoteError):
+    """Timeouts, connection failures, 5xx, 429, 503 with Retry-After: retried with backoff."""
+
+    transient = True
+
+
+class PermanentError(RemoteError):
+    """4xx and refusals that the same request will meet again: stop and tell a person."""
+
+
+class RemoteTimeout(TransientError):
+    """No answer in time. The remote may or may not have acted on the request: check before repeating a write."""
+
+
+class RemoteUnavailable(TransientError):
+    """Could not connect, the connection broke, or the service said it is unavailable."""
+
+
+class MalformedResponse(TransientError):
+    """The answer could not be read (e.g. an HTML error page from a proxy instead of JSON or SOAP)."""
+
+
+class AuthenticationError(PermanentError):
+    """Credentials missing, wrong or expired beyond renewal."""
+
+
+class AccessDenied(PermanentError):
+    """Authenticated, but not allowed (e.g. an IP restriction or a connector the token may not use)."""
+
+
+class HttpClient:
+    """An httpx client with explicit timeouts whose transport failures are typed errors.
+
+    ``transport`` lets tests mount a simulator in-process (see ``integrations.simulators.transport``).
+    """
+
+    def __init__(
+        self,
+        *,
+        service: str,
+        base_url: str = "",
+        timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+        headers: Mapping[str, str] | None = None,
+        transport: httpx.BaseTransport | None = None,
+    ):
+        self.service = service
+        self._client = httpx.Client(
+            base_url=base_url, timeout=timeout, headers=dict(headers or {}), transport=transport, follow_redirects=False
+        )
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        params: Any = None,
+        content: bytes | None = None,
+        json: Any = None,
+        timeout: httpx.Timeout | None = None,
+    ) -> httpx.Response:
+        """Send one request. Returns the response whatever its status; raises only for transport failures."""
+        started = time.monotonic()
+        extra = {"timeout": timeout} if timeout is not None else {}
+        try:
+            response = self._client.request(
+                method, url, headers=headers, params=params, content=content, json=json, **extra
+            )
+        except httpx.TimeoutException as exc:
+            raise RemoteTimeout(
+                f"{self.service} did not answer in time ({type(exc).__name__}).", service=self.service
+            ) from exc
+        except httpx.TransportError as exc:
+            raise RemoteUnavailable(
+                f"Could not reach {self.service}: {type(exc).__name__}: {exc}", service=self.service
+            ) from exc
+        logger.debug(
+            "%s %s %s -> %s in %.0f ms",
+            self.service,
+            method,
+            httpx.URL(url).path,
+            response.status_code,
+            (time.monotonic() - started) * 1000,
+        )
+        return response
+
+    def close(self) -> None:
+        self._client.close()
+
+    def __enter__(self) -> HttpClient:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+
+def retry_after_seconds(response: httpx.Response, *, now: datetime | None = None) -> float | None:
+    """The Retry-After header as seconds (it may be a number of seconds or an HTTP date), capped."""
+    value = response.headers.get("Retry-After", "").strip()
+    if not value:
+        return None
+    if value.isdigit():
+        seconds = float(value)
+    else:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        seconds = (when - (now or datetime.now(UTC))).total_seconds()
+    return min(max(seconds, 0.0), MAX_RETRY_AFTER_SECONDS)
+
+
+def backoff_delay(
+    attempt: int, *, base: float = 2.0, cap: float = 600.0, rng: Callable[[], float] = random.random
+) -> float:
+    """Exponential backoff with full jitter: attempt 1 waits up to ``base`` s, then 2x, 4x, ... never above ``cap``."""
+    ceiling = min(cap, base * (2 ** max(attempt - 1, 0)))
+    return ceiling * rng()
+
+
+def call_with_retries(
+    operation: Callable[[], T],
+    *,
+    attempts: int = 3,
+    base_delay: float = 0.5,
+    max_delay: float = 10.0,
+    sleep: Callable[[float], None] = time.sleep,
+) -> T:
+    """Run an idempotent operation, retrying transient failures (honouring Retry-After) up to ``attempts`` times.
+
+    Only for reads and for writes made safe to repeat; permanent errors are raised at once.
+    """
+    for attempt in range(1, attempts + 1):
+        try:
+            return operation()
+        except TransientError as exc:
+            if attempt == attempts:
+                raise
+            delay = exc.retry_after if exc.retry_after is not None else backoff_delay(attempt, base=base_delay)
+            if delay > max_delay:
+                raise  # too long to wait in-line: the caller (a task) reschedules
+            logger.info("Transient failure (%s), attempt %s of %s; retrying in %.1f s", exc, attempt, attempts, delay)
+            sleep(delay)
+    raise AssertionError("unreachable")

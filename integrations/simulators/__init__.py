@@ -1,0 +1,6 @@
+"""What the AFAS and eConnect simulators share: a small WSGI app base with a ``/_sim`` control API, fault
+injection, persistent state, a live threaded server and an in-process httpx transport.
+
+A simulator is plain WSGI, so the same code runs as a live server (``serve``) and inside tests
+(``SimulatorTransport``) without a socket.
+"""

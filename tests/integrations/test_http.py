@@ -1,0 +1,82 @@
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+
+from integrations.http import (
+    PermanentError,
+    RemoteUnavailable,
+    TransientError,
+    backoff_delay,
+    call_with_retries,
+    retry_after_seconds,
+)
+
+
+@pytest.mark.parametrize(
+    "header, seconds",
+    [
+        ("120", 120.0),
+        ("0", 0.0),
+        ("Tue, 24 Nov 2026 10:00:30 GMT", 30.0),
+        ("soon", None),
+        ("", None),
+        ("999999", 3600.0),
+    ],
+)
+def test_retry_after_is_read_as_seconds_or_an_http_date(header, seconds):
+    response = httpx.Response(503, headers={"Retry-After": header} if header else {})
+
+    assert retry_after_seconds(response, now=datetime(2026, 11, 24, 10, 0, tzinfo=UTC)) == seconds
+
+
+def test_backoff_grows_exponentially_up_to_the_cap():
+    ceilings = [backoff_delay(attempt, base=2, cap=60, rng=lambda: 1.0) for attempt in range(1, 8)]
+
+    assert ceilings == [2, 4, 8, 16, 32, 60, 60]
+
+
+def test_backoff_is_jittered():
+    assert backoff_delay(3, base=2, rng=lambda: 0.25) == 2.0
+
+
+def test_permanent_errors_are_not_retried():
+    calls = []
+
+    def refuse():
+        calls.append(1)
+        raise PermanentError("no")
+
+    with pytest.raises(PermanentError):
+        call_with_retries(refuse, attempts=5, sleep=lambda s: None)
+    assert len(calls) == 1
+
+
+def test_retry_after_is_honoured_between_attempts():
+    outcomes = iter([TransientError("busy", retry_after=3.0), "done"])
+    sleeps = []
+
+    def operation():
+        outcome = next(outcomes)
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    assert call_with_retries(operation, attempts=2, sleep=sleeps.append) == "done"
+    assert sleeps == [3.0]
+
+
+def test_a_retry_after_too_long_to_wait_in_line_is_left_to_the_caller():
+    def busy():
+        raise RemoteUnavailable("maintenance", retry_after=600.0)
+
+    with pytest.raises(RemoteUnavailable):
+        call_with_retries(busy, attempts=3, max_delay=10, sleep=lambda s: pytest.fail("must not wait"))
+
+
+def test_the_last_transient_failure_is_raised():
+    def always_down():
+        raise RemoteUnavailable("down")
+
+    with pytest.raises(RemoteUnavailable):
+        call_with_retries(always_down, attempts=3, sleep=lambda s: None)
