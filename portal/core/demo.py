@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 
+from integrations import demo_data
 from portal.accounts.models import Membership, User
 from portal.organisations.models import Environment, Firm, Organisation, OwnPeppolIdentifier
 from portal.organisations.services import environment_set_credentials
@@ -25,28 +26,6 @@ SUPPORT_APPS = (
     "django_celery_beat",
 )
 
-ORGANISATIONS = [
-    {
-        "name": "Bakkerij De Korenschoof B.V.",
-        "kvk_number": "34567890",
-        "environments": [
-            {"afas_participant_number": "12345", "afas_environment_type": Environment.Type.PRODUCTION},
-            {"afas_participant_number": "12345", "afas_environment_type": Environment.Type.TEST},
-        ],
-    },
-    {
-        "name": "Installatiebedrijf Noordhoek",
-        "kvk_number": "45678901",
-        "environments": [
-            {
-                "afas_participant_number": "67890",
-                "afas_environment_type": Environment.Type.PRODUCTION,
-                "afas_edition": Environment.Edition.SMALL_BUSINESS,
-            },
-        ],
-    },
-]
-
 
 @dataclass(frozen=True)
 class DemoLogins:
@@ -58,31 +37,31 @@ class DemoLogins:
 def demo_seed() -> DemoLogins:
     """Idempotent: running it again changes nothing that exists."""
     firm, _ = Firm.objects.get_or_create(name=DEMO_FIRM)
-    for spec in ORGANISATIONS:
+    for spec in demo_data.ENVIRONMENTS:
         organisation, _ = Organisation.objects.get_or_create(
-            firm=firm, kvk_number=spec["kvk_number"], defaults={"name": spec["name"]}
+            firm=firm, kvk_number=spec.organisation_kvk, defaults={"name": spec.organisation_name}
         )
-        for env_spec in spec["environments"]:
-            environment, created = Environment.objects.get_or_create(
-                afas_participant_number=env_spec["afas_participant_number"],
-                afas_environment_type=env_spec["afas_environment_type"],
-                defaults={"organisation": organisation, "afas_edition": env_spec.get("afas_edition", "profit")},
+        environment, created = Environment.objects.get_or_create(
+            afas_participant_number=spec.participant,
+            afas_environment_type=spec.environment_type,
+            defaults={"organisation": organisation, "afas_edition": spec.edition},
+        )
+        if created:
+            # The simulators accept exactly these demo credentials (integrations.demo_data).
+            environment_set_credentials(
+                environment=environment,
+                actor=None,
+                afas_token=spec.afas_token,
+                econnect_app_key=spec.econnect_app_key,
+                econnect_app_secret=spec.econnect_app_secret,
             )
-            if created:
-                suffix = f"{environment.afas_participant_number}-{environment.afas_environment_type}"
-                environment_set_credentials(
-                    environment=environment,
-                    actor=None,
-                    afas_token=f"<token><version>1</version><data>demo-{suffix}</data></token>",
-                    econnect_app_key=f"demo-app-key-{suffix}",
-                    econnect_app_secret=f"demo-secret-{suffix}",
-                )
-                OwnPeppolIdentifier.objects.create(
-                    environment=environment,
-                    scheme="0106",
-                    value=organisation.kvk_number,
-                    receive_active=environment.afas_environment_type == Environment.Type.PRODUCTION,
-                )
+            scheme, value = spec.own_identifier.split(":")
+            OwnPeppolIdentifier.objects.create(
+                environment=environment,
+                scheme=scheme,
+                value=value,
+                receive_active=spec.environment_type == Environment.Type.PRODUCTION,
+            )
 
     accountant = _user(*ACCOUNTANT_LOGIN, first_name="Anna", last_name="de Vries")
     Membership.objects.get_or_create(user=accountant, defaults={"firm": firm, "role": Membership.Role.FIRM_ADMIN})
