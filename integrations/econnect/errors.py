@@ -1,0 +1,57 @@
+"""eConnect's failures as the shared typed errors of ``integrations.http``, with eConnect's own error code kept.
+
+Transient (try again later): ``EConnectServerError`` and the transport errors of ``integrations.http``
+(``RemoteTimeout``, ``RemoteUnavailable``, ``MalformedResponse``). Everything else here is permanent: the same
+request will meet the same refusal, so a person has to act on ``message`` and ``code``.
+"""
+
+from __future__ import annotations
+
+from integrations.http import AccessDenied, AuthenticationError, PermanentError, TransientError
+
+SERVICE = "eConnect"
+
+
+class TokenExpired(AuthenticationError):
+    """The security token is no longer accepted. The gateway renews it once by itself; callers rarely see this."""
+
+
+class InvalidCredentials(AuthenticationError):
+    """The App Key / Secret pair (the "connection keys") is wrong or revoked: create new keys in the platform."""
+
+
+class SenderNotAllowed(AccessDenied):
+    """The account may not send for the given sender party (ERRGRP3000006), or the environment is blocked."""
+
+
+class DocumentRejected(PermanentError):
+    """eConnect refused the document itself (invalid XML, XSD or template rules). Fix the invoice, then resend."""
+
+
+class UnknownRecipient(PermanentError):
+    """The receiver is not reachable on the platform or Peppol and no fallback e-mail was given (ERRSND4000001)."""
+
+
+class DocumentNotFound(PermanentError):
+    """No inbox or outbox document with that ExternalId for this account."""
+
+
+class InvalidRequest(PermanentError):
+    """eConnect says our request is wrong (a client fault it did not explain further). A bug on our side."""
+
+
+class EConnectServerError(TransientError):
+    """eConnect reported an error on its side (SOAP Server fault or HTTP 5xx). Retried with backoff."""
+
+
+# Documented codes (SOURCES.md section 2.1, psb.econnect.eu platform/misc/errorHandling.html) and the few the
+# simulator invents, marked [GUESS]: nothing public names a "not found" or "status not allowed" code.
+TOKEN_EXPIRED_CODES = frozenset({"DEFAULT_ERROR_CODE999"})
+INVALID_KEY_OR_TOKEN = "ERRIAU6000007"
+NO_PERMISSION_FOR_VIA = "ERRGRP3000006"
+RECEIVER_UNREACHABLE = "ERRSND4000001"
+DOCUMENT_ERROR_CODES = frozenset({"ERRXSL4000001", "ERRIER8000006"})
+ENVIRONMENT_BLOCKED_CODES = frozenset({"ERRPRO1000002", "ERRPRO1000003", "ERRPRO1000004"})
+NAMESPACE_MISMATCH = "ERRCDO4000041"
+DOCUMENT_NOT_FOUND = "ERRDOC4000004"  # [GUESS]
+STATUS_NOT_ALLOWED = "ERRSTA4000002"  # [GUESS]

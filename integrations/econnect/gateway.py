@@ -1,0 +1,54 @@
+"""The eConnect gateway the portal codes against. Typed in, typed out; no SOAP or REST detail leaks through.
+
+Implementations: ``PlatformSoapGateway`` (platform SOAP API v3.1, App Key + Secret). A PSB REST implementation
+(OAuth2 client credentials, ``X-EConnect-DocumentId`` idempotent send, webhooks) can implement the same Protocol.
+Errors are those of ``integrations.econnect.errors`` / ``integrations.http``: check ``.transient``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol, runtime_checkable
+
+from integrations.econnect.models import (
+    InboxDocument,
+    InboxPage,
+    InboxState,
+    LookupResult,
+    OutboxStatus,
+    OutgoingDocument,
+    SentDocument,
+)
+from integrations.peppol.document_types import DocumentType
+from integrations.peppol.identifiers import PeppolIdentifier
+
+
+@runtime_checkable
+class EConnectGateway(Protocol):
+    def login(self) -> None:
+        """Check the credentials now (e.g. "test connection"); other calls log in by themselves when needed."""
+
+    def send_document(self, document: OutgoingDocument) -> SentDocument:
+        """Send once. After a timeout or crash do NOT call this again blindly: use ``send_once(check_first=True)``."""
+
+    def find_sent_document(self, document: OutgoingDocument) -> SentDocument | None:
+        """The outbox document eConnect already has for this outgoing document, or None."""
+
+    def send_once(self, document: OutgoingDocument, *, check_first: bool) -> SentDocument:
+        """Send unless eConnect already has it. ``check_first`` after any attempt whose outcome is unknown."""
+
+    def outbox_status(self, external_id: str) -> OutboxStatus: ...
+
+    def list_inbox_documents(
+        self, *, state: InboxState | None = InboxState.NEW, page: str | None = None, limit: int = 25
+    ) -> InboxPage:
+        """One page of inbox documents in ``state`` (NEW: not yet picked up; DUPLICATE: held back by eConnect)."""
+
+    def get_inbox_document(self, external_id: str) -> InboxDocument: ...
+
+    def set_inbox_document_status(self, external_id: str, state: InboxState) -> None:
+        """Report back, e.g. PROCESSED once the document is safely in AFAS, or REJECTED."""
+
+    def look_up_participants(
+        self, candidates: Sequence[PeppolIdentifier], document_type: DocumentType
+    ) -> LookupResult: ...

@@ -1,0 +1,66 @@
+import pytest
+
+from integrations.econnect.errors import InvalidCredentials
+from tests.integrations.econnect.conftest import KEY, advance, make_gateway
+
+
+def logins(control):
+    return control.get("/_sim/calls").json()["counts"].get("Login", 0)
+
+
+def test_login_with_the_right_keys_succeeds_and_the_token_is_reused(gateway, control):
+    gateway.login()
+    gateway.list_inbox_documents()
+    gateway.list_inbox_documents()
+
+    assert logins(control) == 1
+
+
+def test_wrong_keys_are_an_authentication_error_with_the_econnect_code(transport):
+    with make_gateway(transport, secret="wrong") as gateway, pytest.raises(InvalidCredentials) as refused:
+        gateway.login()
+
+    assert refused.value.code == "ERRIAU6000007" and not refused.value.transient
+
+
+def test_keys_are_required_when_the_gateway_is_made(transport):
+    with pytest.raises(InvalidCredentials):
+        make_gateway(transport, secret="")
+
+
+def test_an_expired_token_is_renewed_once_and_the_call_succeeds(gateway, control):
+    gateway.list_inbox_documents()
+    assert control.post(f"/_sim/accounts/{KEY}/expire-tokens").json() == {"expired": 1}
+
+    assert gateway.list_inbox_documents().documents == ()
+    assert logins(control) == 2
+
+
+def test_a_token_past_its_lifetime_on_the_econnect_clock_is_renewed(gateway, control):
+    gateway.list_inbox_documents()
+    advance(control, 5 * 3600)
+
+    gateway.list_inbox_documents()
+
+    assert logins(control) == 2
+
+
+def test_the_token_is_renewed_before_it_runs_out_on_our_own_clock(transport, control):
+    from datetime import UTC, datetime, timedelta
+
+    now = [datetime(2025, 1, 1, tzinfo=UTC)]
+    with make_gateway(transport, clock=lambda: now[0]) as gateway:
+        gateway.list_inbox_documents()
+        now[0] += timedelta(hours=3, minutes=50)
+        gateway.list_inbox_documents()
+
+    assert logins(control) == 2
+
+
+def test_keys_revoked_while_the_token_expired_end_in_an_authentication_error(app, gateway, control):
+    gateway.list_inbox_documents()
+    app.data["accounts"][KEY]["app_secret"] = "revoked"
+    control.post(f"/_sim/accounts/{KEY}/expire-tokens")
+
+    with pytest.raises(InvalidCredentials):
+        gateway.list_inbox_documents()
