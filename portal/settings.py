@@ -223,6 +223,28 @@ PEPPOL_DATA_DIR = Path(env.str("PEPPOL_DATA_DIR", default=str(VAR_DIR / "peppol"
 PEPPOL_REQUIRE_RULES = env.bool("PEPPOL_REQUIRE_RULES", default=False)
 PEPPOL_MAX_DOCUMENT_BYTES = env.int("PEPPOL_MAX_DOCUMENT_BYTES", default=20 * 1024 * 1024)
 
+# --- AFAS and eConnect endpoints ---------------------------------------------
+# With DEBUG on they default to the local simulators that `make run` starts; in production to the real services.
+SIMULATOR_HOST = "http://127.0.0.1"
+AFAS_BASE_URL_TEMPLATE = env.str(
+    "AFAS_BASE_URL_TEMPLATE",
+    default=f"{SIMULATOR_HOST}:8101/{{participant}}/{{rest_host}}/ProfitRestServices"
+    if DEBUG
+    else "https://{participant}.{rest_host}.afas.online/ProfitRestServices",
+)
+AFAS_SB_BASE_URL_TEMPLATE = env.str(
+    "AFAS_SB_BASE_URL_TEMPLATE",
+    default=f"{SIMULATOR_HOST}:8101/sb/{{domain}}/{{environment}}"
+    if DEBUG
+    else "https://{domain}.afasfocus.nl/{environment}",
+)
+ECONNECT_SOAP_URL = env.str(
+    "ECONNECT_SOAP_URL", default=f"{SIMULATOR_HOST}:8102/soap/v3.1" if DEBUG else "https://api.everbinding.nl/soap/v3.1"
+)
+ECONNECT_LOOKUP_URL = env.str(
+    "ECONNECT_LOOKUP_URL", default=f"{SIMULATOR_HOST}:8102" if DEBUG else "https://psb.econnect.eu"
+)
+
 # --- Portal ------------------------------------------------------------------
 # How long /healthz waits for the broker before calling it down.
 HEALTHZ_BROKER_TIMEOUT_SECONDS = env.float("HEALTHZ_BROKER_TIMEOUT_SECONDS", default=2.0)

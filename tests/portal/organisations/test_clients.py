@@ -1,0 +1,82 @@
+"""The demo environments reach the simulators that `make run` starts, with the credentials the demo seed stored."""
+
+import pytest
+from django.test import override_settings
+
+from integrations.afas import simulator as afas_simulator
+from integrations.econnect import simulator as econnect_simulator
+from integrations.peppol.identifiers import parse_identifier
+from integrations.simulators.transport import SimulatorTransport
+from portal.core.demo import demo_seed
+from portal.organisations.clients import afas_client_for, econnect_gateway_for
+from portal.organisations.models import Environment
+
+pytestmark = pytest.mark.django_db
+
+SIMULATOR_URLS = {
+    "AFAS_BASE_URL_TEMPLATE": "http://127.0.0.1:8101/{participant}/{rest_host}/ProfitRestServices",
+    "ECONNECT_SOAP_URL": "http://127.0.0.1:8102/soap/v3.1",
+    "ECONNECT_LOOKUP_URL": "http://127.0.0.1:8102",
+}
+
+
+@pytest.fixture
+def afas_transport():
+    app = afas_simulator.create_app()
+    afas_simulator.seed_demo(app)
+    return SimulatorTransport(app)
+
+
+@pytest.fixture
+def econnect_transport():
+    app = econnect_simulator.create_app()
+    econnect_simulator.seed_demo(app)
+    return SimulatorTransport(app)
+
+
+@override_settings(**SIMULATOR_URLS)
+def test_every_demo_profit_environment_passes_the_afas_connection_test(afas_transport):
+    demo_seed()
+
+    for environment in Environment.objects.filter(afas_edition=Environment.Edition.PROFIT):
+        with afas_client_for(environment, transport=afas_transport) as client:
+            result = client.test_connection()
+        assert result.ok, (str(environment), result.message)
+
+
+@override_settings(**SIMULATOR_URLS)
+def test_every_demo_environment_logs_in_at_econnect_with_its_stored_keys(econnect_transport):
+    demo_seed()
+
+    for environment in Environment.objects.all():
+        with econnect_gateway_for(environment, transport=econnect_transport) as gateway:
+            gateway.login()
+
+
+@override_settings(**SIMULATOR_URLS)
+def test_a_wrong_stored_token_is_reported_by_the_connection_test(afas_transport):
+    from portal.organisations.services import environment_set_credentials
+
+    demo_seed()
+    environment = Environment.objects.get(afas_participant_number="12345", afas_environment_type="production")
+    environment_set_credentials(environment=environment, actor=None, afas_token="<token><data>wrong</data></token>")
+    environment.refresh_from_db()
+
+    with afas_client_for(environment, transport=afas_transport) as client:
+        result = client.test_connection()
+
+    assert not result.ok
+    assert "token" in result.message.lower()
+
+
+@override_settings(**SIMULATOR_URLS)
+def test_the_demo_lookup_finds_a_customer_registered_at_econnect(econnect_transport):
+    from integrations.peppol.document_types import DocumentType
+
+    demo_seed()
+    environment = Environment.objects.get(afas_participant_number="12345", afas_environment_type="production")
+
+    with econnect_gateway_for(environment, transport=econnect_transport) as gateway:
+        result = gateway.look_up_participants([parse_identifier("0106:30123456")], DocumentType.INVOICE)
+
+    assert result.best is not None
