@@ -282,7 +282,7 @@ class PlatformSoapGateway:
             raise MalformedResponse("eConnect Login answered without a SecurityToken.", service=SERVICE)
         self._token = token
         self._token_renew_at = self._clock() + TOKEN_LIFETIME - TOKEN_RENEW_MARGIN
-        logger.info("Logged in to eConnect (key …%s)", self._app_key[-4:])
+        logger.info("Logged in to eConnect")
         return token
 
     def _current_token(self) -> str:

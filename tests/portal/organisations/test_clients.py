@@ -80,3 +80,29 @@ def test_the_demo_lookup_finds_a_customer_registered_at_econnect(econnect_transp
         result = gateway.look_up_participants([parse_identifier("0106:30123456")], DocumentType.INVOICE)
 
     assert result.best is not None
+
+
+@override_settings(**SIMULATOR_URLS)
+def test_no_credential_or_url_key_reaches_the_logs(econnect_transport, afas_transport, caplog):
+    import logging
+
+    demo_seed()
+    environment = Environment.objects.get(afas_participant_number="12345", afas_environment_type="production")
+    caplog.set_level(logging.DEBUG, logger="integrations")
+    caplog.set_level(logging.INFO)  # what production logs for httpx and everything else
+    with override_settings(ECONNECT_SOAP_URL="http://127.0.0.1:8102/soap/v3.1?subscriptionKey=SUBSCRIPTION-SECRET"):
+        with econnect_gateway_for(environment, transport=econnect_transport) as gateway:
+            gateway.login()
+    with afas_client_for(environment, transport=afas_transport) as client:
+        client.test_connection()
+
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert logged  # the calls were logged at all
+    for secret in (
+        "SUBSCRIPTION-SECRET",
+        environment.econnect_app_key,
+        environment.econnect_app_key[-4:],
+        environment.econnect_app_secret,
+        "demo-12345-production",
+    ):
+        assert secret not in logged
