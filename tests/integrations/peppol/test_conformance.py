@@ -13,7 +13,7 @@ import pytest
 
 from integrations.peppol.rules import CEN, PEPPOL, SI_UBL
 from integrations.peppol.validation import Severity, ValidationResult, choose_stylesheets
-from tests.integrations.peppol.conftest import SHARED_PEPPOL
+from tests.shared_artefacts import SHARED_PEPPOL
 
 pytestmark = pytest.mark.conformance
 

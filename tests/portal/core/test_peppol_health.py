@@ -6,7 +6,7 @@ import pytest
 
 from integrations.peppol.rules import install_pack
 from portal.core.health import health_report, peppol_rules_check
-from tests.integrations.peppol.conftest import _require_shared_peppol
+from tests.shared_artefacts import require_shared_peppol
 
 
 @pytest.fixture
@@ -17,7 +17,7 @@ def no_pack(settings, tmp_path):
 
 
 def test_with_an_active_pack_the_check_is_ok_and_names_the_versions(settings):
-    settings.PEPPOL_RULES_DIR = str(_require_shared_peppol())
+    settings.PEPPOL_RULES_DIR = str(require_shared_peppol())
 
     result = peppol_rules_check()
 
@@ -26,7 +26,7 @@ def test_with_an_active_pack_the_check_is_ok_and_names_the_versions(settings):
 
 
 def test_with_an_installed_pack_the_check_is_ok(no_pack, settings, tmp_path):
-    shared = _require_shared_peppol()
+    shared = require_shared_peppol()
     pack = tmp_path / "pack"
     shutil.copytree(shared / "rules", pack / "rules")
     shutil.copytree(shared / "xsd", pack / "xsd")

@@ -12,7 +12,7 @@ from django.core.management import call_command
 
 from integrations.peppol.rules import installed_pack_dir, installed_packs
 from portal.core.peppol import active_rules_pack, get_validator
-from tests.integrations.peppol.conftest import _require_shared_peppol
+from tests.shared_artefacts import require_shared_peppol
 
 
 @pytest.fixture
@@ -25,7 +25,7 @@ def data_dir(settings, tmp_path) -> Path:
 
 @pytest.fixture
 def pack_copy(tmp_path) -> Path:
-    shared = _require_shared_peppol()
+    shared = require_shared_peppol()
     pack = tmp_path / "download" / "peppol-rules"
     shutil.copytree(shared / "rules", pack / "rules")
     shutil.copytree(shared / "xsd", pack / "xsd")
@@ -106,7 +106,7 @@ def test_install_of_a_path_that_does_not_exist_is_a_usage_error(data_dir, tmp_pa
 
 
 def test_status_shows_the_pack_from_peppol_rules_dir(settings, data_dir):
-    settings.PEPPOL_RULES_DIR = str(_require_shared_peppol())
+    settings.PEPPOL_RULES_DIR = str(require_shared_peppol())
 
     status, output, _ = peppol_rules("status")
 
@@ -161,7 +161,7 @@ def test_status_without_a_pack_when_required_fails(data_dir, settings):
 
 def test_peppol_rules_dir_takes_precedence_over_the_installed_pack(pack_copy, data_dir, settings):
     peppol_rules("install", pack_copy)
-    settings.PEPPOL_RULES_DIR = str(_require_shared_peppol())
+    settings.PEPPOL_RULES_DIR = str(require_shared_peppol())
 
     active = active_rules_pack()
 

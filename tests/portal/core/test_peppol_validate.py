@@ -7,14 +7,14 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
-from tests.integrations.peppol.conftest import _require_shared_peppol
+from tests.shared_artefacts import require_shared_peppol
 
 MINIMAL_INVOICE = b'<Invoice xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"/>'
 
 
 @pytest.fixture
 def shared_peppol(settings) -> Path:
-    path = _require_shared_peppol()
+    path = require_shared_peppol()
     settings.PEPPOL_RULES_DIR = str(path)
     return path
 
