@@ -25,6 +25,7 @@ venv: $(STAMP)
 
 migrate: venv
 	$(WITH_ENV) $(PY) manage.py migrate --noinput
+	$(WITH_ENV) $(PY) manage.py sync_schedules
 
 # Web on http://127.0.0.1:8000, a Celery worker and beat, in one foreground command. Ctrl-C stops all.
 run: migrate

@@ -3,7 +3,7 @@ from __future__ import annotations
 import os
 
 from celery import Celery
-from celery.signals import worker_init
+from celery.signals import beat_init, worker_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 
@@ -23,3 +23,11 @@ def refuse_to_start_with_wrong_encryption_key(**kwargs) -> None:
     connections.close_all()  # opened before the pool forks; children open their own
     if not status.ok_to_start:
         raise SystemExit(f"Worker not started: {status.message}")
+
+
+@beat_init.connect
+def sync_periodic_tasks(**kwargs) -> None:
+    """Beat always runs the schedules defined in code (portal/core/schedules.py)."""
+    from portal.core.schedules import periodic_tasks_sync
+
+    periodic_tasks_sync()

@@ -251,6 +251,17 @@ ECONNECT_LOOKUP_URL = env.str(
     "ECONNECT_LOOKUP_URL", default=f"{SIMULATOR_HOST}:8102" if DEBUG else "https://psb.econnect.eu"
 )
 
+# --- Sending -------------------------------------------------------------------
+# Transient send failures are retried with exponential backoff and jitter, at most this many attempts.
+OUTGOING_MAX_ATTEMPTS = env.int("OUTGOING_MAX_ATTEMPTS", default=8)
+OUTGOING_RETRY_BASE_SECONDS = env.float("OUTGOING_RETRY_BASE_SECONDS", default=30.0)
+OUTGOING_RETRY_MAX_SECONDS = env.float("OUTGOING_RETRY_MAX_SECONDS", default=3600.0)
+# A submitted invoice without a final status after this long is shown as stale (never resent automatically).
+OUTGOING_STALE_AFTER_HOURS = env.float("OUTGOING_STALE_AFTER_HOURS", default=24.0)
+# A submit that has not finished after this long (worker killed) is returned to a retry by the sweeper.
+# Longer than the task time limit, so a submit that is still running is never taken over.
+OUTGOING_STUCK_AFTER_SECONDS = env.int("OUTGOING_STUCK_AFTER_SECONDS", default=CELERY_TASK_TIME_LIMIT * 2)
+
 # --- Portal ------------------------------------------------------------------
 # How long /healthz waits for the broker before calling it down.
 HEALTHZ_BROKER_TIMEOUT_SECONDS = env.float("HEALTHZ_BROKER_TIMEOUT_SECONDS", default=2.0)

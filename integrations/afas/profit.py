@@ -14,7 +14,7 @@ import base64
 import binascii
 import json
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -310,6 +310,14 @@ class ProfitClient:
             self.iter_rows(self.connectors.debtors, order_by=("DebtorId",), filter=Filter.equals("DebtorId", number))
         )
         return _debtor(rows[0]) if rows else None
+
+    def debtors_by_organisation(self, organisation_codes: Iterable[str]) -> list[Debtor]:
+        """The debtors of these organisations (BcCo), in one read (split if the query would be too long)."""
+        codes = sorted(set(organisation_codes))
+        if not codes:
+            return []
+        rows = self.iter_rows(self.connectors.debtors, order_by=("DebtorId",), filter=Filter.any_of("BcCo", codes))
+        return [_debtor(row) for row in rows]
 
     def creditors(self) -> list[Creditor]:
         return [_creditor(row) for row in self.iter_rows(self.connectors.creditors, order_by=("CreditorId",))]

@@ -87,6 +87,15 @@ class Environment(TimeStampedModel):
     poll_interval_seconds = models.PositiveIntegerField(
         default=300, help_text="How often sending and receiving run, in seconds (60 to 86400)."
     )
+    next_collect_at = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="When the next collect of sales invoices is due."
+    )
+    collect_lease_until = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="A running collect holds the environment until then; no second collect starts meanwhile.",
+    )
 
     class Meta:
         ordering = ["afas_participant_number", "afas_environment_type"]

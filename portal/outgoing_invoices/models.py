@@ -39,6 +39,12 @@ class OutgoingInvoice(TimeStampedModel):
         "AFAS identity", max_length=100, help_text="The AFAS dossier item the invoice came from."
     )
     is_test = models.BooleanField(default=False, help_text="A generated test invoice, not from AFAS.")
+    afas_organisation_code = models.CharField(
+        "AFAS organisation code", max_length=50, blank=True, help_text="The debtor's organisation (BcCo)."
+    )
+    afas_issue_method = models.CharField(
+        "AFAS issue method (InPv)", max_length=10, blank=True, help_text="The debtor's issue method when collected."
+    )
 
     document_type = models.CharField(max_length=20, choices=DocumentType.choices, default=DocumentType.INVOICE)
     invoice_number = models.CharField(max_length=100, blank=True)
@@ -53,9 +59,15 @@ class OutgoingInvoice(TimeStampedModel):
 
     recipient_scheme = models.CharField(max_length=4, blank=True)
     recipient_value = models.CharField(max_length=100, blank=True)
+    recipient_lookups = models.JSONField(
+        default=list, blank=True, help_text="Which identifiers were looked up on Peppol, and what the directory said."
+    )
 
     submission_reference = models.CharField(
         max_length=64, blank=True, help_text="Our reference for eConnect, saved before the document is sent."
+    )
+    submission_prepared_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the reference was saved: eConnect's outbox is searched from there."
     )
     econnect_document_id = models.CharField("eConnect document id", max_length=100, blank=True)
     econnect_status = models.CharField("eConnect status", max_length=100, blank=True)
@@ -91,14 +103,16 @@ class OutgoingInvoice(TimeStampedModel):
             models.CheckConstraint(
                 condition=Q(currency="") | Q(currency__regex=CURRENCY_PATTERN), name="outgoing_currency_format"
             ),
-            # Once something was sent, the reference that makes it safe to repeat must be kept.
+            # Once something may have been sent, the reference that makes it safe to repeat must be kept.
             models.CheckConstraint(
-                condition=Q(
+                condition=~Q(
                     status__in=[
-                        OutgoingStatus.NEW,
-                        OutgoingStatus.NEEDS_ATTENTION,
-                        OutgoingStatus.NOT_SENT,
-                        OutgoingStatus.READY,
+                        OutgoingStatus.SUBMITTING,
+                        OutgoingStatus.RETRY_WAIT,
+                        OutgoingStatus.SUBMITTED,
+                        OutgoingStatus.DELIVERED,
+                        OutgoingStatus.REJECTED,
+                        OutgoingStatus.STALE,
                     ]
                 )
                 | ~Q(submission_reference=""),

@@ -1,0 +1,46 @@
+"""The periodic work, defined in code and written into django-celery-beat's tables (DatabaseScheduler).
+
+Synced when beat starts (``beat_init``) and by ``manage.py sync_schedules``. Per-environment polling intervals
+are honoured by the dispatch task itself, so one schedule serves every environment.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import transaction
+
+PREFIX = "portal: "
+
+
+@dataclass(frozen=True)
+class Schedule:
+    name: str
+    task: str
+    every_seconds: int
+
+
+SCHEDULES = (
+    Schedule("dispatch collects of sales invoices", "outgoing.dispatch_collects", 15),
+    Schedule("submit, retry and follow outgoing invoices", "outgoing.work_due", 15),
+    Schedule("recover interrupted submits", "outgoing.sweep", 60),
+)
+
+
+@transaction.atomic
+def periodic_tasks_sync() -> list[str]:
+    """Create or update our periodic tasks; disable ours that are no longer defined. Returns the active names."""
+    from django_celery_beat.models import IntervalSchedule, PeriodicTask
+
+    names = []
+    for schedule in SCHEDULES:
+        interval, _ = IntervalSchedule.objects.get_or_create(
+            every=schedule.every_seconds, period=IntervalSchedule.SECONDS
+        )
+        name = PREFIX + schedule.name
+        PeriodicTask.objects.update_or_create(
+            name=name, defaults={"task": schedule.task, "interval": interval, "enabled": True, "crontab": None}
+        )
+        names.append(name)
+    PeriodicTask.objects.filter(name__startswith=PREFIX).exclude(name__in=names).update(enabled=False)
+    return names

@@ -1,0 +1,598 @@
+"""Sending: from an issued AFAS sales invoice to a delivered Peppol invoice, exactly once.
+
+The state machine lives in the database. Every step claims its row with a conditional update (or a row lock),
+does its remote call outside any transaction, and records the outcome with an Event. What makes a submission
+safe to repeat (our reference and when it was prepared) is saved before the call; after any doubt, eConnect's
+outbox is searched before sending again.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from integrations.econnect.errors import DocumentRejected, UnknownRecipient
+from integrations.econnect.models import OutboxState, OutgoingDocument
+from integrations.http import AccessDenied, AuthenticationError, PermanentError, RemoteError, backoff_delay
+from integrations.peppol.identifiers import PeppolIdentifier
+from integrations.peppol.parser import parse_document
+from integrations.peppol.xml import XmlRejected
+from portal.accounts.models import User
+from portal.core.choices import DocumentType, ErrorKind
+from portal.core.peppol import get_validator
+from portal.events.services import event_record
+from portal.organisations import clients
+from portal.organisations.models import Environment, SyncCursor
+from portal.outgoing_invoices.models import OutgoingInvoice
+from portal.outgoing_invoices.recipients import resolve_recipient
+
+logger = logging.getLogger(__name__)
+
+Status = OutgoingInvoice.Status
+COLLECT_LEASE = timedelta(minutes=10)
+# AFAS itself sends to debtors with these issue methods (InPv): C = via AFAS's Peppol access point,
+# F = via AFAS's own eConnect link. The portal must not send those invoices a second time.
+AFAS_SENDS_ITSELF = {"C": "AFAS sends it via its own Peppol access point", "F": "AFAS sends it via its eConnect link"}
+FINAL_STATUSES = {
+    OutboxState.DELIVERED: Status.DELIVERED,
+    OutboxState.FAILED: Status.FAILED,
+    OutboxState.REJECTED: Status.REJECTED,
+}
+
+
+# --- transitions ----------------------------------------------------------------------------------------------
+
+
+def _transition(
+    invoice: OutgoingInvoice,
+    *,
+    from_statuses: tuple[str, ...],
+    to_status: str,
+    message: str,
+    actor: User | None = None,
+    system_actor: str = "sending",
+    reason: str = "",
+    kind: str = "status_changed",
+    data: dict | None = None,
+    **fields,
+) -> bool:
+    """Move the invoice to ``to_status`` only if it is still in one of ``from_statuses``; record it. False if not."""
+    now = timezone.now()
+    with transaction.atomic():
+        updated = OutgoingInvoice.objects.filter(pk=invoice.pk, status__in=from_statuses).update(
+            status=to_status, status_changed_at=now, updated_at=now, **fields
+        )
+        if updated != 1:
+            return False
+        event_record(
+            environment=invoice.environment,
+            outgoing_invoice=invoice,
+            kind=kind,
+            from_status=invoice.status,
+            to_status=to_status,
+            message=message,
+            actor=actor,
+            system_actor=system_actor,
+            reason=reason,
+            data=data,
+        )
+    invoice.refresh_from_db()
+    return True
+
+
+def _enqueue(task_name: str, *ids: int) -> None:
+    """Enqueue after the current transaction commits, so the task sees the rows."""
+    from portal.outgoing_invoices import tasks
+
+    task = getattr(tasks, task_name)
+    for pk in ids:
+        transaction.on_commit(lambda pk=pk: task.delay(pk))
+
+
+# --- collect ----------------------------------------------------------------------------------------------------
+
+
+def outgoing_dispatch_collects(*, now: datetime | None = None) -> list[int]:
+    """The environments with sending on whose collect is due; each is given its next due time (so it is picked once)."""
+    now = now or timezone.now()
+    due = Environment.objects.filter(sending_enabled=True).filter(
+        Q(next_collect_at__isnull=True) | Q(next_collect_at__lte=now)
+    )
+    picked = []
+    for environment_id, interval, previous in due.values_list("pk", "poll_interval_seconds", "next_collect_at"):
+        claimed = Environment.objects.filter(pk=environment_id, next_collect_at=previous).update(
+            next_collect_at=now + timedelta(seconds=interval)
+        )
+        if claimed:
+            picked.append(environment_id)
+    return picked
+
+
+@dataclass(frozen=True)
+class CollectResult:
+    created: int
+    skipped_existing: int
+    cursor: str
+    ran: bool = True
+
+
+def outgoing_collect(*, environment: Environment) -> CollectResult:
+    """Read new issued sales invoices from AFAS and store each once; the cursor moves only after they are committed."""
+    now = timezone.now()
+    leased = (
+        Environment.objects.filter(pk=environment.pk, sending_enabled=True)
+        .filter(Q(collect_lease_until__isnull=True) | Q(collect_lease_until__lt=now))
+        .update(collect_lease_until=now + COLLECT_LEASE)
+    )
+    if not leased:
+        logger.info("Collect for environment %s skipped: sending is off or another collect is running", environment.pk)
+        return CollectResult(0, 0, "", ran=False)
+    try:
+        return _collect(Environment.objects.get(pk=environment.pk))
+    finally:
+        Environment.objects.filter(pk=environment.pk).update(collect_lease_until=None)
+
+
+def _collect(environment: Environment) -> CollectResult:
+    cursor, _ = SyncCursor.objects.get_or_create(environment=environment, stream=SyncCursor.Stream.SALES_INVOICES)
+    after = int(cursor.position or 0)
+    created = skipped = 0
+    with clients.afas_client_for(environment) as afas:
+        items = afas.sales_invoice_items(after_subject_id=after)
+        issue_methods = _issue_methods(afas, {item.organisation_code for item in items if item.organisation_code})
+        for item in items:
+            attachment = item.ubl_attachment
+            if attachment is None:
+                logger.warning(
+                    "Dossier item %s of environment %s has no UBL attachment", item.subject_id, environment.pk
+                )
+                after = max(after, item.subject_id)
+                continue
+            ubl = afas.download_attachment(item.subject_id, attachment.file_id).content
+            with transaction.atomic():
+                invoice, was_created = OutgoingInvoice.objects.get_or_create(
+                    environment=environment,
+                    afas_identity=f"dossier:{item.subject_id}",
+                    defaults={
+                        "ubl": ubl,
+                        "afas_organisation_code": item.organisation_code,
+                        "afas_issue_method": issue_methods.get(item.organisation_code, ""),
+                        "customer_name": item.subject[:255],
+                    },
+                )
+                if was_created:
+                    created += 1
+                    event_record(
+                        environment=environment,
+                        outgoing_invoice=invoice,
+                        kind="collected",
+                        to_status=Status.NEW,
+                        message=f"Collected from AFAS (dossier item {item.subject_id}).",
+                        system_actor="collect",
+                    )
+                    _enqueue("prepare", invoice.pk)
+                else:
+                    skipped += 1
+                # The cursor moves in the same transaction as the row it covers: never ahead of what is stored.
+                after = max(after, item.subject_id)
+                SyncCursor.objects.filter(pk=cursor.pk).update(position=str(after))
+    return CollectResult(created, skipped, str(after))
+
+
+def _issue_methods(afas, organisation_codes: set[str]) -> dict[str, str]:
+    """The AFAS issue method (InPv) per debtor organisation, read in one batch."""
+    return {
+        debtor.organisation_code: debtor.issue_method for debtor in afas.debtors_by_organisation(organisation_codes)
+    }
+
+
+# --- prepare: validate and resolve the recipient -------------------------------------------------------------------
+
+
+def outgoing_prepare(*, invoice: OutgoingInvoice) -> OutgoingInvoice:
+    """NEW → READY (valid, recipient found), NEEDS_ATTENTION (invalid or not on Peppol) or NOT_SENT (AFAS sends it)."""
+    if invoice.status != Status.NEW:
+        return invoice
+    ubl = bytes(invoice.ubl)
+    try:
+        summary = parse_document(ubl)
+    except XmlRejected as exc:
+        _needs_attention(invoice, ErrorKind.INVALID_DOCUMENT, f"The UBL from AFAS cannot be read: {exc.message.en}")
+        return invoice
+    document_type = DocumentType.CREDIT_NOTE if summary.is_credit_note else DocumentType.INVOICE
+    OutgoingInvoice.objects.filter(pk=invoice.pk).update(
+        document_type=document_type,
+        invoice_number=(summary.number or "")[:100],
+        issue_date=summary.issue_date,
+        customer_name=((summary.customer.display_name if summary.customer else "") or invoice.customer_name)[:255],
+        currency=(summary.currency or "")[:3] if (summary.currency or "").isalpha() else "",
+        payable_amount=summary.totals.payable,
+    )
+    invoice.refresh_from_db()
+
+    if invoice.afas_issue_method.upper() in AFAS_SENDS_ITSELF:
+        reason = AFAS_SENDS_ITSELF[invoice.afas_issue_method.upper()]
+        _transition(
+            invoice,
+            from_statuses=(Status.NEW,),
+            to_status=Status.NOT_SENT,
+            message=f"Not sent by the portal: {reason} (issue method {invoice.afas_issue_method} on the debtor in AFAS).",
+            system_actor="prepare",
+        )
+        return invoice
+
+    result = get_validator().validate(ubl)
+    findings = [finding_as_dict(finding) for finding in result.findings]
+    OutgoingInvoice.objects.filter(pk=invoice.pk).update(validation_findings=findings, validated_at=timezone.now())
+    if not result.valid:
+        rules = ", ".join(sorted({f.rule_id for f in result.fatal})[:8])
+        _needs_attention(invoice, ErrorKind.INVALID_DOCUMENT, f"The invoice does not pass the Peppol rules ({rules}).")
+        return invoice
+
+    with clients.econnect_gateway_for(invoice.environment) as gateway:
+        resolution = resolve_recipient(summary=summary, gateway=gateway, document_type=_peppol_type(document_type))
+    OutgoingInvoice.objects.filter(pk=invoice.pk).update(recipient_lookups=resolution.tried)
+    if resolution.recipient is None:
+        _needs_attention(
+            invoice,
+            ErrorKind.RECIPIENT,
+            f"Customer not on Peppol: no identifier of the customer can receive this document ({resolution.explanation}).",
+        )
+        return invoice
+    _transition(
+        invoice,
+        from_statuses=(Status.NEW,),
+        to_status=Status.READY,
+        message=f"Valid; will be sent to {resolution.recipient.icd}.",
+        system_actor="prepare",
+        recipient_scheme=resolution.recipient.scheme,
+        recipient_value=resolution.recipient.value,
+        next_attempt_at=timezone.now(),
+        last_error_kind="",
+        last_error_code="",
+        last_error_message="",
+    )
+    _enqueue("submit", invoice.pk)
+    return invoice
+
+
+def finding_as_dict(finding) -> dict:
+    return {
+        "rule_id": finding.rule_id,
+        "severity": str(finding.severity),
+        "message": finding.message,
+        "location": finding.location,
+        "hint_en": finding.hint.en if finding.hint else "",
+        "hint_nl": finding.hint.nl if finding.hint else "",
+    }
+
+
+def _needs_attention(invoice: OutgoingInvoice, kind: str, message: str, *, code: str = "", from_statuses=(Status.NEW,)):
+    _transition(
+        invoice,
+        from_statuses=from_statuses,
+        to_status=Status.NEEDS_ATTENTION,
+        message=message,
+        system_actor="sending",
+        last_error_kind=kind,
+        last_error_code=code[:50],
+        last_error_message=message,
+        next_attempt_at=None,
+    )
+
+
+def _peppol_type(document_type: str):
+    from integrations.peppol.document_types import DocumentType as PeppolDocumentType
+
+    return PeppolDocumentType(document_type)
+
+
+# --- submit ---------------------------------------------------------------------------------------------------
+
+
+def outgoing_submit(*, invoice: OutgoingInvoice, now: datetime | None = None) -> OutgoingInvoice:
+    """READY or due RETRY_WAIT → SUBMITTING (reference saved) → SUBMITTED, RETRY_WAIT, NEEDS_ATTENTION or FAILED."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        claimed = (
+            OutgoingInvoice.objects.select_for_update(skip_locked=True)
+            .filter(pk=invoice.pk, status__in=(Status.READY, Status.RETRY_WAIT))
+            .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+            .first()
+        )
+        if claimed is None:
+            return invoice
+        first_attempt = not claimed.submission_reference
+        reference = claimed.submission_reference or uuid.uuid4().hex
+        prepared_at = claimed.submission_prepared_at or now
+        OutgoingInvoice.objects.filter(pk=claimed.pk).update(
+            status=Status.SUBMITTING,
+            status_changed_at=now,
+            submission_reference=reference,
+            submission_prepared_at=prepared_at,
+            attempts=F("attempts") + 1,
+        )
+        event_record(
+            environment=claimed.environment,
+            outgoing_invoice=claimed,
+            kind="status_changed",
+            from_status=claimed.status,
+            to_status=Status.SUBMITTING,
+            message=f"Submitting to eConnect (attempt {claimed.attempts + 1}, reference {reference}).",
+            system_actor="submit",
+        )
+    invoice.refresh_from_db()
+    document = OutgoingDocument(
+        reference=reference,
+        sender=_sender(invoice.environment),
+        recipient=PeppolIdentifier(invoice.recipient_scheme, invoice.recipient_value),
+        payload=bytes(invoice.ubl),
+        prepared_at=prepared_at,
+    )
+    try:
+        with clients.econnect_gateway_for(invoice.environment) as gateway:
+            # After any earlier attempt, eConnect may already have the document: look before sending again.
+            sent = gateway.send_once(document, check_first=not first_attempt)
+    except RemoteError as exc:
+        _submit_failed(invoice, exc)
+        return invoice
+    _transition(
+        invoice,
+        from_statuses=(Status.SUBMITTING,),
+        to_status=Status.SUBMITTED,
+        message=f"Accepted by eConnect as {sent.external_id}.",
+        system_actor="submit",
+        econnect_document_id=sent.external_id[:100],
+        submitted_at=timezone.now(),
+        next_attempt_at=timezone.now() + timedelta(seconds=30),
+        last_error_kind="",
+        last_error_code="",
+        last_error_message="",
+    )
+    return invoice
+
+
+def _sender(environment: Environment) -> PeppolIdentifier:
+    own = environment.own_identifiers.order_by("-receive_active", "pk").first()
+    if own is None:
+        raise PermanentError(
+            "The environment has no own Peppol identifier to send from: add the organisation's identifier (e.g. 0106 + KvK)."
+        )
+    return PeppolIdentifier(own.scheme, own.value)
+
+
+def _submit_failed(invoice: OutgoingInvoice, exc: RemoteError) -> None:
+    code = (exc.code or "")[:50]
+    if isinstance(exc, UnknownRecipient):
+        _needs_attention(
+            invoice,
+            ErrorKind.RECIPIENT,
+            f"eConnect does not know the recipient: {exc.message}",
+            code=code,
+            from_statuses=(Status.SUBMITTING,),
+        )
+    elif isinstance(exc, DocumentRejected):
+        _needs_attention(
+            invoice,
+            ErrorKind.INVALID_DOCUMENT,
+            f"eConnect refused the document: {exc.message}",
+            code=code,
+            from_statuses=(Status.SUBMITTING,),
+        )
+    elif isinstance(exc, AuthenticationError | AccessDenied):
+        _needs_attention(
+            invoice,
+            ErrorKind.CREDENTIALS,
+            f"eConnect refused the connection keys: {exc.message}. Check the App Key and Secret of this environment.",
+            code=code,
+            from_statuses=(Status.SUBMITTING,),
+        )
+    elif not exc.transient:
+        _transition(
+            invoice,
+            from_statuses=(Status.SUBMITTING,),
+            to_status=Status.FAILED,
+            message=f"eConnect refused the document: {exc.message}",
+            system_actor="submit",
+            last_error_kind=ErrorKind.PERMANENT,
+            last_error_code=code,
+            last_error_message=exc.message,
+            completed_at=timezone.now(),
+        )
+    elif invoice.attempts >= settings.OUTGOING_MAX_ATTEMPTS:
+        _transition(
+            invoice,
+            from_statuses=(Status.SUBMITTING,),
+            to_status=Status.FAILED,
+            message=f"Gave up after {invoice.attempts} attempts; last error: {exc.message}",
+            system_actor="submit",
+            last_error_kind=ErrorKind.TRANSIENT,
+            last_error_code=code,
+            last_error_message=exc.message,
+            completed_at=timezone.now(),
+        )
+    else:
+        delay = backoff_delay(
+            invoice.attempts, base=settings.OUTGOING_RETRY_BASE_SECONDS, cap=settings.OUTGOING_RETRY_MAX_SECONDS
+        )
+        delay = max(delay, exc.retry_after or 0.0, 1.0)
+        next_attempt = timezone.now() + timedelta(seconds=delay)
+        _transition(
+            invoice,
+            from_statuses=(Status.SUBMITTING,),
+            to_status=Status.RETRY_WAIT,
+            message=f"Temporary failure ({exc.message}); next attempt at {timezone.localtime(next_attempt):%H:%M:%S}.",
+            system_actor="submit",
+            last_error_kind=ErrorKind.TRANSIENT,
+            last_error_code=code,
+            last_error_message=exc.message,
+            next_attempt_at=next_attempt,
+        )
+
+
+# --- status follow-up ---------------------------------------------------------------------------------------------
+
+
+def outgoing_follow_status(*, invoice: OutgoingInvoice, now: datetime | None = None) -> OutgoingInvoice:
+    """Ask eConnect how a submitted invoice is doing; final statuses end it, old ones become stale."""
+    now = now or timezone.now()
+    if invoice.status != Status.SUBMITTED:
+        return invoice
+    stale_after = timedelta(hours=settings.OUTGOING_STALE_AFTER_HOURS)
+    try:
+        with clients.econnect_gateway_for(invoice.environment) as gateway:
+            status = gateway.outbox_status(invoice.econnect_document_id)
+    except RemoteError as exc:
+        logger.info("Status of invoice %s not available now: %s", invoice.pk, exc)
+        status = None
+    if status is not None:
+        OutgoingInvoice.objects.filter(pk=invoice.pk).update(econnect_status=(status.name or status.state.value)[:100])
+        if status.state in FINAL_STATUSES:
+            final = FINAL_STATUSES[status.state]
+            _transition(
+                invoice,
+                from_statuses=(Status.SUBMITTED,),
+                to_status=final,
+                message=f"eConnect reports: {status.name or status.state.value}.",
+                system_actor="status",
+                completed_at=now,
+                next_attempt_at=None,
+                **(
+                    {"last_error_kind": ErrorKind.PERMANENT, "last_error_message": status.name}
+                    if final != Status.DELIVERED
+                    else {}
+                ),
+            )
+            return invoice
+    age = now - (invoice.submitted_at or now)
+    if age >= stale_after:
+        _transition(
+            invoice,
+            from_statuses=(Status.SUBMITTED,),
+            to_status=Status.STALE,
+            message=f"No final status from eConnect after {settings.OUTGOING_STALE_AFTER_HOURS:g} hours. Not resent automatically: check it at eConnect.",
+            system_actor="status",
+            next_attempt_at=None,
+        )
+        return invoice
+    OutgoingInvoice.objects.filter(pk=invoice.pk, status=Status.SUBMITTED).update(
+        next_attempt_at=now + _poll_interval(age)
+    )
+    return invoice
+
+
+def _poll_interval(age: timedelta) -> timedelta:
+    """Poll young submissions often and old ones rarely."""
+    if age < timedelta(minutes=5):
+        return timedelta(seconds=30)
+    if age < timedelta(hours=1):
+        return timedelta(minutes=5)
+    return timedelta(minutes=30)
+
+
+# --- recovery and people's actions -----------------------------------------------------------------------------------
+
+
+def outgoing_sweep_stuck(*, now: datetime | None = None) -> int:
+    """Submits whose worker died leave the invoice in SUBMITTING: return them to a retry that looks first."""
+    now = now or timezone.now()
+    stuck_before = now - timedelta(seconds=settings.OUTGOING_STUCK_AFTER_SECONDS)
+    swept = 0
+    for invoice in OutgoingInvoice.objects.filter(status=Status.SUBMITTING, status_changed_at__lt=stuck_before):
+        if _transition(
+            invoice,
+            from_statuses=(Status.SUBMITTING,),
+            to_status=Status.RETRY_WAIT,
+            message="The submit did not finish (worker stopped); retrying, after checking whether eConnect already has it.",
+            system_actor="sweeper",
+            next_attempt_at=now,
+        ):
+            swept += 1
+    return swept
+
+
+RETRYABLE_BY_PEOPLE = (Status.NEEDS_ATTENTION, Status.FAILED, Status.RETRY_WAIT, Status.REJECTED)
+
+
+def outgoing_retry(*, invoice: OutgoingInvoice, actor: User, reason: str = "") -> bool:
+    """A person asks to try again: validation and recipient are checked anew; a reference already used is kept."""
+    target = Status.NEW if not invoice.submission_reference else Status.READY
+    moved = _transition(
+        invoice,
+        from_statuses=RETRYABLE_BY_PEOPLE,
+        to_status=target,
+        message="Retry requested.",
+        actor=actor,
+        reason=reason,
+        next_attempt_at=timezone.now(),
+        completed_at=None,
+    )
+    if moved:
+        _enqueue("prepare" if target == Status.NEW else "submit", invoice.pk)
+    return moved
+
+
+def outgoing_resolve_manually(*, invoice: OutgoingInvoice, actor: User, reason: str) -> bool:
+    if not reason.strip():
+        raise ValueError("Say why the invoice is resolved manually.")
+    return _transition(
+        invoice,
+        from_statuses=(
+            Status.NEEDS_ATTENTION,
+            Status.FAILED,
+            Status.REJECTED,
+            Status.STALE,
+            Status.RETRY_WAIT,
+            Status.NOT_SENT,
+        ),
+        to_status=Status.RESOLVED_MANUALLY,
+        message="Marked as resolved manually.",
+        actor=actor,
+        reason=reason,
+        next_attempt_at=None,
+        completed_at=timezone.now(),
+    )
+
+
+def outgoing_send_test_invoice(*, environment: Environment, actor: User | None) -> OutgoingInvoice:
+    """Build a valid test invoice from the organisation to itself and send it like any other invoice."""
+    from integrations.peppol.model import Identifier
+    from portal.outgoing_invoices.sample_invoice import build_test_invoice
+
+    sender = _sender(environment)
+    now = timezone.now()
+    number = f"TEST-{timezone.localtime(now):%Y%m%d-%H%M%S}"
+    ubl = build_test_invoice(
+        organisation_name=environment.organisation.name,
+        identifier=Identifier(sender.scheme, sender.value),
+        kvk=environment.organisation.kvk_number,
+        number=number,
+        issue_date=timezone.localdate(now),
+    )
+    with transaction.atomic():
+        invoice = OutgoingInvoice.objects.create(
+            environment=environment,
+            afas_identity=f"test:{uuid.uuid4().hex}",
+            is_test=True,
+            ubl=ubl,
+            invoice_number=number,
+            customer_name=environment.organisation.name,
+        )
+        event_record(
+            environment=environment,
+            outgoing_invoice=invoice,
+            kind="test_invoice",
+            to_status=Status.NEW,
+            message=f"Test invoice {number} created, to be sent to the organisation itself ({sender.icd}).",
+            actor=actor,
+            system_actor="test invoice",
+        )
+        _enqueue("prepare", invoice.pk)
+    return invoice

@@ -1,0 +1,62 @@
+"""Thin tasks: load by id, call one service. Retries are not Celery retries but due times in the database,
+picked up by the periodic ``*_due`` tasks, so a lost message or a killed worker loses nothing."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from portal.organisations.models import Environment
+from portal.outgoing_invoices import selectors, services
+from portal.outgoing_invoices.models import OutgoingInvoice
+
+
+@shared_task(name="outgoing.dispatch_collects")
+def dispatch_collects() -> int:
+    environment_ids = services.outgoing_dispatch_collects()
+    for environment_id in environment_ids:
+        collect.delay(environment_id)
+    return len(environment_ids)
+
+
+@shared_task(name="outgoing.collect")
+def collect(environment_id: int) -> None:
+    environment = Environment.objects.filter(pk=environment_id).first()
+    if environment is not None:
+        services.outgoing_collect(environment=environment)
+
+
+@shared_task(name="outgoing.prepare")
+def prepare(invoice_id: int) -> None:
+    invoice = OutgoingInvoice.objects.filter(pk=invoice_id).first()
+    if invoice is not None:
+        services.outgoing_prepare(invoice=invoice)
+
+
+@shared_task(name="outgoing.submit")
+def submit(invoice_id: int) -> None:
+    invoice = OutgoingInvoice.objects.filter(pk=invoice_id).first()
+    if invoice is not None:
+        services.outgoing_submit(invoice=invoice)
+
+
+@shared_task(name="outgoing.follow_status")
+def follow_status(invoice_id: int) -> None:
+    invoice = OutgoingInvoice.objects.filter(pk=invoice_id).first()
+    if invoice is not None:
+        services.outgoing_follow_status(invoice=invoice)
+
+
+@shared_task(name="outgoing.work_due")
+def work_due() -> None:
+    """Enqueue what is due: submits and retries, status polls, and preparations whose message was lost."""
+    for invoice_id in selectors.submits_due():
+        submit.delay(invoice_id)
+    for invoice_id in selectors.status_checks_due():
+        follow_status.delay(invoice_id)
+    for invoice_id in selectors.preparations_stalled():
+        prepare.delay(invoice_id)
+
+
+@shared_task(name="outgoing.sweep")
+def sweep() -> int:
+    return services.outgoing_sweep_stuck()
