@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
@@ -162,6 +162,22 @@ class EnvironmentAdmin(admin.ModelAdmin):
         ("History", {"fields": ("created_at", "updated_at")}),
     )
     inlines = [OwnPeppolIdentifierInline, SyncCursorInline, EnvironmentEventInline]
+    actions = ["send_test_invoice"]
+
+    @admin.action(description="Send a test invoice (from the organisation to itself)", permissions=["change"])
+    def send_test_invoice(self, request, queryset):
+        from integrations.http import PermanentError
+        from portal.outgoing_invoices.services import outgoing_send_test_invoice
+
+        for environment in queryset:
+            try:
+                invoice = outgoing_send_test_invoice(environment=environment, actor=request.user)
+            except PermanentError as exc:
+                self.message_user(request, f"{environment}: {exc.message}", messages.ERROR)
+                continue
+            self.message_user(
+                request, f"{environment}: test invoice {invoice.invoice_number} is on its way.", messages.SUCCESS
+            )
 
     def get_queryset(self, request):
         return super().get_queryset(request).defer(*CREDENTIAL_FIELDS)

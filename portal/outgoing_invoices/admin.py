@@ -1,11 +1,18 @@
 from __future__ import annotations
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ActionForm
 from django.contrib.admin.utils import flatten_fieldsets
 
 from portal.core.admin_display import xml_block
 from portal.events.admin import EventInline
 from portal.outgoing_invoices.models import OutgoingInvoice
+from portal.outgoing_invoices.services import outgoing_resolve_manually, outgoing_retry
+
+
+class ReasonActionForm(ActionForm):
+    reason = forms.CharField(required=False, label="Reason (kept in the timeline)", max_length=500)
 
 
 @admin.register(OutgoingInvoice)
@@ -81,6 +88,34 @@ class OutgoingInvoiceAdmin(admin.ModelAdmin):
     )
     readonly_fields = flatten_fieldsets(fieldsets)  # support reads invoices here; changes go through services
     inlines = [EventInline]
+    action_form = ReasonActionForm
+    actions = ["retry_now", "resolve_manually"]
+
+    @admin.action(description="Retry now (checks and sends again; never sends twice)", permissions=["change"])
+    def retry_now(self, request, queryset):
+        reason = request.POST.get("reason", "")
+        retried = sum(outgoing_retry(invoice=invoice, actor=request.user, reason=reason) for invoice in queryset)
+        skipped = queryset.count() - retried
+        self.message_user(request, f"{retried} invoice(s) will be retried.", messages.SUCCESS)
+        if skipped:
+            self.message_user(
+                request,
+                f"{skipped} invoice(s) skipped: only invoices that need attention or failed can be retried.",
+                messages.WARNING,
+            )
+
+    @admin.action(description="Mark as resolved manually (give the reason)", permissions=["change"])
+    def resolve_manually(self, request, queryset):
+        reason = request.POST.get("reason", "").strip()
+        if not reason:
+            self.message_user(
+                request, "Give the reason in the 'Reason' field: it is kept in the timeline.", messages.ERROR
+            )
+            return
+        resolved = sum(
+            outgoing_resolve_manually(invoice=invoice, actor=request.user, reason=reason) for invoice in queryset
+        )
+        self.message_user(request, f"{resolved} invoice(s) marked as resolved manually.", messages.SUCCESS)
 
     def get_queryset(self, request):
         qs = super().get_queryset(request)

@@ -26,3 +26,11 @@ def firm_member_required(view):
         return view(request, *args, **kwargs)
 
     return wrapper
+
+
+ACTING_ROLES = ("accountant", "firm_admin")
+
+
+def can_act(request) -> bool:
+    """Viewers read; accountants and firm admins act (retry, test, switches)."""
+    return request.membership.role in ACTING_ROLES

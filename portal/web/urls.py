@@ -8,4 +8,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("organisations/<int:pk>/", views.organisation_detail, name="organisation_detail"),
     path("environments/<int:pk>/", views.environment_detail, name="environment_detail"),
+    path(
+        "environments/<int:pk>/test-invoice/", views.environment_send_test_invoice, name="environment_send_test_invoice"
+    ),
 ]

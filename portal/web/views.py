@@ -1,9 +1,15 @@
 from __future__ import annotations
 
-from django.shortcuts import get_object_or_404, render
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
 
+from integrations.http import PermanentError
 from portal.organisations.selectors import environments_for_firm, organisations_for_firm
-from portal.web.access import firm_member_required
+from portal.outgoing_invoices.selectors import outbox_for_environment
+from portal.outgoing_invoices.services import outgoing_send_test_invoice
+from portal.web.access import can_act, firm_member_required
 
 
 @firm_member_required
@@ -20,4 +26,27 @@ def organisation_detail(request, pk: int):
 @firm_member_required
 def environment_detail(request, pk: int):
     environment = get_object_or_404(environments_for_firm(firm=request.firm).prefetch_related("own_identifiers"), pk=pk)
-    return render(request, "web/environment_detail.html", {"environment": environment})
+    return render(
+        request,
+        "web/environment_detail.html",
+        {
+            "environment": environment,
+            "recent_invoices": outbox_for_environment(environment=environment)[:10],
+            "can_act": can_act(request),
+        },
+    )
+
+
+@require_POST
+@firm_member_required
+def environment_send_test_invoice(request, pk: int):
+    environment = get_object_or_404(environments_for_firm(firm=request.firm), pk=pk)
+    if not can_act(request):
+        raise PermissionDenied("Viewers cannot send test invoices.")
+    try:
+        invoice = outgoing_send_test_invoice(environment=environment, actor=request.user)
+    except PermanentError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"Test invoice {invoice.invoice_number} is on its way; its status shows below.")
+    return redirect("web:environment_detail", pk=environment.pk)
