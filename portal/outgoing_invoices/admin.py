@@ -1,14 +1,32 @@
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 from django.contrib.admin.utils import flatten_fieldsets
+from django.utils import timezone
 
 from portal.core.admin_display import xml_block
 from portal.events.admin import EventInline
 from portal.outgoing_invoices.models import OutgoingInvoice
 from portal.outgoing_invoices.services import outgoing_resolve_manually, outgoing_retry
+
+
+class AgeFilter(admin.SimpleListFilter):
+    """How long an invoice has been in its current status: old ones in an open status need a look."""
+
+    title = "time in this status"
+    parameter_name = "age"
+    AGES = {"1h": timedelta(hours=1), "1d": timedelta(days=1), "7d": timedelta(days=7)}
+
+    def lookups(self, request, model_admin):
+        return (("1h", "more than an hour"), ("1d", "more than a day"), ("7d", "more than a week"))
+
+    def queryset(self, request, queryset):
+        age = self.AGES.get(self.value())
+        return queryset.filter(status_changed_at__lt=timezone.now() - age) if age else queryset
 
 
 class ReasonActionForm(ActionForm):
@@ -30,6 +48,7 @@ class OutgoingInvoiceAdmin(admin.ModelAdmin):
     )
     list_filter = (
         "status",
+        AgeFilter,
         "document_type",
         "is_test",
         ("created_at", admin.DateFieldListFilter),

@@ -158,3 +158,18 @@ def test_the_dispatch_task_enqueues_one_collect_per_due_environment(db, monkeypa
 
     assert tasks.dispatch_collects() == 1
     assert collected == [on.pk]
+
+
+def test_the_admin_outbox_filters_by_time_in_status(staff_client):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    old = OutgoingInvoiceFactory(invoice_number="OLD-1", status=Status.NEEDS_ATTENTION)
+    OutgoingInvoice.objects.filter(pk=old.pk).update(status_changed_at=timezone.now() - timedelta(days=2))
+    OutgoingInvoiceFactory(invoice_number="NEW-1", status=Status.NEEDS_ATTENTION)
+
+    page = staff_client.get(reverse("admin:outgoing_invoices_outgoinginvoice_changelist") + "?age=1d").content.decode()
+
+    assert "OLD-1" in page
+    assert "NEW-1" not in page

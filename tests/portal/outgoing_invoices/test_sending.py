@@ -276,3 +276,29 @@ def test_a_person_can_retry_and_resolve_manually_with_an_audit_trail(world, djan
     invoice.refresh_from_db()
     event = invoice.events.latest("created_at")
     assert (invoice.status, event.actor, event.reason) == (Status.RESOLVED_MANUALLY, support, "Sent by post")
+
+
+def test_afas_maintenance_during_collect_loses_nothing_and_the_next_collect_gets_everything(
+    world, django_capture_on_commit_callbacks
+):
+    from integrations.http import TransientError
+
+    world.afas.request(
+        "POST",
+        "/_sim/faults",
+        json={
+            "operation": "GET /connectors/ProfitSubjectsAuthorized",
+            "status": 503,
+            "headers": {"Retry-After": "600"},
+        },
+    )
+
+    with pytest.raises(TransientError) as failure:
+        collect_and_process(world, django_capture_on_commit_callbacks)
+
+    assert failure.value.retry_after == 600
+    assert world.environment.outgoing_invoices.count() == 0
+    assert not SyncCursor.objects.filter(environment=world.environment, position__gt="0").exists()
+    world.environment.refresh_from_db()
+    assert world.environment.collect_lease_until is None
+    assert collect_and_process(world, django_capture_on_commit_callbacks).created == 5
