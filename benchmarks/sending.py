@@ -1,0 +1,544 @@
+"""Benchmark of sending through a real worker: ``python -m benchmarks.sending [--invoices 1000] [--environments 10]``.
+
+Needs PostgreSQL and Redis (``DATABASE_URL=postgres://...``, ``CELERY_BROKER_URL=redis://...``). It creates a
+throwaway database ``portal_bench`` on that server (never the one in DATABASE_URL), migrates it, serves both
+simulators over HTTP from threads, starts a Celery worker (prefork, concurrency 2) and drives
+collect → validate → submit → delivered for N invoices spread over M environments. Then it prints invoices per second
+and, per invoice, the time the worker spent in Peppol validation, in HTTP calls (AFAS, eConnect, Peppol lookup) and
+in database queries, beside the task time and the wall time. The database is dropped at the end (``--keep-db`` keeps
+it). Exit status 1 when an invoice is not delivered or was sent more than once.
+
+The stage times are measured inside the worker: ``celery -A benchmarks.sending`` imports this module, which wraps
+``Validator.validate``, ``HttpClient.request`` (and ``HttpClient.__init__``) and installs a ``connection.execute_wrapper``; each task adds its
+figures to Redis keys under ``bench:sending:``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+REPO = Path(__file__).resolve().parent.parent
+BENCH_DB = "portal_bench"
+KEY_PREFIX = "bench:sending:"
+INSTRUMENT_ENV = "BENCH_SENDING_INSTRUMENT"
+STAGES = ("validation", "http", "http_setup", "db")
+
+
+# --- inside the worker: timing of the stages ------------------------------------------------------------------------
+
+
+class _Timings(threading.local):
+    def __init__(self) -> None:
+        self.values: dict[str, float] = {}
+        self.task_started: float | None = None
+
+
+_timings = _Timings()
+
+
+def _add(stage: str, seconds: float) -> None:
+    _timings.values[stage] = _timings.values.get(stage, 0.0) + seconds
+
+
+def _timed(stage: str, function):
+    def wrapper(*args, **kwargs):
+        started = time.perf_counter()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            _add(stage, time.perf_counter() - started)
+
+    wrapper.__wrapped__ = function
+    return wrapper
+
+
+def _db_wrapper(execute, sql, params, many, context):
+    started = time.perf_counter()
+    try:
+        return execute(sql, params, many, context)
+    finally:
+        _add("db", time.perf_counter() - started)
+
+
+def _install_instrumentation() -> None:
+    from celery.signals import task_postrun, task_prerun
+
+    from integrations.http import HttpClient
+    from integrations.peppol.validation import Validator
+
+    Validator.validate = _timed("validation", Validator.validate)
+    HttpClient.request = _timed("http", HttpClient.request)
+    # Building a client (an httpx.Client, with its TLS context) is not a request but is paid per client.
+    HttpClient.__init__ = _timed("http_setup", HttpClient.__init__)
+    redis_client = None
+
+    @task_prerun.connect(weak=False)
+    def _start(task=None, **kwargs) -> None:
+        from django.db import connection
+
+        if _db_wrapper not in connection.execute_wrappers:
+            connection.execute_wrappers.append(_db_wrapper)
+        _timings.values = {}
+        _timings.task_started = time.perf_counter()
+
+    @task_postrun.connect(weak=False)
+    def _finish(task=None, **kwargs) -> None:
+        nonlocal redis_client
+        import redis
+
+        if _timings.task_started is None:
+            return
+        elapsed = time.perf_counter() - _timings.task_started
+        if redis_client is None:
+            redis_client = redis.Redis.from_url(os.environ["CELERY_BROKER_URL"])
+        pipe = redis_client.pipeline()
+        for stage, seconds in _timings.values.items():
+            pipe.incrbyfloat(f"{KEY_PREFIX}{stage}", seconds)
+        pipe.incrbyfloat(f"{KEY_PREFIX}task:{task.name}", elapsed)
+        pipe.incr(f"{KEY_PREFIX}count:{task.name}")
+        pipe.execute()
+        _timings.task_started = None
+
+
+if __name__ != "__main__" and os.environ.get(INSTRUMENT_ENV) == "1":
+    from portal.celery_app import app  # noqa: F401 - ``celery -A benchmarks.sending`` finds the app here
+
+    _install_instrumentation()
+
+
+# --- the benchmark ----------------------------------------------------------------------------------------------
+
+
+def refuse(message: str) -> None:
+    print(f"benchmarks.sending: {message}", file=sys.stderr)
+    sys.exit(2)
+
+
+def bench_database_url(database_url: str) -> str:
+    parts = urlsplit(database_url)
+    return urlunsplit(parts._replace(path=f"/{BENCH_DB}"))
+
+
+def admin_connection(database_url: str):
+    import psycopg
+
+    parts = urlsplit(database_url)
+    return psycopg.connect(
+        host=parts.hostname or "127.0.0.1",
+        port=parts.port or 5432,
+        user=parts.username or None,
+        password=parts.password or None,
+        dbname="postgres",
+        autocommit=True,
+    )
+
+
+def recreate_database(database_url: str) -> None:
+    with admin_connection(database_url) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
+        connection.execute(f'CREATE DATABASE "{BENCH_DB}"')
+
+
+def drop_database(database_url: str) -> None:
+    with admin_connection(database_url) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
+
+
+def configure_environment(database_url: str, var_dir: str) -> None:
+    """The bench process and its worker share these settings (set before Django is imported)."""
+    from cryptography.fernet import Fernet
+
+    os.environ["DATABASE_URL"] = bench_database_url(database_url)
+    os.environ["DJANGO_SETTINGS_MODULE"] = "portal.settings"
+    os.environ.setdefault("DEBUG", "true")
+    os.environ.setdefault("SECRET_KEY", "benchmark-only-" + uuid.uuid4().hex)
+    os.environ["FIELD_ENCRYPTION_KEY"] = Fernet.generate_key().decode()
+    os.environ["PORTAL_VAR_DIR"] = var_dir
+    os.environ["CELERY_TASK_ALWAYS_EAGER"] = "false"
+    os.environ["CONN_MAX_AGE"] = "60"
+    shared = REPO.parent / "shared" / "peppol"
+    if shared.is_dir():
+        os.environ.setdefault("PEPPOL_RULES_DIR", str(shared))
+
+
+def serve(app):
+    from integrations.simulators.server import make_server
+
+    server = make_server(app, "127.0.0.1", 0)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    return server
+
+
+def debtor_rows() -> list[dict]:
+    from integrations.demo_data import CUSTOMERS
+
+    return [
+        {
+            "DebtorId": customer.number,
+            "DebtorName": customer.name,
+            "BcCo": f"ORG{customer.number}",
+            "CcNr": customer.kvk or None,
+            "VaId": customer.vat or None,
+            "OINr": customer.oin or None,
+            "EnId": customer.econnect_id or None,
+            "InPv": customer.issue_method,
+            "Email": f"administratie@{customer.number}.example.nl",
+            "Blocked": False,
+            "ModifiedDate": "2025-01-10T09:00:00Z",
+        }
+        for customer in CUSTOMERS
+    ]
+
+
+RECEIVING_DEBTORS = ("10001", "10002", "10003", "10007", "10012")
+
+
+def set_up_world(afas_url: str, econnect_url: str, *, environments: int, invoices: int) -> list[dict]:
+    """Environments in both simulators and in the portal, and the invoices issued in AFAS."""
+    import httpx
+
+    from integrations.afas.simulator.documents import nl_vat
+    from portal.organisations.models import Environment, Firm, Organisation, OwnPeppolIdentifier
+    from portal.organisations.services import environment_set_credentials
+
+    firm = Firm.objects.create(name="Benchmark accountants")
+    specs = []
+    for index in range(environments):
+        participant, kvk = f"{40000 + index}", f"{61000000 + index}"
+        spec = {
+            "participant": participant,
+            "kvk": kvk,
+            "name": f"Benchmark klant {index + 1} B.V.",
+            "token": f"<token><version>1</version><data>bench-{participant}</data></token>",
+            "app_key": f"bench-app-key-{participant}",
+            "app_secret": f"bench-secret-{participant}",
+        }
+        specs.append(spec)
+    fixtures = {
+        "environments": [
+            {
+                "participant": spec["participant"],
+                "environment_type": "production",
+                "edition": "profit",
+                "organisation": {"name": spec["name"], "kvk": spec["kvk"], "vat": nl_vat(spec["kvk"])},
+                "tokens": [{"token": spec["token"], "connectors": None}],
+                "debtors": debtor_rows(),
+            }
+            for spec in specs
+        ]
+    }
+    with httpx.Client(timeout=30) as http:
+        response = http.post(f"{afas_url}/_sim/fixtures", json=fixtures)
+        response.raise_for_status()
+        for spec in specs:
+            response = http.post(
+                f"{econnect_url}/_sim/accounts",
+                json={
+                    "app_key": spec["app_key"],
+                    "app_secret": spec["app_secret"],
+                    "network": "production",
+                    "name": spec["name"],
+                    "parties": [{"id": f"0106:{spec['kvk']}", "name": spec["name"]}],
+                },
+            )
+            response.raise_for_status()
+            organisation = Organisation.objects.create(firm=firm, name=spec["name"], kvk_number=spec["kvk"])
+            environment = Environment.objects.create(
+                organisation=organisation, afas_participant_number=spec["participant"], sending_enabled=True
+            )
+            environment_set_credentials(
+                environment=environment,
+                actor=None,
+                afas_token=spec["token"],
+                econnect_app_key=spec["app_key"],
+                econnect_app_secret=spec["app_secret"],
+            )
+            OwnPeppolIdentifier.objects.create(
+                environment=environment, scheme="0106", value=spec["kvk"], receive_active=True
+            )
+        for number in range(invoices):
+            spec = specs[number % environments]
+            debtor = RECEIVING_DEBTORS[(number // environments) % len(RECEIVING_DEBTORS)]
+            response = http.post(
+                f"{afas_url}/_sim/environments/{spec['participant']}-production/sales-invoices",
+                json={
+                    "debtor": debtor,
+                    "lines": [
+                        {"description": "Benchmark", "quantity": "3", "price": f"{10 + number % 90}.00", "vat": "21"}
+                    ],
+                },
+            )
+            response.raise_for_status()
+    return specs
+
+
+def start_worker(log_path: Path) -> subprocess.Popen:
+    from portal.celery_app import app
+
+    env = dict(os.environ, **{INSTRUMENT_ENV: "1", "PYTHONPATH": str(REPO)})
+    hostname = f"bench-{uuid.uuid4().hex[:8]}@%h"
+    log = log_path.open("wb")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "benchmarks.sending",
+            "worker",
+            "--pool=prefork",
+            "--concurrency=2",
+            "-l",
+            "WARNING",
+            "-n",
+            hostname,
+            "--without-gossip",
+            "--without-mingle",
+        ],  # fmt: skip
+        cwd=REPO,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    import socket
+
+    node = hostname.replace("%h", socket.gethostname())
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the worker exited at start; see {log_path}")
+        if app.control.ping(destination=[node], timeout=0.5):
+            return process
+    raise RuntimeError(f"the worker did not start within 60 s; see {log_path}")
+
+
+def stop_worker(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(10)
+
+
+def wait_for(condition, *, timeout: float, what: str, tick=None, tick_every: float = 15.0, every: float = 0.5):
+    deadline = time.monotonic() + timeout
+    next_tick = 0.0
+    while True:
+        if tick is not None and time.monotonic() >= next_tick:
+            tick()
+            next_tick = time.monotonic() + tick_every
+        if condition():
+            return
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"timed out after {timeout:.0f} s waiting for {what}")
+        time.sleep(every)
+
+
+def read_figures(redis_client) -> dict[str, float]:
+    figures = {}
+    for key in redis_client.scan_iter(f"{KEY_PREFIX}*"):
+        figures[key.decode()[len(KEY_PREFIX) :]] = float(redis_client.get(key))
+    return figures
+
+
+def run(args: argparse.Namespace) -> int:
+    import django
+
+    django.setup()
+    import redis
+    from django.core.management import call_command
+    from django.db import connection
+    from django.db.models import Count
+    from django.utils import timezone
+
+    from integrations.afas import simulator as afas_simulator
+    from integrations.econnect import simulator as econnect_simulator
+    from portal.celery_app import app
+    from portal.outgoing_invoices import tasks
+    from portal.outgoing_invoices.models import OutgoingInvoice
+
+    Status = OutgoingInvoice.Status
+    call_command("migrate", verbosity=0)
+    redis_client = redis.Redis.from_url(os.environ["CELERY_BROKER_URL"])
+    app.control.purge()
+    for key in redis_client.scan_iter(f"{KEY_PREFIX}*"):
+        redis_client.delete(key)
+
+    afas_app, econnect_app = afas_simulator.create_app(), econnect_simulator.create_app()
+    econnect_simulator.seed_demo(econnect_app)  # the demo customers in the Peppol directory
+    afas_server, econnect_server = serve(afas_app), serve(econnect_app)
+    afas_url = f"http://127.0.0.1:{afas_server.server_port}"
+    econnect_url = f"http://127.0.0.1:{econnect_server.server_port}"
+    os.environ["AFAS_BASE_URL_TEMPLATE"] = f"{afas_url}/{{participant}}/{{rest_host}}/ProfitRestServices"
+    os.environ["ECONNECT_SOAP_URL"] = f"{econnect_url}/soap/v3.1"
+    os.environ["ECONNECT_LOOKUP_URL"] = econnect_url
+
+    print(f"Setting up {args.environments} environments and issuing {args.invoices} invoices in AFAS ...", flush=True)
+    set_up_world(afas_url, econnect_url, environments=args.environments, invoices=args.invoices)
+    connection.close()
+
+    log_path = Path(os.environ["PORTAL_VAR_DIR"]) / "bench-worker.log"
+    worker = start_worker(log_path)
+    try:
+        print("Worker ready; collecting and sending ...", flush=True)
+        started = time.perf_counter()
+        tasks.dispatch_collects.delay()
+        outgoing = OutgoingInvoice.objects.all()
+        wait_for(
+            lambda: (
+                outgoing.filter(status__in=(Status.SUBMITTED, Status.DELIVERED)).count() == args.invoices
+                or outgoing.filter(status__in=(Status.NEEDS_ATTENTION, Status.FAILED)).exists()
+            ),
+            timeout=args.timeout,
+            what=f"{args.invoices} invoices submitted",
+            tick=tasks.work_due.delay,
+            tick_every=args.tick,
+        )
+        submitted_at = time.perf_counter()
+        # eConnect delivers after a minute and the portal first polls after 30 s: both clocks move at once.
+        httpx_post(f"{econnect_url}/_sim/clock", {"advance": 120})
+        outgoing.filter(status=Status.SUBMITTED).update(next_attempt_at=timezone.now())
+        wait_for(
+            lambda: (
+                not outgoing.exclude(status=Status.DELIVERED).exists()
+                or outgoing.filter(status__in=(Status.NEEDS_ATTENTION, Status.FAILED)).exists()
+            ),
+            timeout=args.timeout,
+            what=f"{args.invoices} invoices delivered",
+            tick=tasks.work_due.delay,
+            tick_every=args.tick,
+        )
+        delivered_at = time.perf_counter()
+        counts = httpx_get(f"{econnect_url}/_sim/sent")["counts"]
+    finally:
+        stop_worker(worker)
+        for server in (afas_server, econnect_server):
+            server.shutdown()
+            server.server_close()
+
+    figures = read_figures(redis_client)
+    for key in redis_client.scan_iter(f"{KEY_PREFIX}*"):
+        redis_client.delete(key)
+    statuses = dict(OutgoingInvoice.objects.values("status").annotate(n=Count("pk")).values_list("status", "n"))
+    report(args, figures, statuses, counts, started, submitted_at, delivered_at)
+    problems = []
+    if statuses.get(Status.DELIVERED, 0) != args.invoices:
+        problems.append(f"not all delivered: {statuses}")
+    if len(counts) != args.invoices or any(count != 1 for count in counts.values()):
+        duplicates = {key: count for key, count in counts.items() if count != 1}
+        problems.append(f"eConnect received {len(counts)} distinct invoices; sent more than once: {duplicates}")
+    for problem in problems:
+        print(f"FAILED: {problem}", file=sys.stderr)
+    return 1 if problems else 0
+
+
+def httpx_post(url: str, body: dict) -> dict:
+    import httpx
+
+    response = httpx.post(url, json=body, timeout=30)
+    response.raise_for_status()
+    return response.json()
+
+
+def httpx_get(url: str) -> dict:
+    import httpx
+
+    response = httpx.get(url, timeout=60)
+    response.raise_for_status()
+    return response.json()
+
+
+def report(args, figures, statuses, counts, started, submitted_at, delivered_at) -> None:
+    n = args.invoices
+    to_submitted, to_delivered = submitted_at - started, delivered_at - started
+    task_seconds = sum(value for key, value in figures.items() if key.startswith("task:"))
+    stage = {name: figures.get(name, 0.0) for name in STAGES}
+    other = task_seconds - sum(stage.values())
+
+    def ms(seconds: float) -> str:
+        return f"{seconds / n * 1000:9.2f}"
+
+    print()
+    print(f"Sending benchmark: {n} invoices over {args.environments} environments, 1 worker (prefork, 2 processes)")
+    print(f"  work_due enqueued every {args.tick:g} s, as beat does")
+    print(f"  statuses: {statuses}; at eConnect: {len(counts)} distinct, max {max(counts.values(), default=0)} each")
+    print()
+    print(f"  {'':42}{'seconds':>10}{'inv/s':>10}")
+    print(f"  {'wall: collect → validate → submitted':42}{to_submitted:10.1f}{n / to_submitted:10.1f}")
+    print(f"  {'wall: ... → delivered (status polled)':42}{to_delivered:10.1f}{n / to_delivered:10.1f}")
+    print()
+    print(f"  {'per invoice, summed over worker tasks':42}{'ms':>10}{'share':>10}")
+    for name, label in (("validation", "Peppol validation"), ("http", "HTTP requests (AFAS, eConnect, lookup)"),
+                        ("http_setup", "HTTP client construction (TLS context)"),
+                        ("db", "database queries")):  # fmt: skip
+        share = stage[name] / task_seconds * 100 if task_seconds else 0.0
+        print(f"  {label:42}{ms(stage[name])}{share:9.1f}%")
+    print(
+        f"  {'other (Python, XML, serialisation)':42}{ms(other)}{other / task_seconds * 100 if task_seconds else 0:9.1f}%"
+    )
+    print(f"  {'total task time':42}{ms(task_seconds)}{100.0:9.1f}%")
+    print(f"  {'wall time (2 processes in parallel)':42}{ms(to_delivered)}")
+    print()
+    print(f"  {'per task':42}{'count':>10}{'ms each':>10}")
+    for key in sorted(k for k in figures if k.startswith("task:")):
+        name = key[len("task:") :]
+        count = int(figures.get(f"count:{name}", 0)) or 1
+        print(f"  {name:42}{count:10d}{figures[key] / count * 1000:10.2f}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--invoices", type=int, default=1000)
+    parser.add_argument("--environments", type=int, default=10)
+    parser.add_argument("--timeout", type=float, default=900.0, help="seconds to wait for each phase")
+    parser.add_argument("--tick", type=float, default=15.0, help="seconds between work_due runs (beat: 15)")
+    parser.add_argument("--keep-db", action="store_true", help=f"leave the {BENCH_DB} database for inspection")
+    args = parser.parse_args(argv)
+
+    database_url = os.environ.get("DATABASE_URL", "")
+    broker_url = os.environ.get("CELERY_BROKER_URL", "")
+    if not database_url.startswith(("postgres://", "postgresql://")):
+        refuse("set DATABASE_URL=postgres://user@host:5432/<any database> (the benchmark creates its own portal_bench)")
+    if urlsplit(database_url).path.lstrip("/") == BENCH_DB:
+        refuse(f"DATABASE_URL must not name {BENCH_DB} itself: that database is dropped and recreated")
+    if not broker_url.startswith(("redis://", "rediss://")):
+        refuse("set CELERY_BROKER_URL=redis://host:6379/<db> (a broker a worker process can share)")
+
+    with tempfile.TemporaryDirectory(prefix="portal-bench-") as var_dir:
+        configure_environment(database_url, var_dir)
+        recreate_database(database_url)
+        try:
+            return run(args)
+        except RuntimeError as exc:
+            print(f"FAILED: {exc}", file=sys.stderr)
+            log = Path(var_dir) / "bench-worker.log"
+            if log.exists():
+                print("\n".join(log.read_text(errors="replace").splitlines()[-40:]), file=sys.stderr)
+            return 1
+        finally:
+            from django.db import connections
+
+            connections.close_all()
+            if args.keep_db:
+                print(f"The database {BENCH_DB} is kept; drop it with: dropdb {BENCH_DB}")
+            else:
+                drop_database(database_url)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,404 @@
+"""The real stack for end-to-end tests: PostgreSQL, a real broker, both simulators over HTTP, a Celery worker
+in its own process (and, on request, celery beat).
+
+A test marked ``@pytest.mark.e2e`` asks for the ``stack`` fixture. It needs PostgreSQL and a broker that other
+processes can reach (e.g. ``redis://``); on SQLite or the in-memory broker it is skipped, and when ``CI`` is set
+and the database is PostgreSQL but the broker is missing or unreachable, it fails instead.
+
+What runs where:
+- the simulators serve from threads of the test process on free ports (module scope; reset and seeded per test);
+- the worker is ``python -m celery -A portal worker --pool=prefork --concurrency=2`` in its own process group, on
+  the pytest test database (committed data only: ``transactional_db``), with ``tests.e2e.worker_settings``;
+- the test process enqueues to the same broker (not eagerly) and watches the database.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+import pytest
+from django.conf import settings
+
+from integrations.afas import simulator as afas_simulator
+from integrations.econnect import simulator as econnect_simulator
+from integrations.simulators.server import make_server
+
+REPO = Path(__file__).resolve().parents[2]
+WORKER_SETTINGS = "tests.e2e.worker_settings"
+# Short enough for a test run, long enough that no submit in flight is taken over (fault delays stay below it).
+STUCK_AFTER_SECONDS = 5
+WORKER_START_TIMEOUT = 30.0
+
+
+# --- what the stack needs -----------------------------------------------------------------------------------------
+
+
+def _missing_requirement() -> str:
+    """Why the real stack cannot run here ('' if it can)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return f"needs PostgreSQL (DATABASE_URL), not {connection.vendor}: a worker process must share the database"
+    broker = settings.CELERY_BROKER_URL
+    if broker.startswith(("memory://", "filesystem://")):
+        return f"needs a broker other processes can reach (CELERY_BROKER_URL=redis://...), not {broker.split(':')[0]}"
+    from portal.celery_app import app
+
+    try:
+        with app.connection_for_write() as connection_:
+            connection_.ensure_connection(max_retries=1, timeout=3)
+    except Exception as exc:  # noqa: BLE001 - any failure to connect means the stack cannot run
+        return f"the broker {_redacted(broker)} is not reachable: {exc}"
+    return ""
+
+
+def _require_stack() -> None:
+    from django.db import connection
+
+    problem = _missing_requirement()
+    if not problem:
+        return
+    if os.environ.get("CI") and connection.vendor == "postgresql":
+        pytest.fail(f"End-to-end stack unavailable in CI: {problem}", pytrace=False)
+    pytest.skip(f"End-to-end stack: {problem}")
+
+
+def _redacted(url: str) -> str:
+    scheme, _, rest = url.partition("://")
+    return f"{scheme}://{rest.rpartition('@')[2]}"
+
+
+def database_url() -> str:
+    """The URL of the database this test process uses: pytest's test database, not the configured one."""
+    db = settings.DATABASES["default"]
+    credentials = quote(db.get("USER") or "", safe="")
+    if db.get("PASSWORD"):
+        credentials += ":" + quote(db["PASSWORD"], safe="")
+    host = db.get("HOST") or "127.0.0.1"
+    port = f":{db['PORT']}" if db.get("PORT") else ""
+    return f"postgres://{credentials}{'@' if credentials else ''}{host}{port}/{quote(db['NAME'], safe='')}"
+
+
+# --- simulators -------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class LiveSimulator:
+    app: Any
+    server: Any
+    thread: threading.Thread
+    seed: Callable[[Any], None]
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_port}"
+
+    def reset(self) -> None:
+        self.app.faults.clear()
+        self.app.reset()
+        self.seed(self.app)
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def _serve(app, seed) -> LiveSimulator:
+    seed(app)
+    server = make_server(app, "127.0.0.1", 0)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    return LiveSimulator(app, server, thread, seed)
+
+
+# --- Celery processes ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class CeleryProcess:
+    """A ``celery`` subprocess in its own process group, its output in a log file."""
+
+    name: str
+    args: list[str]
+    env: dict[str, str]
+    log_path: Path
+    process: subprocess.Popen | None = None
+    _log: Any = None
+
+    def start(self) -> None:
+        self._log = self.log_path.open("ab")
+        self._log.write(f"\n===== {self.name} started {time.strftime('%H:%M:%S')} =====\n".encode())
+        self._log.flush()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "portal", *self.args],
+            cwd=REPO,
+            env=self.env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: the pool's children are stopped (or killed) with it
+        )
+
+    @property
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def kill(self) -> None:
+        """SIGKILL to the whole group: the main process and every pool child die mid-task, nothing is acked."""
+        if self.alive:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(10)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """SIGTERM (warm shutdown), then SIGKILL if it does not end in time."""
+        if self.process is None:
+            return
+        if self.process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        # Children that outlived their parent (after a SIGKILL of the parent only) are ours to end too.
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+    def log_tail(self, lines: int = 60) -> str:
+        try:
+            text = self.log_path.read_text(errors="replace")
+        except OSError:
+            return ""
+        return "\n".join(text.splitlines()[-lines:])
+
+
+# --- the stack --------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Stack:
+    afas: LiveSimulator
+    econnect: LiveSimulator
+    log_dir: Path
+    worker: CeleryProcess | None = None
+    beat: CeleryProcess | None = None
+    _started: list[CeleryProcess] = field(default_factory=list)
+
+    # --- environment of the Celery processes
+    def celery_env(self) -> dict[str, str]:
+        env = {key: value for key, value in os.environ.items() if not key.startswith(("PYTEST_", "COV_"))}
+        env.update(
+            DJANGO_SETTINGS_MODULE=WORKER_SETTINGS,
+            CELERY_TASK_ALWAYS_EAGER="false",
+            DATABASE_URL=database_url(),
+            CELERY_BROKER_URL=settings.CELERY_BROKER_URL,
+            AFAS_BASE_URL_TEMPLATE=f"{self.afas.url}/{{participant}}/{{rest_host}}/ProfitRestServices",
+            ECONNECT_SOAP_URL=f"{self.econnect.url}/soap/v3.1",
+            ECONNECT_LOOKUP_URL=self.econnect.url,
+            OUTGOING_STUCK_AFTER_SECONDS=str(STUCK_AFTER_SECONDS),
+            OUTGOING_RETRY_BASE_SECONDS="1",
+            OUTGOING_RETRY_MAX_SECONDS="2",
+            CONN_MAX_AGE="0",
+            PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH", "")])),
+            PYTHONUNBUFFERED="1",
+        )
+        return env
+
+    # --- worker and beat
+    def start_worker(self) -> CeleryProcess:
+        """Start a worker and wait until it answers a ping over the broker."""
+        from portal.celery_app import app
+
+        hostname = f"e2e-{uuid.uuid4().hex[:8]}@%h"
+        worker = CeleryProcess(
+            "worker",
+            [
+                "worker",
+                "--pool=prefork",
+                "--concurrency=2",
+                "-l",
+                "INFO",
+                "-n",
+                hostname,
+                "--without-gossip",
+                "--without-mingle",
+            ],  # fmt: skip
+            self.celery_env(),
+            self.log_dir / "worker.log",
+        )
+        worker.start()
+        self._started.append(worker)
+        self.worker = worker
+        node = hostname.replace("%h", _short_hostname())
+        deadline = time.monotonic() + WORKER_START_TIMEOUT
+        while time.monotonic() < deadline:
+            if not worker.alive:
+                raise AssertionError(f"The worker exited at start:\n{worker.log_tail()}")
+            if app.control.ping(destination=[node], timeout=0.5):
+                return worker
+        raise AssertionError(f"The worker did not answer within {WORKER_START_TIMEOUT:.0f} s:\n{worker.log_tail()}")
+
+    def start_beat(self) -> CeleryProcess:
+        beat = CeleryProcess(
+            "beat",
+            ["beat", "-l", "INFO", "--pidfile=", "-s", str(self.log_dir / "celerybeat-schedule")],
+            self.celery_env(),
+            self.log_dir / "beat.log",
+        )
+        beat.start()
+        self._started.append(beat)
+        self.beat = beat
+        return beat
+
+    def stop_all(self) -> None:
+        for process in reversed(self._started):
+            process.stop()
+        self._started.clear()
+
+    def logs(self) -> str:
+        parts = [f"--- {p.name} ({p.log_path}) ---\n{p.log_tail()}" for p in (self.worker, self.beat) if p]
+        return "\n".join(parts)
+
+    # --- waiting
+    def wait_until(
+        self,
+        condition: Callable[[], Any],
+        *,
+        timeout: float,
+        what: str,
+        every: float = 0.25,
+        tick: Callable[[], None] | None = None,
+        tick_every: float = 1.0,
+    ) -> Any:
+        """Poll ``condition`` until truthy; run ``tick`` (e.g. enqueue work_due, like beat) every ``tick_every``."""
+        deadline = time.monotonic() + timeout
+        next_tick = time.monotonic()
+        while True:
+            if tick is not None and time.monotonic() >= next_tick:
+                tick()
+                next_tick = time.monotonic() + tick_every
+            result = condition()
+            if result:
+                return result
+            if time.monotonic() >= deadline:
+                raise AssertionError(f"Timed out after {timeout:.0f} s waiting for {what}.\n{self.logs()}")
+            if self.worker is not None and not self.worker.alive and self.worker.process.returncode != -9:
+                raise AssertionError(f"The worker died while waiting for {what}.\n{self.logs()}")
+            time.sleep(every)
+
+    # --- simulator control APIs over HTTP
+    def afas_control(self, method: str, path: str, **kwargs) -> httpx.Response:
+        return httpx.request(method, self.afas.url + path, timeout=10, **kwargs)
+
+    def econnect_control(self, method: str, path: str, **kwargs) -> httpx.Response:
+        return httpx.request(method, self.econnect.url + path, timeout=10, **kwargs)
+
+    def issue_sales_invoice(self, environment_key: str, debtor: str, **extra) -> dict:
+        lines = extra.pop("lines", None) or [
+            {"description": "Brood en banket", "quantity": "10", "price": "2.50", "vat": "9"}
+        ]
+        response = self.afas_control(
+            "POST",
+            f"/_sim/environments/{environment_key}/sales-invoices",
+            json={"debtor": debtor, "lines": lines, **extra},
+        )
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    def sent_counts(self) -> dict[str, int]:
+        return self.econnect_control("GET", "/_sim/sent").json()["counts"]
+
+    def econnect_fault(self, **spec) -> None:
+        response = self.econnect_control("POST", "/_sim/faults", json=spec)
+        assert response.status_code == 201, response.text
+
+    def afas_fault(self, **spec) -> None:
+        response = self.afas_control("POST", "/_sim/faults", json=spec)
+        assert response.status_code == 201, response.text
+
+    def advance_econnect_clock(self, seconds: int) -> None:
+        assert self.econnect_control("POST", "/_sim/clock", json={"advance": seconds}).status_code == 200
+
+
+def _short_hostname() -> str:
+    import socket
+
+    return socket.gethostname()
+
+
+def purge_broker() -> None:
+    """Drop what earlier runs left: queued messages, and unacknowledged ones a killed worker left to be restored."""
+    from portal.celery_app import app
+
+    app.control.purge()
+    with app.connection_for_write() as connection_:
+        channel = connection_.default_channel
+        client = getattr(channel, "client", None)
+        keys = [getattr(channel, name, None) for name in ("unacked_key", "unacked_index_key", "unacked_mutex_key")]
+        if client is not None and all(keys):
+            client.delete(*keys)
+
+
+@pytest.fixture(scope="module")
+def _simulators() -> Iterator[tuple[LiveSimulator, LiveSimulator]]:
+    afas = _serve(afas_simulator.create_app(), afas_simulator.seed_demo)
+    econnect = _serve(econnect_simulator.create_app(), econnect_simulator.seed_demo)
+    try:
+        yield afas, econnect
+    finally:
+        afas.stop()
+        econnect.stop()
+
+
+@pytest.fixture
+def stack(transactional_db, _simulators, settings, tmp_path) -> Iterator[Stack]:
+    """Fresh simulators and demo data (sending on for demo environment 12345-production), an empty queue, the test
+    process enqueueing to the real broker, and a running worker (``stack.worker``). A test may start beat too."""
+    from portal.celery_app import app
+    from portal.core.demo import demo_seed
+    from portal.organisations.models import Environment
+
+    _require_stack()
+    afas, econnect = _simulators
+    afas.reset()
+    econnect.reset()
+
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    settings.OUTGOING_STUCK_AFTER_SECONDS = STUCK_AFTER_SECONDS
+    settings.AFAS_BASE_URL_TEMPLATE = f"{afas.url}/{{participant}}/{{rest_host}}/ProfitRestServices"
+    settings.ECONNECT_SOAP_URL = f"{econnect.url}/soap/v3.1"
+    settings.ECONNECT_LOOKUP_URL = econnect.url
+    eager_before = app.conf.task_always_eager
+    app.conf.task_always_eager = False
+    purge_broker()
+
+    demo_seed()
+    Environment.objects.filter(afas_participant_number="12345", afas_environment_type="production").update(
+        sending_enabled=True
+    )
+    log_dir = tmp_path / "celery"
+    log_dir.mkdir()
+    real = Stack(afas=afas, econnect=econnect, log_dir=log_dir)
+    try:
+        real.start_worker()
+        yield real
+    finally:
+        real.stop_all()
+        purge_broker()
+        app.conf.task_always_eager = eager_before
