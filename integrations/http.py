@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import email.utils
 import logging
+import os
 import random
+import ssl
+import threading
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -78,6 +81,22 @@ class AccessDenied(PermanentError):
     """Authenticated, but not allowed (e.g. an IP restriction or a connector the token may not use)."""
 
 
+_tls = {"context": None, "pid": None}
+_tls_lock = threading.Lock()
+
+
+def shared_tls_context() -> ssl.SSLContext:
+    """One verifying TLS context per process, shared by every client.
+
+    Building one loads the CA bundle and costs about 20 ms; a context per client made client construction half of
+    a worker's time per invoice (benchmarks/sending.py). Built lazily, and again after a fork.
+    """
+    with _tls_lock:
+        if _tls["context"] is None or _tls["pid"] != os.getpid():
+            _tls["context"], _tls["pid"] = httpx.create_ssl_context(), os.getpid()
+        return _tls["context"]
+
+
 class HttpClient:
     """An httpx client with explicit timeouts whose transport failures are typed errors.
 
@@ -95,7 +114,12 @@ class HttpClient:
     ):
         self.service = service
         self._client = httpx.Client(
-            base_url=base_url, timeout=timeout, headers=dict(headers or {}), transport=transport, follow_redirects=False
+            base_url=base_url,
+            timeout=timeout,
+            headers=dict(headers or {}),
+            transport=transport,
+            follow_redirects=False,
+            verify=shared_tls_context(),
         )
 
     def request(

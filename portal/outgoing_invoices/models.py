@@ -76,6 +76,9 @@ class OutgoingInvoice(TimeStampedModel):
     status_changed_at = models.DateTimeField(auto_now_add=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
+    dispatched_at = models.DateTimeField(
+        null=True, blank=True, help_text="When its due work was last put on the queue (not queued again meanwhile)."
+    )
     last_error_kind = models.CharField(max_length=20, choices=ErrorKind.choices, blank=True)
     last_error_code = models.CharField(max_length=50, blank=True, help_text="The remote system's error code.")
     last_error_message = models.TextField(blank=True)

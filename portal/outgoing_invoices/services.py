@@ -65,6 +65,7 @@ def _transition(
 ) -> bool:
     """Move the invoice to ``to_status`` only if it is still in one of ``from_statuses``; record it. False if not."""
     now = timezone.now()
+    fields.setdefault("dispatched_at", None)  # the queued work was done; new work may be queued
     with transaction.atomic():
         updated = OutgoingInvoice.objects.filter(pk=invoice.pk, status__in=from_statuses).update(
             status=to_status, status_changed_at=now, updated_at=now, **fields
@@ -255,6 +256,7 @@ def outgoing_prepare(*, invoice: OutgoingInvoice) -> OutgoingInvoice:
         recipient_scheme=resolution.recipient.scheme,
         recipient_value=resolution.recipient.value,
         next_attempt_at=timezone.now(),
+        dispatched_at=timezone.now(),  # the submit is queued right below
         last_error_kind="",
         last_error_code="",
         last_error_message="",
@@ -315,6 +317,7 @@ def outgoing_submit(*, invoice: OutgoingInvoice, now: datetime | None = None) ->
         OutgoingInvoice.objects.filter(pk=claimed.pk).update(
             status=Status.SUBMITTING,
             status_changed_at=now,
+            dispatched_at=None,
             submission_reference=reference,
             submission_prepared_at=prepared_at,
             attempts=F("attempts") + 1,
@@ -483,7 +486,7 @@ def outgoing_follow_status(*, invoice: OutgoingInvoice, now: datetime | None = N
         )
         return invoice
     OutgoingInvoice.objects.filter(pk=invoice.pk, status=Status.SUBMITTED).update(
-        next_attempt_at=now + _poll_interval(age)
+        next_attempt_at=now + _poll_interval(age), dispatched_at=None
     )
     return invoice
 

@@ -49,9 +49,11 @@ def follow_status(invoice_id: int) -> None:
 @shared_task(name="outgoing.work_due")
 def work_due() -> None:
     """Enqueue what is due: submits and retries, status polls, and preparations whose message was lost."""
-    for invoice_id in selectors.submits_due():
+    submits, status_checks = selectors.submits_due(), selectors.status_checks_due()
+    selectors.mark_dispatched(submits + status_checks)
+    for invoice_id in submits:
         submit.delay(invoice_id)
-    for invoice_id in selectors.status_checks_due():
+    for invoice_id in status_checks:
         follow_status.delay(invoice_id)
     for invoice_id in selectors.preparations_stalled():
         prepare.delay(invoice_id)

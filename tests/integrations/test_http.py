@@ -80,3 +80,15 @@ def test_the_last_transient_failure_is_raised():
 
     with pytest.raises(RemoteUnavailable):
         call_with_retries(always_down, attempts=3, sleep=lambda s: None)
+
+
+def test_clients_share_one_verifying_tls_context():
+    import ssl
+
+    from integrations.http import HttpClient, shared_tls_context
+
+    with HttpClient(service="a") as first, HttpClient(service="b") as second:
+        contexts = {id(client._client._transport._pool._ssl_context) for client in (first, second)}
+
+    assert contexts == {id(shared_tls_context())}
+    assert shared_tls_context().verify_mode == ssl.CERT_REQUIRED

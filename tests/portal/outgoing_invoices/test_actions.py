@@ -173,3 +173,23 @@ def test_the_admin_outbox_filters_by_time_in_status(staff_client):
 
     assert "OLD-1" in page
     assert "NEW-1" not in page
+
+
+def test_due_work_is_queued_once_until_it_is_done_or_its_lease_runs_out(db, monkeypatch):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from portal.outgoing_invoices import tasks
+
+    queued = []
+    monkeypatch.setattr(tasks.submit, "delay", queued.append)
+    invoice = OutgoingInvoiceFactory(status=Status.READY, next_attempt_at=timezone.now())
+
+    tasks.work_due()
+    tasks.work_due()
+    assert queued == [invoice.pk]
+
+    OutgoingInvoice.objects.filter(pk=invoice.pk).update(dispatched_at=timezone.now() - timedelta(minutes=6))
+    tasks.work_due()
+    assert queued == [invoice.pk, invoice.pk]  # the first message was lost: queued again after the lease
