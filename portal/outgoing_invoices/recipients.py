@@ -1,8 +1,10 @@
 """Who receives an outgoing invoice over Peppol: the UBL's customer endpoint if it can receive, else the
-customer's other identifiers in the Dutch order (KvK, OIN, VAT), all checked in one directory lookup."""
+AFAS contact's valid identifiers (its eConnect id, then KvK, OIN, VAT), else the other identifiers the UBL
+gives the customer, all checked in one directory lookup."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from integrations.econnect.gateway import EConnectGateway
@@ -30,8 +32,11 @@ class Resolution:
         return "; ".join(f"{entry['identifier']}: {entry['outcome']}" for entry in self.tried) or "no identifiers"
 
 
-def candidate_identifiers(summary: DocumentSummary) -> tuple[list[PeppolIdentifier], list[dict]]:
-    """The customer endpoint first, then its KvK, OIN and VAT identifiers; invalid ones are noted, not looked up."""
+def candidate_identifiers(
+    summary: DocumentSummary, contact_identifiers: Sequence[PeppolIdentifier] = ()
+) -> tuple[list[PeppolIdentifier], list[dict]]:
+    """The customer endpoint first, then the contact's identifiers, then the UBL's KvK, OIN and VAT identifiers;
+    invalid ones are noted, not looked up."""
     customer = summary.customer
     candidates: list[PeppolIdentifier] = []
     rejected: list[dict] = []
@@ -54,6 +59,9 @@ def candidate_identifiers(summary: DocumentSummary) -> tuple[list[PeppolIdentifi
         return candidates, [{"identifier": "-", "source": "UBL", "outcome": "the invoice names no customer"}]
     if customer.endpoint_id:
         consider(customer.endpoint_id.scheme, customer.endpoint_id.value, "UBL customer endpoint")
+    for identifier in contact_identifiers:
+        if identifier not in candidates:
+            candidates.append(identifier)
     others = [*customer.legal_ids, *customer.identifications]
     for scheme in DUTCH_ORDER[:2]:
         for identifier in others:
@@ -65,8 +73,14 @@ def candidate_identifiers(summary: DocumentSummary) -> tuple[list[PeppolIdentifi
     return candidates, rejected
 
 
-def resolve_recipient(*, summary: DocumentSummary, gateway: EConnectGateway, document_type: DocumentType) -> Resolution:
-    candidates, tried = candidate_identifiers(summary)
+def resolve_recipient(
+    *,
+    summary: DocumentSummary,
+    gateway: EConnectGateway,
+    document_type: DocumentType,
+    contact_identifiers: Sequence[PeppolIdentifier] = (),
+) -> Resolution:
+    candidates, tried = candidate_identifiers(summary, contact_identifiers)
     if not candidates:
         return Resolution(None, tried)
     result = gateway.look_up_participants(candidates, document_type)

@@ -25,6 +25,7 @@ from integrations.peppol.identifiers import PeppolIdentifier
 from integrations.peppol.parser import parse_document
 from integrations.peppol.xml import XmlRejected
 from portal.accounts.models import User
+from portal.contacts.services import contact_candidate_identifiers, contact_upsert_debtor
 from portal.core.choices import DocumentType, ErrorKind
 from portal.core.peppol import get_validator
 from portal.events.services import event_record
@@ -147,7 +148,9 @@ def _collect(environment: Environment) -> CollectResult:
     created = skipped = 0
     with clients.afas_client_for(environment) as afas:
         items = afas.sales_invoice_items(after_subject_id=after)
-        issue_methods = _issue_methods(afas, {item.organisation_code for item in items if item.organisation_code})
+        contacts = _debtor_contacts(
+            afas, environment, {item.organisation_code for item in items if item.organisation_code}
+        )
         for item in items:
             attachment = item.ubl_attachment
             if attachment is None:
@@ -163,8 +166,9 @@ def _collect(environment: Environment) -> CollectResult:
                     afas_identity=f"dossier:{item.subject_id}",
                     defaults={
                         "ubl": ubl,
+                        "contact": contacts.get(item.organisation_code),
                         "afas_organisation_code": item.organisation_code,
-                        "afas_issue_method": issue_methods.get(item.organisation_code, ""),
+                        "afas_issue_method": getattr(contacts.get(item.organisation_code), "issue_method", ""),
                         "customer_name": item.subject[:255],
                     },
                 )
@@ -187,10 +191,11 @@ def _collect(environment: Environment) -> CollectResult:
     return CollectResult(created, skipped, str(after))
 
 
-def _issue_methods(afas, organisation_codes: set[str]) -> dict[str, str]:
-    """The AFAS issue method (InPv) per debtor organisation, read in one batch."""
+def _debtor_contacts(afas, environment: Environment, organisation_codes: set[str]) -> dict:
+    """The invoices' debtors as they are in AFAS now (issue method, identifiers), read in one batch and stored."""
     return {
-        debtor.organisation_code: debtor.issue_method for debtor in afas.debtors_by_organisation(organisation_codes)
+        debtor.organisation_code: contact_upsert_debtor(environment=environment, debtor=debtor)
+        for debtor in afas.debtors_by_organisation(organisation_codes)
     }
 
 
@@ -238,7 +243,12 @@ def outgoing_prepare(*, invoice: OutgoingInvoice) -> OutgoingInvoice:
         return invoice
 
     with clients.econnect_gateway_for(invoice.environment) as gateway:
-        resolution = resolve_recipient(summary=summary, gateway=gateway, document_type=_peppol_type(document_type))
+        resolution = resolve_recipient(
+            summary=summary,
+            gateway=gateway,
+            document_type=_peppol_type(document_type),
+            contact_identifiers=contact_candidate_identifiers(invoice.contact),
+        )
     OutgoingInvoice.objects.filter(pk=invoice.pk).update(recipient_lookups=resolution.tried)
     if resolution.recipient is None:
         _needs_attention(
