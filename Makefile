@@ -39,9 +39,12 @@ lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-# Peppol validation speed on the shared corpus next to bare lxml + saxonche, and builder throughput.
+# Peppol validation speed beside bare lxml + saxonche, builder throughput, and sending 1,000 invoices over
+# 10 environments through a real worker (needs PostgreSQL and Redis; it creates and drops its own database).
 bench: venv
 	$(PY) -m benchmarks.peppol_validation
+	DATABASE_URL=$${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres} \
+	CELERY_BROKER_URL=$${BENCH_BROKER_URL:-redis://127.0.0.1:6379/14} $(PY) -m benchmarks.sending
 
 # The suite against PostgreSQL and Redis on this machine (what CI runs after `make test`).
 test-postgres: venv
