@@ -44,7 +44,13 @@ def demo_seed() -> DemoLogins:
         environment, created = Environment.objects.get_or_create(
             afas_participant_number=spec.participant,
             afas_environment_type=spec.environment_type,
-            defaults={"organisation": organisation, "afas_edition": spec.edition},
+            defaults={
+                "organisation": organisation,
+                "afas_edition": spec.edition,
+                # The demo shows sending working end to end (Profit production; receiving comes later).
+                "sending_enabled": spec.environment_type == "production" and spec.edition == "profit",
+                "poll_interval_seconds": 60,
+            },
         )
         if created:
             # The simulators accept exactly these demo credentials (integrations.demo_data).
