@@ -24,6 +24,9 @@ SCHEDULES = (
     Schedule("dispatch collects of sales invoices", "outgoing.dispatch_collects", 15),
     Schedule("submit, retry and follow outgoing invoices", "outgoing.work_due", 15),
     Schedule("recover interrupted submits", "outgoing.sweep", 60),
+    Schedule("dispatch fetches of the eConnect inbox", "incoming.dispatch_fetches", 15),
+    Schedule("deliver and acknowledge received invoices", "incoming.work_due", 15),
+    Schedule("hold interrupted deliveries", "incoming.sweep", 60),
 )
 
 

@@ -27,6 +27,7 @@ class HoldReason(models.TextChoices):
     UNPARSEABLE = "unparseable", _("Cannot be read")
     HOSTILE = "hostile", _("Refused as unsafe XML")
     VAT_NOT_MAPPABLE = "vat_not_mappable", _("VAT cannot be mapped to AFAS Small Business")
+    DELIVERY_UNCERTAIN = "delivery_uncertain", _("Delivery to AFAS interrupted: check AFAS before delivering again")
 
 
 class DuplicateVerdict(models.TextChoices):
@@ -86,6 +87,9 @@ class IncomingInvoice(TimeStampedModel):
     released_at = models.DateTimeField(null=True, blank=True, help_text="When someone marked it as original.")
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
+    dispatched_at = models.DateTimeField(
+        null=True, blank=True, help_text="When its due work was last put on the queue (not queued again meanwhile)."
+    )
     last_error_kind = models.CharField(max_length=20, choices=ErrorKind.choices, blank=True)
     last_error_code = models.CharField(max_length=50, blank=True)
     last_error_message = models.TextField(blank=True)
@@ -131,3 +135,25 @@ class IncomingInvoice(TimeStampedModel):
     def disagrees_with_econnect(self) -> bool:
         """eConnect flagged it, but the portal found no duplicate from the same supplier."""
         return self.econnect_duplicate_flag and self.duplicate_verdict == self.DuplicateVerdict.ORIGINAL
+
+
+class SupplierIdentity(models.Model):
+    """One identifier (endpoint id, KvK, OIN, VAT number, IBAN) of a supplier, mapped to the supplier it belongs to.
+
+    Documents of one supplier may carry different identifiers; any identifier seen before links a document to the
+    same supplier, so duplicates are found per supplier and never across suppliers.
+    """
+
+    environment = models.ForeignKey("organisations.Environment", on_delete=models.CASCADE, related_name="+")
+    identifier = models.CharField(max_length=140, help_text="e.g. 0106:12345678, VAT:NL123456789B01, IBAN:NL91...")
+    supplier_key = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["environment", "identifier"], name="supplier_identity_unique"),
+        ]
+        indexes = [models.Index(fields=["environment", "supplier_key"], name="supplier_identity_key_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.identifier} → {self.supplier_key}"

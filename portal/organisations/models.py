@@ -90,6 +90,12 @@ class Environment(TimeStampedModel):
     next_collect_at = models.DateTimeField(
         null=True, blank=True, editable=False, help_text="When the next collect of sales invoices is due."
     )
+    next_fetch_at = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="When the next fetch of the eConnect inbox is due."
+    )
+    fetch_lease_until = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="A running inbox fetch holds the environment until then."
+    )
     collect_lease_until = models.DateTimeField(
         null=True,
         blank=True,

@@ -144,7 +144,14 @@ def test_beat_schedules_are_defined_in_code(db):
     periodic_tasks_sync()
 
     tasks = dict(PeriodicTask.objects.filter(name__startswith="portal: ").values_list("task", "interval__every"))
-    assert tasks == {"outgoing.dispatch_collects": 15, "outgoing.work_due": 15, "outgoing.sweep": 60}
+    assert tasks == {
+        "outgoing.dispatch_collects": 15,
+        "outgoing.work_due": 15,
+        "outgoing.sweep": 60,
+        "incoming.dispatch_fetches": 15,
+        "incoming.work_due": 15,
+        "incoming.sweep": 60,
+    }
 
 
 def test_the_dispatch_task_enqueues_one_collect_per_due_environment(db, monkeypatch):

@@ -1,0 +1,175 @@
+"""The portal's own duplicate verdict, supplier-aware, with the evidence kept for the person who decides.
+
+Layers: identical bytes (certain); same supplier + normalised number + document type + issue date (duplicate,
+"suspected" when the amounts differ). The supplier is resolved from any of its identifiers (endpoint id, KvK,
+OIN, VAT; an IBAN only when there is nothing stronger) to one supplier key; a document without any is never
+compared with other suppliers' documents.
+eConnect flags duplicates by number and date alone, across suppliers; where it disagrees, the evidence says so.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+
+from django.db import IntegrityError, transaction
+
+from integrations.peppol.parser import DocumentSummary
+from portal.incoming_invoices.models import IncomingInvoice, SupplierIdentity
+from portal.organisations.models import Environment
+
+Verdict = IncomingInvoice.DuplicateVerdict
+
+
+def normalise_invoice_number(number: str | None) -> str:
+    """Upper case, letters and digits only, leading zeros of each run of digits dropped: 'f-0012/a' → 'F12A'."""
+    if not number:
+        return ""
+    without_leading_zeros = re.sub(r"\d+", lambda digits: digits.group().lstrip("0") or "0", number.upper())
+    return re.sub(r"[^0-9A-Z]", "", without_leading_zeros)[:100]
+
+
+def supplier_identifiers(summary: DocumentSummary) -> list[str]:
+    """Every identifier the document gives its supplier, normalised, the endpoint first."""
+    supplier = summary.supplier
+    found: list[str] = []
+
+    def add(kind: str, value: str | None) -> None:
+        value = re.sub(r"\s", "", value or "").upper()
+        if value and kind and f"{kind}:{value}" not in found:
+            found.append(f"{kind}:{value}"[:140])
+
+    if supplier is not None:
+        if supplier.endpoint_id:
+            add(supplier.endpoint_id.scheme or "", supplier.endpoint_id.value)
+        for identifier in (*supplier.legal_ids, *supplier.identifications):
+            add(identifier.scheme or "", identifier.value)
+        for vat in supplier.vat_ids:
+            add("VAT", vat)
+    for iban in summary.ibans:
+        add("IBAN", iban)
+    return found
+
+
+def resolve_supplier_key(*, environment: Environment, identifiers: list[str]) -> str:
+    """The supplier these identifiers belong to, remembered for all of them.
+
+    Strong identifiers (endpoint id, KvK, OIN, VAT) decide. An IBAN is weak: factoring companies and shared
+    accounts put one IBAN on many suppliers' invoices, so it links a document only when the document carries no
+    strong identifier, and a known IBAN never merges a supplier whose strong identifiers are new.
+    """
+    if not identifiers:
+        return ""
+    strong = [identifier for identifier in identifiers if not identifier.startswith("IBAN:")]
+    lookup = strong or identifiers
+    known = (
+        SupplierIdentity.objects.filter(environment=environment, identifier__in=lookup)
+        .order_by("created_at", "pk")
+        .values_list("supplier_key", flat=True)
+        .first()
+    )
+    key = known or hashlib.sha256(lookup[0].encode()).hexdigest()[:32]
+    for identifier in identifiers:
+        try:
+            with transaction.atomic():
+                SupplierIdentity.objects.get_or_create(
+                    environment=environment, identifier=identifier, defaults={"supplier_key": key}
+                )
+        except IntegrityError:
+            pass  # another worker remembered it at the same moment
+    return key
+
+
+@dataclass
+class VerdictResult:
+    verdict: str
+    duplicate_of: IncomingInvoice | None = None
+    evidence: dict = field(default_factory=dict)
+    econnect_flag_disputed: bool = False
+
+
+def _describe(invoice: IncomingInvoice) -> dict:
+    return {
+        "id": invoice.pk,
+        "econnect_document_id": invoice.econnect_document_id,
+        "invoice_number": invoice.invoice_number,
+        "issue_date": invoice.issue_date.isoformat() if invoice.issue_date else None,
+        "document_type": invoice.document_type,
+        "supplier_name": invoice.supplier_name,
+        "supplier_identifiers": invoice.supplier_identifiers,
+        "payable_amount": str(invoice.payable_amount) if invoice.payable_amount is not None else None,
+        "currency": invoice.currency,
+        "sha256": invoice.sha256,
+        "received_at": invoice.created_at.isoformat(),
+    }
+
+
+def duplicate_verdict(invoice: IncomingInvoice) -> VerdictResult:
+    """Compare with the environment's earlier documents (index lookups only)."""
+    earlier = IncomingInvoice.objects.filter(environment_id=invoice.environment_id, pk__lt=invoice.pk)
+    this = _describe(invoice)
+
+    same_bytes = earlier.filter(sha256=invoice.sha256).order_by("pk").first()
+    if same_bytes is not None:
+        return VerdictResult(
+            Verdict.CERTAIN_DUPLICATE,
+            same_bytes,
+            {
+                "rule": "identical bytes (same SHA-256) as an earlier document",
+                "this": this,
+                "matched": _describe(same_bytes),
+            },
+        )
+
+    if not invoice.supplier_key or not invoice.normalised_invoice_number:
+        result = VerdictResult(
+            Verdict.SUPPLIER_UNKNOWN,
+            evidence={
+                "rule": "supplier not resolved (no identifiers) or no invoice number: not compared with other suppliers",
+                "this": this,
+            },
+        )
+    else:
+        match = (
+            earlier.filter(
+                supplier_key=invoice.supplier_key,
+                normalised_invoice_number=invoice.normalised_invoice_number,
+                document_type=invoice.document_type,
+                issue_date=invoice.issue_date,
+            )
+            .order_by("pk")
+            .first()
+        )
+        if match is not None:
+            same_amount = (match.payable_amount, match.currency) == (invoice.payable_amount, invoice.currency)
+            return VerdictResult(
+                Verdict.DUPLICATE if same_amount else Verdict.SUSPECTED_DUPLICATE,
+                match,
+                {
+                    "rule": "same supplier, invoice number, document type and issue date"
+                    + ("" if same_amount else "; the amounts differ"),
+                    "this": this,
+                    "matched": _describe(match),
+                },
+            )
+        result = VerdictResult(
+            Verdict.ORIGINAL, evidence={"rule": "no earlier document of this supplier matches", "this": this}
+        )
+
+    if invoice.econnect_duplicate_flag:
+        others = earlier.filter(
+            normalised_invoice_number=invoice.normalised_invoice_number, issue_date=invoice.issue_date
+        )
+        other_suppliers = [_describe(other) for other in others.exclude(supplier_key=invoice.supplier_key)[:5]]
+        result.econnect_flag_disputed = True
+        result.evidence["econnect"] = (
+            "eConnect flagged this as a duplicate (it compares invoice number and date only). "
+            + (
+                "The earlier document(s) with that number and date come from a different supplier."
+                if other_suppliers
+                else "No earlier document from this supplier with that number and date was received here."
+            )
+        )
+        result.evidence["other_suppliers_same_number_and_date"] = other_suppliers
+    return result

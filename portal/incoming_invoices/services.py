@@ -1,0 +1,470 @@
+"""Receiving: from the eConnect inbox into AFAS, unchanged, exactly once, with honest duplicate flags.
+
+A document is stored byte for byte before anything else happens, parsed (a bad or hostile one is held as
+evidence), given the portal's duplicate verdict, delivered to AFAS unchanged, and only then marked processed
+at eConnect. Delivery and acknowledgement are separate states, so a crash between them finishes the
+acknowledgement next time and never delivers twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from integrations.econnect.models import InboxState
+from integrations.http import AccessDenied, AuthenticationError, RemoteError, backoff_delay
+from integrations.peppol.parser import AttachmentUnavailable, attachment_content, parse_document
+from integrations.peppol.xml import XmlRejected
+from portal.accounts.models import User
+from portal.core.choices import DocumentType, ErrorKind
+from portal.events.services import event_record
+from portal.incoming_invoices.duplicates import (
+    duplicate_verdict,
+    normalise_invoice_number,
+    resolve_supplier_key,
+    supplier_identifiers,
+)
+from portal.incoming_invoices.models import IncomingInvoice
+from portal.organisations import clients
+from portal.organisations.models import Environment
+
+logger = logging.getLogger(__name__)
+
+Status = IncomingInvoice.Status
+Hold = IncomingInvoice.HoldReason
+Verdict = IncomingInvoice.DuplicateVerdict
+FETCH_LEASE = timedelta(minutes=10)
+MAX_PAGES = 200  # per state and fetch; the next fetch goes on where this one stopped
+HOSTILE_KINDS = {"dtd_forbidden", "too_large", "too_deep"}
+
+
+def _transition(
+    invoice: IncomingInvoice,
+    *,
+    from_statuses,
+    to_status,
+    message,
+    actor=None,
+    system_actor="receiving",
+    reason="",
+    kind="status_changed",
+    data=None,
+    **fields,
+) -> bool:
+    now = timezone.now()
+    fields.setdefault("dispatched_at", None)
+    with transaction.atomic():
+        updated = IncomingInvoice.objects.filter(pk=invoice.pk, status__in=from_statuses).update(
+            status=to_status, status_changed_at=now, updated_at=now, **fields
+        )
+        if updated != 1:
+            return False
+        event_record(
+            environment=invoice.environment,
+            incoming_invoice=invoice,
+            kind=kind,
+            from_status=invoice.status,
+            to_status=to_status,
+            message=message,
+            actor=actor,
+            system_actor=system_actor,
+            reason=reason,
+            data=data,
+        )
+    invoice.refresh_from_db()
+    return True
+
+
+def _enqueue(task_name: str, *ids: int) -> None:
+    from portal.incoming_invoices import tasks
+
+    task = getattr(tasks, task_name)
+    for pk in ids:
+        transaction.on_commit(lambda pk=pk: task.delay(pk))
+
+
+# --- fetch ----------------------------------------------------------------------------------------------------------
+
+
+def incoming_dispatch_fetches(*, now: datetime | None = None) -> list[int]:
+    now = now or timezone.now()
+    due = Environment.objects.filter(receiving_enabled=True).filter(
+        Q(next_fetch_at__isnull=True) | Q(next_fetch_at__lte=now)
+    )
+    picked = []
+    for environment_id, interval, previous in due.values_list("pk", "poll_interval_seconds", "next_fetch_at"):
+        if Environment.objects.filter(pk=environment_id, next_fetch_at=previous).update(
+            next_fetch_at=now + timedelta(seconds=interval)
+        ):
+            picked.append(environment_id)
+    return picked
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    stored: int
+    replays: int
+    ran: bool = True
+
+
+def incoming_fetch(*, environment: Environment) -> FetchResult:
+    """Store every new inbox document (and those eConnect flags as duplicates) exactly as received."""
+    now = timezone.now()
+    leased = (
+        Environment.objects.filter(pk=environment.pk, receiving_enabled=True)
+        .filter(Q(fetch_lease_until__isnull=True) | Q(fetch_lease_until__lt=now))
+        .update(fetch_lease_until=now + FETCH_LEASE)
+    )
+    if not leased:
+        return FetchResult(0, 0, ran=False)
+    try:
+        return _fetch(Environment.objects.get(pk=environment.pk))
+    finally:
+        Environment.objects.filter(pk=environment.pk).update(fetch_lease_until=None)
+
+
+def _fetch(environment: Environment) -> FetchResult:
+    stored = replays = 0
+    with clients.econnect_gateway_for(environment) as gateway:
+        for state in (InboxState.NEW, InboxState.DUPLICATE):
+            page = None
+            for _ in range(MAX_PAGES):
+                listing = gateway.list_inbox_documents(state=state, page=page)
+                for summary in listing.documents:
+                    if IncomingInvoice.objects.filter(
+                        environment=environment, econnect_document_id=summary.external_id
+                    ).exists():
+                        replays += 1
+                        continue
+                    document = gateway.get_inbox_document(summary.external_id)
+                    if _store(environment, document.payload, summary.external_id, summary.flagged_duplicate):
+                        stored += 1
+                    else:
+                        replays += 1
+                page = listing.next_page
+                if not page:
+                    break
+    return FetchResult(stored, replays)
+
+
+def _store(environment: Environment, payload: bytes, external_id: str, flagged_duplicate: bool) -> bool:
+    with transaction.atomic():
+        invoice, created = IncomingInvoice.objects.get_or_create(
+            environment=environment,
+            econnect_document_id=external_id[:100],
+            defaults={
+                "raw_xml": payload,
+                "sha256": hashlib.sha256(payload).hexdigest(),
+                "econnect_duplicate_flag": flagged_duplicate,
+            },
+        )
+        if created:
+            event_record(
+                environment=environment,
+                incoming_invoice=invoice,
+                kind="received",
+                to_status=Status.RECEIVED,
+                message=f"Received from eConnect ({len(payload):,} bytes)"
+                + ("; eConnect flags it as a duplicate." if flagged_duplicate else "."),
+                system_actor="fetch",
+            )
+            _enqueue("process", invoice.pk)
+    return created
+
+
+# --- process: parse and judge ---------------------------------------------------------------------------------------
+
+
+def incoming_process(*, invoice: IncomingInvoice) -> IncomingInvoice:
+    """RECEIVED → READY, or HELD (unreadable, hostile, duplicate, eConnect's flag disputed) with the reason."""
+    if invoice.status != Status.RECEIVED:
+        return invoice
+    raw = bytes(invoice.raw_xml)
+    try:
+        summary = parse_document(raw, max_bytes=settings.PEPPOL_MAX_DOCUMENT_BYTES)
+    except XmlRejected as exc:
+        hostile = exc.kind in HOSTILE_KINDS
+        _transition(
+            invoice,
+            from_statuses=(Status.RECEIVED,),
+            to_status=Status.HELD,
+            message=f"Held: {'refused as unsafe' if hostile else 'cannot be read'}: {exc.message.en} The file is kept as received.",
+            system_actor="process",
+            hold_reason=Hold.HOSTILE if hostile else Hold.UNPARSEABLE,
+            parse_error=exc.message.en,
+        )
+        return invoice
+
+    identifiers = supplier_identifiers(summary)
+    IncomingInvoice.objects.filter(pk=invoice.pk).update(
+        document_type=DocumentType.CREDIT_NOTE if summary.is_credit_note else DocumentType.INVOICE,
+        invoice_number=(summary.number or "")[:100],
+        normalised_invoice_number=normalise_invoice_number(summary.number),
+        issue_date=summary.issue_date,
+        currency=(summary.currency or "")[:3]
+        if (summary.currency or "").isalpha() and len(summary.currency) == 3
+        else "",
+        supplier_name=((summary.supplier.display_name if summary.supplier else "") or "")[:255],
+        supplier_identifiers=identifiers,
+        supplier_key=resolve_supplier_key(environment=invoice.environment, identifiers=identifiers),
+        payable_amount=summary.totals.payable,
+        tax_amount=summary.totals.vat_total,
+        vat_breakdown=[
+            {
+                "category": line.category,
+                "rate": str(line.rate) if line.rate is not None else None,
+                "taxable_amount": str(line.taxable_amount) if line.taxable_amount is not None else None,
+                "tax_amount": str(line.tax_amount) if line.tax_amount is not None else None,
+                "exemption_reason": line.exemption_reason,
+            }
+            for line in summary.vat_breakdown
+        ],
+        attachments=[
+            {"index": a.index, "filename": a.filename, "mime_code": a.mime_code, "size": a.size}
+            for a in summary.attachments
+        ],
+        parse_error="; ".join(warning.en for warning in summary.warnings)[:2000],
+    )
+    invoice.refresh_from_db()
+
+    result = duplicate_verdict(invoice)
+    IncomingInvoice.objects.filter(pk=invoice.pk).update(
+        duplicate_verdict=result.verdict, duplicate_of=result.duplicate_of, duplicate_evidence=result.evidence
+    )
+    if result.verdict in (Verdict.CERTAIN_DUPLICATE, Verdict.DUPLICATE, Verdict.SUSPECTED_DUPLICATE):
+        _transition(
+            invoice,
+            from_statuses=(Status.RECEIVED,),
+            to_status=Status.HELD,
+            message=f"Held as {IncomingInvoice.DuplicateVerdict(result.verdict).label.lower()} of {result.duplicate_of}.",
+            system_actor="duplicates",
+            hold_reason=Hold.DUPLICATE,
+        )
+    elif result.econnect_flag_disputed:
+        _transition(
+            invoice,
+            from_statuses=(Status.RECEIVED,),
+            to_status=Status.HELD,
+            message="Held: eConnect flags it as a duplicate, but the portal finds no duplicate from this supplier. "
+            "Check and mark it as original to deliver it.",
+            system_actor="duplicates",
+            hold_reason=Hold.ECONNECT_FLAG_DISPUTED,
+        )
+    else:
+        _ready(invoice, "Checked: no duplicate; ready to deliver to AFAS.")
+    return invoice
+
+
+def _ready(invoice: IncomingInvoice, message: str, **transition) -> bool:
+    moved = _transition(
+        invoice,
+        from_statuses=transition.pop("from_statuses", (Status.RECEIVED,)),
+        to_status=Status.READY,
+        message=message,
+        next_attempt_at=timezone.now(),
+        dispatched_at=timezone.now(),
+        **transition,
+    )
+    if moved:
+        _enqueue("deliver", invoice.pk)
+    return moved
+
+
+# --- deliver and acknowledge ---------------------------------------------------------------------------------------
+
+
+def incoming_deliver(*, invoice: IncomingInvoice, now: datetime | None = None) -> IncomingInvoice:
+    """READY or due RETRY_WAIT → DELIVERING → DELIVERED (then acknowledged), RETRY_WAIT or FAILED."""
+    now = now or timezone.now()
+    claimed = (
+        IncomingInvoice.objects.filter(pk=invoice.pk, status__in=(Status.READY, Status.RETRY_WAIT))
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        .update(status=Status.DELIVERING, status_changed_at=now, dispatched_at=None, attempts=F("attempts") + 1)
+    )
+    if not claimed:
+        return invoice
+    invoice.refresh_from_db()
+    event_record(
+        environment=invoice.environment,
+        incoming_invoice=invoice,
+        kind="status_changed",
+        from_status=Status.READY,
+        to_status=Status.DELIVERING,
+        message=f"Delivering to AFAS (attempt {invoice.attempts}).",
+        system_actor="deliver",
+    )
+    environment = invoice.environment
+    if environment.afas_edition != Environment.Edition.PROFIT:
+        _transition(
+            invoice,
+            from_statuses=(Status.DELIVERING,),
+            to_status=Status.FAILED,
+            message="Delivery to AFAS Small Business is not available yet; the document is kept.",
+            system_actor="deliver",
+            last_error_kind=ErrorKind.PERMANENT,
+            last_error_message="Delivery to AFAS Small Business is not available yet.",
+        )
+        return invoice
+    raw = bytes(invoice.raw_xml)
+    pdf = _embedded_pdf(invoice, raw)
+    try:
+        with clients.afas_client_for(environment) as afas:
+            result = afas.deliver_purchase_invoice(
+                ubl=raw,
+                filename=f"{invoice.invoice_number or invoice.econnect_document_id}.xml"[:100],
+                pdf=pdf[1] if pdf else None,
+                pdf_filename=(pdf[0] if pdf else "invoice.pdf")[:100],
+            )
+    except RemoteError as exc:
+        _deliver_failed(invoice, exc)
+        return invoice
+    _transition(
+        invoice,
+        from_statuses=(Status.DELIVERING,),
+        to_status=Status.DELIVERED,
+        message="Delivered to AFAS unchanged" + (" with its PDF" if pdf else "") + "; acknowledging at eConnect.",
+        system_actor="deliver",
+        afas_reference=str(result.keys or "")[:100],
+        delivered_at=timezone.now(),
+        next_attempt_at=timezone.now(),
+        last_error_kind="",
+        last_error_code="",
+        last_error_message="",
+    )
+    return incoming_acknowledge(invoice=invoice)
+
+
+def _embedded_pdf(invoice: IncomingInvoice, raw: bytes) -> tuple[str, bytes] | None:
+    for attachment in invoice.attachments:
+        if attachment.get("mime_code") == "application/pdf":
+            try:
+                return attachment.get("filename") or "invoice.pdf", attachment_content(raw, attachment["index"])
+            except (AttachmentUnavailable, XmlRejected):
+                return None
+    return None
+
+
+def _deliver_failed(invoice: IncomingInvoice, exc: RemoteError) -> None:
+    if isinstance(exc, AuthenticationError | AccessDenied) or not exc.transient:
+        kind = ErrorKind.CREDENTIALS if isinstance(exc, AuthenticationError | AccessDenied) else ErrorKind.PERMANENT
+        _transition(
+            invoice,
+            from_statuses=(Status.DELIVERING,),
+            to_status=Status.FAILED,
+            message=f"AFAS refused the invoice: {exc.message}",
+            system_actor="deliver",
+            last_error_kind=kind,
+            last_error_code=(exc.code or "")[:50],
+            last_error_message=exc.message,
+        )
+        return
+    if invoice.attempts >= settings.OUTGOING_MAX_ATTEMPTS:
+        _transition(
+            invoice,
+            from_statuses=(Status.DELIVERING,),
+            to_status=Status.FAILED,
+            message=f"Gave up after {invoice.attempts} attempts; last error: {exc.message}",
+            system_actor="deliver",
+            last_error_kind=ErrorKind.TRANSIENT,
+            last_error_message=exc.message,
+        )
+        return
+    delay = max(
+        backoff_delay(
+            invoice.attempts, base=settings.OUTGOING_RETRY_BASE_SECONDS, cap=settings.OUTGOING_RETRY_MAX_SECONDS
+        ),
+        exc.retry_after or 0.0,
+        1.0,
+    )
+    next_attempt = timezone.now() + timedelta(seconds=delay)
+    _transition(
+        invoice,
+        from_statuses=(Status.DELIVERING,),
+        to_status=Status.RETRY_WAIT,
+        message=f"AFAS not available ({exc.message}); next attempt at {timezone.localtime(next_attempt):%H:%M:%S}.",
+        system_actor="deliver",
+        last_error_kind=ErrorKind.TRANSIENT,
+        last_error_message=exc.message,
+        next_attempt_at=next_attempt,
+    )
+
+
+def incoming_acknowledge(*, invoice: IncomingInvoice) -> IncomingInvoice:
+    """Only a document safely in AFAS is marked processed at eConnect; a failure here is retried, never re-delivered."""
+    invoice.refresh_from_db()
+    if invoice.status != Status.DELIVERED:
+        return invoice
+    try:
+        with clients.econnect_gateway_for(invoice.environment) as gateway:
+            gateway.set_inbox_document_status(invoice.econnect_document_id, InboxState.PROCESSED)
+    except RemoteError as exc:
+        delay = max(
+            backoff_delay(max(invoice.attempts, 1), base=settings.OUTGOING_RETRY_BASE_SECONDS),
+            exc.retry_after or 0.0,
+            1.0,
+        )
+        IncomingInvoice.objects.filter(pk=invoice.pk, status=Status.DELIVERED).update(
+            next_attempt_at=timezone.now() + timedelta(seconds=delay),
+            dispatched_at=None,
+            last_error_kind=ErrorKind.TRANSIENT if exc.transient else ErrorKind.PERMANENT,
+            last_error_message=f"Acknowledging at eConnect failed: {exc.message}",
+        )
+        return invoice
+    _transition(
+        invoice,
+        from_statuses=(Status.DELIVERED,),
+        to_status=Status.ACKNOWLEDGED,
+        message="Marked as processed at eConnect.",
+        system_actor="acknowledge",
+        acknowledged_at=timezone.now(),
+        next_attempt_at=None,
+        last_error_kind="",
+        last_error_message="",
+    )
+    return invoice
+
+
+# --- recovery and people's decisions -------------------------------------------------------------------------------
+
+
+def incoming_sweep_stuck(*, now: datetime | None = None) -> int:
+    """A delivery whose worker died may or may not be in AFAS (it cannot be asked): hold it for a person."""
+    now = now or timezone.now()
+    before = now - timedelta(seconds=settings.OUTGOING_STUCK_AFTER_SECONDS)
+    held = 0
+    for invoice in IncomingInvoice.objects.filter(status=Status.DELIVERING, status_changed_at__lt=before):
+        held += _transition(
+            invoice,
+            from_statuses=(Status.DELIVERING,),
+            to_status=Status.HELD,
+            message="The delivery to AFAS was interrupted; AFAS may or may not have it. Check AFAS, then deliver again "
+            "or mark it resolved.",
+            system_actor="sweeper",
+            hold_reason=Hold.DELIVERY_UNCERTAIN,
+        )
+    return held
+
+
+def incoming_mark_as_original(*, invoice: IncomingInvoice, actor: User, reason: str) -> bool:
+    """A person releases a held duplicate (or a disputed eConnect flag): audited, then delivered."""
+    if not reason.strip():
+        raise ValueError("Say why this document is an original.")
+    if invoice.status != Status.HELD or invoice.hold_reason not in (Hold.DUPLICATE, Hold.ECONNECT_FLAG_DISPUTED):
+        return False
+    return _ready(
+        invoice,
+        "Marked as original; delivering to AFAS.",
+        from_statuses=(Status.HELD,),
+        actor=actor,
+        reason=reason,
+        kind="marked_original",
+        hold_reason="",
+        released_at=timezone.now(),
+    )

@@ -1,0 +1,167 @@
+import hashlib
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from portal.incoming_invoices import services
+from portal.incoming_invoices.models import IncomingInvoice
+from tests.portal.accounts.factories import UserFactory
+
+Status = IncomingInvoice.Status
+Verdict = IncomingInvoice.DuplicateVerdict
+
+
+def fetch_and_process(world, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        return services.incoming_fetch(environment=world.environment)
+
+
+def by_number(world, number, **filters):
+    return IncomingInvoice.objects.filter(environment=world.environment, invoice_number=number, **filters)
+
+
+def test_every_inbox_document_is_stored_once_with_its_exact_bytes(world, django_capture_on_commit_callbacks):
+    first = fetch_and_process(world, django_capture_on_commit_callbacks)
+    again = fetch_and_process(world, django_capture_on_commit_callbacks)
+
+    assert first.stored == 5
+    assert again.stored == 0
+    for invoice in IncomingInvoice.objects.filter(environment=world.environment):
+        assert invoice.sha256 == hashlib.sha256(bytes(invoice.raw_xml)).hexdigest()
+
+
+def test_originals_reach_afas_unchanged_and_are_acknowledged_only_then(world, django_capture_on_commit_callbacks):
+    fetch_and_process(world, django_capture_on_commit_callbacks)
+
+    acknowledged = IncomingInvoice.objects.filter(environment=world.environment, status=Status.ACKNOWLEDGED)
+    delivered = {entry["sha256"] for entry in world.delivered_to_afas()}
+    assert acknowledged.count() == 3  # the invoice, F-1001 of the first supplier, the credit note
+    assert {invoice.sha256 for invoice in acknowledged} == delivered
+    assert len(world.delivered_to_afas()) == 3
+
+
+def test_a_different_supplier_with_the_same_number_and_date_is_not_a_duplicate(
+    world, django_capture_on_commit_callbacks
+):
+    fetch_and_process(world, django_capture_on_commit_callbacks)
+
+    first, second = by_number(world, "F-1001", econnect_duplicate_flag__in=(False, True)).order_by("pk")[:2]
+
+    assert first.status == Status.ACKNOWLEDGED
+    assert second.econnect_duplicate_flag
+    assert second.duplicate_verdict == Verdict.ORIGINAL
+    assert (second.status, second.hold_reason) == (Status.HELD, IncomingInvoice.HoldReason.ECONNECT_FLAG_DISPUTED)
+    assert "different supplier" in second.duplicate_evidence["econnect"]
+    assert second.duplicate_evidence["other_suppliers_same_number_and_date"][0]["id"] == first.pk
+
+
+def test_a_true_resend_is_held_as_a_duplicate_of_the_original(world, django_capture_on_commit_callbacks):
+    fetch_and_process(world, django_capture_on_commit_callbacks)
+
+    resend = IncomingInvoice.objects.get(
+        environment=world.environment, hold_reason=IncomingInvoice.HoldReason.DUPLICATE
+    )
+
+    assert resend.duplicate_verdict in (Verdict.CERTAIN_DUPLICATE, Verdict.DUPLICATE)
+    assert resend.duplicate_of.status == Status.ACKNOWLEDGED
+    assert resend.duplicate_evidence["matched"]["id"] == resend.duplicate_of_id
+
+
+def test_marking_the_disputed_document_as_original_delivers_it_with_an_audit_trail(
+    world, django_capture_on_commit_callbacks
+):
+    fetch_and_process(world, django_capture_on_commit_callbacks)
+    disputed = IncomingInvoice.objects.get(environment=world.environment, hold_reason="econnect_flag_disputed")
+    support = UserFactory(username="sam")
+
+    with pytest.raises(ValueError):
+        services.incoming_mark_as_original(invoice=disputed, actor=support, reason="")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.incoming_mark_as_original(
+            invoice=disputed, actor=support, reason="Other supplier: Verpakking B.V."
+        )
+
+    disputed.refresh_from_db()
+    release = disputed.events.get(kind="marked_original")
+    assert disputed.status == Status.ACKNOWLEDGED
+    assert (release.actor, release.reason) == (support, "Other supplier: Verpakking B.V.")
+    assert disputed.sha256 in {entry["sha256"] for entry in world.delivered_to_afas()}
+
+
+def test_afas_unavailable_during_delivery_retries_later_and_delivers_once(world, django_capture_on_commit_callbacks):
+    world.afas_fault(
+        operation="POST /connectors/FiElectronicInvoicePurchase", status=503, headers={"Retry-After": "30"}, count=None
+    )
+    fetch_and_process(world, django_capture_on_commit_callbacks)
+    waiting = list(IncomingInvoice.objects.filter(environment=world.environment, status=Status.RETRY_WAIT))
+    assert len(waiting) == 3
+    assert all(invoice.next_attempt_at > timezone.now() for invoice in waiting)
+    world.afas.request("DELETE", "/_sim/faults")
+
+    for invoice in waiting:
+        services.incoming_deliver(invoice=invoice, now=timezone.now() + timedelta(hours=1))
+
+    assert IncomingInvoice.objects.filter(environment=world.environment, status=Status.ACKNOWLEDGED).count() == 3
+    assert len(world.delivered_to_afas()) == 3
+
+
+def test_a_failed_acknowledgement_is_retried_without_delivering_again(world, django_capture_on_commit_callbacks):
+    world.econnect_fault(operation="SetInboxDocumentStatus", status=500, count=None)
+    fetch_and_process(world, django_capture_on_commit_callbacks)
+    pending = list(IncomingInvoice.objects.filter(environment=world.environment, status=Status.DELIVERED))
+    assert len(pending) == 3
+    assert all("Acknowledging at eConnect failed" in invoice.last_error_message for invoice in pending)
+    world.econnect.request("DELETE", "/_sim/faults")
+
+    for invoice in pending:
+        services.incoming_acknowledge(invoice=invoice)
+
+    assert IncomingInvoice.objects.filter(environment=world.environment, status=Status.ACKNOWLEDGED).count() == 3
+    assert len(world.delivered_to_afas()) == 3
+
+
+def test_an_interrupted_delivery_is_held_for_a_person_never_delivered_twice(
+    world, django_capture_on_commit_callbacks, settings
+):
+    world.afas_fault(operation="POST /connectors/FiElectronicInvoicePurchase", status=503, count=None)
+    fetch_and_process(world, django_capture_on_commit_callbacks)
+    invoice = IncomingInvoice.objects.filter(environment=world.environment, status=Status.RETRY_WAIT).first()
+    IncomingInvoice.objects.filter(pk=invoice.pk).update(
+        status=Status.DELIVERING, status_changed_at=timezone.now() - timedelta(hours=1)
+    )
+
+    assert services.incoming_sweep_stuck() == 1
+
+    invoice.refresh_from_db()
+    assert (invoice.status, invoice.hold_reason) == (Status.HELD, IncomingInvoice.HoldReason.DELIVERY_UNCERTAIN)
+
+
+def test_a_hostile_document_is_held_as_evidence_and_blocks_nothing(world, django_capture_on_commit_callbacks):
+    import hashlib
+
+    hostile = b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><Invoice>&e;</Invoice>'
+    invoice = IncomingInvoice.objects.create(
+        environment=world.environment,
+        econnect_document_id="HOSTILE-1",
+        raw_xml=hostile,
+        sha256=hashlib.sha256(hostile).hexdigest(),
+    )
+
+    services.incoming_process(invoice=invoice)
+    fetch_and_process(world, django_capture_on_commit_callbacks)
+
+    invoice.refresh_from_db()
+    assert (invoice.status, invoice.hold_reason) == (Status.HELD, IncomingInvoice.HoldReason.HOSTILE)
+    assert bytes(invoice.raw_xml) == hostile
+    assert "DTD" in invoice.parse_error
+    assert IncomingInvoice.objects.filter(environment=world.environment, status=Status.ACKNOWLEDGED).count() == 3
+
+
+def test_receiving_switched_off_fetches_nothing(world):
+    from portal.organisations.models import Environment
+
+    Environment.objects.filter(pk=world.environment.pk).update(receiving_enabled=False)
+
+    assert world.environment.pk not in services.incoming_dispatch_fetches()
+    assert services.incoming_fetch(environment=world.environment).ran is False
