@@ -468,3 +468,36 @@ def incoming_mark_as_original(*, invoice: IncomingInvoice, actor: User, reason: 
         hold_reason="",
         released_at=timezone.now(),
     )
+
+
+def incoming_deliver_again(*, invoice: IncomingInvoice, actor: User, reason: str) -> bool:
+    """After a person checked AFAS: deliver a held (interrupted) or failed document again. Audited."""
+    if not reason.strip():
+        raise ValueError("Say why it is safe to deliver again (e.g. checked: not in AFAS).")
+    if invoice.status == Status.HELD and invoice.hold_reason != Hold.DELIVERY_UNCERTAIN:
+        return False
+    return _ready(
+        invoice,
+        "Deliver again, requested by a person.",
+        from_statuses=(Status.HELD, Status.FAILED),
+        actor=actor,
+        reason=reason,
+        kind="deliver_again",
+        hold_reason="",
+        attempts=0,
+    )
+
+
+def incoming_resolve_manually(*, invoice: IncomingInvoice, actor: User, reason: str) -> bool:
+    if not reason.strip():
+        raise ValueError("Say why the document is resolved manually.")
+    return _transition(
+        invoice,
+        from_statuses=(Status.HELD, Status.FAILED, Status.RETRY_WAIT),
+        to_status=Status.RESOLVED_MANUALLY,
+        message="Marked as resolved manually.",
+        actor=actor,
+        reason=reason,
+        hold_reason="",
+        next_attempt_at=None,
+    )
