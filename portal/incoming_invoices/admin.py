@@ -1,12 +1,18 @@
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.utils import flatten_fieldsets
 from django.db.models import Q
 
+from portal.core.admin_actions import ReasonActionForm
 from portal.core.admin_display import xml_block
 from portal.events.admin import EventInline
 from portal.incoming_invoices.models import IncomingInvoice
+from portal.incoming_invoices.services import (
+    incoming_deliver_again,
+    incoming_mark_as_original,
+    incoming_resolve_manually,
+)
 
 
 class DisagreementFilter(admin.SimpleListFilter):
@@ -99,6 +105,46 @@ class IncomingInvoiceAdmin(admin.ModelAdmin):
     )
     readonly_fields = flatten_fieldsets(fieldsets)  # support reads documents here; changes go through services
     inlines = [EventInline]
+    action_form = ReasonActionForm
+    actions = ["mark_as_original", "deliver_again", "resolve_manually"]
+
+    def _act(self, request, queryset, service, done: str, skipped: str) -> None:
+        reason = request.POST.get("reason", "").strip()
+        if not reason:
+            self.message_user(
+                request, "Give the reason in the 'Reason' field: it is kept in the timeline.", messages.ERROR
+            )
+            return
+        count = sum(bool(service(invoice=invoice, actor=request.user, reason=reason)) for invoice in queryset)
+        self.message_user(request, f"{count} document(s) {done}.", messages.SUCCESS)
+        if count < queryset.count():
+            self.message_user(request, f"{queryset.count() - count} document(s) skipped: {skipped}", messages.WARNING)
+
+    @admin.action(description="Mark as original and deliver (give the reason)", permissions=["change"])
+    def mark_as_original(self, request, queryset):
+        self._act(
+            request,
+            queryset,
+            incoming_mark_as_original,
+            "marked as original and on their way to AFAS",
+            "only documents held as duplicate or with a disputed eConnect flag can be marked as original.",
+        )
+
+    @admin.action(description="Deliver again after checking AFAS (give the reason)", permissions=["change"])
+    def deliver_again(self, request, queryset):
+        self._act(
+            request,
+            queryset,
+            incoming_deliver_again,
+            "will be delivered again",
+            "only failed documents or interrupted deliveries can be delivered again.",
+        )
+
+    @admin.action(description="Mark as resolved manually (give the reason)", permissions=["change"])
+    def resolve_manually(self, request, queryset):
+        self._act(
+            request, queryset, incoming_resolve_manually, "marked as resolved manually", "they are not held or failed."
+        )
 
     def get_queryset(self, request):
         qs = super().get_queryset(request)

@@ -2,12 +2,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.helpers import ActionForm
 from django.contrib.admin.utils import flatten_fieldsets
 from django.utils import timezone
 
+from portal.core.admin_actions import ReasonActionForm
 from portal.core.admin_display import xml_block
 from portal.events.admin import EventInline
 from portal.outgoing_invoices.models import OutgoingInvoice
@@ -27,10 +26,6 @@ class AgeFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         age = self.AGES.get(self.value())
         return queryset.filter(status_changed_at__lt=timezone.now() - age) if age else queryset
-
-
-class ReasonActionForm(ActionForm):
-    reason = forms.CharField(required=False, label="Reason (kept in the timeline)", max_length=500)
 
 
 @admin.register(OutgoingInvoice)

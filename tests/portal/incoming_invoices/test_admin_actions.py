@@ -1,0 +1,98 @@
+import pytest
+from django.urls import reverse
+
+from portal.incoming_invoices.models import IncomingInvoice
+from tests.portal.accounts.factories import UserFactory
+from tests.portal.incoming_invoices.factories import IncomingInvoiceFactory
+
+Status = IncomingInvoice.Status
+Hold = IncomingInvoice.HoldReason
+
+
+@pytest.fixture
+def staff_client(client, db):
+    client.force_login(UserFactory(is_staff=True, is_superuser=True, username="sam"))
+    return client
+
+
+@pytest.fixture
+def queued(monkeypatch):
+    delivered = []
+    monkeypatch.setattr("portal.incoming_invoices.tasks.deliver.delay", delivered.append)
+    return delivered
+
+
+def admin_action(client, action, documents, reason=""):
+    return client.post(
+        reverse("admin:incoming_invoices_incominginvoice_changelist"),
+        {"action": action, "_selected_action": [document.pk for document in documents], "reason": reason},
+        follow=True,
+    )
+
+
+def test_support_marks_a_disputed_document_as_original_and_it_is_delivered(
+    staff_client, queued, django_capture_on_commit_callbacks
+):
+    document = IncomingInvoiceFactory(status=Status.HELD, hold_reason=Hold.ECONNECT_FLAG_DISPUTED)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_action(staff_client, "mark_as_original", [document], reason="Different supplier, checked the KvK")
+
+    document.refresh_from_db()
+    event = document.events.get(kind="marked_original")
+    assert (document.status, document.hold_reason) == (Status.READY, "")
+    assert document.released_at is not None
+    assert (event.actor.username, event.reason) == ("sam", "Different supplier, checked the KvK")
+    assert queued == [document.pk]
+
+
+def test_marking_as_original_needs_a_reason(staff_client, queued):
+    document = IncomingInvoiceFactory(status=Status.HELD, hold_reason=Hold.DUPLICATE)
+
+    response = admin_action(staff_client, "mark_as_original", [document])
+
+    document.refresh_from_db()
+    assert document.status == Status.HELD
+    assert "Give the reason" in response.content.decode()
+
+
+def test_an_unreadable_document_cannot_be_marked_as_original(staff_client, queued):
+    document = IncomingInvoiceFactory(status=Status.HELD, hold_reason=Hold.UNPARSEABLE)
+
+    response = admin_action(staff_client, "mark_as_original", [document], reason="try")
+
+    document.refresh_from_db()
+    assert document.status == Status.HELD
+    assert "1 document(s) skipped" in response.content.decode()
+
+
+def test_an_interrupted_delivery_is_delivered_again_after_a_person_checked_afas(
+    staff_client, queued, django_capture_on_commit_callbacks
+):
+    document = IncomingInvoiceFactory(status=Status.HELD, hold_reason=Hold.DELIVERY_UNCERTAIN, attempts=3)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_action(staff_client, "deliver_again", [document], reason="Not in AFAS: checked Scan & Herken")
+
+    document.refresh_from_db()
+    assert (document.status, document.attempts) == (Status.READY, 0)
+    assert queued == [document.pk]
+
+
+def test_a_held_duplicate_is_not_delivered_again_by_the_deliver_again_action(staff_client, queued):
+    document = IncomingInvoiceFactory(status=Status.HELD, hold_reason=Hold.DUPLICATE)
+
+    admin_action(staff_client, "deliver_again", [document], reason="oops")
+
+    document.refresh_from_db()
+    assert document.status == Status.HELD
+
+
+def test_support_resolves_a_document_manually(staff_client):
+    document = IncomingInvoiceFactory(status=Status.HELD, hold_reason=Hold.HOSTILE)
+
+    admin_action(staff_client, "resolve_manually", [document], reason="Asked the supplier for a clean file")
+
+    document.refresh_from_db()
+    assert document.status == Status.RESOLVED_MANUALLY
+    assert document.events.get(to_status=Status.RESOLVED_MANUALLY).reason == "Asked the supplier for a clean file"
