@@ -34,3 +34,8 @@ ACTING_ROLES = ("accountant", "firm_admin")
 def can_act(request) -> bool:
     """Viewers read; accountants and firm admins act (retry, test, switches)."""
     return request.membership.role in ACTING_ROLES
+
+
+def can_release(request) -> bool:
+    """Releasing a held duplicate ("mark as original") is for firm admins."""
+    return request.membership.role == "firm_admin"

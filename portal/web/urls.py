@@ -11,4 +11,5 @@ urlpatterns = [
     path(
         "environments/<int:pk>/test-invoice/", views.environment_send_test_invoice, name="environment_send_test_invoice"
     ),
+    path("inbox/<int:pk>/mark-as-original/", views.incoming_mark_as_original_view, name="incoming_mark_as_original"),
 ]

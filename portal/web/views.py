@@ -6,10 +6,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from integrations.http import PermanentError
+from portal.incoming_invoices.models import IncomingInvoice
+from portal.incoming_invoices.services import incoming_mark_as_original
 from portal.organisations.selectors import environments_for_firm, organisations_for_firm
 from portal.outgoing_invoices.selectors import outbox_for_environment
 from portal.outgoing_invoices.services import outgoing_send_test_invoice
-from portal.web.access import can_act, firm_member_required
+from portal.web.access import can_act, can_release, firm_member_required
 
 
 @firm_member_required
@@ -32,7 +34,11 @@ def environment_detail(request, pk: int):
         {
             "environment": environment,
             "recent_invoices": outbox_for_environment(environment=environment)[:10],
+            "recent_documents": IncomingInvoice.objects.filter(environment=environment)
+            .defer("raw_xml")
+            .order_by("-created_at", "-pk")[:10],
             "can_act": can_act(request),
+            "can_release": can_release(request),
         },
     )
 
@@ -50,3 +56,19 @@ def environment_send_test_invoice(request, pk: int):
     else:
         messages.success(request, f"Test invoice {invoice.invoice_number} is on its way; its status shows below.")
     return redirect("web:environment_detail", pk=environment.pk)
+
+
+@require_POST
+@firm_member_required
+def incoming_mark_as_original_view(request, pk: int):
+    document = get_object_or_404(IncomingInvoice.objects.filter(environment__organisation__firm=request.firm), pk=pk)
+    if not can_release(request):
+        raise PermissionDenied("Only firm admins can mark a held document as original.")
+    reason = request.POST.get("reason", "").strip()
+    if not reason:
+        messages.error(request, "Say why this document is an original: the reason is kept in its timeline.")
+    elif incoming_mark_as_original(invoice=document, actor=request.user, reason=reason):
+        messages.success(request, f"{document} is marked as original and on its way to AFAS.")
+    else:
+        messages.error(request, f"{document} is not held as a duplicate, so it cannot be marked as original.")
+    return redirect("web:environment_detail", pk=document.environment_id)
