@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 
 from integrations import demo_data
+from integrations.afas.simulator.demo import SB_ADMINISTRATION_ID, SB_LEDGER_ACCOUNTS
 from portal.accounts.models import Membership, User
 from portal.organisations.models import Environment, Firm, Organisation, OwnPeppolIdentifier
 from portal.organisations.services import environment_set_credentials
@@ -16,6 +18,14 @@ DEMO_FIRM = "Van Dijk & Partners Accountants"
 ACCOUNTANT_LOGIN = ("accountant", "demo-accountant-2026")
 SUPPORT_LOGIN = ("support", "demo-support-2026")
 SUPPORT_GROUP = "Support"
+# The Small Business environment books received invoices in the simulator's demo administration, on "Inkopen".
+# [GUESS] The simulator seeds no SB relations and accepts any uuid: a stable one stands for "Diverse crediteuren".
+DEMO_SB_SETTINGS = {
+    "afas_sb_domain": "demo",
+    "afas_sb_administration_id": SB_ADMINISTRATION_ID,
+    "afas_sb_ledger_account_id": SB_LEDGER_ACCOUNTS[0]["Id"],
+    "afas_sb_relation_id": str(uuid.uuid5(uuid.NAMESPACE_URL, "afas-sim/relation/diverse-crediteuren")),
+}
 SUPPORT_APPS = (
     "accounts",
     "organisations",
@@ -50,6 +60,7 @@ def demo_seed() -> DemoLogins:
                 # The demo shows sending working end to end (Profit production; receiving comes later).
                 "sending_enabled": spec.environment_type == "production" and spec.edition == "profit",
                 "poll_interval_seconds": 60,
+                **(DEMO_SB_SETTINGS if spec.edition == Environment.Edition.SMALL_BUSINESS else {}),
             },
         )
         if created:

@@ -25,6 +25,7 @@ from integrations.peppol.xml import XmlRejected
 from portal.accounts.models import User
 from portal.core.choices import DocumentType, ErrorKind
 from portal.events.services import event_record
+from portal.incoming_invoices import small_business
 from portal.incoming_invoices.duplicates import (
     duplicate_verdict,
     normalise_invoice_number,
@@ -302,16 +303,7 @@ def incoming_deliver(*, invoice: IncomingInvoice, now: datetime | None = None) -
     )
     environment = invoice.environment
     if environment.afas_edition != Environment.Edition.PROFIT:
-        _transition(
-            invoice,
-            from_statuses=(Status.DELIVERING,),
-            to_status=Status.FAILED,
-            message="Delivery to AFAS Small Business is not available yet; the document is kept.",
-            system_actor="deliver",
-            last_error_kind=ErrorKind.PERMANENT,
-            last_error_message="Delivery to AFAS Small Business is not available yet.",
-        )
-        return invoice
+        return small_business.incoming_deliver_to_small_business(invoice=invoice)
     raw = bytes(invoice.raw_xml)
     pdf = _embedded_pdf(invoice, raw)
     try:
@@ -435,12 +427,27 @@ def incoming_acknowledge(*, invoice: IncomingInvoice) -> IncomingInvoice:
 
 
 def incoming_sweep_stuck(*, now: datetime | None = None) -> int:
-    """A delivery whose worker died may or may not be in AFAS (it cannot be asked): hold it for a person."""
+    """Deliveries whose worker died. AFAS Small Business answers a repeated tracking id with its first answer, so
+    those are simply retried; Profit cannot be asked whether it got the invoice, so those are held for a person."""
     now = now or timezone.now()
     before = now - timedelta(seconds=settings.OUTGOING_STUCK_AFTER_SECONDS)
-    held = 0
-    for invoice in IncomingInvoice.objects.filter(status=Status.DELIVERING, status_changed_at__lt=before):
-        held += _transition(
+    swept = 0
+    stuck = IncomingInvoice.objects.filter(status=Status.DELIVERING, status_changed_at__lt=before).select_related(
+        "environment"
+    )
+    for invoice in stuck:
+        if invoice.environment.afas_edition == Environment.Edition.SMALL_BUSINESS:
+            swept += _transition(
+                invoice,
+                from_statuses=(Status.DELIVERING,),
+                to_status=Status.RETRY_WAIT,
+                message="The delivery to AFAS Small Business was interrupted; retrying (the same tracking id cannot "
+                "book it twice).",
+                system_actor="sweeper",
+                next_attempt_at=now,
+            )
+            continue
+        swept += _transition(
             invoice,
             from_statuses=(Status.DELIVERING,),
             to_status=Status.HELD,
@@ -449,7 +456,7 @@ def incoming_sweep_stuck(*, now: datetime | None = None) -> int:
             system_actor="sweeper",
             hold_reason=Hold.DELIVERY_UNCERTAIN,
         )
-    return held
+    return swept
 
 
 def incoming_mark_as_original(*, invoice: IncomingInvoice, actor: User, reason: str) -> bool:

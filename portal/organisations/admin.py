@@ -91,6 +91,10 @@ class EnvironmentAdminForm(forms.ModelForm):
             "sending_enabled",
             "receiving_enabled",
             "poll_interval_seconds",
+            "afas_sb_domain",
+            "afas_sb_administration_id",
+            "afas_sb_ledger_account_id",
+            "afas_sb_relation_id",
         )
 
     def clean(self):
@@ -145,6 +149,18 @@ class EnvironmentAdmin(admin.ModelAdmin):
     readonly_fields = ("credentials_summary", "created_at", "updated_at")
     fieldsets = (
         (None, {"fields": ("organisation", "afas_participant_number", "afas_environment_type", "afas_edition")}),
+        (
+            "AFAS Small Business",
+            {
+                "fields": (
+                    "afas_sb_domain",
+                    "afas_sb_administration_id",
+                    "afas_sb_ledger_account_id",
+                    "afas_sb_relation_id",
+                ),
+                "classes": ("collapse",),
+            },
+        ),
         ("Processing", {"fields": ("sending_enabled", "receiving_enabled", "poll_interval_seconds")}),
         (
             "Credentials (write-only)",

@@ -8,7 +8,7 @@ from __future__ import annotations
 import httpx
 from django.conf import settings
 
-from integrations.afas import ProfitClient
+from integrations.afas import ProfitClient, SmallBusinessClient
 from integrations.econnect.soap import PlatformSoapGateway
 from portal.organisations.models import Environment
 
@@ -19,6 +19,19 @@ def afas_client_for(environment: Environment, *, transport: httpx.BaseTransport 
         environment_type=environment.afas_environment_type,
         token=environment.afas_token,
         base_url_template=settings.AFAS_BASE_URL_TEMPLATE,
+        transport=transport,
+    )
+
+
+def afas_small_business_client_for(
+    environment: Environment, *, transport: httpx.BaseTransport | None = None
+) -> SmallBusinessClient:
+    # [GUESS] The customer environment in the SB address is the participant number (as the simulator assumes).
+    return SmallBusinessClient(
+        domain=environment.afas_sb_domain,
+        environment=environment.afas_participant_number,
+        app_token=environment.afas_token,
+        base_url_template=settings.AFAS_SB_BASE_URL_TEMPLATE,
         transport=transport,
     )
 

@@ -82,6 +82,35 @@ class Environment(TimeStampedModel):
     afas_token_set_at = models.DateTimeField(null=True, blank=True, editable=False)
     econnect_keys_set_at = models.DateTimeField(null=True, blank=True, editable=False)
 
+    # AFAS Small Business only: SB cannot break down VAT from a UBL, so the portal books each received invoice as a
+    # purchase journal entry itself. The SB app token is the AFAS token above.
+    afas_sb_domain = models.CharField(
+        "AFAS SB domain",
+        max_length=63,
+        blank=True,
+        help_text="The subdomain of the SB address, e.g. 'acme' in https://acme.afasfocus.nl/12345 "
+        "(the path, the customer environment, is the participant number).",
+    )
+    afas_sb_administration_id = models.UUIDField(
+        "AFAS SB administration id",
+        null=True,
+        blank=True,
+        help_text="The SB administration (uuid) purchase invoices are booked in.",
+    )
+    afas_sb_ledger_account_id = models.UUIDField(
+        "AFAS SB ledger account id",
+        null=True,
+        blank=True,
+        help_text="The SB ledger account (uuid) every VAT line of a received invoice is booked on, e.g. 'Inkopen'.",
+    )
+    afas_sb_relation_id = models.UUIDField(
+        "AFAS SB relation id",
+        null=True,
+        blank=True,
+        help_text="The SB relation (uuid, an organisation) received invoices are booked on, e.g. a collective "
+        "creditor; the supplier's name stays in the invoice and its UBL.",
+    )
+
     sending_enabled = models.BooleanField(default=False, help_text="Collect issued sales invoices and send them.")
     receiving_enabled = models.BooleanField(default=False, help_text="Fetch purchase invoices and deliver to AFAS.")
     poll_interval_seconds = models.PositiveIntegerField(

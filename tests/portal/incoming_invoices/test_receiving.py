@@ -165,3 +165,22 @@ def test_receiving_switched_off_fetches_nothing(world):
 
     assert world.environment.pk not in services.incoming_dispatch_fetches()
     assert services.incoming_fetch(environment=world.environment).ran is False
+
+
+def test_an_interrupted_small_business_delivery_is_retried_not_held(world):
+    from portal.organisations.models import Environment
+
+    small_business = Environment.objects.get(afas_participant_number="67890")
+    document = IncomingInvoice.objects.create(
+        environment=small_business,
+        econnect_document_id="SB-1",
+        raw_xml=b"<Invoice/>",
+        sha256=hashlib.sha256(b"<Invoice/>").hexdigest(),
+        status=Status.DELIVERING,
+    )
+    IncomingInvoice.objects.filter(pk=document.pk).update(status_changed_at=timezone.now() - timedelta(hours=1))
+
+    assert services.incoming_sweep_stuck() == 1
+
+    document.refresh_from_db()
+    assert document.status == Status.RETRY_WAIT
