@@ -57,8 +57,9 @@ def demo_seed() -> DemoLogins:
             defaults={
                 "organisation": organisation,
                 "afas_edition": spec.edition,
-                # The demo shows sending working end to end (Profit production; receiving comes later).
+                # The demo shows sending and receiving working end to end on the Profit production environment.
                 "sending_enabled": spec.environment_type == "production" and spec.edition == "profit",
+                "receiving_enabled": spec.environment_type == "production" and spec.edition == "profit",
                 "poll_interval_seconds": 60,
                 **(DEMO_SB_SETTINGS if spec.edition == Environment.Edition.SMALL_BUSINESS else {}),
             },
