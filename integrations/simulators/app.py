@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import time
@@ -112,6 +113,11 @@ class SimulatorApp:
             Route(method.upper(), re.compile(f"^{pattern}$", flags), handler, operation or f"{method} {pattern}")
         )
 
+    def handler_lock(self):
+        """Held around a route handler only, never around an injected delay: a slow fault must not freeze the rest."""
+        state = getattr(self, "state", None)
+        return state.lock if state is not None else contextlib.nullcontext()
+
     def operation_for(self, request: Request, route: Route, match: re.Match[str]) -> str:
         """The operation name faults match against. Subclasses may refine it (e.g. the SOAP action)."""
         return route.operation.format(**match.groupdict())
@@ -126,12 +132,14 @@ class SimulatorApp:
             if route.method != request.method:
                 continue
             if request.path.startswith("/_sim/"):
-                return route.handler(request, **match.groupdict())
+                with self.handler_lock():
+                    return route.handler(request, **match.groupdict())
             operation = self.operation_for(request, route, match)
             fault = self.faults.take(operation, "before")
             if fault:
                 return self._apply(fault, None, request)
-            response = route.handler(request, **match.groupdict())
+            with self.handler_lock():
+                response = route.handler(request, **match.groupdict())
             fault = self.faults.take(operation, "after")
             return self._apply(fault, response, request) if fault else response
         if path_matched:

@@ -107,7 +107,7 @@ def _describe(invoice: IncomingInvoice) -> dict:
 
 def duplicate_verdict(invoice: IncomingInvoice) -> VerdictResult:
     """Compare with the environment's earlier documents (index lookups only)."""
-    earlier = IncomingInvoice.objects.filter(environment_id=invoice.environment_id, pk__lt=invoice.pk)
+    earlier = IncomingInvoice.objects.defer("raw_xml").filter(environment_id=invoice.environment_id, pk__lt=invoice.pk)
     this = _describe(invoice)
 
     same_bytes = earlier.filter(sha256=invoice.sha256).order_by("pk").first()

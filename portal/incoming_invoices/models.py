@@ -126,6 +126,10 @@ class IncomingInvoice(TimeStampedModel):
                 fields=["environment", "supplier_key", "normalised_invoice_number", "document_type", "issue_date"],
                 name="incoming_duplicate_key_idx",
             ),
+            # Same number and date across suppliers: the evidence when eConnect's flag is disputed.
+            models.Index(
+                fields=["environment", "normalised_invoice_number", "issue_date"], name="incoming_number_date_idx"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -13,13 +13,21 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import httpx
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
 from integrations.econnect.models import InboxState
-from integrations.http import AccessDenied, AuthenticationError, RemoteError, backoff_delay
+from integrations.http import (
+    AccessDenied,
+    AuthenticationError,
+    RemoteError,
+    RemoteTimeout,
+    RemoteUnavailable,
+    backoff_delay,
+)
 from integrations.peppol.parser import AttachmentUnavailable, attachment_content, parse_document
 from integrations.peppol.xml import XmlRejected
 from portal.accounts.models import User
@@ -343,7 +351,28 @@ def _embedded_pdf(invoice: IncomingInvoice, raw: bytes) -> tuple[str, bytes] | N
     return None
 
 
+def _may_have_reached_the_remote(exc: RemoteError) -> bool:
+    """A transport failure after the request went out (timeout, dropped connection): the remote may have acted."""
+    if not isinstance(exc, RemoteTimeout | RemoteUnavailable) or exc.status is not None:
+        return False
+    return not isinstance(exc.__cause__, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
+
+
 def _deliver_failed(invoice: IncomingInvoice, exc: RemoteError) -> None:
+    if invoice.environment.afas_edition == Environment.Edition.PROFIT and _may_have_reached_the_remote(exc):
+        # FiElectronicInvoicePurchase cannot be asked whether it got the invoice: retrying could book it twice.
+        _transition(
+            invoice,
+            from_statuses=(Status.DELIVERING,),
+            to_status=Status.HELD,
+            message=f"AFAS may or may not have received it ({exc.message}). Check AFAS, then deliver again or mark "
+            "it resolved.",
+            system_actor="deliver",
+            hold_reason=Hold.DELIVERY_UNCERTAIN,
+            last_error_kind=ErrorKind.TRANSIENT,
+            last_error_message=exc.message,
+        )
+        return
     if isinstance(exc, AuthenticationError | AccessDenied) or not exc.transient:
         kind = ErrorKind.CREDENTIALS if isinstance(exc, AuthenticationError | AccessDenied) else ErrorKind.PERMANENT
         _transition(

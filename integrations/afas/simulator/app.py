@@ -167,8 +167,7 @@ class AfasSimulator(SimulatorApp):
         # Profit's proxy refuses a query string over 2049 characters with 404, before anything else.
         if len(request.query_string) > MAX_QUERY_LENGTH and not request.path.startswith("/_sim/"):
             return _empty(404)
-        with self.state.lock:
-            return super().handle(request)
+        return super().handle(request)  # route handlers run under the state lock (SimulatorApp.handler_lock)
 
     # --- Profit: the checks every call passes ---------------------------------------------------------------
     def _profit_env(

@@ -184,3 +184,32 @@ def test_an_interrupted_small_business_delivery_is_retried_not_held(world):
 
     document.refresh_from_db()
     assert document.status == Status.RETRY_WAIT
+
+
+def test_a_connection_lost_after_afas_accepted_is_held_never_delivered_twice(world, django_capture_on_commit_callbacks):
+    world.afas_fault(operation="POST /connectors/FiElectronicInvoicePurchase", phase="after", drop=True, count=1)
+
+    fetch_and_process(world, django_capture_on_commit_callbacks)
+
+    uncertain = IncomingInvoice.objects.get(environment=world.environment, hold_reason="delivery_uncertain")
+    assert uncertain.status == Status.HELD
+    assert "Check AFAS" in uncertain.events.latest("created_at").message
+    delivered = [entry["sha256"] for entry in world.delivered_to_afas()]
+    assert delivered.count(uncertain.sha256) == 1  # AFAS has it once; the portal did not send it again
+
+
+def test_afas_refusing_the_connection_is_simply_retried(world, django_capture_on_commit_callbacks, monkeypatch):
+    import httpx
+
+    from integrations.http import RemoteUnavailable
+    from portal.incoming_invoices.services import _may_have_reached_the_remote
+
+    never_sent = RemoteUnavailable("refused")
+    never_sent.__cause__ = httpx.ConnectError("refused")
+    maybe_sent = RemoteUnavailable("dropped")
+    maybe_sent.__cause__ = httpx.RemoteProtocolError("disconnected")
+    answered = RemoteUnavailable("maintenance", status=503)
+
+    assert not _may_have_reached_the_remote(never_sent)
+    assert _may_have_reached_the_remote(maybe_sent)
+    assert not _may_have_reached_the_remote(answered)

@@ -1,0 +1,546 @@
+"""Benchmark of receiving through a real worker: ``python -m benchmarks.receiving [--documents 1000] [--environments 10]``.
+
+Needs PostgreSQL and Redis (``DATABASE_URL=postgres://...``, ``CELERY_BROKER_URL=redis://...``). It creates a
+throwaway database ``portal_bench_receiving`` on that server (never the one in DATABASE_URL), migrates it, serves
+both simulators over HTTP from threads, puts N purchase documents into the eConnect inboxes of M environments (one in
+``--resend-every`` a true resend, which must be held) and starts a Celery worker (prefork, concurrency 2) that runs
+fetch → parse → duplicate verdict → deliver to AFAS → acknowledge at eConnect. Then it prints documents per second
+and, per document, the time the worker spent parsing, judging duplicates, in HTTP calls to eConnect and AFAS and in
+database queries, and the time per task. Exit status 1 when a document is not settled, an original is not in AFAS
+exactly once with its exact bytes, or a document is acknowledged without being delivered.
+
+The stage times are measured inside the worker: ``celery -A benchmarks.receiving`` imports this module, which wraps
+the parser, the verdict and ``HttpClient.request`` and installs a ``connection.execute_wrapper``; each task adds its
+figures to Redis keys under ``bench:receiving:``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections import Counter
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from benchmarks.sending import admin_connection, debtor_rows, httpx_get, serve, wait_for
+
+REPO = Path(__file__).resolve().parent.parent
+BENCH_DB = "portal_bench_receiving"
+KEY_PREFIX = "bench:receiving:"
+INSTRUMENT_ENV = "BENCH_RECEIVING_INSTRUMENT"
+STAGES = (
+    ("parse", "parse the UBL (hardened parser)"),
+    ("verdict", "duplicate verdict (queries)"),
+    ("supplier", "resolve supplier identifiers"),
+    ("http:eConnect", "HTTP eConnect (list, get, acknowledge)"),
+    ("http:AFAS", "HTTP AFAS (deliver)"),
+    ("db", "database queries (all)"),
+)
+
+
+# --- inside the worker: timing of the stages ------------------------------------------------------------------------
+
+
+class _Timings(threading.local):
+    def __init__(self) -> None:
+        self.values: dict[str, float] = {}
+        self.task_started: float | None = None
+
+
+_timings = _Timings()
+
+
+def _add(stage: str, seconds: float) -> None:
+    _timings.values[stage] = _timings.values.get(stage, 0.0) + seconds
+
+
+def _timed(stage, function):
+    """``stage`` is a name, or a callable giving the name from the call's arguments."""
+
+    def wrapper(*args, **kwargs):
+        started = time.perf_counter()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            _add(stage(*args) if callable(stage) else stage, time.perf_counter() - started)
+
+    wrapper.__wrapped__ = function
+    return wrapper
+
+
+def _db_wrapper(execute, sql, params, many, context):
+    started = time.perf_counter()
+    try:
+        return execute(sql, params, many, context)
+    finally:
+        _add("db", time.perf_counter() - started)
+
+
+def _http_stage(client, *args) -> str:
+    service = (client.service or "").lower()
+    return "http:eConnect" if "econnect" in service else "http:AFAS" if "afas" in service else f"http:{service}"
+
+
+def _install_instrumentation() -> None:
+    from celery.signals import task_postrun, task_prerun, worker_process_init
+
+    from integrations.http import HttpClient
+
+    HttpClient.request = _timed(_http_stage, HttpClient.request)
+    redis_client = None
+
+    @worker_process_init.connect(weak=False)
+    def _wrap_services(**kwargs) -> None:
+        from portal.incoming_invoices import services  # needs the app registry: only in a ready worker process
+
+        services.parse_document = _timed("parse", services.parse_document)
+        services.duplicate_verdict = _timed("verdict", services.duplicate_verdict)
+        services.resolve_supplier_key = _timed("supplier", services.resolve_supplier_key)
+
+    @task_prerun.connect(weak=False)
+    def _start(task=None, **kwargs) -> None:
+        from django.db import connection
+
+        if _db_wrapper not in connection.execute_wrappers:
+            connection.execute_wrappers.append(_db_wrapper)
+        _timings.values = {}
+        _timings.task_started = time.perf_counter()
+
+    @task_postrun.connect(weak=False)
+    def _finish(task=None, **kwargs) -> None:
+        nonlocal redis_client
+        import redis
+
+        if _timings.task_started is None:
+            return
+        elapsed = time.perf_counter() - _timings.task_started
+        if redis_client is None:
+            redis_client = redis.Redis.from_url(os.environ["CELERY_BROKER_URL"])
+        pipe = redis_client.pipeline()
+        for stage, seconds in _timings.values.items():
+            pipe.incrbyfloat(f"{KEY_PREFIX}{stage}", seconds)
+        pipe.incrbyfloat(f"{KEY_PREFIX}task:{task.name}", elapsed)
+        pipe.incr(f"{KEY_PREFIX}count:{task.name}")
+        pipe.execute()
+        _timings.task_started = None
+
+
+if __name__ != "__main__" and os.environ.get(INSTRUMENT_ENV) == "1":
+    from portal.celery_app import app  # noqa: F401 - ``celery -A benchmarks.receiving`` finds the app here
+
+    _install_instrumentation()
+
+
+# --- the world ------------------------------------------------------------------------------------------------------
+
+
+def refuse(message: str) -> None:
+    print(f"benchmarks.receiving: {message}", file=sys.stderr)
+    sys.exit(2)
+
+
+def configure_environment(database_url: str, var_dir: str) -> None:
+    """The bench process and its worker share these settings (set before Django is imported)."""
+    from cryptography.fernet import Fernet
+
+    os.environ["DATABASE_URL"] = urlunsplit(urlsplit(database_url)._replace(path=f"/{BENCH_DB}"))
+    os.environ["DJANGO_SETTINGS_MODULE"] = "portal.settings"
+    os.environ.setdefault("DEBUG", "true")
+    os.environ.setdefault("SECRET_KEY", "benchmark-only-" + uuid.uuid4().hex)
+    os.environ["FIELD_ENCRYPTION_KEY"] = Fernet.generate_key().decode()
+    os.environ["PORTAL_VAR_DIR"] = var_dir
+    os.environ["CELERY_TASK_ALWAYS_EAGER"] = "false"
+    os.environ["CONN_MAX_AGE"] = "60"
+
+
+def purchase_document(customer, supplier_index: int, number: str, issued: date, amount: Decimal) -> bytes:
+    from integrations.peppol.builder import build_ubl
+    from integrations.peppol.model import (
+        Address,
+        DocumentType,
+        Identifier,
+        InvoiceDocument,
+        InvoiceLine,
+        Party,
+        PaymentMeans,
+        Vat,
+    )
+
+    kvk = f"{70000000 + supplier_index}"
+    supplier = Party(
+        name=f"Leverancier {supplier_index} B.V.",
+        endpoint=Identifier("0106", kvk),
+        legal_id=Identifier("0106", kvk),
+        vat_id=f"NL{kvk}0B01",
+        address=Address(country_code="NL", street="Industrieweg 1", city="Zwolle", postal_zone="8000 AA"),
+    )
+    return build_ubl(
+        InvoiceDocument(
+            document_type=DocumentType.INVOICE,
+            number=number,
+            issue_date=issued,
+            due_date=issued + timedelta(days=30),
+            currency="EUR",
+            supplier=supplier,
+            customer=customer,
+            lines=tuple(
+                InvoiceLine(
+                    id=str(line),
+                    name=f"Artikel {line}",
+                    quantity=Decimal("2"),
+                    unit_code="C62",
+                    price=amount,
+                    vat=Vat.standard(Decimal("21")),
+                )
+                for line in range(1, 4)
+            ),
+            buyer_reference="BENCH",
+            payment_means=(PaymentMeans.sepa_credit_transfer("NL91ABNA0417164300", payment_id=number),),
+        )
+    )
+
+
+def set_up_world(afas_url: str, econnect_app, *, environments: int, documents: int, resend_every: int) -> dict:
+    """Environments in both simulators and the portal, and the documents waiting in their eConnect inboxes.
+
+    Returns environment key → SHA-256 of the documents that must reach AFAS (the originals)."""
+    import httpx
+
+    from integrations.afas.simulator.documents import nl_vat
+    from integrations.peppol.model import Address, Identifier, Party
+    from portal.organisations.models import Environment, Firm, Organisation, OwnPeppolIdentifier
+    from portal.organisations.services import environment_set_credentials
+
+    firm = Firm.objects.create(name="Benchmark accountants")
+    specs = []
+    for index in range(environments):
+        participant, kvk = f"{45000 + index}", f"{63000000 + index}"
+        specs.append(
+            {
+                "participant": participant,
+                "key": f"{participant}-production",
+                "kvk": kvk,
+                "name": f"Benchmark ontvanger {index + 1} B.V.",
+                "token": f"<token><version>1</version><data>bench-{participant}</data></token>",
+                "app_key": f"bench-receiving-{participant}",
+                "app_secret": f"bench-secret-{participant}",
+            }
+        )
+    fixtures = {
+        "environments": [
+            {
+                "participant": spec["participant"],
+                "environment_type": "production",
+                "edition": "profit",
+                "organisation": {"name": spec["name"], "kvk": spec["kvk"], "vat": nl_vat(spec["kvk"])},
+                "tokens": [{"token": spec["token"], "connectors": None}],
+                "debtors": debtor_rows(),
+            }
+            for spec in specs
+        ]
+    }
+    with httpx.Client(timeout=30) as http:
+        http.post(f"{afas_url}/_sim/fixtures", json=fixtures).raise_for_status()
+    expected: dict[str, set[str]] = {spec["key"]: set() for spec in specs}
+    with econnect_app.state.lock:
+        for spec in specs:
+            econnect_app.add_account(
+                app_key=spec["app_key"],
+                app_secret=spec["app_secret"],
+                network="production",
+                name=spec["name"],
+                parties=[{"id": f"0106:{spec['kvk']}", "name": spec["name"]}],
+                duplicates_visible=True,
+            )
+            organisation = Organisation.objects.create(firm=firm, name=spec["name"], kvk_number=spec["kvk"])
+            environment = Environment.objects.create(
+                organisation=organisation, afas_participant_number=spec["participant"], receiving_enabled=True
+            )
+            environment_set_credentials(
+                environment=environment,
+                actor=None,
+                afas_token=spec["token"],
+                econnect_app_key=spec["app_key"],
+                econnect_app_secret=spec["app_secret"],
+            )
+            OwnPeppolIdentifier.objects.create(
+                environment=environment, scheme="0106", value=spec["kvk"], receive_active=True
+            )
+        previous: dict[str, bytes] = {}
+        for number in range(documents):
+            spec = specs[number % environments]
+            resend = bool(resend_every) and number % resend_every == resend_every - 1 and spec["key"] in previous
+            if resend:
+                payload = previous[spec["key"]]  # a true resend: the same bytes again
+            else:
+                customer = Party(
+                    name=spec["name"],
+                    endpoint=Identifier("0106", spec["kvk"]),
+                    legal_id=Identifier("0106", spec["kvk"]),
+                    address=Address(country_code="NL", street="Dorpsstraat 1", city="Zwolle", postal_zone="8011 AA"),
+                )
+                payload = purchase_document(
+                    customer,
+                    number % 37,
+                    f"INK-{number:06d}",
+                    date(2025, 1, 1) + timedelta(days=number % 300),
+                    Decimal(10 + number % 90),
+                )
+                previous[spec["key"]] = payload
+            doc = econnect_app.receive(
+                receiver_key=spec["app_key"], receiver_party=f"0106:{spec['kvk']}", payload=payload
+            )
+            if not resend:
+                expected[spec["key"]].add(doc["sha256"])
+        econnect_app.state.save()
+    return expected
+
+
+def start_worker(log_path: Path) -> subprocess.Popen:
+    import socket
+
+    from portal.celery_app import app
+
+    env = dict(os.environ, **{INSTRUMENT_ENV: "1", "PYTHONPATH": str(REPO)})
+    hostname = f"bench-receiving-{uuid.uuid4().hex[:8]}@%h"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "benchmarks.receiving", "worker", "--pool=prefork",
+         "--concurrency=2", "-l", "WARNING", "-n", hostname, "--without-gossip", "--without-mingle"],
+        cwd=REPO,
+        env=env,
+        stdout=log_path.open("wb"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )  # fmt: skip
+    node = hostname.replace("%h", socket.gethostname())
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the worker exited at start; see {log_path}")
+        if app.control.ping(destination=[node], timeout=0.5):
+            return process
+    stop_worker(process)
+    raise RuntimeError(f"the worker did not start within 60 s; see {log_path}")
+
+
+def stop_worker(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(10)
+
+
+# --- the run --------------------------------------------------------------------------------------------------------
+
+
+def run(args: argparse.Namespace) -> int:
+    import django
+
+    django.setup()
+    import redis
+    from django.core.management import call_command
+    from django.db import connection
+    from django.db.models import Count
+
+    from integrations.afas import simulator as afas_simulator
+    from integrations.econnect import simulator as econnect_simulator
+    from portal.celery_app import app
+    from portal.incoming_invoices import tasks
+    from portal.incoming_invoices.models import IncomingInvoice
+
+    Status = IncomingInvoice.Status
+    call_command("migrate", verbosity=0)
+    redis_client = redis.Redis.from_url(os.environ["CELERY_BROKER_URL"])
+    app.control.purge()
+    for key in redis_client.scan_iter(f"{KEY_PREFIX}*"):
+        redis_client.delete(key)
+
+    afas_app, econnect_app = afas_simulator.create_app(), econnect_simulator.create_app()
+    afas_server, econnect_server = serve(afas_app), serve(econnect_app)
+    afas_url = f"http://127.0.0.1:{afas_server.server_port}"
+    econnect_url = f"http://127.0.0.1:{econnect_server.server_port}"
+    os.environ["AFAS_BASE_URL_TEMPLATE"] = f"{afas_url}/{{participant}}/{{rest_host}}/ProfitRestServices"
+    os.environ["ECONNECT_SOAP_URL"] = f"{econnect_url}/soap/v3.1"
+    os.environ["ECONNECT_LOOKUP_URL"] = econnect_url
+
+    worker = None
+    try:
+        print(
+            f"Putting {args.documents} documents into the inboxes of {args.environments} environments ...", flush=True
+        )
+        expected = set_up_world(
+            afas_url,
+            econnect_app,
+            environments=args.environments,
+            documents=args.documents,
+            resend_every=args.resend_every,
+        )
+        originals = sum(len(hashes) for hashes in expected.values())
+        connection.close()
+        worker = start_worker(Path(os.environ["PORTAL_VAR_DIR"]) / "bench-worker.log")
+        print("Worker ready; fetching, judging, delivering and acknowledging ...", flush=True)
+        received = IncomingInvoice.objects.all()
+        settled = (Status.ACKNOWLEDGED, Status.HELD, Status.FAILED)
+        started = time.perf_counter()
+        tasks.dispatch_fetches.delay()
+        wait_for(
+            lambda: received.count() == args.documents,
+            timeout=args.timeout,
+            what=f"{args.documents} documents stored",
+            every=0.1,
+        )
+        stored_at = time.perf_counter()
+        wait_for(
+            lambda: received.filter(status__in=settled).count() == args.documents,
+            timeout=args.timeout,
+            what=f"{args.documents} documents settled",
+            tick=tasks.work_due.delay,
+            tick_every=args.tick,
+            every=0.1,
+        )
+        settled_at = time.perf_counter()
+        delivered = {
+            key: Counter(
+                entry["xml_sha256"]
+                for entry in httpx_get(f"{afas_url}/_sim/environments/{key}/delivered")["purchase_invoices"]
+            )
+            for key in expected
+        }
+        econnect_states = Counter(
+            document["state"] for document in httpx_get(f"{econnect_url}/_sim/inbox")["documents"]
+        )
+    finally:
+        if worker is not None:
+            stop_worker(worker)
+        for server in (afas_server, econnect_server):
+            server.shutdown()
+            server.server_close()
+
+    figures = read_figures_prefixed(redis_client)
+    statuses = dict(received.values("status").annotate(n=Count("pk")).values_list("status", "n"))
+    report(args, figures, statuses, econnect_states, originals, started, stored_at, settled_at)
+
+    problems = []
+    if statuses.get(Status.ACKNOWLEDGED, 0) != originals:
+        problems.append(f"{originals} originals expected acknowledged, statuses: {statuses}")
+    for key, hashes in expected.items():
+        counts = delivered[key]
+        if set(counts) != hashes or any(count != 1 for count in counts.values()):
+            problems.append(f"{key}: AFAS has {sum(counts.values())} deliveries of {len(counts)} documents, "
+                            f"expected {len(hashes)} each once")  # fmt: skip
+    stored = set(received.filter(status=Status.ACKNOWLEDGED).values_list("sha256", flat=True))
+    if stored != set().union(*expected.values()):
+        problems.append("the bytes stored and acknowledged differ from the bytes put into the inboxes")
+    if econnect_states.get("processed", 0) != originals:
+        problems.append(f"eConnect has {econnect_states.get('processed', 0)} processed, expected {originals}")
+    for problem in problems:
+        print(f"FAILED: {problem}", file=sys.stderr)
+    return 1 if problems else 0
+
+
+def read_figures_prefixed(redis_client) -> dict[str, float]:
+    figures = {}
+    for key in redis_client.scan_iter(f"{KEY_PREFIX}*"):
+        figures[key.decode()[len(KEY_PREFIX) :]] = float(redis_client.get(key))
+        redis_client.delete(key)
+    return figures
+
+
+def report(args, figures, statuses, econnect_states, originals, started, stored_at, settled_at) -> None:
+    n = args.documents
+    to_stored, to_settled = stored_at - started, settled_at - started
+    task_seconds = sum(value for key, value in figures.items() if key.startswith("task:"))
+    measured = {name: figures.get(name, 0.0) for name, _ in STAGES}
+    # Parse, verdict and supplier time includes their own queries; "db" counts every query once.
+    exclusive = sum(measured[name] for name in ("parse", "http:eConnect", "http:AFAS", "db"))
+    other = task_seconds - exclusive
+
+    def ms(seconds: float) -> str:
+        return f"{seconds / n * 1000:9.2f}"
+
+    print()
+    print(f"Receiving benchmark: {n} documents over {args.environments} environments "
+          f"({originals} originals, {n - originals} true resends), 1 worker (prefork, 2 processes)")  # fmt: skip
+    print(f"  statuses: {statuses}; eConnect inbox states: {dict(econnect_states)}")
+    print()
+    print(f"  {'':46}{'seconds':>10}{'docs/s':>10}")
+    print(f"  {'wall: fetch → stored (all bytes kept)':46}{to_stored:10.1f}{n / to_stored:10.1f}")
+    print(f"  {'wall: ... → delivered and acknowledged':46}{to_settled:10.1f}{n / to_settled:10.1f}")
+    print()
+    print(f"  {'per document, summed over worker tasks':46}{'ms':>10}{'share':>10}")
+    for name, label in STAGES:
+        share = measured[name] / task_seconds * 100 if task_seconds else 0.0
+        print(f"  {label:46}{ms(measured[name])}{share:9.1f}%")
+    print(
+        f"  {'other (Python, XML, Celery, events)':46}{ms(other)}{other / task_seconds * 100 if task_seconds else 0:9.1f}%"
+    )
+    print(f"  {'total task time':46}{ms(task_seconds)}{100.0:9.1f}%")
+    print(f"  {'wall time (2 processes in parallel)':46}{ms(to_settled)}")
+    print("  (verdict and supplier include their queries, which 'database queries' counts too)")
+    print()
+    print(f"  {'per task':46}{'count':>10}{'ms each':>10}")
+    for key in sorted(k for k in figures if k.startswith("task:")):
+        name = key[len("task:") :]
+        count = int(figures.get(f"count:{name}", 0)) or 1
+        print(f"  {name:46}{count:10d}{figures[key] / count * 1000:10.2f}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--documents", type=int, default=1000)
+    parser.add_argument("--environments", type=int, default=10)
+    parser.add_argument("--resend-every", type=int, default=25, help="every Nth document is a true resend (0: none)")
+    parser.add_argument("--timeout", type=float, default=900.0, help="seconds to wait for each phase")
+    parser.add_argument("--tick", type=float, default=15.0, help="seconds between work_due runs (beat: 15)")
+    parser.add_argument("--keep-db", action="store_true", help=f"leave the {BENCH_DB} database for inspection")
+    args = parser.parse_args(argv)
+
+    database_url = os.environ.get("DATABASE_URL", "")
+    broker_url = os.environ.get("CELERY_BROKER_URL", "")
+    if not database_url.startswith(("postgres://", "postgresql://")):
+        refuse(f"set DATABASE_URL=postgres://user@host:5432/<any database> (the benchmark creates {BENCH_DB})")
+    if urlsplit(database_url).path.lstrip("/") == BENCH_DB:
+        refuse(f"DATABASE_URL must not name {BENCH_DB} itself: that database is dropped and recreated")
+    if not broker_url.startswith(("redis://", "rediss://")):
+        refuse("set CELERY_BROKER_URL=redis://host:6379/<db> (a broker a worker process can share)")
+
+    with tempfile.TemporaryDirectory(prefix="portal-bench-") as var_dir:
+        configure_environment(database_url, var_dir)
+        with admin_connection(database_url) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
+            admin.execute(f'CREATE DATABASE "{BENCH_DB}"')
+        try:
+            return run(args)
+        except RuntimeError as exc:
+            print(f"FAILED: {exc}", file=sys.stderr)
+            log = Path(var_dir) / "bench-worker.log"
+            if log.exists():
+                print("\n".join(log.read_text(errors="replace").splitlines()[-40:]), file=sys.stderr)
+            return 1
+        finally:
+            from django.db import connections
+
+            connections.close_all()
+            if args.keep_db:
+                print(f"The database {BENCH_DB} is kept; drop it with: dropdb {BENCH_DB}")
+            else:
+                with admin_connection(database_url) as admin:
+                    admin.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
+
+
+if __name__ == "__main__":
+    sys.exit(main())
