@@ -247,6 +247,11 @@ AFAS_SB_BASE_URL_TEMPLATE = env.str(
 ECONNECT_SOAP_URL = env.str(
     "ECONNECT_SOAP_URL", default=f"{SIMULATOR_HOST}:8102/soap/v3.1" if DEBUG else "https://api.everbinding.nl/soap/v3.1"
 )
+# eConnect has no API to release a document it flagged as duplicate (people do that in its platform). In
+# development the simulator stands in for eConnect, so "mark as original" releases it there too.
+ECONNECT_SIMULATOR_CONTROL_URL = env.str(
+    "ECONNECT_SIMULATOR_CONTROL_URL", default=f"{SIMULATOR_HOST}:8102" if DEBUG else ""
+)
 ECONNECT_LOOKUP_URL = env.str(
     "ECONNECT_LOOKUP_URL", default=f"{SIMULATOR_HOST}:8102" if DEBUG else "https://psb.econnect.eu"
 )

@@ -20,5 +20,6 @@ os.environ.setdefault("PORTAL_VAR_DIR", os.path.join(tempfile.gettempdir(), f"po
 from portal.settings import *  # noqa: E402,F403
 
 CELERY_TASK_ALWAYS_EAGER = True
+ECONNECT_SIMULATOR_CONTROL_URL = ""  # tests that need it set it to their own simulator
 CELERY_TASK_EAGER_PROPAGATES = True
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

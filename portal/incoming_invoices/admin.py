@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.contrib.admin.utils import flatten_fieldsets
 from django.db.models import Q
+from django.utils.html import format_html, format_html_join
 
 from portal.core.admin_actions import ReasonActionForm
 from portal.core.admin_display import xml_block
@@ -101,6 +102,7 @@ class IncomingInvoiceAdmin(admin.ModelAdmin):
         ("Summary", {"fields": summary_fields}),
         ("Duplicates", {"fields": duplicate_fields}),
         ("Delivery", {"fields": delivery_fields}),
+        ("Side by side: this document and the earlier one it matches", {"fields": ("comparison",)}),
         ("Document as received", {"fields": ("raw_document",), "classes": ("collapse",)}),
     )
     readonly_fields = flatten_fieldsets(fieldsets)  # support reads documents here; changes go through services
@@ -161,3 +163,41 @@ class IncomingInvoiceAdmin(admin.ModelAdmin):
     @admin.display(description="XML")
     def raw_document(self, obj):
         return xml_block(obj.raw_xml)
+
+    COMPARED = (
+        ("Invoice number", "invoice_number"),
+        ("Normalised", "normalised_invoice_number"),
+        ("Document type", "document_type"),
+        ("Issue date", "issue_date"),
+        ("Supplier", "supplier_name"),
+        ("Supplier identifiers", "supplier_identifiers"),
+        ("Amount", "payable_amount"),
+        ("Currency", "currency"),
+        ("SHA-256", "sha256"),
+        ("eConnect document", "econnect_document_id"),
+        ("eConnect says duplicate", "econnect_duplicate_flag"),
+        ("Received", "created_at"),
+    )
+
+    @admin.display(description="Comparison")
+    def comparison(self, obj):
+        """The parsed summary (and raw XML) of this document beside the earlier document it matches."""
+        documents = [obj] + ([obj.duplicate_of] if obj.duplicate_of_id else [])
+        header = format_html_join(
+            "", "<th>{}</th>", [(title,) for title in ("", "This document", "Matched earlier")][: len(documents) + 1]
+        )
+        rows = format_html_join(
+            "",
+            "<tr><th>{}</th>{}</tr>",
+            [
+                (label, format_html_join("", "<td>{}</td>", [(getattr(document, field),) for document in documents]))
+                for label, field in self.COMPARED
+            ],
+        )
+        raw = format_html_join("", "<td>{}</td>", [(xml_block(document.raw_xml),) for document in documents])
+        return format_html(
+            '<table style="table-layout:fixed;width:100%"><tr>{}</tr>{}<tr><th>XML</th>{}</tr></table>',
+            header,
+            rows,
+            raw,
+        )

@@ -494,7 +494,7 @@ def incoming_mark_as_original(*, invoice: IncomingInvoice, actor: User, reason: 
         raise ValueError("Say why this document is an original.")
     if invoice.status != Status.HELD or invoice.hold_reason not in (Hold.DUPLICATE, Hold.ECONNECT_FLAG_DISPUTED):
         return False
-    return _ready(
+    released = _ready(
         invoice,
         "Marked as original; delivering to AFAS.",
         from_statuses=(Status.HELD,),
@@ -504,6 +504,9 @@ def incoming_mark_as_original(*, invoice: IncomingInvoice, actor: User, reason: 
         hold_reason="",
         released_at=timezone.now(),
     )
+    if released and invoice.econnect_duplicate_flag:
+        clients.econnect_release_duplicate(invoice.environment, invoice.econnect_document_id)
+    return released
 
 
 def incoming_deliver_again(*, invoice: IncomingInvoice, actor: User, reason: str) -> bool:

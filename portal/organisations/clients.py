@@ -5,12 +5,16 @@ The only place credentials leave the database: they go straight into a client, n
 
 from __future__ import annotations
 
+import logging
+
 import httpx
 from django.conf import settings
 
 from integrations.afas import ProfitClient, SmallBusinessClient
 from integrations.econnect.soap import PlatformSoapGateway
 from portal.organisations.models import Environment
+
+logger = logging.getLogger(__name__)
 
 
 def afas_client_for(environment: Environment, *, transport: httpx.BaseTransport | None = None) -> ProfitClient:
@@ -47,3 +51,25 @@ def econnect_gateway_for(
         transport=transport,
         lookup_transport=transport,
     )
+
+
+def econnect_release_duplicate(
+    environment: Environment, external_id: str, *, transport: httpx.BaseTransport | None = None
+) -> None:
+    """Make eConnect agree that a document it flagged as duplicate is an original.
+
+    Real eConnect has no API for this (people release it in eConnect's platform); in development the simulator's
+    control API does it. A failure here is logged, never raised: the portal's own decision stands.
+    """
+    base = settings.ECONNECT_SIMULATOR_CONTROL_URL
+    if not base:
+        return
+    from integrations.http import HttpClient, RemoteError
+
+    try:
+        with HttpClient(service="eConnect simulator", base_url=base, transport=transport) as client:
+            response = client.request("POST", f"/_sim/inbox/{external_id}/release")
+        if response.status_code not in (200, 409):  # 409: not flagged (any more)
+            logger.warning("eConnect simulator did not release %s: HTTP %s", external_id, response.status_code)
+    except RemoteError as exc:
+        logger.warning("eConnect simulator did not release %s: %s", external_id, exc)

@@ -38,7 +38,17 @@ def world(db, monkeypatch, settings):
     econnect_app = econnect_simulator.create_app()
     econnect_simulator.seed_demo(econnect_app)
     afas_transport, econnect_transport = SimulatorTransport(afas_app), SimulatorTransport(econnect_app)
-    make_afas, make_gateway = clients.afas_client_for, clients.econnect_gateway_for
+    make_afas, make_gateway, release = (
+        clients.afas_client_for,
+        clients.econnect_gateway_for,
+        clients.econnect_release_duplicate,
+    )
+    monkeypatch.setattr(
+        clients,
+        "econnect_release_duplicate",
+        lambda environment, external_id: release(environment, external_id, transport=econnect_transport),
+    )
+    settings.ECONNECT_SIMULATOR_CONTROL_URL = "http://127.0.0.1:8102"
     monkeypatch.setattr(
         clients, "afas_client_for", lambda environment: make_afas(environment, transport=afas_transport)
     )

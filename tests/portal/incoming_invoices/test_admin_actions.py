@@ -96,3 +96,27 @@ def test_support_resolves_a_document_manually(staff_client):
     document.refresh_from_db()
     assert document.status == Status.RESOLVED_MANUALLY
     assert document.events.get(to_status=Status.RESOLVED_MANUALLY).reason == "Asked the supplier for a clean file"
+
+
+def test_a_duplicate_is_shown_beside_the_earlier_document_it_matches(staff_client):
+    original = IncomingInvoiceFactory(
+        invoice_number="F-1001", supplier_name="Energie Noord B.V.", raw_xml=b"<Invoice>original</Invoice>"
+    )
+    duplicate = IncomingInvoiceFactory(
+        environment=original.environment,
+        invoice_number="F 1001",
+        supplier_name="Energie Noord B.V.",
+        status=Status.HELD,
+        hold_reason=Hold.DUPLICATE,
+        duplicate_of=original,
+        raw_xml=b"<Invoice>resend</Invoice>",
+    )
+
+    page = staff_client.get(
+        reverse("admin:incoming_invoices_incominginvoice_change", args=[duplicate.pk])
+    ).content.decode()
+
+    assert "Matched earlier" in page
+    assert "F 1001" in page and "F-1001" in page
+    assert "&lt;Invoice&gt;original&lt;/Invoice&gt;" in page
+    assert "&lt;Invoice&gt;resend&lt;/Invoice&gt;" in page

@@ -213,3 +213,16 @@ def test_afas_refusing_the_connection_is_simply_retried(world, django_capture_on
     assert not _may_have_reached_the_remote(never_sent)
     assert _may_have_reached_the_remote(maybe_sent)
     assert not _may_have_reached_the_remote(answered)
+
+
+def test_marking_as_original_releases_it_at_the_econnect_simulator_too(world, django_capture_on_commit_callbacks):
+    fetch_and_process(world, django_capture_on_commit_callbacks)
+    disputed = IncomingInvoice.objects.get(environment=world.environment, hold_reason="econnect_flag_disputed")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.incoming_mark_as_original(invoice=disputed, actor=UserFactory(), reason="Other supplier")
+
+    inbox = world.econnect.request("GET", "/_sim/inbox").json()
+    documents = inbox.get("documents", inbox)
+    state = next(document for document in documents if document["external_id"] == disputed.econnect_document_id)
+    assert state.get("released") is True
