@@ -115,7 +115,7 @@ def purchase_document(number: str, issued: date, amount: str, *, credits: str = 
     )
 
 
-def inject(stack, payload: bytes) -> dict:
+def inject(stack, payload: bytes, *, unchecked: bool = False) -> dict:
     response = stack.econnect_control(
         "POST",
         "/_sim/inbox",
@@ -123,6 +123,7 @@ def inject(stack, payload: bytes) -> dict:
             "receiver": DEMO.own_identifier,
             "network": DEMO.econnect_network,
             "payload_base64": base64.b64encode(payload).decode(),
+            "unchecked": unchecked,
         },
     )
     assert response.status_code == 201, response.text
@@ -335,3 +336,31 @@ def test_a_worker_killed_after_delivery_leaves_the_acknowledgement_to_the_next_w
     finished = received().filter(pk__in=interrupted)
     assert {(invoice.status, invoice.attempts) for invoice in finished} == {(Status.ACKNOWLEDGED, 1)}
     assert_in_afas_exactly_once_unchanged_and_acknowledged_after(stack, DEMO_DELIVERABLE)
+
+
+def test_a_credit_note_with_an_invoices_number_is_delivered_and_an_unreadable_file_is_held(receiving):
+    stack = receiving
+    invoice = purchase_document("DR-2025-0500", date(2025, 5, 1), "200.00")
+    credit_note_same_number = purchase_document("DR-2025-0500", date(2025, 5, 1), "200.00", credits="DR-2025-0500")
+    not_ubl = b'<Order xmlns="urn:oasis:names:specification:ubl:schema:xsd:Order-2"><ID>PO-1</ID></Order>'
+    for payload in (invoice, credit_note_same_number):
+        inject(stack, payload)
+    inject(stack, not_ubl, unchecked=True)
+
+    fetch_now()
+    stack.wait_until(
+        all_settled(DEMO_DOCUMENTS + 3), timeout=WAIT, what="every document settled", tick=tasks.work_due.delay
+    )
+
+    same_number = {document.document_type: document for document in received().filter(invoice_number="DR-2025-0500")}
+    assert same_number["invoice"].status == Status.ACKNOWLEDGED
+    credit_note = same_number["credit_note"]
+    # eConnect flags it (number + date only); the portal finds it is no duplicate, and holds it for a person.
+    assert credit_note.econnect_duplicate_flag
+    assert credit_note.duplicate_verdict == IncomingInvoice.DuplicateVerdict.ORIGINAL
+    assert (credit_note.status, credit_note.hold_reason) == (Status.HELD, Hold.ECONNECT_FLAG_DISPUTED)
+    assert "another document type" in credit_note.duplicate_evidence["econnect"]
+    held = received().get(hold_reason=Hold.UNPARSEABLE)
+    assert bytes(held.raw_xml) == not_ubl  # kept as evidence, exactly as received
+    assert "not a UBL" in held.parse_error or "Order" in held.parse_error
+    assert_in_afas_exactly_once_unchanged_and_acknowledged_after(stack, DEMO_DELIVERABLE + 1)

@@ -329,10 +329,13 @@ class EConnectSimulator(SimulatorApp):
         payload: bytes,
         sender_party_id: str = "",
         sender_name: str = "",
+        unchecked: bool = False,
     ) -> dict[str, Any]:
         """A document arrives for a hosted party, as if over Peppol. Reproduces eConnect's duplicate flaw: an earlier
         document for the same receiver with the same invoice number and issue date makes this one a "Duplicate",
         whoever the supplier is (PEERS.md section 3)."""
+        if unchecked:  # well-formed XML that is not a readable UBL document, passed on as eConnect would
+            return self._receive_unchecked(receiver_key, receiver_party, _strip_prolog(payload), sender_name)
         summary = parse_document(payload)
         payload = _strip_prolog(payload)
         supplier = summary.supplier
@@ -365,6 +368,33 @@ class EConnectSimulator(SimulatorApp):
             "sha256": hashlib.sha256(payload).hexdigest(),
             "status_code": INBOX_CODES[state][0],
             "duplicate_of": earlier["external_id"] if earlier else None,
+            "released": False,
+            "created_at": now,
+            "modified_at": now,
+        }
+        self.data["inbox"].append(doc)
+        self.state.save()
+        return doc
+
+    def _receive_unchecked(
+        self, receiver_key: str, receiver_party: str, payload: bytes, sender_name: str
+    ) -> dict[str, Any]:
+        now = self.now()
+        doc = {
+            "external_id": self._next_id("XCNIN"),
+            "account": receiver_key,
+            "receiver": receiver_party,
+            "sender_party_id": "",
+            "sender_name": sender_name,
+            "supplier_id": "",
+            "number": None,
+            "issue_date": "",
+            "document_type": "invoice",
+            "subject": "Document",
+            "payload": base64.b64encode(payload).decode(),
+            "sha256": hashlib.sha256(payload).hexdigest(),
+            "status_code": INBOX_CODES[InboxState.NEW][0],
+            "duplicate_of": None,
             "released": False,
             "created_at": now,
             "modified_at": now,
@@ -791,6 +821,7 @@ class EConnectSimulator(SimulatorApp):
                     receiver_party=hosted[1]["id"],
                     payload=payload,
                     sender_name=spec.get("sender_name", ""),
+                    unchecked=bool(spec.get("unchecked")),
                 )
             except XmlRejected as exc:
                 return Response.json({"error": f"not a readable UBL document: {exc}", "kind": exc.kind}, 400)

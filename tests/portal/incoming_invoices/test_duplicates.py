@@ -131,3 +131,15 @@ def test_an_econnect_flag_on_an_original_is_disputed_with_the_other_supplier_as_
     assert result.verdict == Verdict.ORIGINAL
     assert result.econnect_flag_disputed
     assert result.evidence["other_suppliers_same_number_and_date"][0]["id"] == other.pk
+
+
+def test_an_econnect_flag_on_a_credit_note_with_an_invoices_number_says_so():
+    environment = EnvironmentFactory()
+    document(environment, number="F-7")
+
+    result = duplicate_verdict(
+        document(environment, number="F-7", document_type="credit_note", econnect_duplicate_flag=True)
+    )
+
+    assert result.verdict == Verdict.ORIGINAL
+    assert "another document type" in result.evidence["econnect"]
