@@ -31,6 +31,7 @@ from integrations.http import (
 from integrations.peppol.parser import AttachmentUnavailable, attachment_content, parse_document
 from integrations.peppol.xml import XmlRejected
 from portal.accounts.models import User
+from portal.core import workflow
 from portal.core.choices import DocumentType, ErrorKind
 from portal.events.services import event_record
 from portal.incoming_invoices import small_business
@@ -54,41 +55,8 @@ MAX_PAGES = 200  # per state and fetch; the next fetch goes on where this one st
 HOSTILE_KINDS = {"dtd_forbidden", "too_large", "too_deep"}
 
 
-def _transition(
-    invoice: IncomingInvoice,
-    *,
-    from_statuses,
-    to_status,
-    message,
-    actor=None,
-    system_actor="receiving",
-    reason="",
-    kind="status_changed",
-    data=None,
-    **fields,
-) -> bool:
-    now = timezone.now()
-    fields.setdefault("dispatched_at", None)
-    with transaction.atomic():
-        updated = IncomingInvoice.objects.filter(pk=invoice.pk, status__in=from_statuses).update(
-            status=to_status, status_changed_at=now, updated_at=now, **fields
-        )
-        if updated != 1:
-            return False
-        event_record(
-            environment=invoice.environment,
-            incoming_invoice=invoice,
-            kind=kind,
-            from_status=invoice.status,
-            to_status=to_status,
-            message=message,
-            actor=actor,
-            system_actor=system_actor,
-            reason=reason,
-            data=data,
-        )
-    invoice.refresh_from_db()
-    return True
+def _transition(invoice: IncomingInvoice, *, system_actor: str = "receiving", **kwargs) -> bool:
+    return workflow.transition(invoice, subject="incoming_invoice", system_actor=system_actor, **kwargs)
 
 
 def _enqueue(task_name: str, *ids: int) -> None:
@@ -103,17 +71,7 @@ def _enqueue(task_name: str, *ids: int) -> None:
 
 
 def incoming_dispatch_fetches(*, now: datetime | None = None) -> list[int]:
-    now = now or timezone.now()
-    due = Environment.objects.filter(receiving_enabled=True).filter(
-        Q(next_fetch_at__isnull=True) | Q(next_fetch_at__lte=now)
-    )
-    picked = []
-    for environment_id, interval, previous in due.values_list("pk", "poll_interval_seconds", "next_fetch_at"):
-        if Environment.objects.filter(pk=environment_id, next_fetch_at=previous).update(
-            next_fetch_at=now + timedelta(seconds=interval)
-        ):
-            picked.append(environment_id)
-    return picked
+    return workflow.environments_due(enabled_field="receiving_enabled", next_field="next_fetch_at", now=now)
 
 
 @dataclass(frozen=True)
@@ -125,18 +83,14 @@ class FetchResult:
 
 def incoming_fetch(*, environment: Environment) -> FetchResult:
     """Store every new inbox document (and those eConnect flags as duplicates) exactly as received."""
-    now = timezone.now()
-    leased = (
-        Environment.objects.filter(pk=environment.pk, receiving_enabled=True)
-        .filter(Q(fetch_lease_until__isnull=True) | Q(fetch_lease_until__lt=now))
-        .update(fetch_lease_until=now + FETCH_LEASE)
-    )
-    if not leased:
+    if not workflow.lease_environment(
+        environment, enabled_field="receiving_enabled", lease_field="fetch_lease_until", duration=FETCH_LEASE
+    ):
         return FetchResult(0, 0, ran=False)
     try:
         return _fetch(Environment.objects.get(pk=environment.pk))
     finally:
-        Environment.objects.filter(pk=environment.pk).update(fetch_lease_until=None)
+        workflow.release_environment(environment, lease_field="fetch_lease_until")
 
 
 def _fetch(environment: Environment) -> FetchResult:

@@ -26,6 +26,7 @@ from integrations.peppol.parser import parse_document
 from integrations.peppol.xml import XmlRejected
 from portal.accounts.models import User
 from portal.contacts.services import contact_candidate_identifiers, contact_upsert_debtor
+from portal.core import workflow
 from portal.core.choices import DocumentType, ErrorKind
 from portal.core.peppol import get_validator
 from portal.events.services import event_record
@@ -51,42 +52,8 @@ FINAL_STATUSES = {
 # --- transitions ----------------------------------------------------------------------------------------------
 
 
-def _transition(
-    invoice: OutgoingInvoice,
-    *,
-    from_statuses: tuple[str, ...],
-    to_status: str,
-    message: str,
-    actor: User | None = None,
-    system_actor: str = "sending",
-    reason: str = "",
-    kind: str = "status_changed",
-    data: dict | None = None,
-    **fields,
-) -> bool:
-    """Move the invoice to ``to_status`` only if it is still in one of ``from_statuses``; record it. False if not."""
-    now = timezone.now()
-    fields.setdefault("dispatched_at", None)  # the queued work was done; new work may be queued
-    with transaction.atomic():
-        updated = OutgoingInvoice.objects.filter(pk=invoice.pk, status__in=from_statuses).update(
-            status=to_status, status_changed_at=now, updated_at=now, **fields
-        )
-        if updated != 1:
-            return False
-        event_record(
-            environment=invoice.environment,
-            outgoing_invoice=invoice,
-            kind=kind,
-            from_status=invoice.status,
-            to_status=to_status,
-            message=message,
-            actor=actor,
-            system_actor=system_actor,
-            reason=reason,
-            data=data,
-        )
-    invoice.refresh_from_db()
-    return True
+def _transition(invoice: OutgoingInvoice, *, system_actor: str = "sending", **kwargs) -> bool:
+    return workflow.transition(invoice, subject="outgoing_invoice", system_actor=system_actor, **kwargs)
 
 
 def _enqueue(task_name: str, *ids: int) -> None:
@@ -103,18 +70,7 @@ def _enqueue(task_name: str, *ids: int) -> None:
 
 def outgoing_dispatch_collects(*, now: datetime | None = None) -> list[int]:
     """The environments with sending on whose collect is due; each is given its next due time (so it is picked once)."""
-    now = now or timezone.now()
-    due = Environment.objects.filter(sending_enabled=True).filter(
-        Q(next_collect_at__isnull=True) | Q(next_collect_at__lte=now)
-    )
-    picked = []
-    for environment_id, interval, previous in due.values_list("pk", "poll_interval_seconds", "next_collect_at"):
-        claimed = Environment.objects.filter(pk=environment_id, next_collect_at=previous).update(
-            next_collect_at=now + timedelta(seconds=interval)
-        )
-        if claimed:
-            picked.append(environment_id)
-    return picked
+    return workflow.environments_due(enabled_field="sending_enabled", next_field="next_collect_at", now=now)
 
 
 @dataclass(frozen=True)
@@ -127,19 +83,15 @@ class CollectResult:
 
 def outgoing_collect(*, environment: Environment) -> CollectResult:
     """Read new issued sales invoices from AFAS and store each once; the cursor moves only after they are committed."""
-    now = timezone.now()
-    leased = (
-        Environment.objects.filter(pk=environment.pk, sending_enabled=True)
-        .filter(Q(collect_lease_until__isnull=True) | Q(collect_lease_until__lt=now))
-        .update(collect_lease_until=now + COLLECT_LEASE)
-    )
-    if not leased:
+    if not workflow.lease_environment(
+        environment, enabled_field="sending_enabled", lease_field="collect_lease_until", duration=COLLECT_LEASE
+    ):
         logger.info("Collect for environment %s skipped: sending is off or another collect is running", environment.pk)
         return CollectResult(0, 0, "", ran=False)
     try:
         return _collect(Environment.objects.get(pk=environment.pk))
     finally:
-        Environment.objects.filter(pk=environment.pk).update(collect_lease_until=None)
+        workflow.release_environment(environment, lease_field="collect_lease_until")
 
 
 def _collect(environment: Environment) -> CollectResult:

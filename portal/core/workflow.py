@@ -1,0 +1,86 @@
+"""The state-machine mechanics shared by sending and receiving: claim-by-condition transitions with their
+timeline entry, per-environment dispatch at the polling interval, and leases against concurrent runs."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.db import models, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from portal.events.services import event_record
+from portal.organisations.models import Environment
+
+
+def transition(
+    document: models.Model,
+    *,
+    subject: str,
+    from_statuses,
+    to_status: str,
+    message: str,
+    system_actor: str,
+    actor=None,
+    reason: str = "",
+    kind: str = "status_changed",
+    data: dict | None = None,
+    **fields,
+) -> bool:
+    """Move ``document`` to ``to_status`` only if it is still in one of ``from_statuses``, and record it on its
+    timeline (``subject`` names the Event field that points at it). Returns False if another worker moved it."""
+    now = timezone.now()
+    fields.setdefault("dispatched_at", None)  # the queued work was done; new work may be queued
+    with transaction.atomic():
+        updated = (
+            type(document)
+            .objects.filter(pk=document.pk, status__in=from_statuses)
+            .update(status=to_status, status_changed_at=now, updated_at=now, **fields)
+        )
+        if updated != 1:
+            return False
+        event_record(
+            environment=document.environment,
+            kind=kind,
+            from_status=document.status,
+            to_status=to_status,
+            message=message,
+            actor=actor,
+            system_actor=system_actor,
+            reason=reason,
+            data=data,
+            **{subject: document},
+        )
+    document.refresh_from_db()
+    return True
+
+
+def environments_due(*, enabled_field: str, next_field: str, now: datetime | None = None) -> list[int]:
+    """Environments with ``enabled_field`` on whose ``next_field`` time has come; each gets its next due time at
+    its polling interval, claimed with a conditional update so that it is picked once."""
+    now = now or timezone.now()
+    due = Environment.objects.filter(**{enabled_field: True}).filter(
+        Q(**{f"{next_field}__isnull": True}) | Q(**{f"{next_field}__lte": now})
+    )
+    picked = []
+    for environment_id, interval, previous in due.values_list("pk", "poll_interval_seconds", next_field):
+        claimed = Environment.objects.filter(pk=environment_id, **{next_field: previous}).update(
+            **{next_field: now + timedelta(seconds=interval)}
+        )
+        if claimed:
+            picked.append(environment_id)
+    return picked
+
+
+def lease_environment(environment: Environment, *, enabled_field: str, lease_field: str, duration: timedelta) -> bool:
+    """Hold the environment for one run (no second run meanwhile); False if it is off or already held."""
+    now = timezone.now()
+    return bool(
+        Environment.objects.filter(pk=environment.pk, **{enabled_field: True})
+        .filter(Q(**{f"{lease_field}__isnull": True}) | Q(**{f"{lease_field}__lt": now}))
+        .update(**{lease_field: now + duration})
+    )
+
+
+def release_environment(environment: Environment, *, lease_field: str) -> None:
+    Environment.objects.filter(pk=environment.pk).update(**{lease_field: None})
