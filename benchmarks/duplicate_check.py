@@ -17,53 +17,20 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import os
 import random
 import re
 import statistics
 import sys
-import tempfile
 import time
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from urllib.parse import urlsplit, urlunsplit
+
+from benchmarks.harness import run_in_throwaway_database
 
 BENCH_DB = "portal_bench_duplicates"
 KINDS = ("identical resend", "same key, other bytes", "original", "original, eConnect flag")
 LOAD_BATCH = 50_000
-
-
-def refuse(message: str) -> None:
-    print(f"benchmarks.duplicate_check: {message}", file=sys.stderr)
-    sys.exit(2)
-
-
-def admin_connection(database_url: str):
-    import psycopg
-
-    parts = urlsplit(database_url)
-    return psycopg.connect(
-        host=parts.hostname or "127.0.0.1",
-        port=parts.port or 5432,
-        user=parts.username or None,
-        password=parts.password or None,
-        dbname="postgres",
-        autocommit=True,
-    )
-
-
-def configure_environment(database_url: str, var_dir: str) -> None:
-    from cryptography.fernet import Fernet
-
-    os.environ["DATABASE_URL"] = urlunsplit(urlsplit(database_url)._replace(path=f"/{BENCH_DB}"))
-    os.environ["DJANGO_SETTINGS_MODULE"] = "portal.settings"
-    os.environ.setdefault("DEBUG", "true")
-    os.environ.setdefault("SECRET_KEY", "benchmark-only-" + uuid.uuid4().hex)
-    os.environ["FIELD_ENCRYPTION_KEY"] = Fernet.generate_key().decode()
-    os.environ["PORTAL_VAR_DIR"] = var_dir
-    os.environ["CELERY_TASK_ALWAYS_EAGER"] = "true"
 
 
 # --- the earlier documents ----------------------------------------------------------------------------------------
@@ -390,28 +357,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep-db", action="store_true", help=f"leave the {BENCH_DB} database for inspection")
     args = parser.parse_args(argv)
 
-    database_url = os.environ.get("DATABASE_URL", "")
-    if not database_url.startswith(("postgres://", "postgresql://")):
-        refuse(f"set DATABASE_URL=postgres://user@host:5432/<any database> (the benchmark creates {BENCH_DB})")
-    if urlsplit(database_url).path.lstrip("/") == BENCH_DB:
-        refuse(f"DATABASE_URL must not name {BENCH_DB} itself: that database is dropped and recreated")
-
-    with tempfile.TemporaryDirectory(prefix="portal-bench-") as var_dir:
-        configure_environment(database_url, var_dir)
-        with admin_connection(database_url) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
-            admin.execute(f'CREATE DATABASE "{BENCH_DB}"')
-        try:
-            return run(args)
-        finally:
-            from django.db import connections
-
-            connections.close_all()
-            if args.keep_db:
-                print(f"The database {BENCH_DB} is kept; drop it with: dropdb {BENCH_DB}")
-            else:
-                with admin_connection(database_url) as admin:
-                    admin.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
+    return run_in_throwaway_database(
+        lambda: run(args),
+        benchmark="duplicate_check",
+        bench_db=BENCH_DB,
+        keep_db=args.keep_db,
+        needs_broker=False,
+        eager=True,
+    )
 
 
 if __name__ == "__main__":

@@ -17,24 +17,26 @@ figures to Redis keys under ``bench:receiving:``.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
-import signal
-import subprocess
 import sys
-import tempfile
-import threading
 import time
-import uuid
 from collections import Counter
 from datetime import date, timedelta
 from decimal import Decimal
-from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-from benchmarks.sending import admin_connection, debtor_rows, httpx_get, serve, wait_for
+from benchmarks.harness import (
+    http_get,
+    install_task_timing,
+    read_figures,
+    run_in_throwaway_database,
+    serve,
+    start_worker,
+    stop_worker,
+    timed,
+    wait_for,
+)
+from benchmarks.sending import debtor_rows
 
-REPO = Path(__file__).resolve().parent.parent
 BENCH_DB = "portal_bench_receiving"
 KEY_PREFIX = "bench:receiving:"
 INSTRUMENT_ENV = "BENCH_RECEIVING_INSTRUMENT"
@@ -51,88 +53,27 @@ STAGES = (
 # --- inside the worker: timing of the stages ------------------------------------------------------------------------
 
 
-class _Timings(threading.local):
-    def __init__(self) -> None:
-        self.values: dict[str, float] = {}
-        self.task_started: float | None = None
-
-
-_timings = _Timings()
-
-
-def _add(stage: str, seconds: float) -> None:
-    _timings.values[stage] = _timings.values.get(stage, 0.0) + seconds
-
-
-def _timed(stage, function):
-    """``stage`` is a name, or a callable giving the name from the call's arguments."""
-
-    def wrapper(*args, **kwargs):
-        started = time.perf_counter()
-        try:
-            return function(*args, **kwargs)
-        finally:
-            _add(stage(*args) if callable(stage) else stage, time.perf_counter() - started)
-
-    wrapper.__wrapped__ = function
-    return wrapper
-
-
-def _db_wrapper(execute, sql, params, many, context):
-    started = time.perf_counter()
-    try:
-        return execute(sql, params, many, context)
-    finally:
-        _add("db", time.perf_counter() - started)
-
-
 def _http_stage(client, *args) -> str:
     service = (client.service or "").lower()
     return "http:eConnect" if "econnect" in service else "http:AFAS" if "afas" in service else f"http:{service}"
 
 
 def _install_instrumentation() -> None:
-    from celery.signals import task_postrun, task_prerun, worker_process_init
+    from celery.signals import worker_process_init
 
     from integrations.http import HttpClient
 
-    HttpClient.request = _timed(_http_stage, HttpClient.request)
-    redis_client = None
+    HttpClient.request = timed(_http_stage, HttpClient.request)
 
     @worker_process_init.connect(weak=False)
     def _wrap_services(**kwargs) -> None:
         from portal.incoming_invoices import services  # needs the app registry: only in a ready worker process
 
-        services.parse_document = _timed("parse", services.parse_document)
-        services.duplicate_verdict = _timed("verdict", services.duplicate_verdict)
-        services.resolve_supplier_key = _timed("supplier", services.resolve_supplier_key)
+        services.parse_document = timed("parse", services.parse_document)
+        services.duplicate_verdict = timed("verdict", services.duplicate_verdict)
+        services.resolve_supplier_key = timed("supplier", services.resolve_supplier_key)
 
-    @task_prerun.connect(weak=False)
-    def _start(task=None, **kwargs) -> None:
-        from django.db import connection
-
-        if _db_wrapper not in connection.execute_wrappers:
-            connection.execute_wrappers.append(_db_wrapper)
-        _timings.values = {}
-        _timings.task_started = time.perf_counter()
-
-    @task_postrun.connect(weak=False)
-    def _finish(task=None, **kwargs) -> None:
-        nonlocal redis_client
-        import redis
-
-        if _timings.task_started is None:
-            return
-        elapsed = time.perf_counter() - _timings.task_started
-        if redis_client is None:
-            redis_client = redis.Redis.from_url(os.environ["CELERY_BROKER_URL"])
-        pipe = redis_client.pipeline()
-        for stage, seconds in _timings.values.items():
-            pipe.incrbyfloat(f"{KEY_PREFIX}{stage}", seconds)
-        pipe.incrbyfloat(f"{KEY_PREFIX}task:{task.name}", elapsed)
-        pipe.incr(f"{KEY_PREFIX}count:{task.name}")
-        pipe.execute()
-        _timings.task_started = None
+    install_task_timing(KEY_PREFIX)
 
 
 if __name__ != "__main__" and os.environ.get(INSTRUMENT_ENV) == "1":
@@ -142,25 +83,6 @@ if __name__ != "__main__" and os.environ.get(INSTRUMENT_ENV) == "1":
 
 
 # --- the world ------------------------------------------------------------------------------------------------------
-
-
-def refuse(message: str) -> None:
-    print(f"benchmarks.receiving: {message}", file=sys.stderr)
-    sys.exit(2)
-
-
-def configure_environment(database_url: str, var_dir: str) -> None:
-    """The bench process and its worker share these settings (set before Django is imported)."""
-    from cryptography.fernet import Fernet
-
-    os.environ["DATABASE_URL"] = urlunsplit(urlsplit(database_url)._replace(path=f"/{BENCH_DB}"))
-    os.environ["DJANGO_SETTINGS_MODULE"] = "portal.settings"
-    os.environ.setdefault("DEBUG", "true")
-    os.environ.setdefault("SECRET_KEY", "benchmark-only-" + uuid.uuid4().hex)
-    os.environ["FIELD_ENCRYPTION_KEY"] = Fernet.generate_key().decode()
-    os.environ["PORTAL_VAR_DIR"] = var_dir
-    os.environ["CELERY_TASK_ALWAYS_EAGER"] = "false"
-    os.environ["CONN_MAX_AGE"] = "60"
 
 
 def purchase_document(customer, supplier_index: int, number: str, issued: date, amount: Decimal) -> bytes:
@@ -306,44 +228,6 @@ def set_up_world(afas_url: str, econnect_app, *, environments: int, documents: i
     return expected
 
 
-def start_worker(log_path: Path) -> subprocess.Popen:
-    import socket
-
-    from portal.celery_app import app
-
-    env = dict(os.environ, **{INSTRUMENT_ENV: "1", "PYTHONPATH": str(REPO)})
-    hostname = f"bench-receiving-{uuid.uuid4().hex[:8]}@%h"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "benchmarks.receiving", "worker", "--pool=prefork",
-         "--concurrency=2", "-l", "WARNING", "-n", hostname, "--without-gossip", "--without-mingle"],
-        cwd=REPO,
-        env=env,
-        stdout=log_path.open("wb"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )  # fmt: skip
-    node = hostname.replace("%h", socket.gethostname())
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the worker exited at start; see {log_path}")
-        if app.control.ping(destination=[node], timeout=0.5):
-            return process
-    stop_worker(process)
-    raise RuntimeError(f"the worker did not start within 60 s; see {log_path}")
-
-
-def stop_worker(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(10)
-
-
 # --- the run --------------------------------------------------------------------------------------------------------
 
 
@@ -391,7 +275,7 @@ def run(args: argparse.Namespace) -> int:
         )
         originals = sum(len(hashes) for hashes in expected.values())
         connection.close()
-        worker = start_worker(Path(os.environ["PORTAL_VAR_DIR"]) / "bench-worker.log")
+        worker = start_worker(module="benchmarks.receiving", instrument_env=INSTRUMENT_ENV)
         print("Worker ready; fetching, judging, delivering and acknowledging ...", flush=True)
         received = IncomingInvoice.objects.all()
         settled = (Status.ACKNOWLEDGED, Status.HELD, Status.FAILED)
@@ -416,13 +300,11 @@ def run(args: argparse.Namespace) -> int:
         delivered = {
             key: Counter(
                 entry["xml_sha256"]
-                for entry in httpx_get(f"{afas_url}/_sim/environments/{key}/delivered")["purchase_invoices"]
+                for entry in http_get(f"{afas_url}/_sim/environments/{key}/delivered")["purchase_invoices"]
             )
             for key in expected
         }
-        econnect_states = Counter(
-            document["state"] for document in httpx_get(f"{econnect_url}/_sim/inbox")["documents"]
-        )
+        econnect_states = Counter(document["state"] for document in http_get(f"{econnect_url}/_sim/inbox")["documents"])
     finally:
         if worker is not None:
             stop_worker(worker)
@@ -430,7 +312,7 @@ def run(args: argparse.Namespace) -> int:
             server.shutdown()
             server.server_close()
 
-    figures = read_figures_prefixed(redis_client)
+    figures = read_figures(redis_client, KEY_PREFIX, delete=True)
     statuses = dict(received.values("status").annotate(n=Count("pk")).values_list("status", "n"))
     report(args, figures, statuses, econnect_states, originals, started, stored_at, settled_at)
 
@@ -450,14 +332,6 @@ def run(args: argparse.Namespace) -> int:
     for problem in problems:
         print(f"FAILED: {problem}", file=sys.stderr)
     return 1 if problems else 0
-
-
-def read_figures_prefixed(redis_client) -> dict[str, float]:
-    figures = {}
-    for key in redis_client.scan_iter(f"{KEY_PREFIX}*"):
-        figures[key.decode()[len(KEY_PREFIX) :]] = float(redis_client.get(key))
-        redis_client.delete(key)
-    return figures
 
 
 def report(args, figures, statuses, econnect_states, originals, started, stored_at, settled_at) -> None:
@@ -509,37 +383,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep-db", action="store_true", help=f"leave the {BENCH_DB} database for inspection")
     args = parser.parse_args(argv)
 
-    database_url = os.environ.get("DATABASE_URL", "")
-    broker_url = os.environ.get("CELERY_BROKER_URL", "")
-    if not database_url.startswith(("postgres://", "postgresql://")):
-        refuse(f"set DATABASE_URL=postgres://user@host:5432/<any database> (the benchmark creates {BENCH_DB})")
-    if urlsplit(database_url).path.lstrip("/") == BENCH_DB:
-        refuse(f"DATABASE_URL must not name {BENCH_DB} itself: that database is dropped and recreated")
-    if not broker_url.startswith(("redis://", "rediss://")):
-        refuse("set CELERY_BROKER_URL=redis://host:6379/<db> (a broker a worker process can share)")
-
-    with tempfile.TemporaryDirectory(prefix="portal-bench-") as var_dir:
-        configure_environment(database_url, var_dir)
-        with admin_connection(database_url) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
-            admin.execute(f'CREATE DATABASE "{BENCH_DB}"')
-        try:
-            return run(args)
-        except RuntimeError as exc:
-            print(f"FAILED: {exc}", file=sys.stderr)
-            log = Path(var_dir) / "bench-worker.log"
-            if log.exists():
-                print("\n".join(log.read_text(errors="replace").splitlines()[-40:]), file=sys.stderr)
-            return 1
-        finally:
-            from django.db import connections
-
-            connections.close_all()
-            if args.keep_db:
-                print(f"The database {BENCH_DB} is kept; drop it with: dropdb {BENCH_DB}")
-            else:
-                with admin_connection(database_url) as admin:
-                    admin.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
+    return run_in_throwaway_database(
+        lambda: run(args), benchmark="receiving", bench_db=BENCH_DB, keep_db=args.keep_db, needs_broker=True
+    )
 
 
 if __name__ == "__main__":

@@ -16,19 +16,23 @@ figures to Redis keys under ``bench:sending:``.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
-import signal
-import subprocess
 import sys
-import tempfile
-import threading
 import time
-import uuid
-from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-REPO = Path(__file__).resolve().parent.parent
+from benchmarks.harness import (
+    http_get,
+    http_post,
+    install_task_timing,
+    read_figures,
+    run_in_throwaway_database,
+    serve,
+    start_worker,
+    stop_worker,
+    timed,
+    wait_for,
+)
+
 BENCH_DB = "portal_bench"
 KEY_PREFIX = "bench:sending:"
 INSTRUMENT_ENV = "BENCH_SENDING_INSTRUMENT"
@@ -38,77 +42,15 @@ STAGES = ("validation", "http", "http_setup", "db")
 # --- inside the worker: timing of the stages ------------------------------------------------------------------------
 
 
-class _Timings(threading.local):
-    def __init__(self) -> None:
-        self.values: dict[str, float] = {}
-        self.task_started: float | None = None
-
-
-_timings = _Timings()
-
-
-def _add(stage: str, seconds: float) -> None:
-    _timings.values[stage] = _timings.values.get(stage, 0.0) + seconds
-
-
-def _timed(stage: str, function):
-    def wrapper(*args, **kwargs):
-        started = time.perf_counter()
-        try:
-            return function(*args, **kwargs)
-        finally:
-            _add(stage, time.perf_counter() - started)
-
-    wrapper.__wrapped__ = function
-    return wrapper
-
-
-def _db_wrapper(execute, sql, params, many, context):
-    started = time.perf_counter()
-    try:
-        return execute(sql, params, many, context)
-    finally:
-        _add("db", time.perf_counter() - started)
-
-
 def _install_instrumentation() -> None:
-    from celery.signals import task_postrun, task_prerun
-
     from integrations.http import HttpClient
     from integrations.peppol.validation import Validator
 
-    Validator.validate = _timed("validation", Validator.validate)
-    HttpClient.request = _timed("http", HttpClient.request)
+    Validator.validate = timed("validation", Validator.validate)
+    HttpClient.request = timed("http", HttpClient.request)
     # Building a client (an httpx.Client, with its TLS context) is not a request but is paid per client.
-    HttpClient.__init__ = _timed("http_setup", HttpClient.__init__)
-    redis_client = None
-
-    @task_prerun.connect(weak=False)
-    def _start(task=None, **kwargs) -> None:
-        from django.db import connection
-
-        if _db_wrapper not in connection.execute_wrappers:
-            connection.execute_wrappers.append(_db_wrapper)
-        _timings.values = {}
-        _timings.task_started = time.perf_counter()
-
-    @task_postrun.connect(weak=False)
-    def _finish(task=None, **kwargs) -> None:
-        nonlocal redis_client
-        import redis
-
-        if _timings.task_started is None:
-            return
-        elapsed = time.perf_counter() - _timings.task_started
-        if redis_client is None:
-            redis_client = redis.Redis.from_url(os.environ["CELERY_BROKER_URL"])
-        pipe = redis_client.pipeline()
-        for stage, seconds in _timings.values.items():
-            pipe.incrbyfloat(f"{KEY_PREFIX}{stage}", seconds)
-        pipe.incrbyfloat(f"{KEY_PREFIX}task:{task.name}", elapsed)
-        pipe.incr(f"{KEY_PREFIX}count:{task.name}")
-        pipe.execute()
-        _timings.task_started = None
+    HttpClient.__init__ = timed("http_setup", HttpClient.__init__)
+    install_task_timing(KEY_PREFIX)
 
 
 if __name__ != "__main__" and os.environ.get(INSTRUMENT_ENV) == "1":
@@ -118,66 +60,6 @@ if __name__ != "__main__" and os.environ.get(INSTRUMENT_ENV) == "1":
 
 
 # --- the benchmark ----------------------------------------------------------------------------------------------
-
-
-def refuse(message: str) -> None:
-    print(f"benchmarks.sending: {message}", file=sys.stderr)
-    sys.exit(2)
-
-
-def bench_database_url(database_url: str) -> str:
-    parts = urlsplit(database_url)
-    return urlunsplit(parts._replace(path=f"/{BENCH_DB}"))
-
-
-def admin_connection(database_url: str):
-    import psycopg
-
-    parts = urlsplit(database_url)
-    return psycopg.connect(
-        host=parts.hostname or "127.0.0.1",
-        port=parts.port or 5432,
-        user=parts.username or None,
-        password=parts.password or None,
-        dbname="postgres",
-        autocommit=True,
-    )
-
-
-def recreate_database(database_url: str) -> None:
-    with admin_connection(database_url) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
-        connection.execute(f'CREATE DATABASE "{BENCH_DB}"')
-
-
-def drop_database(database_url: str) -> None:
-    with admin_connection(database_url) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
-
-
-def configure_environment(database_url: str, var_dir: str) -> None:
-    """The bench process and its worker share these settings (set before Django is imported)."""
-    from cryptography.fernet import Fernet
-
-    os.environ["DATABASE_URL"] = bench_database_url(database_url)
-    os.environ["DJANGO_SETTINGS_MODULE"] = "portal.settings"
-    os.environ.setdefault("DEBUG", "true")
-    os.environ.setdefault("SECRET_KEY", "benchmark-only-" + uuid.uuid4().hex)
-    os.environ["FIELD_ENCRYPTION_KEY"] = Fernet.generate_key().decode()
-    os.environ["PORTAL_VAR_DIR"] = var_dir
-    os.environ["CELERY_TASK_ALWAYS_EAGER"] = "false"
-    os.environ["CONN_MAX_AGE"] = "60"
-    shared = REPO.parent / "shared" / "peppol"
-    if shared.is_dir():
-        os.environ.setdefault("PEPPOL_RULES_DIR", str(shared))
-
-
-def serve(app):
-    from integrations.simulators.server import make_server
-
-    server = make_server(app, "127.0.0.1", 0)
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-    return server
 
 
 def debtor_rows() -> list[dict]:
@@ -283,79 +165,6 @@ def set_up_world(afas_url: str, econnect_url: str, *, environments: int, invoice
     return specs
 
 
-def start_worker(log_path: Path) -> subprocess.Popen:
-    from portal.celery_app import app
-
-    env = dict(os.environ, **{INSTRUMENT_ENV: "1", "PYTHONPATH": str(REPO)})
-    hostname = f"bench-{uuid.uuid4().hex[:8]}@%h"
-    log = log_path.open("wb")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "benchmarks.sending",
-            "worker",
-            "--pool=prefork",
-            "--concurrency=2",
-            "-l",
-            "WARNING",
-            "-n",
-            hostname,
-            "--without-gossip",
-            "--without-mingle",
-        ],  # fmt: skip
-        cwd=REPO,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    import socket
-
-    node = hostname.replace("%h", socket.gethostname())
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the worker exited at start; see {log_path}")
-        if app.control.ping(destination=[node], timeout=0.5):
-            return process
-    raise RuntimeError(f"the worker did not start within 60 s; see {log_path}")
-
-
-def stop_worker(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(10)
-
-
-def wait_for(condition, *, timeout: float, what: str, tick=None, tick_every: float = 15.0, every: float = 0.5):
-    deadline = time.monotonic() + timeout
-    next_tick = 0.0
-    while True:
-        if tick is not None and time.monotonic() >= next_tick:
-            tick()
-            next_tick = time.monotonic() + tick_every
-        if condition():
-            return
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"timed out after {timeout:.0f} s waiting for {what}")
-        time.sleep(every)
-
-
-def read_figures(redis_client) -> dict[str, float]:
-    figures = {}
-    for key in redis_client.scan_iter(f"{KEY_PREFIX}*"):
-        figures[key.decode()[len(KEY_PREFIX) :]] = float(redis_client.get(key))
-    return figures
-
-
 def run(args: argparse.Namespace) -> int:
     import django
 
@@ -392,8 +201,7 @@ def run(args: argparse.Namespace) -> int:
     set_up_world(afas_url, econnect_url, environments=args.environments, invoices=args.invoices)
     connection.close()
 
-    log_path = Path(os.environ["PORTAL_VAR_DIR"]) / "bench-worker.log"
-    worker = start_worker(log_path)
+    worker = start_worker(module="benchmarks.sending", instrument_env=INSTRUMENT_ENV)
     try:
         print("Worker ready; collecting and sending ...", flush=True)
         started = time.perf_counter()
@@ -411,7 +219,7 @@ def run(args: argparse.Namespace) -> int:
         )
         submitted_at = time.perf_counter()
         # eConnect delivers after a minute and the portal first polls after 30 s: both clocks move at once.
-        httpx_post(f"{econnect_url}/_sim/clock", {"advance": 120})
+        http_post(f"{econnect_url}/_sim/clock", {"advance": 120})
         outgoing.filter(status=Status.SUBMITTED).update(next_attempt_at=timezone.now())
         wait_for(
             lambda: (
@@ -424,14 +232,14 @@ def run(args: argparse.Namespace) -> int:
             tick_every=args.tick,
         )
         delivered_at = time.perf_counter()
-        counts = httpx_get(f"{econnect_url}/_sim/sent")["counts"]
+        counts = http_get(f"{econnect_url}/_sim/sent")["counts"]
     finally:
         stop_worker(worker)
         for server in (afas_server, econnect_server):
             server.shutdown()
             server.server_close()
 
-    figures = read_figures(redis_client)
+    figures = read_figures(redis_client, KEY_PREFIX)
     for key in redis_client.scan_iter(f"{KEY_PREFIX}*"):
         redis_client.delete(key)
     statuses = dict(OutgoingInvoice.objects.values("status").annotate(n=Count("pk")).values_list("status", "n"))
@@ -445,22 +253,6 @@ def run(args: argparse.Namespace) -> int:
     for problem in problems:
         print(f"FAILED: {problem}", file=sys.stderr)
     return 1 if problems else 0
-
-
-def httpx_post(url: str, body: dict) -> dict:
-    import httpx
-
-    response = httpx.post(url, json=body, timeout=30)
-    response.raise_for_status()
-    return response.json()
-
-
-def httpx_get(url: str) -> dict:
-    import httpx
-
-    response = httpx.get(url, timeout=60)
-    response.raise_for_status()
-    return response.json()
 
 
 def report(args, figures, statuses, counts, started, submitted_at, delivered_at) -> None:
@@ -510,34 +302,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep-db", action="store_true", help=f"leave the {BENCH_DB} database for inspection")
     args = parser.parse_args(argv)
 
-    database_url = os.environ.get("DATABASE_URL", "")
-    broker_url = os.environ.get("CELERY_BROKER_URL", "")
-    if not database_url.startswith(("postgres://", "postgresql://")):
-        refuse("set DATABASE_URL=postgres://user@host:5432/<any database> (the benchmark creates its own portal_bench)")
-    if urlsplit(database_url).path.lstrip("/") == BENCH_DB:
-        refuse(f"DATABASE_URL must not name {BENCH_DB} itself: that database is dropped and recreated")
-    if not broker_url.startswith(("redis://", "rediss://")):
-        refuse("set CELERY_BROKER_URL=redis://host:6379/<db> (a broker a worker process can share)")
-
-    with tempfile.TemporaryDirectory(prefix="portal-bench-") as var_dir:
-        configure_environment(database_url, var_dir)
-        recreate_database(database_url)
-        try:
-            return run(args)
-        except RuntimeError as exc:
-            print(f"FAILED: {exc}", file=sys.stderr)
-            log = Path(var_dir) / "bench-worker.log"
-            if log.exists():
-                print("\n".join(log.read_text(errors="replace").splitlines()[-40:]), file=sys.stderr)
-            return 1
-        finally:
-            from django.db import connections
-
-            connections.close_all()
-            if args.keep_db:
-                print(f"The database {BENCH_DB} is kept; drop it with: dropdb {BENCH_DB}")
-            else:
-                drop_database(database_url)
+    return run_in_throwaway_database(
+        lambda: run(args), benchmark="sending", bench_db=BENCH_DB, keep_db=args.keep_db, needs_broker=True
+    )
 
 
 if __name__ == "__main__":
