@@ -16,6 +16,9 @@ class DemoEnvironment:
     organisation_name: str
     organisation_kvk: str
     econnect_network: str  # eConnect keeps production and test (acceptance) apart
+    # Where the organisation's own identifier is registered on Peppol. "afas": it already receives via AFAS's own
+    # access point, so the portal must refuse to switch receiving via eConnect on (one route per identifier).
+    registered_at: str = "econnect"
 
     @property
     def key(self) -> str:
@@ -42,6 +45,9 @@ ENVIRONMENTS = (
     DemoEnvironment("12345", "production", "profit", "Bakkerij De Korenschoof B.V.", "34567890", "production"),
     DemoEnvironment("12345", "test", "profit", "Bakkerij De Korenschoof B.V.", "34567890", "test"),
     DemoEnvironment("67890", "production", "small_business", "Installatiebedrijf Noordhoek", "45678901", "production"),
+    DemoEnvironment(
+        "24680", "production", "profit", "Garage Van Wijk B.V.", "56789012", "production", registered_at="afas"
+    ),
 )
 
 

@@ -267,6 +267,21 @@ OUTGOING_STALE_AFTER_HOURS = env.float("OUTGOING_STALE_AFTER_HOURS", default=24.
 # Longer than the task time limit, so a submit that is still running is never taken over.
 OUTGOING_STUCK_AFTER_SECONDS = env.int("OUTGOING_STUCK_AFTER_SECONDS", default=CELERY_TASK_TIME_LIMIT * 2)
 
+# --- Contacts and Peppol readiness -------------------------------------------
+# Debtors and creditors changed in AFAS are read this often per environment; all of them (which is how deleted
+# ones are noticed) at most once per CONTACTS_FULL_SYNC_SECONDS.
+CONTACTS_SYNC_SECONDS = env.int("CONTACTS_SYNC_SECONDS", default=900)
+CONTACTS_FULL_SYNC_SECONDS = env.int("CONTACTS_FULL_SYNC_SECONDS", default=86400)
+# A customer's Peppol lookup result is trusted this long; changed identifiers are looked up again at once.
+PEPPOL_LOOKUP_TTL_SECONDS = env.int("PEPPOL_LOOKUP_TTL_SECONDS", default=7 * 86400)
+# Directory requests per second per worker process (each asks about up to 10 identifiers), and how long one may take.
+PEPPOL_LOOKUP_MAX_PER_SECOND = env.float("PEPPOL_LOOKUP_MAX_PER_SECOND", default=10.0)
+PEPPOL_LOOKUP_TIMEOUT_SECONDS = env.float("PEPPOL_LOOKUP_TIMEOUT_SECONDS", default=5.0)
+# A bulk lookup or write-back works in chunks of at most this many seconds, so it never holds a worker for long.
+CONTACT_JOB_CHUNK_SECONDS = env.float("CONTACT_JOB_CHUNK_SECONDS", default=10.0)
+# The organisation's own identifiers are looked up this often, to notice registrations at another access point.
+ROUTE_CHECK_SECONDS = env.int("ROUTE_CHECK_SECONDS", default=86400)
+
 # --- Portal ------------------------------------------------------------------
 # How long /healthz waits for the broker before calling it down.
 HEALTHZ_BROKER_TIMEOUT_SECONDS = env.float("HEALTHZ_BROKER_TIMEOUT_SECONDS", default=2.0)

@@ -322,6 +322,16 @@ class ProfitClient:
     def creditors(self) -> list[Creditor]:
         return [_creditor(row) for row in self.iter_rows(self.connectors.creditors, order_by=("CreditorId",))]
 
+    def creditors_changed(self, *, changed_since: datetime | None = None) -> ChangedRows:
+        """Creditors changed at or after ``changed_since`` (None: all), as ``Creditor``s, with the next cursor."""
+        changed = self.rows_changed_since(
+            self.connectors.creditors, cursor_field="ModifiedDate", cursor=changed_since, key_field="CreditorId"
+        )
+        return ChangedRows(
+            rows=tuple(_creditor(row) for row in changed.rows),
+            cursor=parse_datetime(changed.cursor) if isinstance(changed.cursor, str) else changed.cursor,
+        )
+
     def administrations(self) -> list[Administration]:
         return [
             Administration(id=_int(row, "AdminId") or 0, name=_text(row, "AdminNm"), code=_text(row, "AdminCd"))

@@ -31,6 +31,7 @@ from integrations.http import (
 )
 from integrations.peppol.document_types import DocumentType
 from integrations.peppol.identifiers import IdentifierSyntaxError, PeppolIdentifier, parse_identifier
+from integrations.ratelimit import RateLimiter
 
 DELIVERY_OPTION_PATH = "/api/v1/peppol/deliveryOption"
 MAX_CANDIDATES = 10
@@ -70,7 +71,9 @@ class PeppolLookup:
         base_url: str,
         timeout: httpx.Timeout = DEFAULT_TIMEOUT,
         transport: httpx.BaseTransport | None = None,
+        rate_limiter: RateLimiter | None = None,
     ):
+        self._rate_limiter = rate_limiter
         self._http = HttpClient(
             service=f"{SERVICE} Peppol lookup",
             base_url=base_url,
@@ -82,12 +85,20 @@ class PeppolLookup:
     def close(self) -> None:
         self._http.close()
 
+    def __enter__(self) -> PeppolLookup:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
     def delivery_options(self, candidates: Sequence[PeppolIdentifier]) -> tuple[DeliveryOption, ...]:
         if not candidates:
             return ()
         if len(candidates) > MAX_CANDIDATES:
             raise ValueError(f"At most {MAX_CANDIDATES} candidate identifiers per lookup")
         params = [("partyIds", c.icd) for c in candidates] + [("documentFamily", "invoice")]
+        if self._rate_limiter is not None:
+            self._rate_limiter.wait()
         response = self._http.request("GET", DELIVERY_OPTION_PATH, params=params)
         return tuple(_parse_options(_json(response)))
 
@@ -107,6 +118,19 @@ class PeppolLookup:
                 continue
             participants.append(ParticipantLookup(candidate, reachability, types, best.access_point, best.endpoint_url))
         return LookupResult(document_type=document_type, participants=tuple(participants))
+
+    def participants(self, candidates: Sequence[PeppolIdentifier]) -> dict[PeppolIdentifier, ParticipantLookup]:
+        """What the directory says about each identifier (any number, asked in batches of ``MAX_CANDIDATES``).
+
+        ``reachability`` is about invoices; ``document_types`` says whether credit notes can be received too.
+        """
+        unique = list(dict.fromkeys(candidates))
+        found: dict[PeppolIdentifier, ParticipantLookup] = {}
+        for start in range(0, len(unique), MAX_CANDIDATES):
+            batch = unique[start : start + MAX_CANDIDATES]
+            result = self.look_up(batch, DocumentType.INVOICE)
+            found.update((participant.identifier, participant) for participant in result.participants)
+        return found
 
 
 def _json(response: httpx.Response) -> Any:

@@ -19,6 +19,19 @@ class ContactAfasState(models.TextChoices):
     DELETED = "deleted", _("Deleted in AFAS")
 
 
+class ContactRoute(models.TextChoices):
+    """Who issues this customer's invoices, from the AFAS issue method (InPv)."""
+
+    PORTAL = "portal", _("Via the portal and eConnect")
+    AFAS_PEPPOL = "afas_peppol", _("By AFAS via its own Peppol access point")
+    AFAS_ECONNECT = "afas_econnect", _("By AFAS via its own eConnect link")
+    OTHER = "other", _("Not electronic (print, e-mail or other)")
+
+
+# AFAS issue methods (InPv): R = invoice and UBL in the dossier, which the portal picks up and sends.
+ISSUE_METHOD_ROUTES = {"R": ContactRoute.PORTAL, "C": ContactRoute.AFAS_PEPPOL, "F": ContactRoute.AFAS_ECONNECT}
+
+
 class LookupOutcome(models.TextChoices):
     NOT_CHECKED = "not_checked", _("Not checked yet")
     REACHABLE = "reachable", _("Reachable via Peppol")
@@ -52,6 +65,20 @@ class Contact(TimeStampedModel):
     afas_modified_at = models.DateTimeField(null=True, blank=True)
     lookup_outcome = models.CharField(max_length=20, choices=LookupOutcome.choices, default=LookupOutcome.NOT_CHECKED)
     lookup_checked_at = models.DateTimeField(null=True, blank=True)
+    lookup_detail = models.TextField(blank=True, help_text="Why the outcome is what it is, e.g. an invalid KvK number.")
+    lookup_due_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the Peppol directory is asked (again): now when identifiers change, later when the "
+        "result expires. Empty: never (creditors, deleted contacts).",
+    )
+    lookup_error = models.TextField(blank=True, help_text="Why the last lookup could not be done; it is retried.")
+    # The identifier through which the customer is reachable (outcome "reachable"), and what it can receive.
+    peppol_scheme = models.CharField(max_length=4, blank=True)
+    peppol_value = models.CharField(max_length=100, blank=True)
+    receives_invoices = models.BooleanField(null=True, blank=True)
+    receives_credit_notes = models.BooleanField(null=True, blank=True)
+    peppol_access_point = models.CharField(max_length=20, blank=True)
 
     class Meta:
         ordering = ["name"]
@@ -65,10 +92,35 @@ class Contact(TimeStampedModel):
                 condition=Q(lookup_outcome__in=LookupOutcome.values), name="contact_lookup_outcome_valid"
             ),
         ]
-        indexes = [models.Index(fields=["environment", "kind", "lookup_outcome"], name="contact_readiness_idx")]
+        indexes = [
+            models.Index(fields=["environment", "kind", "lookup_outcome"], name="contact_readiness_idx"),
+            models.Index(fields=["lookup_due_at"], name="contact_lookup_due_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.afas_id})"
+
+    @property
+    def route(self) -> ContactRoute:
+        return ISSUE_METHOD_ROUTES.get(self.issue_method.strip().upper(), ContactRoute.OTHER)
+
+    @property
+    def peppol_identifier(self) -> str:
+        """The reachable identifier as ``0106:12345678``, or ""."""
+        return f"{self.peppol_scheme}:{self.peppol_value}" if self.peppol_scheme else ""
+
+    @property
+    def peppol_identifier_in_afas(self) -> bool:
+        """Whether AFAS's eConnect id field already holds the reachable identifier (in either notation)."""
+        if not self.peppol_scheme:
+            return False
+        from integrations.peppol.identifiers import IdentifierSyntaxError, parse_identifier
+
+        try:
+            current = parse_identifier(self.econnect_id)
+        except IdentifierSyntaxError:
+            return False
+        return (current.scheme, current.value) == (self.peppol_scheme, self.peppol_value)
 
 
 class IdentifierSource(models.TextChoices):
@@ -112,3 +164,65 @@ class ContactIdentifier(PeppolIdentifierFields):
 
     def __str__(self) -> str:
         return self.identifier
+
+
+class ContactJobKind(models.TextChoices):
+    LOOKUP = "lookup", _("Check all customers in the Peppol directory")
+    WRITE_BACK = "write_back", _("Write all reachable identifiers to AFAS")
+
+
+class ContactJobState(models.TextChoices):
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Stopped")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class ContactJob(models.Model):
+    """A bulk run over an environment's customers, in chunks, with its progress; resumed after a crash."""
+
+    Kind = ContactJobKind
+
+    State = ContactJobState
+
+    environment = models.ForeignKey("organisations.Environment", on_delete=models.CASCADE, related_name="contact_jobs")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    state = models.CharField(max_length=20, choices=State.choices, default=State.RUNNING)
+    requested_by = models.ForeignKey("accounts.User", on_delete=models.SET_NULL, null=True, blank=True)
+    total = models.PositiveIntegerField(default=0)
+    processed = models.PositiveIntegerField(default=0)
+    succeeded = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    cursor_pk = models.BigIntegerField(default=0, help_text="The contacts up to this id are done.")
+    consecutive_errors = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True, help_text="A running chunk holds the job until then.")
+    next_run_at = models.DateTimeField(null=True, blank=True, help_text="When the next chunk is due (backoff).")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            # A second "check all" while one runs would double the directory load: the running one is shown instead.
+            models.UniqueConstraint(
+                fields=["environment", "kind"],
+                condition=Q(state="running"),
+                name="contact_job_one_running_per_kind",
+            ),
+            models.CheckConstraint(condition=Q(kind__in=ContactJobKind.values), name="contact_job_kind_valid"),
+            models.CheckConstraint(condition=Q(state__in=ContactJobState.values), name="contact_job_state_valid"),
+        ]
+        indexes = [models.Index(fields=["state", "next_run_at"], name="contact_job_due_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.processed}/{self.total})"
+
+    @property
+    def percent(self) -> int:
+        return 100 if not self.total else min(100, round(100 * self.processed / self.total))
+
+    @property
+    def is_running(self) -> bool:
+        return self.state == ContactJobState.RUNNING

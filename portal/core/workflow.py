@@ -55,31 +55,51 @@ def transition(
     return True
 
 
-def environments_due(*, enabled_field: str, next_field: str, now: datetime | None = None) -> list[int]:
-    """Environments with ``enabled_field`` on whose ``next_field`` time has come; each gets its next due time at
-    its polling interval, claimed with a conditional update so that it is picked once."""
+def environments_due(
+    *,
+    enabled_field: str | None = None,
+    next_field: str,
+    now: datetime | None = None,
+    eligible: Q | None = None,
+    interval_seconds: int | None = None,
+) -> list[int]:
+    """Environments with ``enabled_field`` on (and matching ``eligible``) whose ``next_field`` time has come; each
+    gets its next due time at its polling interval (or ``interval_seconds``), claimed with a conditional update so
+    that it is picked once."""
     now = now or timezone.now()
-    due = Environment.objects.filter(**{enabled_field: True}).filter(
-        Q(**{f"{next_field}__isnull": True}) | Q(**{f"{next_field}__lte": now})
-    )
+    due = Environment.objects.filter(Q(**{f"{next_field}__isnull": True}) | Q(**{f"{next_field}__lte": now}))
+    if enabled_field:
+        due = due.filter(**{enabled_field: True})
+    if eligible is not None:
+        due = due.filter(eligible)
     picked = []
     for environment_id, interval, previous in due.values_list("pk", "poll_interval_seconds", next_field):
         claimed = Environment.objects.filter(pk=environment_id, **{next_field: previous}).update(
-            **{next_field: now + timedelta(seconds=interval)}
+            **{next_field: now + timedelta(seconds=interval_seconds or interval)}
         )
         if claimed:
             picked.append(environment_id)
     return picked
 
 
-def lease_environment(environment: Environment, *, enabled_field: str, lease_field: str, duration: timedelta) -> bool:
+def lease_environment(
+    environment: Environment,
+    *,
+    enabled_field: str | None = None,
+    lease_field: str,
+    duration: timedelta,
+    eligible: Q | None = None,
+) -> bool:
     """Hold the environment for one run (no second run meanwhile); False if it is off or already held."""
     now = timezone.now()
-    return bool(
-        Environment.objects.filter(pk=environment.pk, **{enabled_field: True})
-        .filter(Q(**{f"{lease_field}__isnull": True}) | Q(**{f"{lease_field}__lt": now}))
-        .update(**{lease_field: now + duration})
+    held = Environment.objects.filter(pk=environment.pk).filter(
+        Q(**{f"{lease_field}__isnull": True}) | Q(**{f"{lease_field}__lt": now})
     )
+    if enabled_field:
+        held = held.filter(**{enabled_field: True})
+    if eligible is not None:
+        held = held.filter(eligible)
+    return bool(held.update(**{lease_field: now + duration}))
 
 
 def release_environment(environment: Environment, *, lease_field: str) -> None:

@@ -6,12 +6,15 @@ The only place credentials leave the database: they go straight into a client, n
 from __future__ import annotations
 
 import logging
+import threading
 
 import httpx
 from django.conf import settings
 
 from integrations.afas import ProfitClient, SmallBusinessClient
+from integrations.econnect.lookup import PeppolLookup
 from integrations.econnect.soap import PlatformSoapGateway
+from integrations.ratelimit import RateLimiter
 from portal.organisations.models import Environment
 
 logger = logging.getLogger(__name__)
@@ -50,6 +53,34 @@ def econnect_gateway_for(
         lookup_url=settings.ECONNECT_LOOKUP_URL,
         transport=transport,
         lookup_transport=transport,
+    )
+
+
+_limiters: dict[float, RateLimiter] = {}
+_limiters_lock = threading.Lock()
+
+
+def _lookup_rate_limiter() -> RateLimiter:
+    """One per process (and per configured rate), shared by every lookup in it."""
+    rate = settings.PEPPOL_LOOKUP_MAX_PER_SECOND
+    with _limiters_lock:
+        if rate not in _limiters:
+            _limiters[rate] = RateLimiter(rate, burst=max(1, int(rate)))
+        return _limiters[rate]
+
+
+def peppol_lookup(*, transport: httpx.BaseTransport | None = None) -> PeppolLookup:
+    """eConnect's public Peppol directory lookup: no credentials, rate-limited, with a short timeout.
+
+    Always the production directory: readiness and route conflicts are about the real Peppol network, also for an
+    organisation's test environment.
+    """
+    seconds = settings.PEPPOL_LOOKUP_TIMEOUT_SECONDS
+    return PeppolLookup(
+        base_url=settings.ECONNECT_LOOKUP_URL,
+        timeout=httpx.Timeout(seconds, connect=min(seconds, 3.0)),
+        transport=transport,
+        rate_limiter=_lookup_rate_limiter(),
     )
 
 

@@ -131,6 +131,28 @@ class Environment(TimeStampedModel):
         editable=False,
         help_text="A running collect holds the environment until then; no second collect starts meanwhile.",
     )
+    next_contacts_sync_at = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="When the next sync of AFAS debtors and creditors is due."
+    )
+    contacts_sync_lease_until = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="A running contacts sync holds the environment until then."
+    )
+    contacts_synced_at = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="When debtors and creditors were last read from AFAS."
+    )
+    contacts_full_sync_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When all debtors and creditors were last read, which is how deleted ones are noticed.",
+    )
+    contacts_sync_error = models.TextField(blank=True, editable=False, help_text="Why the last contacts sync failed.")
+    route_checked_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When the organisation's own identifiers were last looked up in the Peppol directory.",
+    )
 
     class Meta:
         ordering = ["afas_participant_number", "afas_environment_type"]
@@ -167,14 +189,48 @@ class Environment(TimeStampedModel):
         return self.econnect_keys_set_at is not None
 
 
+class Registration(models.TextChoices):
+    """Where the Peppol directory says an identifier receives."""
+
+    NOT_CHECKED = "not_checked", _("Not checked yet")
+    NOT_REGISTERED = "not_registered", _("Not registered on Peppol")
+    ECONNECT = "econnect", _("eConnect")
+    AFAS = "afas", _("AFAS")
+    OTHER = "other", _("Another access point")
+    UNKNOWN = "unknown", _("An access point that cannot be told apart")
+
+
+# Registered at one of these, invoices for the identifier go past eConnect: receiving via eConnect would get nothing.
+REGISTERED_ELSEWHERE = (Registration.AFAS, Registration.OTHER, Registration.UNKNOWN)
+
+
 class OwnPeppolIdentifier(PeppolIdentifierFields):
     """A Peppol identifier of the organisation itself, under which it receives on an environment."""
+
+    Registration = Registration
 
     environment = models.ForeignKey(Environment, on_delete=models.CASCADE, related_name="own_identifiers")
     receive_active = models.BooleanField(
         default=False, help_text="Receiving via eConnect is active for this identifier on this environment."
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    registration = models.CharField(
+        max_length=20,
+        choices=Registration.choices,
+        default=Registration.NOT_CHECKED,
+        help_text="Where the Peppol directory said this identifier receives, at the last check.",
+    )
+    registration_endpoint = models.URLField(blank=True, help_text="The access point address the directory named.")
+    registration_checked_at = models.DateTimeField(null=True, blank=True)
+    registration_error = models.TextField(blank=True, help_text="Why the last check could not be done.")
+    route_override_by = models.ForeignKey(
+        "accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    route_override_at = models.DateTimeField(null=True, blank=True)
+    route_override_reason = models.TextField(
+        blank=True,
+        help_text="Why support allowed receiving via eConnect although the directory names another access point.",
+    )
 
     class Meta:
         verbose_name = "own Peppol identifier"
@@ -189,10 +245,26 @@ class OwnPeppolIdentifier(PeppolIdentifierFields):
             ),
             models.CheckConstraint(condition=Q(scheme__regex=ICD_SCHEME_PATTERN), name="own_identifier_scheme_format"),
             models.CheckConstraint(condition=~Q(value=""), name="own_identifier_value_not_empty"),
+            models.CheckConstraint(
+                condition=Q(registration__in=Registration.values), name="own_identifier_registration_valid"
+            ),
         ]
 
     def __str__(self) -> str:
         return self.identifier
+
+    @property
+    def registered_elsewhere(self) -> bool:
+        return self.registration in REGISTERED_ELSEWHERE
+
+    @property
+    def overridden(self) -> bool:
+        return self.route_override_at is not None
+
+    @property
+    def blocks_receiving(self) -> bool:
+        """Registered at another access point, and support has not deliberately allowed it."""
+        return self.registered_elsewhere and not self.overridden
 
 
 class SyncStream(models.TextChoices):

@@ -127,6 +127,8 @@ class OutgoingInvoice(TimeStampedModel):
             models.Index(fields=["environment", "status"], name="outgoing_env_status_idx"),
             models.Index(fields=["status", "next_attempt_at"], name="outgoing_due_idx"),
             models.Index(fields=["environment", "invoice_number"], name="outgoing_number_idx"),
+            # The readiness report sums the last twelve months per environment.
+            models.Index(fields=["environment", "issue_date"], name="outgoing_env_issue_date_idx"),
         ]
 
     def __str__(self) -> str:

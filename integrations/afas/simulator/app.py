@@ -109,6 +109,10 @@ class AfasSimulator(SimulatorApp):
     - ``POST /_sim/environments/{key}/settings`` ``{maintenance_retry_after: int|null, ip_blocked: bool,
       update_response_shape: default|results|bare|empty, profit_version}``.
     - ``POST /_sim/environments/{key}/rows/{connector}`` ``{"rows": [...]}``: append GetConnector rows.
+    - ``POST /_sim/environments/{key}/{debtors|creditors}/{number}`` ``{field: value}``: change (or add) a debtor or
+      creditor row as a person in Profit would; its ModifiedDate becomes now.
+    - ``DELETE /_sim/environments/{key}/{debtors|creditors}/{number}``: delete it (it disappears from the
+      GetConnector, as in Profit).
     - ``POST /_sim/environments/{key}/sales-invoices`` ``{debtor, lines: [{description, quantity, price, vat}], number?,
       issue_date?}``: issue a sales invoice as Profit does with issue method R: a dossier item with UBL and PDF.
     - ``GET /_sim/environments/{key}/delivered``: purchase invoices received via FiElectronicInvoicePurchase and SB
@@ -153,6 +157,10 @@ class AfasSimulator(SimulatorApp):
         self.route("GET", r"/_sim/environments", self._sim_environments)
         self.route("POST", r"/_sim/environments/(?P<key>[^/]+)/settings", self._sim_settings)
         self.route("POST", r"/_sim/environments/(?P<key>[^/]+)/rows/(?P<connector>[^/]+)", self._sim_rows)
+        self.route("POST", r"/_sim/environments/(?P<key>[^/]+)/(?P<kind>debtors|creditors)/(?P<number>[^/]+)",
+                   self._sim_change_relation)  # fmt: skip
+        self.route("DELETE", r"/_sim/environments/(?P<key>[^/]+)/(?P<kind>debtors|creditors)/(?P<number>[^/]+)",
+                   self._sim_delete_relation)  # fmt: skip
         self.route("POST", r"/_sim/environments/(?P<key>[^/]+)/sales-invoices", self._sim_sales_invoice)
         self.route("GET", r"/_sim/environments/(?P<key>[^/]+)/delivered", self._sim_delivered)
 
@@ -654,6 +662,50 @@ class AfasSimulator(SimulatorApp):
             env["get_connectors"][name]["rows"].extend(rows)
             self.state.save()
         return Response.json({"rows": len(env["get_connectors"][name]["rows"])}, 201)
+
+    def _relation_rows(self, key: str, kind: str) -> tuple[list[dict[str, Any]], str] | Response:
+        env = self._env_or_404(key)
+        if isinstance(env, Response):
+            return env
+        name, key_field = (
+            (schema.NAMES.debtors, "DebtorId") if kind == "debtors" else (schema.NAMES.creditors, "CreditorId")
+        )
+        return env["get_connectors"][name]["rows"], key_field
+
+    def _sim_change_relation(self, request: Request, key: str, kind: str, number: str) -> Response:
+        found = self._relation_rows(key, kind)
+        if isinstance(found, Response):
+            return found
+        rows, key_field = found
+        try:
+            changes = request.json() or {}
+        except ValueError:
+            return Response.json({"error": "the body is not JSON"}, 400)
+        if not isinstance(changes, dict):
+            return Response.json({"error": "the body must be an object of fields"}, 400)
+        with self.state.lock:
+            row = next((r for r in rows if str(r.get(key_field)) == number), None)
+            status = 200
+            if row is None:
+                row, status = {key_field: number, "Blocked": False}, 201
+                rows.append(row)
+            row.update({field: value for field, value in changes.items() if field != key_field})
+            row["ModifiedDate"] = changes.get("ModifiedDate") or _now()
+            self.state.save()
+        return Response.json(row, status)
+
+    def _sim_delete_relation(self, request: Request, key: str, kind: str, number: str) -> Response:
+        found = self._relation_rows(key, kind)
+        if isinstance(found, Response):
+            return found
+        rows, key_field = found
+        with self.state.lock:
+            before = len(rows)
+            rows[:] = [r for r in rows if str(r.get(key_field)) != number]
+            self.state.save()
+        if len(rows) == before:
+            return Response.json({"error": f"no {kind[:-1]} {number}"}, 404)
+        return Response.json({"deleted": number})
 
     def issue_sales_invoice(
         self,

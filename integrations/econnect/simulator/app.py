@@ -277,10 +277,14 @@ class EConnectSimulator(SimulatorApp):
         return None
 
     def _directory_entry(self, network: str, party_id: str) -> dict[str, Any] | None:
-        hosted = self._hosting_account(network, party_id)
-        if hosted:
+        # A registration in the directory wins: a party eConnect hosts may still be registered at AFAS's access point
+        # (the conflict the portal must notice before it switches receiving on).
+        registered = self.data["directory"][network].get(party_id)
+        if registered is not None:
+            return registered
+        if self._hosting_account(network, party_id):
             return {"access_point": "econnect", "document_types": list(DOCTYPE_IDS), "behaviour": "deliver"}
-        return self.data["directory"][network].get(party_id)
+        return None
 
     # --- lifecycle -----------------------------------------------------------------------------------------------
     def _progress(self) -> None:

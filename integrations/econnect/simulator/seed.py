@@ -103,6 +103,10 @@ def seed_demo(app) -> None:
                 parties=[{"id": spec.own_identifier, "name": spec.organisation_name}],
                 duplicates_visible=True,  # the portal shows eConnect's flag beside its own verdict
             )
+            if spec.registered_at != "econnect":
+                app.register(spec.econnect_network, spec.own_identifier, access_point=spec.registered_at,
+                             name=spec.organisation_name)  # fmt: skip
+                continue
             if spec.econnect_network == "production":
                 customer = _party(spec.organisation_name, spec.organisation_kvk)
                 for _, payload in demo_incoming(customer):

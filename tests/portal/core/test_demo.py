@@ -9,20 +9,28 @@ from portal.organisations.models import Environment, Firm, Organisation
 pytestmark = pytest.mark.django_db
 
 
-def test_demo_seed_creates_a_firm_two_clients_and_three_environments():
+def test_demo_seed_creates_a_firm_three_clients_and_four_environments():
     demo_seed()
 
     assert Firm.objects.count() == 1
-    assert Organisation.objects.count() == 2
-    assert Environment.objects.count() == 3
+    assert Organisation.objects.count() == 3
+    assert Environment.objects.count() == 4
     assert Environment.objects.filter(afas_edition=Environment.Edition.SMALL_BUSINESS).count() == 1
+
+
+def test_demo_garage_receives_via_afas_so_its_receiving_stays_off():
+    demo_seed()
+
+    garage = Environment.objects.get(afas_participant_number="24680")
+    assert not garage.receiving_enabled and not garage.sending_enabled
+    assert not garage.own_identifiers.get().receive_active
 
 
 def test_demo_seed_twice_changes_nothing():
     demo_seed()
     demo_seed()
 
-    assert (Firm.objects.count(), Organisation.objects.count(), Environment.objects.count()) == (1, 2, 3)
+    assert (Firm.objects.count(), Organisation.objects.count(), Environment.objects.count()) == (1, 3, 4)
     assert User.objects.count() == 2
 
 

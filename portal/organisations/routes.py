@@ -1,0 +1,241 @@
+"""One route per Peppol identifier: an organisation's identifier receives via eConnect on one environment at most,
+and not while the Peppol directory says it receives at another access point (for example AFAS's own)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+
+from integrations.econnect.lookup import PeppolLookup
+from integrations.econnect.models import AccessPoint, Reachability
+from integrations.http import RemoteError
+from integrations.peppol.identifiers import PeppolIdentifier
+from portal.accounts.models import User
+from portal.events.services import event_record
+from portal.organisations import clients
+from portal.organisations.models import Environment, OwnPeppolIdentifier, Registration
+
+logger = logging.getLogger(__name__)
+
+REGISTRATION_OF = {
+    AccessPoint.ECONNECT: Registration.ECONNECT,
+    AccessPoint.AFAS: Registration.AFAS,
+    AccessPoint.OTHER: Registration.OTHER,
+    AccessPoint.UNKNOWN: Registration.UNKNOWN,
+}
+
+
+class ReceivingRefused(Exception):
+    """Receiving cannot be switched on; ``message`` says why and what to do."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def own_identifiers_check(
+    *, environment: Environment, lookup: PeppolLookup | None = None, now: datetime | None = None
+) -> list[OwnPeppolIdentifier]:
+    """Look the environment's own identifiers up and record where each is registered. A change is recorded in the
+    timeline; a registration elsewhere while receiving is on is recorded as a route conflict. Directory errors
+    are raised after the failure is noted on the identifiers."""
+    now = now or timezone.now()
+    identifiers = list(environment.own_identifiers.order_by("pk"))
+    if not identifiers:
+        Environment.objects.filter(pk=environment.pk).update(route_checked_at=now)
+        return identifiers
+    try:
+        if lookup is None:
+            with clients.peppol_lookup() as own_lookup:
+                found = own_lookup.participants([PeppolIdentifier(i.scheme, i.value) for i in identifiers])
+        else:
+            found = lookup.participants([PeppolIdentifier(i.scheme, i.value) for i in identifiers])
+    except RemoteError as exc:
+        OwnPeppolIdentifier.objects.filter(pk__in=[i.pk for i in identifiers]).update(
+            registration_error=f"The Peppol directory could not be asked: {exc.message}"
+        )
+        raise
+    with transaction.atomic():
+        for own in identifiers:
+            participant = found.get(PeppolIdentifier(own.scheme, own.value))
+            if participant is None or participant.reachability is Reachability.NOT_REGISTERED:
+                registration, endpoint = Registration.NOT_REGISTERED, ""
+            else:
+                registration, endpoint = REGISTRATION_OF[participant.access_point], participant.endpoint_url
+            before = own.registration
+            own.registration, own.registration_endpoint = registration, endpoint[:200]
+            own.registration_checked_at, own.registration_error = now, ""
+            own.save(update_fields=["registration", "registration_endpoint", "registration_checked_at",
+                                    "registration_error"])  # fmt: skip
+            if before != registration:
+                _record_registration(environment, own, before)
+        Environment.objects.filter(pk=environment.pk).update(route_checked_at=now)
+    return identifiers
+
+
+def _record_registration(environment: Environment, own: OwnPeppolIdentifier, before: str) -> None:
+    conflict = own.registered_elsewhere and environment.receiving_enabled
+    where = own.get_registration_display()
+    message = f"Peppol directory: {own.identifier} is registered at {where}"
+    if own.registration == Registration.NOT_REGISTERED:
+        message = f"Peppol directory: {own.identifier} is not registered on Peppol"
+    if own.registered_elsewhere:
+        message = f"Peppol directory: {own.identifier} is registered elsewhere: {where}"
+        if own.registration_endpoint:
+            message += f" ({own.registration_endpoint})"
+    if conflict:
+        message += (
+            ". Receiving via eConnect is on, but suppliers' invoices for this identifier go to that access point: "
+            "deregister it there, or switch receiving here off."
+        )
+        if own.overridden:
+            message += " (Support allowed this deliberately.)"
+    event_record(
+        environment=environment,
+        kind="route_conflict" if conflict else "route_registration",
+        system_actor="route check",
+        message=message + ("" if message.endswith(".") else "."),
+        from_status=before,
+        to_status=own.registration,
+        data={"identifier": own.identifier, "endpoint": own.registration_endpoint},
+    )
+
+
+def receiving_blockers(environment: Environment) -> list[str]:
+    """Why receiving cannot be switched on, as they are known now (without a fresh lookup); [] when nothing blocks."""
+    problems = []
+    identifiers = list(environment.own_identifiers.all())
+    if not identifiers:
+        problems.append("The organisation has no own Peppol identifier on this environment; add it first.")
+    if not environment.has_econnect_keys:
+        problems.append("The eConnect connection keys are not set.")
+    if not environment.has_afas_token:
+        problems.append("The AFAS token is not set.")
+    for own in identifiers:
+        if own.blocks_receiving:
+            problems.append(
+                f"{own.identifier} is registered elsewhere: {own.get_registration_display()}. Suppliers' invoices "
+                "for it go there, not to eConnect. Have it deregistered there first (support can override this "
+                "deliberately)."
+            )
+        other = (
+            OwnPeppolIdentifier.objects.filter(scheme=own.scheme, value=own.value, receive_active=True)
+            .exclude(environment=environment)
+            .select_related("environment__organisation")
+            .first()
+        )
+        if other is not None:
+            problems.append(
+                f"{own.identifier} already receives via eConnect on {other.environment}: one identifier can receive "
+                "on one environment only. Switch receiving off there first."
+            )
+    return problems
+
+
+def environment_set_receiving(
+    *, environment: Environment, enabled: bool, actor: User | None, lookup: PeppolLookup | None = None
+) -> None:
+    """Switch receiving on or off. On: only after a fresh directory lookup finds no registration elsewhere and no
+    other environment receives for the same identifier (the database constraint holds that line in a race);
+    raises ``ReceivingRefused`` with the reason otherwise."""
+    if not enabled:
+        with transaction.atomic():
+            Environment.objects.filter(pk=environment.pk).update(receiving_enabled=False, updated_at=timezone.now())
+            environment.own_identifiers.update(receive_active=False)
+            event_record(environment=environment, actor=actor, kind="receiving_switched",
+                         message="Receiving switched off.", to_status="off")  # fmt: skip
+        environment.receiving_enabled = False
+        return
+    if environment.own_identifiers.exists():
+        try:
+            own_identifiers_check(environment=environment, lookup=lookup)
+        except RemoteError as exc:
+            raise ReceivingRefused(
+                f"The Peppol directory could not be asked whether the organisation's identifier is registered at "
+                f"another access point ({exc.message}). Receiving stays off; try again in a few minutes."
+            ) from exc
+    problems = receiving_blockers(environment)
+    if problems:
+        raise ReceivingRefused(" ".join(problems))
+    try:
+        with transaction.atomic():
+            locked = Environment.objects.select_for_update().get(pk=environment.pk)
+            locked.own_identifiers.update(receive_active=True)
+            Environment.objects.filter(pk=locked.pk).update(receiving_enabled=True, updated_at=timezone.now())
+            event_record(
+                environment=locked,
+                actor=actor,
+                kind="receiving_switched",
+                message="Receiving switched on: "
+                + ", ".join(own.identifier for own in locked.own_identifiers.all())
+                + " now receive via eConnect here.",
+                to_status="on",
+            )
+    except IntegrityError as exc:  # another environment switched on for the same identifier a moment ago
+        raise ReceivingRefused(
+            "This Peppol identifier already receives via eConnect on another environment: one identifier can receive "
+            "on one environment only. Switch receiving off there first."
+        ) from exc
+    environment.receiving_enabled = True
+
+
+def own_identifier_override_route(*, own: OwnPeppolIdentifier, actor: User, reason: str) -> bool:
+    """Support allows receiving via eConnect although the directory names another access point (audited)."""
+    reason = reason.strip()
+    if not reason:
+        raise ValueError("An override needs a reason.")
+    updated = OwnPeppolIdentifier.objects.filter(pk=own.pk, route_override_at__isnull=True).update(
+        route_override_at=timezone.now(), route_override_by=actor, route_override_reason=reason
+    )
+    if updated:
+        event_record(
+            environment=own.environment,
+            actor=actor,
+            kind="route_override",
+            reason=reason,
+            message=f"Route conflict overridden for {own.identifier} (registered at {own.get_registration_display()}): "
+            "receiving via eConnect may be switched on.",
+        )
+    return bool(updated)
+
+
+def own_identifier_clear_override(*, own: OwnPeppolIdentifier, actor: User) -> bool:
+    updated = OwnPeppolIdentifier.objects.filter(pk=own.pk, route_override_at__isnull=False).update(
+        route_override_at=None, route_override_by=None, route_override_reason=""
+    )
+    if updated:
+        event_record(environment=own.environment, actor=actor, kind="route_override_cleared",
+                     message=f"Route override for {own.identifier} withdrawn.")  # fmt: skip
+    return bool(updated)
+
+
+def routes_due(*, now: datetime | None = None) -> list[int]:
+    """Environments with own identifiers whose last directory check is older than ``ROUTE_CHECK_SECONDS``."""
+    now = now or timezone.now()
+    stale = now - timedelta(seconds=settings.ROUTE_CHECK_SECONDS)
+    has_own = Exists(OwnPeppolIdentifier.objects.filter(environment=OuterRef("pk")))
+    return list(
+        Environment.objects.filter(has_own)
+        .filter(Q(route_checked_at__isnull=True) | Q(route_checked_at__lte=stale))
+        .order_by("route_checked_at", "pk")
+        .values_list("pk", flat=True)
+    )
+
+
+def routes_check_due(*, now: datetime | None = None) -> tuple[int, int]:
+    """The daily check: (checked, failed). A failure is noted on the identifiers and tried again next run."""
+    checked = failed = 0
+    with clients.peppol_lookup() as lookup:
+        for environment in Environment.objects.filter(pk__in=routes_due(now=now)):
+            try:
+                own_identifiers_check(environment=environment, lookup=lookup, now=now)
+                checked += 1
+            except RemoteError as exc:
+                logger.warning("Route check of environment %s failed: %s", environment.pk, exc.message)
+                failed += 1
+    return checked, failed
