@@ -122,11 +122,10 @@ def contacts_look_up(*, contacts: Sequence[Contact], lookup: PeppolLookup, now: 
     for contact in contacts:
         items = identifiers[contact.pk]
         before = contact.lookup_outcome
-        invalid = [i for i in contact.identifiers.all() if not i.is_valid]
-        problems = " ".join(f"{i.identifier}: {i.invalid_reason}" for i in invalid)
-        if not items:  # nothing to ask: the sync's explanation of the invalid identifiers stands
+        problems = contact.identifier_problems
+        if not items:  # nothing to ask
             contact.lookup_outcome = Outcome.IDENTIFIER_INVALID
-            contact.lookup_detail = contact.lookup_detail or problems or NO_IDENTIFIERS
+            contact.lookup_detail = problems or NO_IDENTIFIERS
             contact.peppol_scheme = contact.peppol_value = contact.peppol_access_point = ""
             contact.receives_invoices = contact.receives_credit_notes = None
             contact.lookup_due_at = None
@@ -213,7 +212,7 @@ def contacts_look_up_due(*, now: datetime | None = None, limit: int = BACKGROUND
                 break
             contacts = list(_with_identifiers(Contact.objects.filter(pk__in=claimed)).order_by("pk"))
             try:
-                contacts_look_up(contacts=contacts, lookup=lookup)
+                contacts_look_up(contacts=contacts, lookup=lookup, now=now)
             except TransientError as exc:
                 _lookup_failed(claimed, exc, retry_at=timezone.now() + timedelta(seconds=_retry_after(exc, 1)))
                 break
@@ -359,7 +358,7 @@ def contact_job_run_chunk(*, job_id: int) -> float | None:
     next_run: float | None = 0
     try:
         with _job_client(job) as client:
-            while time.monotonic() < deadline:
+            while True:  # at least one batch per chunk, then as many as fit in its time budget
                 if not ContactJob.objects.filter(pk=job.pk, state=ContactJob.State.RUNNING).exists():
                     return None  # cancelled meanwhile
                 batch_size = LOOKUP_BATCH if job.kind == ContactJob.Kind.LOOKUP else WRITE_BACK_BATCH
@@ -384,6 +383,8 @@ def contact_job_run_chunk(*, job_id: int) -> float | None:
                     updated_at=timezone.now(),
                 )
                 job.refresh_from_db()
+                if time.monotonic() >= deadline:
+                    break
     except RemoteError as exc:  # permanent: the job cannot go on (e.g. the AFAS token was refused)
         job.last_error = exc.message
         _job_finish(job, ContactJob.State.FAILED, error=exc.message)

@@ -66,6 +66,9 @@ class Contact(TimeStampedModel):
     lookup_outcome = models.CharField(max_length=20, choices=LookupOutcome.choices, default=LookupOutcome.NOT_CHECKED)
     lookup_checked_at = models.DateTimeField(null=True, blank=True)
     lookup_detail = models.TextField(blank=True, help_text="Why the outcome is what it is, e.g. an invalid KvK number.")
+    identifier_problems = models.TextField(
+        blank=True, help_text="What is wrong with the identifiers in AFAS (kept with every lookup's explanation)."
+    )
     lookup_due_at = models.DateTimeField(
         null=True,
         blank=True,
@@ -111,17 +114,13 @@ class Contact(TimeStampedModel):
 
     @property
     def peppol_identifier_in_afas(self) -> bool:
-        """Whether AFAS's eConnect id field already holds the reachable identifier (in either notation)."""
+        """Whether AFAS's eConnect id field (EnId) already holds the reachable identifier in eConnect notation."""
         if not self.peppol_scheme:
             return False
-        from integrations.peppol.identifiers import IdentifierSyntaxError, parse_identifier
+        from integrations.peppol.identifiers import PeppolIdentifier
 
-        try:
-            current = parse_identifier(self.econnect_id)
-        except IdentifierSyntaxError:
-            return False
-        return (current.scheme, current.value) == (self.peppol_scheme, self.peppol_value)
-
+        identifier = PeppolIdentifier(self.peppol_scheme, self.peppol_value)
+        return self.econnect_id.strip().upper() == (identifier.econnect or identifier.icd).upper()
 
 class IdentifierSource(models.TextChoices):
     ECONNECT_ID = "econnect_id", _("eConnect id field (EnId)")

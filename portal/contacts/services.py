@@ -115,6 +115,7 @@ def _contact_fields(relation: Debtor | Creditor) -> ContactFields:
         already = kept.get(derived.identifier.scheme)
         if already is None or (already.invalid_reason and not derived.invalid_reason):
             kept[derived.identifier.scheme] = derived
+    values["identifier_problems"] = " ".join(problems)
     return ContactFields(values=values, identifiers=kept, problems=tuple(problems))
 
 
@@ -166,7 +167,7 @@ LOOKUP_FIELDS = [
     "receives_credit_notes",
 ]
 SYNCED_FIELDS = ["name", "kvk_number", "oin", "vat_number", "econnect_id", "issue_method", "email", "afas_state",
-                 "afas_modified_at"]  # fmt: skip
+                 "afas_modified_at", "identifier_problems"]  # fmt: skip
 
 
 @dataclass
@@ -247,9 +248,8 @@ def _apply_chunk(environment: Environment, kind: str, chunk: dict[str, Debtor | 
             contact.lookup_due_at = None
             dirty = True
         if contact.lookup_outcome == Contact.LookupOutcome.IDENTIFIER_INVALID and fields.problems:
-            detail = " ".join(fields.problems)
-            if contact.lookup_detail != detail:
-                contact.lookup_detail, dirty = detail, True
+            if contact.lookup_detail != contact.identifier_problems:
+                contact.lookup_detail, dirty = contact.identifier_problems, True
         if dirty:
             contact.updated_at = now  # bulk_update skips auto_now
             changed.append(contact)

@@ -1,5 +1,5 @@
-"""A contacts world: both simulators seeded with the demo (in-process, over the real clients), the portal's demo
-data, and the AFAS client and Peppol lookup pointed at them."""
+"""Shared by the portal tests: a contacts world with both simulators seeded with the demo (in-process, over the real
+clients), the portal's demo data, and the AFAS client and Peppol lookup pointed at them."""
 
 from dataclasses import dataclass, field
 
