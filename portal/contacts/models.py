@@ -122,6 +122,7 @@ class Contact(TimeStampedModel):
         identifier = PeppolIdentifier(self.peppol_scheme, self.peppol_value)
         return self.econnect_id.strip().upper() == (identifier.econnect or identifier.icd).upper()
 
+
 class IdentifierSource(models.TextChoices):
     ECONNECT_ID = "econnect_id", _("eConnect id field (EnId)")
     KVK = "kvk", _("KvK number")

@@ -9,8 +9,11 @@ from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 
+from integrations.http import RemoteError
 from portal.accounts.models import Membership
+from portal.core.admin_actions import ReasonActionForm
 from portal.events.admin import EnvironmentEventInline
+from portal.organisations import routes
 from portal.organisations.models import (
     CREDENTIAL_FIELDS,
     Environment,
@@ -46,8 +49,57 @@ class OrganisationAdmin(admin.ModelAdmin):
 
 class OwnPeppolIdentifierInline(admin.TabularInline):
     model = OwnPeppolIdentifier
-    fields = ("scheme", "value", "receive_active")
+    fields = ("scheme", "value", "receive_active", "registration", "registration_checked_at", "route_override_reason")
+    # Receiving is switched with the environment's actions, which check the route first.
+    readonly_fields = ("receive_active", "registration", "registration_checked_at", "route_override_reason")
     extra = 0
+
+
+@admin.register(OwnPeppolIdentifier)
+class OwnPeppolIdentifierAdmin(admin.ModelAdmin):
+    """Where support deliberately overrides a route conflict, with the reason (audited)."""
+
+    list_display = ("identifier", "environment", "receive_active", "registration", "registration_checked_at",
+                    "overridden_display")  # fmt: skip
+    list_filter = ("registration", "receive_active")
+    search_fields = ("value", "environment__organisation__name", "environment__afas_participant_number")
+    list_select_related = ("environment__organisation",)
+    readonly_fields = ("environment", "scheme", "value", "receive_active", "registration", "registration_endpoint",
+                       "registration_checked_at", "registration_error", "route_override_by", "route_override_at",
+                       "route_override_reason", "created_at")  # fmt: skip
+    action_form = ReasonActionForm
+    actions = ["override_route_conflict", "withdraw_override", "check_directory"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.display(description="Override", boolean=True)
+    def overridden_display(self, obj):
+        return obj.overridden
+
+    @admin.action(description="Allow receiving via eConnect despite another registration (needs a reason)",
+                  permissions=["change"])  # fmt: skip
+    def override_route_conflict(self, request, queryset):
+        reason = request.POST.get("reason", "").strip()
+        if not reason:
+            self.message_user(request, "An override needs a reason: it is kept in the timeline.", messages.ERROR)
+            return
+        done = sum(routes.own_identifier_override_route(own=own, actor=request.user, reason=reason) for own in queryset)
+        self.message_user(request, f"{done} identifier(s) overridden; receiving may now be switched on.")
+
+    @admin.action(description="Withdraw the override", permissions=["change"])
+    def withdraw_override(self, request, queryset):
+        done = sum(routes.own_identifier_clear_override(own=own, actor=request.user) for own in queryset)
+        self.message_user(request, f"{done} override(s) withdrawn.")
+
+    @admin.action(description="Check in the Peppol directory now", permissions=["change"])
+    def check_directory(self, request, queryset):
+        for environment in Environment.objects.filter(own_identifiers__in=queryset).distinct():
+            try:
+                routes.own_identifiers_check(environment=environment)
+            except RemoteError as exc:
+                self.message_user(request, f"{environment}: {exc.message}", messages.ERROR)
+        self.message_user(request, "Checked; the registrations are shown in the list.")
 
 
 class SyncCursorInline(admin.TabularInline):
@@ -89,7 +141,6 @@ class EnvironmentAdminForm(forms.ModelForm):
             "afas_environment_type",
             "afas_edition",
             "sending_enabled",
-            "receiving_enabled",
             "poll_interval_seconds",
             "afas_sb_domain",
             "afas_sb_administration_id",
@@ -146,7 +197,8 @@ class EnvironmentAdmin(admin.ModelAdmin):
     )
     list_select_related = ("organisation__firm",)
     autocomplete_fields = ("organisation",)
-    readonly_fields = ("credentials_summary", "created_at", "updated_at")
+    readonly_fields = ("credentials_summary", "receiving_enabled", "contacts_synced_at", "contacts_sync_error",
+                       "route_checked_at", "created_at", "updated_at")  # fmt: skip
     fieldsets = (
         (None, {"fields": ("organisation", "afas_participant_number", "afas_environment_type", "afas_edition")}),
         (
@@ -162,6 +214,7 @@ class EnvironmentAdmin(admin.ModelAdmin):
             },
         ),
         ("Processing", {"fields": ("sending_enabled", "receiving_enabled", "poll_interval_seconds")}),
+        ("Contacts and route", {"fields": ("contacts_synced_at", "contacts_sync_error", "route_checked_at")}),
         (
             "Credentials (write-only)",
             {
@@ -178,7 +231,31 @@ class EnvironmentAdmin(admin.ModelAdmin):
         ("History", {"fields": ("created_at", "updated_at")}),
     )
     inlines = [OwnPeppolIdentifierInline, SyncCursorInline, EnvironmentEventInline]
-    actions = ["send_test_invoice"]
+    actions = ["send_test_invoice", "switch_receiving_on", "switch_receiving_off", "sync_contacts"]
+
+    @admin.action(description="Switch receiving on (after checking the route)", permissions=["change"])
+    def switch_receiving_on(self, request, queryset):
+        for environment in queryset:
+            try:
+                routes.environment_set_receiving(environment=environment, enabled=True, actor=request.user)
+            except routes.ReceivingRefused as exc:
+                self.message_user(request, f"{environment}: receiving stays off. {exc.message}", messages.ERROR)
+            else:
+                self.message_user(request, f"{environment}: receiving is on.", messages.SUCCESS)
+
+    @admin.action(description="Switch receiving off", permissions=["change"])
+    def switch_receiving_off(self, request, queryset):
+        for environment in queryset:
+            routes.environment_set_receiving(environment=environment, enabled=False, actor=request.user)
+        self.message_user(request, f"Receiving is off for {queryset.count()} environment(s).")
+
+    @admin.action(description="Read all debtors and creditors from AFAS now", permissions=["change"])
+    def sync_contacts(self, request, queryset):
+        from portal.contacts import tasks
+
+        for environment in queryset:
+            tasks.sync.delay(environment.pk, True)
+        self.message_user(request, f"Contacts sync queued for {queryset.count()} environment(s).")
 
     @admin.action(description="Send a test invoice (from the organisation to itself)", permissions=["change"])
     def send_test_invoice(self, request, queryset):

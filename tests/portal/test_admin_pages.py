@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from portal.events.services import event_record
 from tests.portal.accounts.factories import MembershipFactory
-from tests.portal.contacts.factories import ContactIdentifierFactory
+from tests.portal.contacts.factories import ContactIdentifierFactory, ContactJobFactory
 from tests.portal.incoming_invoices.factories import IncomingInvoiceFactory
 from tests.portal.organisations.factories import OwnPeppolIdentifierFactory
 from tests.portal.outgoing_invoices.factories import OutgoingInvoiceFactory
@@ -23,6 +23,7 @@ def data():
     outgoing = OutgoingInvoiceFactory(environment=own.environment)
     incoming = IncomingInvoiceFactory(environment=own.environment)
     contact = ContactIdentifierFactory(contact__environment=own.environment).contact
+    ContactJobFactory(environment=own.environment)
     event_record(environment=own.environment, kind="test", message="environment event")
     event_record(environment=own.environment, kind="test", message="outgoing event", outgoing_invoice=outgoing)
     event_record(environment=own.environment, kind="test", message="incoming event", incoming_invoice=incoming)

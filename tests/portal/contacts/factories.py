@@ -1,6 +1,6 @@
 import factory
 
-from portal.contacts.models import Contact, ContactIdentifier
+from portal.contacts.models import Contact, ContactIdentifier, ContactJob
 from tests.portal.organisations.factories import EnvironmentFactory
 
 
@@ -23,3 +23,12 @@ class ContactIdentifierFactory(factory.django.DjangoModelFactory):
     scheme = "0106"
     value = factory.LazyAttribute(lambda identifier: identifier.contact.kvk_number)
     source = ContactIdentifier.Source.KVK
+
+
+class ContactJobFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ContactJob
+
+    environment = factory.SubFactory(EnvironmentFactory)
+    kind = ContactJob.Kind.LOOKUP
+    total = 10

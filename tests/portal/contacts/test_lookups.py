@@ -65,6 +65,7 @@ def test_every_outcome_from_the_directory(synced):
     assert found["10005"].lookup_outcome == Outcome.IDENTIFIER_INVALID  # never asked
     printer = found["10011"]  # invalid EnId, valid KvK not on Peppol
     assert printer.lookup_outcome == Outcome.NOT_ON_PEPPOL and "3012346X" in printer.lookup_detail
+
     def per_identifier(contact):
         return {(i.scheme, i.can_receive_invoice, i.can_receive_credit_note) for i in contact.identifiers.all()}
 
@@ -132,9 +133,7 @@ def test_a_slow_directory_is_a_timeout_not_a_stalled_worker(synced, monkeypatch)
             raise httpx.ReadTimeout("read timed out", request=request)
 
     make = clients.PeppolLookup
-    monkeypatch.setattr(
-        clients, "peppol_lookup", lambda: make(base_url="http://127.0.0.1:8102", transport=Slow())
-    )
+    monkeypatch.setattr(clients, "peppol_lookup", lambda: make(base_url="http://127.0.0.1:8102", transport=Slow()))
 
     assert contacts_look_up_due() == 0
     assert "could not be asked" in customers(synced.environment)["10001"].lookup_error
@@ -239,9 +238,10 @@ def test_confirming_writes_the_identifier_to_afas_in_econnect_notation(synced):
     hotel.refresh_from_db()
     assert hotel.econnect_id == "NL:KVK:30123457" and hotel.peppol_identifier_in_afas
     assert hotel.identifiers.get(scheme="0106").confirmed_at is not None
-    assert "written to AFAS as eConnect id 'NL:KVK:30123457'" in Event.objects.get(
-        contact=hotel, kind="identifier_written_back"
-    ).message
+    assert (
+        "written to AFAS as eConnect id 'NL:KVK:30123457'"
+        in Event.objects.get(contact=hotel, kind="identifier_written_back").message
+    )
 
     # AFAS now reports the change; the sync sees the same identifiers, so the result stands.
     contacts_sync(environment=synced.environment, full=False)
@@ -275,7 +275,9 @@ def test_when_afas_refuses_the_write_nothing_changes_in_the_portal(synced):
     assert not Event.objects.filter(contact=restaurant, kind="identifier_written_back").exists()
 
 
-def test_a_bulk_write_back_writes_every_reachable_identifier_not_yet_in_afas(synced, django_capture_on_commit_callbacks):
+def test_a_bulk_write_back_writes_every_reachable_identifier_not_yet_in_afas(
+    synced, django_capture_on_commit_callbacks
+):
     contacts_look_up_due()
     reachable = set(
         Contact.objects.filter(environment=synced.environment, lookup_outcome=Outcome.REACHABLE).values_list(
