@@ -77,3 +77,41 @@ def test_lookup_failures_are_typed(demo, lookup):
         add_fault(control, operation="deliveryOption", body='{"not": "a list"}')
         with pytest.raises(MalformedResponse):
             lookup.look_up(ids("0106:30123457"), DocumentType.INVOICE)
+
+
+def test_many_identifiers_are_asked_in_batches_of_ten_with_one_answer_each(demo):
+    requests = []
+
+    class Counting(SimulatorTransport):
+        def handle_request(self, request):
+            requests.append(request.url.params.get_list("partyIds"))
+            return super().handle_request(request)
+
+    many = ids(*(f"0106:{30123456 + n}" for n in range(23)))
+    with PeppolLookup(base_url=SIM, transport=Counting(demo)) as client:
+        found = client.participants(many + many[:3])  # repeats are asked once
+
+    assert [len(batch) for batch in requests] == [10, 10, 3]
+    assert set(found) == set(many)
+    assert found[parse_identifier("0106:30123456")].reachability is Reachability.REGISTERED
+    assert found[parse_identifier("0106:30123458")].reachability is Reachability.NOT_REGISTERED
+
+
+def test_a_registration_at_afas_wins_over_an_econnect_account_hosting_the_party(demo):
+    demo.register("production", "0106:34567890", access_point="afas")  # the demo bakery's own identifier
+
+    with PeppolLookup(base_url=SIM, transport=SimulatorTransport(demo)) as client:
+        found = client.participants(ids("0106:34567890"))
+
+    assert found[parse_identifier("0106:34567890")].access_point is AccessPoint.AFAS
+
+
+def test_the_lookup_waits_for_its_rate_limiter(demo):
+    from integrations.ratelimit import RateLimiter
+
+    waits = []
+    limiter = RateLimiter(1.0, burst=1, clock=lambda: 0.0, sleep=waits.append)
+    with PeppolLookup(base_url=SIM, transport=SimulatorTransport(demo), rate_limiter=limiter) as client:
+        client.participants(ids(*(f"0106:{30123456 + n}" for n in range(25))))
+
+    assert waits == [1.0, 2.0]  # three requests at a frozen clock: the second and third wait
