@@ -243,10 +243,11 @@ def econnect_id_for(contact: Contact) -> str:
     return identifier.econnect or identifier.icd
 
 
-def contact_confirm_identifier(*, contact: Contact, actor: User | None, afas=None) -> str:
+def contact_confirm_identifier(*, contact: Contact, actor: User | None, afas=None, attempts: int = 3) -> str:
     """Write the customer's reachable identifier to AFAS (``KnSalesRelationOrg.EnId``), so AFAS and the portal
     agree. Safe to repeat (the same value is written again). Returns what was written; raises
-    ``ContactNotConfirmable`` when there is nothing to confirm and AFAS's errors when AFAS refuses or is down."""
+    ``ContactNotConfirmable`` when there is nothing to confirm and AFAS's errors when AFAS refuses or is down.
+    ``attempts=1`` from a web request, so that a slow AFAS never holds the page through a retry schedule."""
     contact.refresh_from_db()
     if contact.kind != Contact.Kind.DEBTOR:
         raise ContactNotConfirmable(f"{contact} is a creditor: only customers' identifiers are written to AFAS.")
@@ -261,9 +262,9 @@ def contact_confirm_identifier(*, contact: Contact, actor: User | None, afas=Non
     previous = contact.econnect_id
     if afas is None:
         with clients.afas_client_for(contact.environment) as client:
-            call_with_retries(lambda: client.set_debtor_econnect_id(contact.afas_id, value))
+            call_with_retries(lambda: client.set_debtor_econnect_id(contact.afas_id, value), attempts=attempts)
     else:
-        call_with_retries(lambda: afas.set_debtor_econnect_id(contact.afas_id, value))
+        call_with_retries(lambda: afas.set_debtor_econnect_id(contact.afas_id, value), attempts=attempts)
     now = timezone.now()
     with transaction.atomic():
         Contact.objects.filter(pk=contact.pk).update(econnect_id=value, updated_at=now)
@@ -285,6 +286,12 @@ def contact_confirm_identifier(*, contact: Contact, actor: User | None, afas=Non
 # --- bulk jobs with progress ---------------------------------------------------------------------------------------
 
 
+class JobRefused(Exception):
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
 class JobAlreadyRunning(Exception):
     def __init__(self, job: ContactJob):
         super().__init__(f"A {job.get_kind_display().lower()} is already running.")
@@ -302,7 +309,14 @@ def _job_scope(job: ContactJob) -> QuerySet[Contact]:
 
 def contact_job_start(*, environment: Environment, kind: str, actor: User | None) -> ContactJob:
     """Start a bulk lookup or write-back over the environment's customers; the first chunk is queued at once.
-    Raises ``JobAlreadyRunning`` (with the running job) instead of starting a second one."""
+    Raises ``JobAlreadyRunning`` (with the running job) instead of starting a second one, and ``JobRefused`` when
+    the environment cannot take it (a write-back needs AFAS Profit with a token)."""
+    from portal.contacts.services import contacts_sync_eligible
+
+    if kind == ContactJob.Kind.WRITE_BACK and not contacts_sync_eligible(environment):
+        raise JobRefused(
+            "Identifiers are written to AFAS Profit environments with an AFAS token only; set the AFAS token first."
+        )
     running = ContactJob.objects.filter(environment=environment, kind=kind, state=ContactJob.State.RUNNING).first()
     if running is not None:
         raise JobAlreadyRunning(running)

@@ -11,6 +11,7 @@ from decimal import Decimal
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
+from integrations.peppol.identifiers import IdentifierSyntaxError, parse_identifier
 from portal.contacts.models import ISSUE_METHOD_ROUTES, Contact, ContactJob, ContactRoute
 from portal.core.choices import DocumentType
 from portal.organisations.models import CREDENTIAL_FIELDS, Environment, Firm
@@ -42,17 +43,25 @@ def contacts_page(
         elif methods:
             customers = customers.filter(issue_method__in=methods)
     if search:
-        customers = customers.filter(
-            Q(name__icontains=search) | Q(afas_id=search) | Q(kvk_number=search) | Q(identifiers__value=search)
-        ).distinct()
+        search = search.strip()
+        matches = Q(name__icontains=search) | Q(afas_id=search) | Q(kvk_number=search) | Q(identifiers__value=search)
+        try:  # a whole identifier in either notation: 0106:12345678, NL:KVK:12345678
+            identifier = parse_identifier(search)
+        except IdentifierSyntaxError:
+            pass
+        else:
+            matches |= Q(identifiers__scheme=identifier.scheme, identifiers__value=identifier.value)
+        customers = customers.filter(matches).distinct()
     return customers.order_by("name", "pk")
 
 
 def latest_jobs(*, environment: Environment) -> dict[str, ContactJob]:
     """The most recent bulk job of each kind (running or not)."""
-    jobs: dict[str, ContactJob] = {}
-    for job in ContactJob.objects.filter(environment=environment).order_by("-created_at", "-pk")[:10]:
-        jobs.setdefault(job.kind, job)
+    jobs = {}
+    for kind in ContactJob.Kind.values:
+        job = ContactJob.objects.filter(environment=environment, kind=kind).order_by("-created_at", "-pk").first()
+        if job is not None:
+            jobs[kind] = job
     return jobs
 
 
@@ -89,9 +98,13 @@ class Readiness:
 
 
 def report_period(today: date | None = None) -> tuple[date, date]:
-    """The last twelve months up to today."""
+    """The last twelve months: from the day after the same date a year ago up to today."""
     today = today or timezone.localdate()
-    return today - timedelta(days=365), today
+    try:
+        year_ago = today.replace(year=today.year - 1)
+    except ValueError:  # 29 February
+        year_ago = today.replace(year=today.year - 1, day=28)
+    return year_ago + timedelta(days=1), today
 
 
 def readiness_by_environment(environment_ids: Iterable[int], *, today: date | None = None) -> dict[int, Readiness]:
@@ -181,6 +194,13 @@ FIRM_CSV_HEADER = (
 )  # fmt: skip
 
 
+def _cell(value):
+    """Text a spreadsheet would run as a formula (=, +, -, @ first) is quoted: AFAS names come from outside."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
 def _yes_no(value: bool | None) -> str:
     return "" if value is None else ("yes" if value else "no")
 
@@ -190,22 +210,25 @@ def contacts_csv_rows(*, environment: Environment) -> Iterator[tuple]:
     yield CONTACT_CSV_HEADER
     customers = customers_of(environment=environment).order_by("name", "pk")
     for contact in customers.iterator(chunk_size=2000):
-        yield (
-            contact.afas_id,
-            contact.name,
-            contact.get_afas_state_display(),
-            contact.route.label,
-            contact.get_lookup_outcome_display(),
-            contact.peppol_identifier,
-            _yes_no(contact.receives_invoices),
-            _yes_no(contact.receives_credit_notes),
-            contact.peppol_access_point,
-            contact.lookup_checked_at.isoformat(timespec="seconds") if contact.lookup_checked_at else "",
-            contact.econnect_id,
-            contact.kvk_number,
-            contact.oin,
-            contact.vat_number,
-            contact.lookup_detail,
+        yield tuple(
+            _cell(value)
+            for value in (
+                contact.afas_id,
+                contact.name,
+                contact.get_afas_state_display(),
+                contact.route.label,
+                contact.get_lookup_outcome_display(),
+                contact.peppol_identifier,
+                _yes_no(contact.receives_invoices),
+                _yes_no(contact.receives_credit_notes),
+                contact.peppol_access_point,
+                contact.lookup_checked_at.isoformat(timespec="seconds") if contact.lookup_checked_at else "",
+                contact.econnect_id,
+                contact.kvk_number,
+                contact.oin,
+                contact.vat_number,
+                contact.lookup_detail,
+            )
         )
 
 
@@ -213,19 +236,22 @@ def firm_csv_rows(*, firm: Firm, today: date | None = None) -> Iterator[tuple]:
     report = readiness_for_firm(firm=firm, today=today)
     yield FIRM_CSV_HEADER
     for environment, r in report.rows:
-        yield (
-            environment.organisation.name,
-            environment.organisation.kvk_number,
-            environment.get_afas_environment_type_display(),
-            environment.afas_participant_number,
-            r.customers,
-            r.reachable,
-            r.not_reachable,
-            r.invalid,
-            r.unchecked,
-            f"{r.invoiced:.2f}",
-            f"{r.invoiced_reachable:.2f}",
-            "" if r.reachable_share is None else str(r.reachable_share),
+        yield tuple(
+            _cell(value)
+            for value in (
+                environment.organisation.name,
+                environment.organisation.kvk_number,
+                environment.get_afas_environment_type_display(),
+                environment.afas_participant_number,
+                r.customers,
+                r.reachable,
+                r.not_reachable,
+                r.invalid,
+                r.unchecked,
+                f"{r.invoiced:.2f}",
+                f"{r.invoiced_reachable:.2f}",
+                "" if r.reachable_share is None else str(r.reachable_share),
+            )
         )
     t = report.total
     yield ("Total", "", "", "", t.customers, t.reachable, t.not_reachable, t.invalid, t.unchecked,

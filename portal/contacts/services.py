@@ -303,6 +303,11 @@ class ContactsSyncResult:
     full: bool
 
 
+def contacts_sync_eligible(environment: Environment) -> bool:
+    """Contacts are read from AFAS Profit environments with an AFAS token."""
+    return environment.afas_edition == Environment.Edition.PROFIT and environment.has_afas_token
+
+
 def contacts_dispatch_syncs(*, now: datetime | None = None) -> list[int]:
     """The Profit environments with an AFAS token whose contacts sync is due; each is picked once."""
     return workflow.environments_due(

@@ -1,13 +1,27 @@
 from __future__ import annotations
 
+import csv
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import HttpResponseBadRequest, QueryDict, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_POST
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
 
-from integrations.http import PermanentError
+from integrations.http import PermanentError, RemoteError
+from portal.contacts import lookups
+from portal.contacts import selectors as contact_selectors
+from portal.contacts import services as contact_services
+from portal.contacts import tasks as contact_tasks
+from portal.contacts.models import Contact, ContactJob, ContactRoute
 from portal.incoming_invoices.models import IncomingInvoice
 from portal.incoming_invoices.services import incoming_mark_as_original
+from portal.organisations import routes
+from portal.organisations.models import CREDENTIAL_FIELDS, Environment
 from portal.organisations.selectors import environments_for_firm, organisations_for_firm
 from portal.outgoing_invoices.selectors import outbox_for_environment
 from portal.outgoing_invoices.services import outgoing_send_test_invoice
@@ -39,6 +53,8 @@ def environment_detail(request, pk: int):
             .order_by("-created_at", "-pk")[:10],
             "can_act": can_act(request),
             "can_release": can_release(request),
+            "receiving_blockers": [] if environment.receiving_enabled else routes.receiving_blockers(environment),
+            "contacts_syncable": _contacts_syncable(environment),
         },
     )
 
@@ -72,3 +88,261 @@ def incoming_mark_as_original_view(request, pk: int):
     else:
         messages.error(request, f"{document} is not held as a duplicate, so it cannot be marked as original.")
     return redirect("web:environment_detail", pk=document.environment_id)
+
+
+# --- receiving: one route per identifier ---------------------------------------------------------------------------
+
+
+@require_POST
+@firm_member_required
+def environment_set_receiving_view(request, pk: int):
+    environment = get_object_or_404(environments_for_firm(firm=request.firm), pk=pk)
+    if not can_act(request):
+        raise PermissionDenied("Viewers cannot switch receiving on or off.")
+    enabled = {"on": True, "off": False}.get(request.POST.get("enabled", ""))
+    if enabled is None:
+        return HttpResponseBadRequest("enabled must be 'on' or 'off'.")
+    try:
+        routes.environment_set_receiving(environment=environment, enabled=enabled, actor=request.user)
+    except routes.ReceivingRefused as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Receiving is switched on.") if enabled else _("Receiving is switched off."))
+    return redirect("web:environment_detail", pk=environment.pk)
+
+
+@require_POST
+@firm_member_required
+def environment_route_check(request, pk: int):
+    environment = get_object_or_404(environments_for_firm(firm=request.firm), pk=pk)
+    if not can_act(request):
+        raise PermissionDenied("Viewers cannot start a directory check.")
+    try:
+        checked = routes.own_identifiers_check(environment=environment)
+    except RemoteError as exc:
+        messages.error(request, _("The Peppol directory could not be asked: %(reason)s") % {"reason": exc.message})
+    else:
+        if checked:
+            messages.success(request, _("The Peppol directory was asked where the own identifiers are registered."))
+        else:
+            messages.info(request, _("This environment has no own Peppol identifiers to check."))
+    return redirect("web:environment_detail", pk=environment.pk)
+
+
+# --- contacts and their Peppol readiness ---------------------------------------------------------------------------
+
+CONTACTS_PER_PAGE = 50
+# The filters of the contacts page that a row action sends back, so the list comes back as it was.
+CONTACT_FILTERS = ("outcome", "route", "q", "inactive", "page")
+
+
+def _contacts_syncable(environment: Environment) -> bool:
+    return contact_services.contacts_sync_eligible(environment)
+
+
+def _firm_customers(request):
+    # Not select_related: the write-back loads the environment with its AFAS token itself.
+    return Contact.objects.filter(environment__organisation__firm=request.firm, kind=Contact.Kind.DEBTOR)
+
+
+def _firm_jobs(request):
+    return (
+        ContactJob.objects.filter(environment__organisation__firm=request.firm)
+        .select_related("environment__organisation", "requested_by")
+        .defer(*(f"environment__{name}" for name in CREDENTIAL_FIELDS))
+    )
+
+
+def _contacts_url(environment_id: int, filters: str = "") -> str:
+    """The contacts page with only the known filters of ``filters`` (a query string from the form) kept."""
+    given = QueryDict(filters)
+    kept = {name: given[name] for name in CONTACT_FILTERS if given.get(name)}
+    url = reverse("web:environment_contacts", args=[environment_id])
+    return f"{url}?{urlencode(kept)}" if kept else url
+
+
+@firm_member_required
+def environment_contacts(request, pk: int):
+    environment = get_object_or_404(environments_for_firm(firm=request.firm), pk=pk)
+    outcome = request.GET.get("outcome", "")
+    route = request.GET.get("route", "")
+    search = request.GET.get("q", "").strip()
+    include_inactive = request.GET.get("inactive") == "1"
+    customers = contact_selectors.contacts_page(
+        environment=environment, outcome=outcome, route=route, search=search, include_inactive=include_inactive
+    )
+    page = Paginator(customers, CONTACTS_PER_PAGE).get_page(request.GET.get("page"))
+    readiness = contact_selectors.readiness_by_environment([environment.pk])[environment.pk]
+    period_start, period_end = contact_selectors.report_period()
+    return render(
+        request,
+        "web/environment_contacts.html",
+        {
+            "environment": environment,
+            "page": page,
+            "readiness": readiness,
+            "outcome_counts": [
+                (value, label, readiness.by_outcome.get(value, 0)) for value, label in Contact.LookupOutcome.choices
+            ],
+            "period_start": period_start,
+            "period_end": period_end,
+            "jobs": list(contact_selectors.latest_jobs(environment=environment).values()),
+            "outcome_choices": Contact.LookupOutcome.choices,
+            "route_choices": ContactRoute.choices,
+            "filters": {"outcome": outcome, "route": route, "q": search, "inactive": include_inactive},
+            "filters_query": request.GET.urlencode(),
+            "job_kinds": ContactJob.Kind,
+            "can_act": can_act(request),
+            "contacts_syncable": _contacts_syncable(environment),
+        },
+    )
+
+
+class _Echo:
+    """A file-like object whose ``write`` hands the line back, so csv.writer can feed a streaming response."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def _csv_response(rows, filename: str) -> StreamingHttpResponse:
+    """Streams the rows (header first) as CSV, so a large environment's export never sits in memory."""
+    writer = csv.writer(_Echo())
+
+    def lines():
+        yield "\ufeff"  # the byte order mark makes spreadsheet programs read the names as UTF-8
+        for row in rows:
+            yield writer.writerow(row)
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@require_GET
+@firm_member_required
+def environment_contacts_csv(request, pk: int):
+    environment = get_object_or_404(environments_for_firm(firm=request.firm), pk=pk)
+    filename = f"contacts-{environment.afas_participant_number}-{environment.afas_environment_type}.csv"
+    return _csv_response(contact_selectors.contacts_csv_rows(environment=environment), filename)
+
+
+@require_POST
+@firm_member_required
+def environment_contacts_sync(request, pk: int):
+    environment = get_object_or_404(environments_for_firm(firm=request.firm), pk=pk)
+    if not can_act(request):
+        raise PermissionDenied("Viewers cannot start reading contacts from AFAS.")
+    if not _contacts_syncable(environment):
+        messages.error(request, _("Contacts are read from AFAS Profit environments with an AFAS token only."))
+    else:
+        contact_tasks.sync.delay(environment.pk, True)
+        messages.success(
+            request, _("Reading all contacts from AFAS has started; reload this page in a minute to see them.")
+        )
+    return redirect("web:environment_contacts", pk=environment.pk)
+
+
+@require_POST
+@firm_member_required
+def environment_contact_job_start(request, pk: int):
+    environment = get_object_or_404(environments_for_firm(firm=request.firm), pk=pk)
+    if not can_act(request):
+        raise PermissionDenied("Viewers cannot start bulk jobs.")
+    kind = request.POST.get("kind", "")
+    if kind not in ContactJob.Kind.values:
+        return HttpResponseBadRequest("Unknown kind of job.")
+    try:
+        job = lookups.contact_job_start(environment=environment, kind=kind, actor=request.user)
+    except lookups.JobAlreadyRunning as exc:
+        messages.info(request, _("This job is already running; its progress shows below."))
+        return redirect("web:contact_job_detail", pk=exc.job.pk)
+    except lookups.JobRefused as exc:
+        messages.error(request, exc.message)
+        return redirect("web:environment_contacts", pk=environment.pk)
+    messages.success(request, _("Started for %(total)s customers.") % {"total": job.total})
+    return redirect("web:contact_job_detail", pk=job.pk)
+
+
+@firm_member_required
+def contact_job_detail(request, pk: int):
+    job = get_object_or_404(_firm_jobs(request), pk=pk)
+    return render(request, "web/contact_job_detail.html", {"job": job, "can_act": can_act(request)})
+
+
+@require_POST
+@firm_member_required
+def contact_job_cancel(request, pk: int):
+    job = get_object_or_404(_firm_jobs(request), pk=pk)
+    if not can_act(request):
+        raise PermissionDenied("Viewers cannot cancel bulk jobs.")
+    if lookups.contact_job_cancel(job=job, actor=request.user):
+        messages.success(request, _("Cancelled. What was done so far stays done."))
+    else:
+        messages.info(request, _("This job had already stopped."))
+    return redirect("web:contact_job_detail", pk=job.pk)
+
+
+@require_POST
+@firm_member_required
+def contact_confirm(request, pk: int):
+    contact = get_object_or_404(_firm_customers(request), pk=pk)
+    if not can_act(request):
+        raise PermissionDenied("Viewers cannot write identifiers to AFAS.")
+    try:
+        written = lookups.contact_confirm_identifier(contact=contact, actor=request.user, attempts=1)
+    except lookups.ContactNotConfirmable as exc:
+        messages.error(request, exc.message)
+    except RemoteError as exc:
+        messages.error(
+            request,
+            _("%(contact)s: the identifier could not be written to AFAS: %(reason)s")
+            % {"contact": contact, "reason": exc.message},
+        )
+    else:
+        messages.success(
+            request, _("%(contact)s: %(value)s is written to AFAS.") % {"contact": contact, "value": written}
+        )
+    return redirect(_contacts_url(contact.environment_id, request.POST.get("filters", "")))
+
+
+@require_POST
+@firm_member_required
+def contact_look_up(request, pk: int):
+    contact = get_object_or_404(_firm_customers(request), pk=pk)
+    if not can_act(request):
+        raise PermissionDenied("Viewers cannot start a directory lookup.")
+    try:
+        contact = lookups.contact_look_up_now(contact=contact)
+    except RemoteError as exc:
+        messages.error(
+            request,
+            _("%(contact)s: the Peppol directory could not be asked: %(reason)s")
+            % {"contact": contact, "reason": exc.message},
+        )
+    else:
+        messages.success(
+            request,
+            _("%(contact)s: %(outcome)s.") % {"contact": contact, "outcome": contact.get_lookup_outcome_display()},
+        )
+    return redirect(_contacts_url(contact.environment_id, request.POST.get("filters", "")))
+
+
+# --- the firm's readiness report -----------------------------------------------------------------------------------
+
+
+@firm_member_required
+def firm_readiness(request):
+    report = contact_selectors.readiness_for_firm(firm=request.firm)
+    period_start, period_end = contact_selectors.report_period()
+    return render(
+        request,
+        "web/readiness.html",
+        {"report": report, "period_start": period_start, "period_end": period_end},
+    )
+
+
+@require_GET
+@firm_member_required
+def firm_readiness_csv(request):
+    return _csv_response(contact_selectors.firm_csv_rows(firm=request.firm), "peppol-readiness.csv")

@@ -296,3 +296,14 @@ def test_a_bulk_write_back_writes_every_reachable_identifier_not_yet_in_afas(
     writes = sum(1 for p in synced.afas_transport.paths if p.endswith("/connectors/KnSalesRelationOrg")) - writes_before
     already = {"10001", "10003", "10006", "10007"}  # their EnId already held it in eConnect notation
     assert writes == len(reachable - already)
+
+
+def test_a_write_back_is_refused_up_front_without_an_afas_token(synced):
+    from portal.organisations.services import environment_set_credentials
+
+    environment_set_credentials(environment=synced.environment, actor=None, afas_token="")
+    synced.environment.refresh_from_db()
+
+    with pytest.raises(lookups.JobRefused, match="AFAS token"):
+        contact_job_start(environment=synced.environment, kind=ContactJob.Kind.WRITE_BACK, actor=None)
+    assert not ContactJob.objects.exists()

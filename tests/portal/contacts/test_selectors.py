@@ -117,3 +117,27 @@ def test_the_csv_exports_have_a_header_and_a_row_per_customer_or_environment(see
     firm_rows = list(firm_csv_rows(firm=seeded.organisation.firm, today=TODAY))
     assert firm_rows[1][4:9] == (6, 2, 2, 1, 1) and firm_rows[1][-1] == "75.0"
     assert firm_rows[-1][0] == "Total"
+
+
+def test_a_whole_identifier_in_either_notation_finds_the_customer(seeded):
+    from tests.portal.contacts.factories import ContactIdentifierFactory
+
+    ContactIdentifierFactory(contact=Contact.objects.get(name="invalid"), scheme="0106", value="30123456")
+
+    assert [c.name for c in contacts_page(environment=seeded, search="NL:KVK:30123456")] == ["invalid"]
+    assert [c.name for c in contacts_page(environment=seeded, search="0106:30123456")] == ["invalid"]
+
+
+def test_names_that_a_spreadsheet_would_run_as_formulas_are_quoted(seeded):
+    Contact.objects.filter(name="reachable-1").update(name='=HYPERLINK("http://evil.example","x")')
+
+    names = [row[1] for row in contacts_csv_rows(environment=seeded)]
+
+    assert '\'=HYPERLINK("http://evil.example","x")' in names
+
+
+def test_the_report_period_is_twelve_months_up_to_today():
+    from portal.contacts.selectors import report_period
+
+    assert report_period(date(2026, 11, 24)) == (date(2025, 11, 25), date(2026, 11, 24))
+    assert report_period(date(2028, 2, 29)) == (date(2027, 3, 1), date(2028, 2, 29))
