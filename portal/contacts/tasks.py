@@ -19,8 +19,11 @@ def dispatch_syncs() -> int:
 @shared_task(name="contacts.sync")
 def sync(environment_id: int, full: bool | None = None) -> None:
     environment = Environment.objects.filter(pk=environment_id).first()
-    if environment is not None:
-        services.contacts_sync(environment=environment, full=full)
+    if environment is None:
+        return
+    result = services.contacts_sync(environment=environment, full=full)
+    if result is not None and (result.debtors.created or result.debtors.identifiers_changed):
+        look_up_due.delay()  # new or changed identifiers: look them up now, not at the next beat
 
 
 @shared_task(name="contacts.look_up_due")

@@ -183,3 +183,16 @@ def test_syncs_are_dispatched_for_profit_environments_with_a_token_once_per_inte
     assert contacts_dispatch_syncs() == []
     later = timezone.now() + timedelta(hours=1)
     assert contacts_dispatch_syncs(now=later) == [ready.pk]
+
+
+def test_the_sync_task_looks_new_identifiers_up_at_once(contacts_world, monkeypatch):
+    from portal.contacts import tasks
+
+    queued = []
+    monkeypatch.setattr(tasks.look_up_due, "delay", lambda: queued.append("look_up_due"))
+
+    tasks.sync(contacts_world.environment.pk, True)
+    assert queued == ["look_up_due"]
+
+    tasks.sync(contacts_world.environment.pk, False)  # nothing changed
+    assert queued == ["look_up_due"]
