@@ -278,7 +278,7 @@ def _mark_deleted(environment: Environment, kind: str, present: set[str]) -> int
         Contact.objects.filter(environment=environment, kind=kind)
         .exclude(afas_state=Contact.AfasState.DELETED)
         .exclude(afas_id__in=present)
-        if len(present) < 30000
+        if len(present) < 10000
         else None
     )
     if gone is None:  # too many for one IN clause: compare in Python
