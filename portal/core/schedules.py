@@ -30,7 +30,7 @@ SCHEDULES = (
     Schedule("dispatch syncs of AFAS debtors and creditors", "contacts.dispatch_syncs", 60),
     Schedule("look up customers whose Peppol result is new or expired", "contacts.look_up_due", 60),
     Schedule("resume interrupted bulk lookups and write-backs", "contacts.resume_jobs", 60),
-    Schedule("check the organisations' own identifiers for another access point", "organisations.check_routes", 300),
+    Schedule("check the organisations' own identifiers for another access point", "organisations.check_routes", 60),
 )
 
 

@@ -154,7 +154,7 @@ def test_beat_schedules_are_defined_in_code(db):
         "contacts.dispatch_syncs": 60,
         "contacts.look_up_due": 60,
         "contacts.resume_jobs": 60,
-        "organisations.check_routes": 300,
+        "organisations.check_routes": 60,
     }
 
 
