@@ -12,9 +12,27 @@ os.environ.setdefault("SECRET_KEY", "tests-only-secret-key-not-used-anywhere-els
 # A fixed key for tests only; development keys are generated into var/ and never committed.
 os.environ.setdefault("FIELD_ENCRYPTION_KEY", "t0QrD705f3nDK_nFrqrPIQiC0SYWY3rIXdtuSl8IBJE=")
 os.environ.setdefault("CELERY_BROKER_URL", "memory://")
-_SHARED_PEPPOL = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "..", "shared", "peppol")
-if os.path.isdir(_SHARED_PEPPOL):
-    os.environ.setdefault("PEPPOL_RULES_DIR", os.path.normpath(_SHARED_PEPPOL))
+_REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _origin_checkout(repo: str) -> str | None:
+    """The local checkout this one was cloned from (``git clone . /tmp/fresh``), so a clone finds ../shared too."""
+    import configparser
+
+    config = configparser.ConfigParser(strict=False)
+    try:
+        config.read(os.path.join(repo, ".git", "config"))
+        url = config.get('remote "origin"', "url", fallback="")
+    except (configparser.Error, OSError):
+        return None
+    return url if url.startswith("/") and os.path.isdir(url) else None
+
+
+for _base in filter(None, (_REPO, _origin_checkout(_REPO))):
+    _SHARED_PEPPOL = os.path.join(_base, "..", "shared", "peppol")
+    if os.path.isdir(_SHARED_PEPPOL):
+        os.environ.setdefault("PEPPOL_RULES_DIR", os.path.normpath(_SHARED_PEPPOL))
+        break
 os.environ.setdefault("PORTAL_VAR_DIR", os.path.join(tempfile.gettempdir(), f"portal-tests-{os.getuid()}"))
 
 from portal.settings import *  # noqa: E402,F403

@@ -230,6 +230,9 @@ def test_an_invoice_without_a_final_status_becomes_stale_and_is_not_resent(
 
 def test_an_invalid_invoice_needs_attention_with_findings_and_hints(world, django_capture_on_commit_callbacks):
     from portal.outgoing_invoices.services import outgoing_prepare
+    from tests.shared_artefacts import require_shared_peppol
+
+    require_shared_peppol()  # the findings come from the official rules
 
     invoice = OutgoingInvoice.objects.create(
         environment=world.environment,
