@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
-from benchmarks.harness import run_in_throwaway_database
+from benchmarks.harness import explain, percentile, run_in_throwaway_database
 
 BENCH_DB = "portal_bench_duplicates"
 KINDS = ("identical resend", "same key, other bytes", "original", "original, eConnect flag")
@@ -222,14 +222,6 @@ def query_kind(sql: str) -> str:
     return "supplier_key"
 
 
-def explain(sql: str, params: tuple) -> str:
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
-        return "\n".join(row[0] for row in cursor.fetchall())
-
-
 def plan_problem(plan: str, *, max_filtered: int, max_buffers: int) -> str:
     if "Seq Scan" in plan:
         return "sequential scan"
@@ -243,11 +235,6 @@ def plan_problem(plan: str, *, max_filtered: int, max_buffers: int) -> str:
     if filtered and max(filtered) > max_filtered:
         return f"index scan that filters away {max(filtered):,} rows (not a lookup)"
     return ""
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
 
 
 def run(args: argparse.Namespace) -> int:

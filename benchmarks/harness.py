@@ -263,3 +263,18 @@ def http_get(url: str) -> dict:
     response = httpx.get(url, timeout=60)
     response.raise_for_status()
     return response.json()
+
+
+def percentile(values: list[float], share: float) -> float:
+    """The value at ``share`` (0..1) of the sorted values, nearest rank."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def explain(sql: str, params: tuple) -> str:
+    """PostgreSQL's EXPLAIN (ANALYZE, BUFFERS) of one query, as text."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
+        return "\n".join(row[0] for row in cursor.fetchall())

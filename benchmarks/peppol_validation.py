@@ -22,6 +22,7 @@ from pathlib import Path
 
 from lxml import etree
 
+from benchmarks.harness import percentile
 from integrations.peppol import namespaces as ns
 from integrations.peppol.rules import load_verified_pack
 from integrations.peppol.validation import Validator, choose_stylesheets, stylesheet_compilations
@@ -64,11 +65,6 @@ class BareBaseline:
 class Timings:
     validator: list[float]
     bare: list[float]
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
 def ms(seconds: float) -> str:

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from benchmarks.harness import run_in_throwaway_database
+from benchmarks.harness import explain, percentile, run_in_throwaway_database
 
 BENCH_DB = "portal_bench_readiness_report"
 ENVIRONMENT_TYPES = ("production", "test", "accept")
@@ -185,11 +185,6 @@ def member_of(firm, username: str):
 # --- measuring ----------------------------------------------------------------------------------------------------
 
 
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
-
-
 def read_report(firm, today: date):
     """The selector, and every row read as the page reads it."""
     from portal.contacts.selectors import readiness_for_firm
@@ -213,23 +208,6 @@ class QueryLog:
         return execute(sql, params, many, context)
 
 
-def explain(sql: str, params: tuple) -> str:
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
-        return "\n".join(row[0] for row in cursor.fetchall())
-
-
-def page_url() -> str | None:
-    from django.urls import NoReverseMatch, reverse
-
-    try:
-        return reverse("web:readiness")
-    except NoReverseMatch:
-        return None
-
-
 def timed(function, runs: int) -> list[float]:
     for _ in range(2):  # warm the connection, the plan and the template caches
         function()
@@ -250,6 +228,7 @@ def run(args: argparse.Namespace) -> int:
     from django.db import connection
     from django.test import Client, override_settings
     from django.test.utils import CaptureQueriesContext
+    from django.urls import reverse
     from django.utils import timezone
 
     from portal.contacts.models import Contact
@@ -278,7 +257,7 @@ def run(args: argparse.Namespace) -> int:
           f"{time.perf_counter() - started:.0f} s; ANALYZE done", flush=True)  # fmt: skip
 
     problems: list[str] = []
-    url = page_url()
+    url = reverse("web:readiness")
     users = {firm.pk: member_of(firm, "bench-big"), small_firm.pk: member_of(small_firm, "bench-small")}
 
     def client_for(some_firm) -> Client:
@@ -296,40 +275,27 @@ def run(args: argparse.Namespace) -> int:
                                if f != w}  # fmt: skip
                 problems.append(f"{label}: {len(report.rows)} rows (want {want.environments}); report, loaded: "
                                 f"{differences}")  # fmt: skip
-        page_note, page_size = "", 0
-        if url is None:
-            page_note = "the URL web:readiness does not exist (yet): only the selector is timed"
-        else:
-            try:
-                response = client_for(firm).get(url)
-            except Exception as exc:  # e.g. its template is not there yet
-                problems.append(f"GET {url} raised {type(exc).__name__}: {exc}")
-                page_note = f"GET {url} failed ({type(exc).__name__}): only the selector is timed"
-                url = None
-            else:
-                html = response.content.decode()
-                page_size = len(response.content)
-                missing = [p for p in expected.participants if f"({p})" not in html]
-                if response.status_code != 200 or missing:
-                    problems.append(f"GET {url}: HTTP {response.status_code}, {len(missing)} of "
-                                    f"{len(expected.participants)} environments missing")  # fmt: skip
+        response = client_for(firm).get(url)
+        html = response.content.decode()
+        page_size = len(response.content)
+        missing = [p for p in expected.participants if f"({p})" not in html]
+        if response.status_code != 200 or missing:
+            problems.append(f"GET {url}: HTTP {response.status_code}, {len(missing)} of "
+                            f"{len(expected.participants)} environments missing")  # fmt: skip
 
         selector_ms = timed(lambda: read_report(firm, today), args.runs)
-        page_ms: list[float] = []
-        if url is not None:
-            client = client_for(firm)
-            page_ms = timed(lambda: client.get(url), args.runs)
+        client = client_for(firm)
+        page_ms = timed(lambda: client.get(url), args.runs)
 
         counts: dict[tuple[str, str], int] = {}
         for label, some_firm in (("big", firm), ("small", small_firm)):
             with CaptureQueriesContext(connection) as captured:
                 read_report(some_firm, today)
             counts[("selector", label)] = len(captured.captured_queries)
-            if url is not None:
-                client = client_for(some_firm)
-                with CaptureQueriesContext(connection) as captured:
-                    client.get(url)
-                counts[("page", label)] = len(captured.captured_queries)
+            client = client_for(some_firm)
+            with CaptureQueriesContext(connection) as captured:
+                client.get(url)
+            counts[("page", label)] = len(captured.captured_queries)
 
         log = QueryLog()
         with connection.execute_wrapper(log):
@@ -344,26 +310,23 @@ def run(args: argparse.Namespace) -> int:
           f"reachable customers")  # fmt: skip
     print()
     print(f"  {'':44}{'runs':>6}{'median ms':>11}{'p95 ms':>9}{'max ms':>9}{'queries':>9}")
-    rows = [("readiness_for_firm + reading every row", selector_ms, counts[("selector", "big")])]
-    if url is not None:
-        rows.append((f"GET {url} (test client, logged in)", page_ms, counts[("page", "big")]))
+    rows = [
+        ("readiness_for_firm + reading every row", selector_ms, counts[("selector", "big")]),
+        (f"GET {url} (test client, logged in)", page_ms, counts[("page", "big")]),
+    ]
     for label, values, queries in rows:
         print(f"  {label:44}{len(values):6d}{statistics.median(values):11.1f}{percentile(values, 0.95):9.1f}"
               f"{max(values):9.1f}{queries:9d}")  # fmt: skip
-    if url is not None:
-        print(f"  page size: {page_size:,} bytes")
-    else:
-        print(f"  NOTE: {page_note}")
+    print(f"  page size: {page_size:,} bytes")
     print()
     print(f"  {'queries per render':44}{'200-style firm':>16}{'2 organisations':>17}")
     for what in ("selector", "page"):
-        if (what, "big") in counts:
-            print(f"  {what:44}{counts[(what, 'big')]:16d}{counts[(what, 'small')]:17d}")
-            if counts[(what, "big")] > counts[(what, "small")]:
-                problems.append(f"the {what} runs {counts[(what, 'big')]} queries for {args.organisations} "
-                                f"organisations and {counts[(what, 'small')]} for 2: it grows with the organisations")  # fmt: skip
-            if counts[(what, "big")] > args.max_queries:
-                problems.append(f"the {what} runs {counts[(what, 'big')]} queries (more than {args.max_queries})")
+        print(f"  {what:44}{counts[(what, 'big')]:16d}{counts[(what, 'small')]:17d}")
+        if counts[(what, "big")] > counts[(what, "small")]:
+            problems.append(f"the {what} runs {counts[(what, 'big')]} queries for {args.organisations} "
+                            f"organisations and {counts[(what, 'small')]} for 2: it grows with the organisations")  # fmt: skip
+        if counts[(what, "big")] > args.max_queries:
+            problems.append(f"the {what} runs {counts[(what, 'big')]} queries (more than {args.max_queries})")
     if len(grouped) != 2:
         problems.append(f"{len(grouped)} grouped queries instead of 2")
     labels = ("customers by environment, AFAS state and outcome", "invoiced amount by environment, currency, outcome")

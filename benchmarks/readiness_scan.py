@@ -33,7 +33,8 @@ from datetime import UTC, datetime
 from unittest import mock
 from urllib.parse import parse_qsl
 
-from benchmarks.harness import run_in_throwaway_database, serve
+from benchmarks.harness import percentile, run_in_throwaway_database, serve
+from integrations.afas.simulator.documents import nl_vat as simulator_nl_vat
 
 BENCH_DB = "portal_bench_readiness_scan"
 PRODUCTION_RATE = 10.0  # settings.PEPPOL_LOOKUP_MAX_PER_SECOND's default: requests per second per process
@@ -86,16 +87,8 @@ class Customer:
 
 
 def nl_vat(serial: int) -> str:
-    """A distinct Dutch VAT number per serial whose nine digits pass the mod-11 check (weights 9..2, minus the
-    last digit); as ``integrations.afas.simulator.documents.nl_vat``, spaced so that no two serials meet."""
-    base = 80_000_000 + serial * 16
-    while True:
-        digits8 = f"{base:08d}"
-        for last in "0123456789":
-            total = sum(int(d) * w for d, w in zip(digits8, range(9, 1, -1), strict=True)) - int(last)
-            if total % 11 == 0:
-                return f"NL{digits8}{last}B01"
-        base += 1
+    """A distinct valid Dutch VAT number per serial, spaced so that no two serials meet."""
+    return simulator_nl_vat(str(80_000_000 + serial * 16))
 
 
 def customers_for(count: int, *, seed: int) -> list[Customer]:
@@ -185,11 +178,6 @@ class CountingApp:
 
 
 # --- measuring --------------------------------------------------------------------------------------------------
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
 
 
 def expected_requests(environment_id: int, batch_size: int) -> tuple[int, int]:
