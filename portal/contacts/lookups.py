@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from contextlib import nullcontext
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -46,12 +46,6 @@ class ContactNotConfirmable(Exception):
 
 
 # --- one round of lookups ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class LookupRound:
-    looked_up: int
-    requests: int
 
 
 def _access_point(participant: ParticipantLookup) -> str:
@@ -106,7 +100,7 @@ def _classify(
         contact.lookup_detail += " " + problems
 
 
-def contacts_look_up(*, contacts: Sequence[Contact], lookup: PeppolLookup, now: datetime | None = None) -> LookupRound:
+def contacts_look_up(*, contacts: Sequence[Contact], lookup: PeppolLookup, now: datetime | None = None) -> None:
     """Ask the directory about these contacts' valid identifiers in as few requests as possible and store each
     contact's outcome (and per identifier what it can receive). A directory failure raises before anything is
     stored: the contacts keep their previous outcome."""
@@ -165,8 +159,6 @@ def contacts_look_up(*, contacts: Sequence[Contact], lookup: PeppolLookup, now: 
                 from_status=before,
                 to_status=contact.lookup_outcome,
             )
-    requests = -(-len(unique) // 10)
-    return LookupRound(looked_up=len(contacts), requests=requests)
 
 
 def _with_identifiers(queryset: QuerySet[Contact]) -> QuerySet[Contact]:
@@ -260,11 +252,8 @@ def contact_confirm_identifier(*, contact: Contact, actor: User | None, afas=Non
         )
     value = econnect_id_for(contact)
     previous = contact.econnect_id
-    if afas is None:
-        with clients.afas_client_for(contact.environment) as client:
-            call_with_retries(lambda: client.set_debtor_econnect_id(contact.afas_id, value), attempts=attempts)
-    else:
-        call_with_retries(lambda: afas.set_debtor_econnect_id(contact.afas_id, value), attempts=attempts)
+    with nullcontext(afas) if afas is not None else clients.afas_client_for(contact.environment) as client:
+        call_with_retries(lambda: client.set_debtor_econnect_id(contact.afas_id, value), attempts=attempts)
     now = timezone.now()
     with transaction.atomic():
         Contact.objects.filter(pk=contact.pk).update(econnect_id=value, updated_at=now)

@@ -273,24 +273,13 @@ def _apply_chunk(environment: Environment, kind: str, chunk: dict[str, Debtor | 
 
 
 def _mark_deleted(environment: Environment, kind: str, present: set[str]) -> int:
-    """Contacts no longer in AFAS are marked deleted (kept, with their history), never removed."""
-    gone = (
-        Contact.objects.filter(environment=environment, kind=kind)
-        .exclude(afas_state=Contact.AfasState.DELETED)
-        .exclude(afas_id__in=present)
-        if len(present) < 10000
-        else None
+    """Contacts no longer in AFAS are marked deleted (kept, with their history), never removed. Compared in Python:
+    ``present`` can hold more keys than one SQL statement takes."""
+    stored = Contact.objects.filter(environment=environment, kind=kind).exclude(afas_state=Contact.AfasState.DELETED)
+    gone = [pk for pk, afas_id in stored.values_list("pk", "afas_id") if afas_id not in present]
+    return Contact.objects.filter(pk__in=gone).update(
+        afas_state=Contact.AfasState.DELETED, lookup_due_at=None, updated_at=timezone.now()
     )
-    if gone is None:  # too many for one IN clause: compare in Python
-        ids = [
-            pk
-            for pk, afas_id in Contact.objects.filter(environment=environment, kind=kind)
-            .exclude(afas_state=Contact.AfasState.DELETED)
-            .values_list("pk", "afas_id")
-            if afas_id not in present
-        ]
-        gone = Contact.objects.filter(pk__in=ids)
-    return gone.update(afas_state=Contact.AfasState.DELETED, lookup_due_at=None, updated_at=timezone.now())
 
 
 # --- the sync of one environment -----------------------------------------------------------------------------

@@ -4,6 +4,7 @@ and not while the Peppol directory says it receives at another access point (for
 from __future__ import annotations
 
 import logging
+from contextlib import nullcontext
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -50,11 +51,8 @@ def own_identifiers_check(
         Environment.objects.filter(pk=environment.pk).update(route_checked_at=now)
         return identifiers
     try:
-        if lookup is None:
-            with clients.peppol_lookup() as own_lookup:
-                found = own_lookup.participants([PeppolIdentifier(i.scheme, i.value) for i in identifiers])
-        else:
-            found = lookup.participants([PeppolIdentifier(i.scheme, i.value) for i in identifiers])
+        with nullcontext(lookup) if lookup is not None else clients.peppol_lookup() as directory:
+            found = directory.participants([PeppolIdentifier(i.scheme, i.value) for i in identifiers])
     except RemoteError as exc:
         OwnPeppolIdentifier.objects.filter(pk__in=[i.pk for i in identifiers]).update(
             registration_error=f"The Peppol directory could not be asked: {exc.message}"
