@@ -56,7 +56,11 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django.contrib.humanize",
     "django_celery_beat",
+    "django_htmx",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "portal.core",
     "portal.accounts",
     "portal.organisations",
@@ -75,6 +79,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -140,6 +146,8 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Europe/Amsterdam"
 USE_I18N = True
 USE_TZ = True
+# Amounts and counts show the Dutch way (1.234,56) in Dutch, the English way in English.
+USE_THOUSAND_SEPARATOR = True
 
 # --- Static files ------------------------------------------------------------
 STATIC_URL = "static/"

@@ -8,126 +8,19 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpResponseBadRequest, QueryDict, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from integrations.http import PermanentError, RemoteError
+from integrations.http import RemoteError
 from portal.contacts import lookups
 from portal.contacts import selectors as contact_selectors
 from portal.contacts import services as contact_services
 from portal.contacts import tasks as contact_tasks
 from portal.contacts.models import Contact, ContactJob, ContactRoute
-from portal.incoming_invoices.models import IncomingInvoice
-from portal.incoming_invoices.services import incoming_mark_as_original
-from portal.organisations import routes
 from portal.organisations.models import CREDENTIAL_FIELDS, Environment
-from portal.organisations.selectors import environments_for_firm, organisations_for_firm
-from portal.outgoing_invoices.selectors import outbox_for_environment
-from portal.outgoing_invoices.services import outgoing_send_test_invoice
-from portal.web.access import can_act, can_release, firm_member_required
-
-
-@firm_member_required
-def home(request):
-    return render(request, "web/home.html", {"organisations": organisations_for_firm(firm=request.firm)})
-
-
-@firm_member_required
-def organisation_detail(request, pk: int):
-    organisation = get_object_or_404(organisations_for_firm(firm=request.firm), pk=pk)
-    return render(request, "web/organisation_detail.html", {"organisation": organisation})
-
-
-@firm_member_required
-def environment_detail(request, pk: int):
-    environment = get_object_or_404(environments_for_firm(firm=request.firm).prefetch_related("own_identifiers"), pk=pk)
-    return render(
-        request,
-        "web/environment_detail.html",
-        {
-            "environment": environment,
-            "recent_invoices": outbox_for_environment(environment=environment)[:10],
-            "recent_documents": IncomingInvoice.objects.filter(environment=environment)
-            .defer("raw_xml")
-            .order_by("-created_at", "-pk")[:10],
-            "can_act": can_act(request),
-            "can_release": can_release(request),
-            "receiving_blockers": [] if environment.receiving_enabled else routes.receiving_blockers(environment),
-            "contacts_syncable": _contacts_syncable(environment),
-        },
-    )
-
-
-@require_POST
-@firm_member_required
-def environment_send_test_invoice(request, pk: int):
-    environment = get_object_or_404(environments_for_firm(firm=request.firm), pk=pk)
-    if not can_act(request):
-        raise PermissionDenied("Viewers cannot send test invoices.")
-    try:
-        invoice = outgoing_send_test_invoice(environment=environment, actor=request.user)
-    except PermanentError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, f"Test invoice {invoice.invoice_number} is on its way; its status shows below.")
-    return redirect("web:environment_detail", pk=environment.pk)
-
-
-@require_POST
-@firm_member_required
-def incoming_mark_as_original_view(request, pk: int):
-    document = get_object_or_404(IncomingInvoice.objects.filter(environment__organisation__firm=request.firm), pk=pk)
-    if not can_release(request):
-        raise PermissionDenied("Only firm admins can mark a held document as original.")
-    reason = request.POST.get("reason", "").strip()
-    if not reason:
-        messages.error(request, "Say why this document is an original: the reason is kept in its timeline.")
-    elif incoming_mark_as_original(invoice=document, actor=request.user, reason=reason):
-        messages.success(request, f"{document} is marked as original and on its way to AFAS.")
-    else:
-        messages.error(request, f"{document} is not held as a duplicate, so it cannot be marked as original.")
-    return redirect("web:environment_detail", pk=document.environment_id)
-
-
-# --- receiving: one route per identifier ---------------------------------------------------------------------------
-
-
-@require_POST
-@firm_member_required
-def environment_set_receiving_view(request, pk: int):
-    environment = get_object_or_404(environments_for_firm(firm=request.firm), pk=pk)
-    if not can_act(request):
-        raise PermissionDenied("Viewers cannot switch receiving on or off.")
-    enabled = {"on": True, "off": False}.get(request.POST.get("enabled", ""))
-    if enabled is None:
-        return HttpResponseBadRequest("enabled must be 'on' or 'off'.")
-    try:
-        routes.environment_set_receiving(environment=environment, enabled=enabled, actor=request.user)
-    except routes.ReceivingRefused as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, _("Receiving is switched on.") if enabled else _("Receiving is switched off."))
-    return redirect("web:environment_detail", pk=environment.pk)
-
-
-@require_POST
-@firm_member_required
-def environment_route_check(request, pk: int):
-    environment = get_object_or_404(environments_for_firm(firm=request.firm), pk=pk)
-    if not can_act(request):
-        raise PermissionDenied("Viewers cannot start a directory check.")
-    try:
-        checked = routes.own_identifiers_check(environment=environment)
-    except RemoteError as exc:
-        messages.error(request, _("The Peppol directory could not be asked: %(reason)s") % {"reason": exc.message})
-    else:
-        if checked:
-            messages.success(request, _("The Peppol directory was asked where the own identifiers are registered."))
-        else:
-            messages.info(request, _("This environment has no own Peppol identifiers to check."))
-    return redirect("web:environment_detail", pk=environment.pk)
-
+from portal.organisations.selectors import environments_for_firm
+from portal.web.access import can_act, firm_member_required
 
 # --- contacts and their Peppol readiness ---------------------------------------------------------------------------
 
@@ -346,3 +239,17 @@ def firm_readiness(request):
 @firm_member_required
 def firm_readiness_csv(request):
     return _csv_response(contact_selectors.firm_csv_rows(firm=request.firm), "peppol-readiness.csv")
+
+
+urlpatterns = [
+    path("readiness/", firm_readiness, name="readiness"),
+    path("readiness.csv", firm_readiness_csv, name="readiness_csv"),
+    path("environments/<int:pk>/contacts/", environment_contacts, name="environment_contacts"),
+    path("environments/<int:pk>/contacts.csv", environment_contacts_csv, name="environment_contacts_csv"),
+    path("environments/<int:pk>/contacts/sync/", environment_contacts_sync, name="environment_contacts_sync"),
+    path("environments/<int:pk>/contacts/jobs/", environment_contact_job_start, name="contact_job_start"),
+    path("contacts/<int:pk>/confirm/", contact_confirm, name="contact_confirm"),
+    path("contacts/<int:pk>/look-up/", contact_look_up, name="contact_look_up"),
+    path("contact-jobs/<int:pk>/", contact_job_detail, name="contact_job_detail"),
+    path("contact-jobs/<int:pk>/cancel/", contact_job_cancel, name="contact_job_cancel"),
+]
