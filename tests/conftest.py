@@ -1,7 +1,9 @@
 import pytest
 from cryptography.fernet import Fernet, MultiFernet
+from django.test import Client
 from encrypted_model_fields import fields as encrypted_fields
 
+from portal.accounts.models import Membership
 from tests.portal.accounts.factories import MembershipFactory, UserFactory
 
 
@@ -14,6 +16,34 @@ def membership(db):
 def accountant_client(client, membership):
     client.force_login(membership.user)
     return client
+
+
+def _logged_in(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def viewer_membership(membership):
+    """A viewer of the same firm as ``membership``."""
+    return MembershipFactory(firm=membership.firm, role=Membership.Role.VIEWER)
+
+
+@pytest.fixture
+def firm_admin_membership(membership):
+    """A firm admin of the same firm as ``membership``."""
+    return MembershipFactory(firm=membership.firm, role=Membership.Role.FIRM_ADMIN)
+
+
+@pytest.fixture
+def viewer_client(viewer_membership):
+    return _logged_in(viewer_membership.user)
+
+
+@pytest.fixture
+def firm_admin_client(firm_admin_membership):
+    return _logged_in(firm_admin_membership.user)
 
 
 @pytest.fixture
