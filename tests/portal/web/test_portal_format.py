@@ -1,0 +1,18 @@
+from decimal import Decimal
+
+import pytest
+from django.utils import translation
+
+from portal.web.templatetags.portal_format import money
+
+
+@pytest.mark.parametrize("language, expected", [("nl", "€\u00a01.234.567,50"), ("en", "€\u00a01,234,567.50")])
+def test_amounts_are_written_the_way_the_language_writes_them(language, expected):
+    with translation.override(language):
+        assert money(Decimal("1234567.5"), "EUR") == expected
+
+
+def test_an_unknown_currency_shows_its_code_and_no_amount_shows_a_dash():
+    with translation.override("nl"):
+        assert money(Decimal("3"), "SEK") == "SEK\u00a03,00"
+        assert money(None) == "–"
