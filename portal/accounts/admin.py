@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
-from portal.accounts.models import Membership, User
+from portal.accounts.models import LoginFailure, Membership, MembershipChange, User
 
 
 class MembershipInline(admin.StackedInline):
@@ -38,3 +38,34 @@ class MembershipAdmin(admin.ModelAdmin):
     search_fields = ("user__username", "user__email", "firm__name")
     list_select_related = ("user", "firm")
     autocomplete_fields = ("user", "firm")
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Logs are written by the portal only."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(MembershipChange)
+class MembershipChangeAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "firm", "actor_name", "action", "subject_name", "from_role", "to_role")
+    list_filter = ("action",)
+    search_fields = ("actor_name", "subject_name", "firm__name")
+    list_select_related = ("firm",)
+    raw_id_fields = ("firm", "actor", "subject")
+    date_hierarchy = "created_at"
+
+
+@admin.register(LoginFailure)
+class LoginFailureAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "kind", "username", "ip_address")
+    list_filter = ("kind",)
+    search_fields = ("username", "ip_address")
+    date_hierarchy = "created_at"

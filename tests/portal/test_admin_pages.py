@@ -3,7 +3,9 @@
 import pytest
 from django.contrib import admin
 from django.urls import reverse
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from portal.accounts.models import LoginFailure, MembershipChange
 from portal.events.services import event_record
 from tests.portal.accounts.factories import MembershipFactory
 from tests.portal.contacts.factories import ContactIdentifierFactory, ContactJobFactory
@@ -19,7 +21,17 @@ PORTAL_MODELS = [model for model in admin.site._registry if model._meta.app_labe
 @pytest.fixture(autouse=True)
 def data():
     own = OwnPeppolIdentifierFactory()
-    MembershipFactory(firm=own.environment.organisation.firm)
+    member = MembershipFactory(firm=own.environment.organisation.firm)
+    TOTPDevice.objects.create(user=member.user, name="phone")
+    MembershipChange.objects.create(
+        firm=member.firm,
+        actor_name="support",
+        subject=member.user,
+        subject_name=member.user.username,
+        action="invited",
+        to_role="viewer",
+    )
+    LoginFailure.objects.create(kind="password", username="someone", ip_address="10.0.0.1")
     outgoing = OutgoingInvoiceFactory(environment=own.environment)
     incoming = IncomingInvoiceFactory(environment=own.environment)
     contact = ContactIdentifierFactory(contact__environment=own.environment).contact
