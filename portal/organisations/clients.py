@@ -1,6 +1,7 @@
 """Clients for one environment's AFAS and eConnect, built from settings and its decrypted credentials.
 
-The only place credentials leave the database: they go straight into a client, never into logs or pages.
+The only place credentials leave the database: they go straight into a client, never into logs or pages. Every
+client built here records the environment's connection health at each call (``portal.organisations.health``).
 """
 
 from __future__ import annotations
@@ -14,46 +15,80 @@ from django.conf import settings
 from integrations.afas import ProfitClient, SmallBusinessClient
 from integrations.econnect.lookup import PeppolLookup
 from integrations.econnect.soap import PlatformSoapGateway
+from integrations.http import AuthenticationError
 from integrations.ratelimit import RateLimiter
+from portal.organisations.health import Service, environment_record_credential_failure, observed, scrub
 from portal.organisations.models import Environment
 
 logger = logging.getLogger(__name__)
 
 
-def afas_client_for(environment: Environment, *, transport: httpx.BaseTransport | None = None) -> ProfitClient:
-    return ProfitClient(
+def _timeout(timeout: httpx.Timeout | None) -> dict[str, httpx.Timeout]:
+    """The client's own default (``integrations.http.DEFAULT_TIMEOUT``) unless one is given."""
+    return {"timeout": timeout} if timeout is not None else {}
+
+
+def afas_client_for(
+    environment: Environment,
+    *,
+    transport: httpx.BaseTransport | None = None,
+    timeout: httpx.Timeout | None = None,
+) -> ProfitClient:
+    """``timeout``: shorter than the workers' default where a person waits for the answer."""
+    token = environment.afas_token
+    client = ProfitClient(
         participant=environment.afas_participant_number,
         environment_type=environment.afas_environment_type,
-        token=environment.afas_token,
+        token=token,
         base_url_template=settings.AFAS_BASE_URL_TEMPLATE,
         transport=transport,
+        **_timeout(timeout),
     )
+    return observed(client, environment=environment, service=Service.AFAS, secrets=(token,))
 
 
 def afas_small_business_client_for(
-    environment: Environment, *, transport: httpx.BaseTransport | None = None
+    environment: Environment,
+    *,
+    transport: httpx.BaseTransport | None = None,
+    timeout: httpx.Timeout | None = None,
 ) -> SmallBusinessClient:
     # [GUESS] The customer environment in the SB address is the participant number (as the simulator assumes).
-    return SmallBusinessClient(
+    token = environment.afas_token
+    client = SmallBusinessClient(
         domain=environment.afas_sb_domain,
         environment=environment.afas_participant_number,
-        app_token=environment.afas_token,
+        app_token=token,
         base_url_template=settings.AFAS_SB_BASE_URL_TEMPLATE,
         transport=transport,
+        **_timeout(timeout),
     )
+    return observed(client, environment=environment, service=Service.AFAS, secrets=(token,))
 
 
 def econnect_gateway_for(
-    environment: Environment, *, transport: httpx.BaseTransport | None = None
+    environment: Environment,
+    *,
+    transport: httpx.BaseTransport | None = None,
+    timeout: httpx.Timeout | None = None,
 ) -> PlatformSoapGateway:
-    return PlatformSoapGateway(
-        app_key=environment.econnect_app_key,
-        app_secret=environment.econnect_app_secret,
-        soap_url=settings.ECONNECT_SOAP_URL,
-        lookup_url=settings.ECONNECT_LOOKUP_URL,
-        transport=transport,
-        lookup_transport=transport,
-    )
+    key, secret = environment.econnect_app_key, environment.econnect_app_secret
+    try:
+        gateway = PlatformSoapGateway(
+            app_key=key,
+            app_secret=secret,
+            soap_url=settings.ECONNECT_SOAP_URL,
+            lookup_url=settings.ECONNECT_LOOKUP_URL,
+            transport=transport,
+            lookup_transport=transport,
+            **_timeout(timeout),
+        )
+    except AuthenticationError as exc:  # no keys stored: as much a credential failure as wrong ones
+        environment_record_credential_failure(
+            environment_id=environment.pk, service=Service.ECONNECT, message=scrub(exc.message, (key, secret))
+        )
+        raise
+    return observed(gateway, environment=environment, service=Service.ECONNECT, secrets=(key, secret))
 
 
 _limiters: dict[float, RateLimiter] = {}

@@ -154,6 +154,24 @@ class Environment(TimeStampedModel):
         help_text="When the organisation's own identifiers were last looked up in the Peppol directory.",
     )
 
+    # Connection health, recorded for every AFAS and eConnect call (portal.organisations.health).
+    afas_last_success_at = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="When a call to AFAS last succeeded (to the minute)."
+    )
+    afas_failing_since = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="Since when AFAS refuses the token or the portal's address."
+    )
+    afas_failure = models.TextField(blank=True, editable=False, help_text="AFAS's refusal, cleared by a success.")
+    econnect_last_success_at = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="When a call to eConnect last succeeded (to the minute)."
+    )
+    econnect_failing_since = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="Since when eConnect refuses the connection keys."
+    )
+    econnect_failure = models.TextField(
+        blank=True, editable=False, help_text="eConnect's refusal, cleared by a success."
+    )
+
     class Meta:
         ordering = ["afas_participant_number", "afas_environment_type"]
         constraints = [
@@ -187,6 +205,11 @@ class Environment(TimeStampedModel):
     @property
     def has_econnect_keys(self) -> bool:
         return self.econnect_keys_set_at is not None
+
+    @property
+    def credentials_failing(self) -> bool:
+        """AFAS or eConnect refused this environment's credentials at the last call that reached it."""
+        return self.afas_failing_since is not None or self.econnect_failing_since is not None
 
 
 class Registration(models.TextChoices):

@@ -129,6 +129,20 @@ class OutgoingInvoice(TimeStampedModel):
             models.Index(fields=["environment", "invoice_number"], name="outgoing_number_idx"),
             # The readiness report sums the last twelve months per environment.
             models.Index(fields=["environment", "issue_date"], name="outgoing_env_issue_date_idx"),
+            # The dashboard counts invoices sent per environment and day from the index alone (index-only scans).
+            models.Index(
+                fields=["environment", "submitted_at"],
+                include=["status"],
+                condition=Q(submitted_at__isnull=False),
+                name="outgoing_sent_idx",
+            ),
+            # ... and failed or rejected ones by when they failed: few rows, so a small partial index.
+            models.Index(
+                fields=["environment", "status_changed_at"],
+                include=["status"],
+                condition=Q(status__in=["failed", "rejected"]),
+                name="outgoing_failed_idx",
+            ),
         ]
 
     def __str__(self) -> str:

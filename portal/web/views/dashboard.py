@@ -1,15 +1,36 @@
 from __future__ import annotations
 
+from django.core.paginator import Paginator
 from django.shortcuts import render
-from django.urls import path
+from django.urls import path, reverse
+from django.views.decorators.http import require_GET
 
-from portal.organisations.selectors import organisations_for_firm
+from portal.organisations.dashboard import dashboard_for_firm
 from portal.web.access import firm_member_required
+from portal.web.dashboard import chart_for, row_views
+
+# Rows shown per page. Every environment's figures are counted (the order and the summary need them all); only the
+# rendering is paged, which with hundreds of environments is most of the page's time.
+ROWS_PER_PAGE = 50
 
 
+@require_GET
 @firm_member_required
 def home(request):
-    return render(request, "web/home.html", {"organisations": organisations_for_firm(firm=request.firm)})
+    dashboard = dashboard_for_firm(firm=request.firm)
+    page = Paginator(dashboard.rows, ROWS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "web/home.html",
+        {
+            "dashboard": dashboard,
+            "page": page,
+            "rows": row_views(page.object_list),
+            "chart": chart_for(dashboard.days),
+            "outbox_url": reverse("web:outbox"),
+            "inbox_url": reverse("web:inbox"),
+        },
+    )
 
 
 urlpatterns = [

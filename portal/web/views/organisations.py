@@ -1,16 +1,28 @@
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404, render
-from django.urls import path
+from django.urls import path, reverse
+from django.views.decorators.http import require_GET
 
-from portal.organisations.selectors import organisations_for_firm
+from portal.organisations.dashboard import dashboard_for_organisation
 from portal.web.access import firm_member_required
+from portal.web.dashboard import row_views
 
 
+@require_GET
 @firm_member_required
 def organisation_detail(request, pk: int):
-    organisation = get_object_or_404(organisations_for_firm(firm=request.firm), pk=pk)
-    return render(request, "web/organisation_detail.html", {"organisation": organisation})
+    organisation = get_object_or_404(request.firm.organisations.all(), pk=pk)
+    return render(
+        request,
+        "web/organisation_detail.html",
+        {
+            "organisation": organisation,
+            "rows": row_views(dashboard_for_organisation(organisation=organisation)),
+            "outbox_url": reverse("web:outbox"),
+            "inbox_url": reverse("web:inbox"),
+        },
+    )
 
 
 urlpatterns = [
