@@ -1,12 +1,18 @@
 from __future__ import annotations
 
-from django.db import transaction
+import re
+import uuid
+from typing import Any
+
+from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_variables
 
 from portal.accounts.models import User
+from portal.core.validators import AFAS_PARTICIPANT_PATTERN, KVK_PATTERN
 from portal.events.services import event_record
-from portal.organisations.models import Environment
+from portal.organisations.models import CREDENTIAL_FIELDS, Environment, Firm, Organisation
 
 CREDENTIAL_LABELS = {
     "afas_token": "AFAS token",
@@ -63,3 +69,209 @@ def environment_set_credentials(
             data={"changed": changed},
         )
         return changed
+
+
+# --- organisations and environment settings (firm admins) ---------------------------------------------------------
+
+
+class SettingsRefused(Exception):
+    """An organisation or environment cannot be saved like this; ``message`` says why, ``field`` names the input."""
+
+    def __init__(self, message: str, *, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+# The settings a firm admin may change; everything else on an environment is the portal's own bookkeeping.
+SETTINGS_FIELDS = (
+    "afas_participant_number",
+    "afas_environment_type",
+    "afas_edition",
+    "poll_interval_seconds",
+    "afas_sb_domain",
+    "afas_sb_administration_id",
+    "afas_sb_ledger_account_id",
+    "afas_sb_relation_id",
+)
+POLL_INTERVAL_RANGE = (60, 86400)
+SB_DOMAIN_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$"
+
+
+def organisation_create(*, firm: Firm, name: str, kvk_number: str, actor: User | None) -> Organisation:
+    """A new client of the firm. Its KvK number is unique within the firm."""
+    name, kvk_number = name.strip(), kvk_number.strip()
+    if not name:
+        raise SettingsRefused(_("Give the organisation a name."), field="name")
+    if not re.match(KVK_PATTERN, kvk_number):
+        raise SettingsRefused(_("A KvK number has exactly 8 digits."), field="kvk_number")
+    duplicate = SettingsRefused(
+        _("The firm already has a client with KvK number %(kvk)s.") % {"kvk": kvk_number}, field="kvk_number"
+    )
+    if Organisation.objects.filter(firm=firm, kvk_number=kvk_number).exists():
+        raise duplicate
+    try:
+        with transaction.atomic():
+            return Organisation.objects.create(firm=firm, name=name, kvk_number=kvk_number)
+    except IntegrityError as exc:  # created by someone else a moment ago
+        raise duplicate from exc
+
+
+def environment_create(*, organisation: Organisation, actor: User | None, **settings: Any) -> Environment:
+    """A new AFAS environment of the organisation, with sending and receiving off and no credentials yet."""
+    values = {name: settings[name] for name in SETTINGS_FIELDS if name in settings}
+    unknown = set(settings) - set(SETTINGS_FIELDS)
+    if unknown:
+        raise TypeError(f"Not environment settings: {', '.join(sorted(unknown))}")
+    environment = Environment(organisation=organisation, **values)
+    _settings_check(environment)
+    try:
+        with transaction.atomic():
+            environment.save()
+            event_record(
+                environment=environment,
+                actor=actor,
+                kind="environment_created",
+                message=f"Environment created: AFAS participant {environment.afas_participant_number} "
+                f"({environment.afas_environment_type}, {environment.afas_edition}).",
+                data={name: _plain(getattr(environment, name)) for name in SETTINGS_FIELDS},
+            )
+    except IntegrityError as exc:
+        raise _already_there(environment) from exc
+    return environment
+
+
+def environment_update_settings(*, environment: Environment, actor: User | None, **changes: Any) -> list[str]:
+    """Change the given settings; returns the names of those that changed (recorded, with old and new values)."""
+    unknown = set(changes) - set(SETTINGS_FIELDS)
+    if unknown:
+        raise TypeError(f"Not environment settings: {', '.join(sorted(unknown))}")
+    with transaction.atomic():
+        locked = Environment.objects.select_for_update().defer(*CREDENTIAL_FIELDS).get(pk=environment.pk)
+        before = {name: getattr(locked, name) for name in SETTINGS_FIELDS}
+        for name, value in changes.items():
+            setattr(locked, name, value)
+        changed = [name for name in SETTINGS_FIELDS if _plain(getattr(locked, name)) != _plain(before[name])]
+        if not changed:
+            return []
+        _settings_check(locked)
+        try:
+            with transaction.atomic():
+                locked.save(update_fields=[*changed, "updated_at"])
+        except IntegrityError as exc:
+            raise _already_there(locked) from exc
+        described = ", ".join(
+            f"{Environment._meta.get_field(name).verbose_name} {_plain(before[name]) or '(empty)'} -> "
+            f"{_plain(getattr(locked, name)) or '(empty)'}"
+            for name in changed
+        )
+        event_record(
+            environment=locked,
+            actor=actor,
+            kind="settings_changed",
+            message=f"Settings changed: {described}.",
+            data={name: {"from": _plain(before[name]), "to": _plain(getattr(locked, name))} for name in changed},
+        )
+    for name in changed:
+        setattr(environment, name, getattr(locked, name))
+    return changed
+
+
+def _settings_check(environment: Environment) -> None:
+    """The rules the database enforces, and the one it cannot, as messages a person can act on."""
+    if not re.match(AFAS_PARTICIPANT_PATTERN, environment.afas_participant_number or ""):
+        raise SettingsRefused(
+            _("An AFAS participant number has 5 or 6 digits (the number in your AFAS URL)."),
+            field="afas_participant_number",
+        )
+    if environment.afas_environment_type not in Environment.Type.values:
+        raise SettingsRefused(_("Choose production, test or acceptance."), field="afas_environment_type")
+    if environment.afas_edition not in Environment.Edition.values:
+        raise SettingsRefused(_("Choose AFAS Profit or AFAS Small Business."), field="afas_edition")
+    low, high = POLL_INTERVAL_RANGE
+    if not low <= int(environment.poll_interval_seconds) <= high:
+        raise SettingsRefused(
+            _("The polling interval is between %(low)s and %(high)s seconds.") % {"low": low, "high": high},
+            field="poll_interval_seconds",
+        )
+    if environment.afas_sb_domain and not re.match(SB_DOMAIN_PATTERN, environment.afas_sb_domain):
+        raise SettingsRefused(
+            _("The domain is the part before .afasfocus.nl: lower-case letters, digits and hyphens."),
+            field="afas_sb_domain",
+        )
+    if environment.afas_edition == Environment.Edition.SMALL_BUSINESS and not environment.afas_sb_domain:
+        raise SettingsRefused(
+            _("AFAS Small Business needs its domain, e.g. 'acme' in https://acme.afasfocus.nl/12345."),
+            field="afas_sb_domain",
+        )
+    taken = Environment.objects.filter(
+        afas_participant_number=environment.afas_participant_number,
+        afas_environment_type=environment.afas_environment_type,
+    ).exclude(pk=environment.pk)
+    if taken.exists():
+        raise _already_there(environment)
+
+
+def _already_there(environment: Environment) -> SettingsRefused:
+    # Unique across all firms: two rows for one AFAS environment would collect and send every invoice twice.
+    return SettingsRefused(
+        _(
+            "AFAS participant %(number)s (%(type)s) is already set up in the portal. Every AFAS environment can be "
+            "set up once; ask support if it belongs to another firm."
+        )
+        % {"number": environment.afas_participant_number, "type": environment.get_afas_environment_type_display()},
+        field="afas_participant_number",
+    )
+
+
+def _plain(value: Any) -> Any:
+    return str(value) if isinstance(value, uuid.UUID) else ("" if value is None else value)
+
+
+# --- sending switch ------------------------------------------------------------------------------------------------
+
+
+class SendingRefused(Exception):
+    """Sending cannot be switched on; ``message`` says why and what to do."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def sending_blockers(environment: Environment) -> list[str]:
+    """Why sending cannot be switched on; [] when nothing blocks."""
+    problems = []
+    if not environment.has_afas_token:
+        problems.append(_("The AFAS token is not set."))
+    if not environment.has_econnect_keys:
+        problems.append(_("The eConnect connection keys (App Key and Secret) are not set."))
+    if not environment.own_identifiers.exists():
+        problems.append(
+            _("The organisation has no own Peppol identifier on this environment to send from; add it first.")
+        )
+    return problems
+
+
+def environment_set_sending(*, environment: Environment, enabled: bool, actor: User | None) -> None:
+    """Switch collecting and sending of issued sales invoices on or off (recorded on the timeline).
+
+    On only with an AFAS token, eConnect keys and an own identifier to send from; raises ``SendingRefused`` otherwise.
+    """
+    with transaction.atomic():
+        locked = Environment.objects.select_for_update().defer(*CREDENTIAL_FIELDS).get(pk=environment.pk)
+        if enabled:
+            problems = sending_blockers(locked)
+            if problems:
+                raise SendingRefused(_("Sending stays off: %(problems)s") % {"problems": " ".join(problems)})
+        if locked.sending_enabled != enabled:
+            Environment.objects.filter(pk=locked.pk).update(sending_enabled=enabled, updated_at=timezone.now())
+            event_record(
+                environment=locked,
+                actor=actor,
+                kind="sending_switched",
+                message="Sending switched on." if enabled else "Sending switched off.",
+                from_status="on" if locked.sending_enabled else "off",
+                to_status="on" if enabled else "off",
+            )
+    environment.sending_enabled = enabled

@@ -2,22 +2,69 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import path
+from django.urls import path, reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_GET, require_POST
 
 from integrations.http import PermanentError, RemoteError
 from portal.contacts import services as contact_services
 from portal.incoming_invoices.models import IncomingInvoice
 from portal.organisations import routes
+from portal.organisations.connection_test import connection_test_last, environment_test_connection
 from portal.organisations.selectors import environments_for_firm
+from portal.organisations.services import (
+    SendingRefused,
+    SettingsRefused,
+    environment_create,
+    environment_set_credentials,
+    environment_set_sending,
+    environment_update_settings,
+    organisation_create,
+    sending_blockers,
+)
+from portal.outgoing_invoices.models import OutgoingInvoice
 from portal.outgoing_invoices.selectors import outbox_for_environment
 from portal.outgoing_invoices.services import outgoing_send_test_invoice
-from portal.web.access import can_act, can_release, firm_member_required
+from portal.web.access import can_act, can_release, firm_member_required, is_firm_admin
+from portal.web.forms.environments import (
+    CredentialsForm,
+    EnvironmentCreateForm,
+    EnvironmentSettingsForm,
+    OrganisationForm,
+)
 
 
+def _environment(request, pk: int):
+    return get_object_or_404(environments_for_firm(firm=request.firm), pk=pk)
+
+
+def _require_act(request, what: str) -> None:
+    if not can_act(request):
+        raise PermissionDenied(f"Viewers cannot {what}.")
+
+
+def _require_firm_admin(request) -> None:
+    if not is_firm_admin(request):
+        raise PermissionDenied("Only firm admins manage organisations and environments.")
+
+
+def _latest_test_invoice(environment) -> OutgoingInvoice | None:
+    return (
+        OutgoingInvoice.objects.filter(environment=environment, is_test=True)
+        .defer("ubl")
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+
+
+# --- the page --------------------------------------------------------------------------------------------------------
+
+
+@require_GET
 @firm_member_required
 def environment_detail(request, pk: int):
     environment = get_object_or_404(environments_for_firm(firm=request.firm).prefetch_related("own_identifiers"), pk=pk)
@@ -26,43 +73,101 @@ def environment_detail(request, pk: int):
         "web/environment_detail.html",
         {
             "environment": environment,
-            "recent_invoices": outbox_for_environment(environment=environment)[:10],
+            "recent_invoices": outbox_for_environment(environment=environment).defer("ubl")[:10],
             "recent_documents": IncomingInvoice.objects.filter(environment=environment)
             .defer("raw_xml")
             .order_by("-created_at", "-pk")[:10],
             "can_act": can_act(request),
             "can_release": can_release(request),
+            "can_manage": is_firm_admin(request),
             "receiving_blockers": [] if environment.receiving_enabled else routes.receiving_blockers(environment),
+            "sending_blockers": [] if environment.sending_enabled else sending_blockers(environment),
             "contacts_syncable": contact_services.contacts_sync_eligible(environment),
+            "connection_test": connection_test_last(environment),
+            "test_invoice": _latest_test_invoice(environment),
         },
     )
+
+
+# --- test connection -----------------------------------------------------------------------------------------------
+
+
+@require_POST
+@firm_member_required
+def environment_test_connection_view(request, pk: int):
+    environment = _environment(request, pk)
+    _require_act(request, "test the connection")
+    result = environment_test_connection(environment=environment, actor=request.user)
+    if request.htmx:
+        return render(
+            request,
+            "web/_environment_connection.html",
+            {"environment": environment, "connection_test": result, "can_act": True},
+        )
+    for check in result.checks:
+        (messages.success if check.ok else messages.error)(request, check.summary)
+    return redirect("web:environment_detail", pk=environment.pk)
+
+
+# --- test invoice ----------------------------------------------------------------------------------------------------
 
 
 @require_POST
 @firm_member_required
 def environment_send_test_invoice(request, pk: int):
-    environment = get_object_or_404(environments_for_firm(firm=request.firm), pk=pk)
-    if not can_act(request):
-        raise PermissionDenied("Viewers cannot send test invoices.")
+    environment = _environment(request, pk)
+    _require_act(request, "send test invoices")
+    error = None
     try:
         invoice = outgoing_send_test_invoice(environment=environment, actor=request.user)
     except PermanentError as exc:
-        messages.error(request, exc.message)
+        error, invoice = exc.message, _latest_test_invoice(environment)
+    if request.htmx:
+        return render(
+            request,
+            "web/_environment_test_invoice.html",
+            {"environment": environment, "test_invoice": invoice, "test_invoice_error": error},
+        )
+    if error:
+        messages.error(request, error)
     else:
-        messages.success(request, f"Test invoice {invoice.invoice_number} is on its way; its status shows below.")
+        messages.success(
+            request,
+            _("Test invoice %(number)s is on its way; its status shows below.") % {"number": invoice.invoice_number},
+        )
     return redirect("web:environment_detail", pk=environment.pk)
 
 
-# --- receiving: one route per identifier ---------------------------------------------------------------------------
+# --- switches ----------------------------------------------------------------------------------------------------------
+
+
+def _switch_value(request) -> bool | None:
+    return {"on": True, "off": False}.get(request.POST.get("enabled", ""))
+
+
+@require_POST
+@firm_member_required
+def environment_set_sending_view(request, pk: int):
+    environment = _environment(request, pk)
+    _require_act(request, "switch sending on or off")
+    enabled = _switch_value(request)
+    if enabled is None:
+        return HttpResponseBadRequest("enabled must be 'on' or 'off'.")
+    try:
+        environment_set_sending(environment=environment, enabled=enabled, actor=request.user)
+    except SendingRefused as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Sending is switched on.") if enabled else _("Sending is switched off."))
+    return redirect("web:environment_detail", pk=environment.pk)
 
 
 @require_POST
 @firm_member_required
 def environment_set_receiving_view(request, pk: int):
-    environment = get_object_or_404(environments_for_firm(firm=request.firm), pk=pk)
-    if not can_act(request):
-        raise PermissionDenied("Viewers cannot switch receiving on or off.")
-    enabled = {"on": True, "off": False}.get(request.POST.get("enabled", ""))
+    environment = _environment(request, pk)
+    _require_act(request, "switch receiving on or off")
+    enabled = _switch_value(request)
     if enabled is None:
         return HttpResponseBadRequest("enabled must be 'on' or 'off'.")
     try:
@@ -77,9 +182,8 @@ def environment_set_receiving_view(request, pk: int):
 @require_POST
 @firm_member_required
 def environment_route_check(request, pk: int):
-    environment = get_object_or_404(environments_for_firm(firm=request.firm), pk=pk)
-    if not can_act(request):
-        raise PermissionDenied("Viewers cannot start a directory check.")
+    environment = _environment(request, pk)
+    _require_act(request, "start a directory check")
     try:
         checked = routes.own_identifiers_check(environment=environment)
     except RemoteError as exc:
@@ -92,9 +196,108 @@ def environment_route_check(request, pk: int):
     return redirect("web:environment_detail", pk=environment.pk)
 
 
+# --- settings: firm admins only ----------------------------------------------------------------------------------------
+
+
+def _refused_on(form, exc: SettingsRefused) -> None:
+    form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+
+
+SECRET_INPUTS = ("afas_token", "econnect_app_key", "econnect_app_secret")
+
+
+@sensitive_post_parameters(*SECRET_INPUTS)
+@firm_member_required
+def environment_settings(request, pk: int):
+    environment = _environment(request, pk)
+    _require_firm_admin(request)
+    if request.method == "POST":
+        form = EnvironmentSettingsForm(request.POST)
+        credentials = CredentialsForm(request.POST)
+        if form.is_valid() and credentials.is_valid():
+            try:
+                with transaction.atomic():
+                    changed = environment_update_settings(
+                        environment=environment, actor=request.user, **form.cleaned_data
+                    )
+                    changed += environment_set_credentials(
+                        environment=environment, actor=request.user, **credentials.changes()
+                    )
+            except SettingsRefused as exc:
+                _refused_on(form, exc)
+            else:
+                if changed:
+                    messages.success(request, _("The settings are saved."))
+                else:
+                    messages.info(request, _("Nothing changed."))
+                return redirect("web:environment_detail", pk=environment.pk)
+    else:
+        form = EnvironmentSettingsForm(initial=EnvironmentSettingsForm.initial_from(environment))
+        credentials = CredentialsForm()
+    return render(
+        request,
+        "web/environment_form.html",
+        {"environment": environment, "form": form, "credentials": credentials},
+    )
+
+
+@sensitive_post_parameters(*SECRET_INPUTS)
+@firm_member_required
+def environment_new(request):
+    _require_firm_admin(request)
+    organisations = request.firm.organisations.order_by("name")
+    if request.method == "POST":
+        form = EnvironmentCreateForm(request.POST, organisations=organisations)
+        credentials = CredentialsForm(request.POST)
+        if form.is_valid() and credentials.is_valid():
+            try:
+                with transaction.atomic():
+                    environment = environment_create(
+                        organisation=form.cleaned_data["organisation"], actor=request.user, **form.settings()
+                    )
+                    environment_set_credentials(environment=environment, actor=request.user, **credentials.changes())
+            except SettingsRefused as exc:
+                _refused_on(form, exc)
+            else:
+                messages.success(request, _("The environment is set up. Test its connection next."))
+                return redirect("web:environment_detail", pk=environment.pk)
+    else:
+        chosen = request.GET.get("organisation", "")
+        initial = {"organisation": chosen} if chosen.isdigit() and organisations.filter(pk=chosen).exists() else {}
+        form = EnvironmentCreateForm(organisations=organisations, initial=initial)
+        credentials = CredentialsForm()
+    return render(request, "web/environment_form.html", {"form": form, "credentials": credentials})
+
+
+@firm_member_required
+def organisation_new(request):
+    _require_firm_admin(request)
+    if request.method == "POST":
+        form = OrganisationForm(request.POST)
+        if form.is_valid():
+            try:
+                organisation = organisation_create(firm=request.firm, actor=request.user, **form.cleaned_data)
+            except SettingsRefused as exc:
+                _refused_on(form, exc)
+            else:
+                added = _("%(name)s is added. Set up its AFAS environment next.") % {"name": organisation.name}
+                messages.success(request, added)
+                return redirect(f"{reverse('web:environment_new')}?organisation={organisation.pk}")
+    else:
+        form = OrganisationForm()
+    return render(request, "web/environment_form.html", {"form": form, "adding_organisation": True})
+
+
 urlpatterns = [
+    path("environments/new/", environment_new, name="environment_new"),
+    path("organisations/new/", organisation_new, name="organisation_new"),
     path("environments/<int:pk>/", environment_detail, name="environment_detail"),
+    path("environments/<int:pk>/settings/", environment_settings, name="environment_settings"),
+    path(
+        "environments/<int:pk>/test-connection/", environment_test_connection_view, name="environment_test_connection"
+    ),
     path("environments/<int:pk>/test-invoice/", environment_send_test_invoice, name="environment_send_test_invoice"),
+    path("environments/<int:pk>/sending/", environment_set_sending_view, name="environment_set_sending"),
     path("environments/<int:pk>/receiving/", environment_set_receiving_view, name="environment_set_receiving"),
     path("environments/<int:pk>/route-check/", environment_route_check, name="environment_route_check"),
 ]

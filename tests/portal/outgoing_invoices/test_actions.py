@@ -92,7 +92,7 @@ def test_only_accountants_send_test_invoices_from_the_environment_page(client, d
 
     sent = []
     monkeypatch.setattr(
-        "portal.web.views.outgoing_send_test_invoice",
+        "portal.web.views.environments.outgoing_send_test_invoice",
         lambda environment, actor: sent.append(environment) or OutgoingInvoiceFactory.build(invoice_number="TEST-1"),
     )
     membership = MembershipFactory(role=role)

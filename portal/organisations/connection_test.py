@@ -1,0 +1,254 @@
+"""'Test connection': one cheap authenticated call to AFAS and one to eConnect, each answered with what failed exactly.
+
+A person is waiting for the answer, so the calls get short timeouts and no retries; a failure names the error kind,
+the HTTP status, the remote's own code and message, so that the person can act on it (or pass it on verbatim).
+The outcome is kept on the environment's timeline as data (problem keys, not sentences), so that it can be shown
+again later in the reader's language.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+import httpx
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
+
+from integrations.http import (
+    AccessDenied,
+    AuthenticationError,
+    HttpClient,
+    MalformedResponse,
+    RemoteError,
+    RemoteTimeout,
+    TransientError,
+)
+from portal.accounts.models import User
+from portal.core.fields import CredentialDecryptionError
+from portal.events.services import event_record
+from portal.organisations import clients
+from portal.organisations.models import Environment
+
+# Short enough that the page answers within a person's patience, long enough for a slow but healthy AFAS.
+TEST_TIMEOUT = httpx.Timeout(10.0, connect=4.0)
+
+AFAS = "AFAS"
+ECONNECT = "eConnect"
+EVENT_KIND = "connection_tested"
+
+PROBLEMS = {
+    "no_token": _("no token set"),
+    "no_domain": _("no domain set"),
+    "no_keys": _("no keys set"),
+    "unreadable": _("credentials unreadable"),
+    "connectors_missing": _("connectors missing"),
+    "token_rejected": _("token rejected"),
+    "credentials_rejected": _("credentials not accepted"),
+    "access_denied": _("access denied"),
+    "timeout": _("no answer in time"),
+    "malformed": _("unreadable answer"),
+    "unavailable": _("unavailable, try again later"),
+    "refused": _("refused"),
+}
+
+# What to do when nothing could be sent at all.
+HINTS = {
+    "no_token": _("No AFAS token is set: set it in the settings."),
+    "no_domain": _("The AFAS Small Business domain is not set: set it in the settings."),
+    "no_keys": _("The eConnect connection keys (App Key and Secret) are not set: set them in the settings."),
+    "unreadable": _("The stored credentials cannot be decrypted (the encryption key changed): set them again."),
+}
+
+
+@dataclass(frozen=True)
+class ServiceCheck:
+    """The outcome for one service. ``message`` is the remote's (or its client's) own words, kept verbatim."""
+
+    service: str
+    ok: bool
+    problem: str = ""  # a key of PROBLEMS
+    message: str = ""
+    error_type: str = ""  # the typed error's class name, e.g. "AfasAuthenticationError"
+    status: int | None = None  # the HTTP status, when the remote answered
+    code: str = ""  # the remote's own error code, e.g. eConnect's ERRIAU6000007
+    detail: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def problem_label(self) -> str:
+        return str(PROBLEMS.get(self.problem, self.problem))
+
+    @property
+    def text(self) -> str:
+        """What happened, in the reader's language where the portal itself says it."""
+        if self.ok:
+            if self.detail.get("environment_id"):
+                return _("Connected to AFAS environment %(environment)s (Profit %(version)s).") % {
+                    "environment": self.detail["environment_id"],
+                    "version": self.detail.get("profit_version", "?"),
+                }
+            if self.service == AFAS:
+                return str(_("AFAS Small Business accepted the app token."))
+            return str(_("eConnect accepted the connection keys."))
+        if self.problem == "connectors_missing":
+            return _(
+                "The token works, but its app connector lacks: %(connectors)s. Add them in AFAS (app connector)."
+            ) % {"connectors": ", ".join(self.detail.get("missing", ()))}
+        if self.problem in HINTS:
+            return str(HINTS[self.problem])
+        return self.message
+
+    @property
+    def summary(self) -> str:
+        """One line, e.g. 'AFAS: HTTP 401, token rejected: AFAS refused the token for metainfo: ...'."""
+        if self.ok:
+            return f"{self.service}: OK. {self.text}"
+        parts = [f"HTTP {self.status}"] if self.status else []
+        parts.append(self.problem_label)
+        if self.code:
+            parts.append(self.code)
+        return f"{self.service}: {', '.join(parts)}: {self.text}"
+
+
+@dataclass(frozen=True)
+class ConnectionTestResult:
+    afas: ServiceCheck
+    econnect: ServiceCheck
+    tested_at: datetime = field(default_factory=timezone.now)
+
+    @property
+    def ok(self) -> bool:
+        return self.afas.ok and self.econnect.ok
+
+    @property
+    def checks(self) -> tuple[ServiceCheck, ServiceCheck]:
+        return (self.afas, self.econnect)
+
+    def as_data(self) -> dict[str, Any]:
+        return {"afas": asdict(self.afas), "econnect": asdict(self.econnect), "tested_at": self.tested_at.isoformat()}
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> ConnectionTestResult | None:
+        """Rebuilt from a 'connection_tested' event's data; None when the data is not such a result."""
+        try:
+            return cls(
+                afas=ServiceCheck(**data["afas"]),
+                econnect=ServiceCheck(**data["econnect"]),
+                tested_at=datetime.fromisoformat(data["tested_at"]),
+            )
+        except (KeyError, TypeError, ValueError):
+            return None
+
+
+def environment_test_connection(*, environment: Environment, actor: User | None) -> ConnectionTestResult:
+    """Call AFAS and eConnect with the environment's stored credentials; record the outcome on its timeline."""
+    try:
+        # The pages' querysets defer the credentials; they are read here, where they go straight into the clients.
+        with_credentials = Environment.objects.get(pk=environment.pk)
+        afas = _check_afas(with_credentials)
+        econnect = _check_econnect(with_credentials)
+    except CredentialDecryptionError:
+        afas = ServiceCheck(AFAS, False, problem="unreadable")
+        econnect = ServiceCheck(ECONNECT, False, problem="unreadable")
+    result = ConnectionTestResult(afas=afas, econnect=econnect)
+    event_record(
+        environment=environment,
+        actor=actor,
+        kind=EVENT_KIND,
+        message="Connection test: " + "; ".join(_english(check) for check in result.checks),
+        to_status="ok" if result.ok else "failed",
+        data=result.as_data(),
+    )
+    return result
+
+
+def connection_test_last(environment: Environment) -> ConnectionTestResult | None:
+    """The outcome of the environment's most recent connection test, if any."""
+    event = environment.events.filter(kind=EVENT_KIND).order_by("-created_at", "-pk").only("data").first()
+    return ConnectionTestResult.from_data(event.data) if event is not None else None
+
+
+def _english(check: ServiceCheck) -> str:
+    # The timeline is an audit trail: recorded in English, whatever language the person used.
+    with translation.override("en"):
+        return check.summary
+
+
+def _check_afas(environment: Environment) -> ServiceCheck:
+    if not environment.has_afas_token:
+        return ServiceCheck(AFAS, False, problem="no_token")
+    if environment.afas_edition == Environment.Edition.SMALL_BUSINESS:
+        return _check_afas_small_business(environment)
+    try:
+        with clients.afas_client_for(environment) as client:
+            _limit_wait(client.http)
+            client.read_attempts = 1  # a person waits: one try, and the answer shows what happened
+            meta = client.metainfo()
+            version = client.profit_version()
+            required = client.connectors
+    except RemoteError as exc:
+        return _failed(AFAS, exc)
+    missing = [c for c in required.required_get_connectors if c not in meta.get_connectors]
+    missing += [c for c in required.required_update_connectors if c not in meta.update_connectors]
+    if missing:
+        return ServiceCheck(AFAS, False, problem="connectors_missing", detail={"missing": missing})
+    return ServiceCheck(AFAS, True, detail={"environment_id": meta.environment_id, "profit_version": version})
+
+
+def _check_afas_small_business(environment: Environment) -> ServiceCheck:
+    if not environment.afas_sb_domain:
+        return ServiceCheck(AFAS, False, problem="no_domain")
+    try:
+        with clients.afas_small_business_client_for(environment) as client:
+            _limit_wait(client.http)
+            client.access_token()  # exchanging the app token is the cheapest authenticated call SB has
+    except RemoteError as exc:
+        return _failed(AFAS, exc)
+    return ServiceCheck(AFAS, True)
+
+
+def _check_econnect(environment: Environment) -> ServiceCheck:
+    if not environment.has_econnect_keys:
+        return ServiceCheck(ECONNECT, False, problem="no_keys")
+    try:
+        with clients.econnect_gateway_for(environment) as gateway:
+            _limit_wait(gateway._http)
+            gateway.login()
+            # One authenticated read proves the security token is accepted, not only issued. Read-only.
+            gateway.list_inbox_documents(limit=1)
+    except RemoteError as exc:
+        return _failed(ECONNECT, exc)
+    return ServiceCheck(ECONNECT, True)
+
+
+def _limit_wait(http: HttpClient) -> None:
+    # The clients are built with the background workers' generous timeouts; here a person is waiting.
+    # clients.py could take a ``timeout`` argument instead of this reach into the client (asked of the lead).
+    http._client.timeout = TEST_TIMEOUT
+
+
+def _failed(service: str, exc: RemoteError) -> ServiceCheck:
+    return ServiceCheck(
+        service,
+        False,
+        problem=_problem(service, exc),
+        message=exc.message,
+        error_type=type(exc).__name__,
+        status=exc.status,
+        code=exc.code,
+    )
+
+
+def _problem(service: str, exc: RemoteError) -> str:
+    if isinstance(exc, AuthenticationError):
+        return "token_rejected" if service == AFAS else "credentials_rejected"
+    if isinstance(exc, AccessDenied):
+        return "access_denied"
+    if isinstance(exc, RemoteTimeout):
+        return "timeout"
+    if isinstance(exc, MalformedResponse):
+        return "malformed"
+    if isinstance(exc, TransientError):  # unreachable, maintenance, a server error on its side, "slow down"
+        return "unavailable"
+    return "refused"

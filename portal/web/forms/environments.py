@@ -1,0 +1,169 @@
+"""Forms of the environment pages: organisation and environment settings, and write-only credentials.
+
+Formats are checked here, with translated messages; what needs the database (uniqueness) is checked by the
+services, whose ``SettingsRefused`` the view puts on the form.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.debug import sensitive_variables
+
+from portal.core.validators import afas_participant_validator, kvk_validator
+from portal.organisations.models import Environment, Organisation
+from portal.organisations.services import POLL_INTERVAL_RANGE
+
+
+def _translated(validator, message):
+    """The shared validator, with a message in the reader's language (the shared one is English only)."""
+
+    def validate(value):
+        try:
+            validator(value)
+        except ValidationError as exc:
+            raise ValidationError(message, code="invalid") from exc
+
+    return validate
+
+
+class OrganisationForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=200)
+    kvk_number = forms.CharField(
+        label=_("KvK number"),
+        max_length=8,
+        validators=[_translated(kvk_validator, _("A KvK number has exactly 8 digits."))],
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )
+
+
+class EnvironmentSettingsForm(forms.Form):
+    afas_participant_number = forms.CharField(
+        label=_("AFAS participant number"),
+        max_length=6,
+        validators=[
+            _translated(
+                afas_participant_validator,
+                _("An AFAS participant number has 5 or 6 digits (the number in your AFAS URL)."),
+            )
+        ],
+        help_text=_("The number in the AFAS address, e.g. 12345 in https://12345.rest.afas.online."),
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )
+    afas_environment_type = forms.ChoiceField(label=_("Type"), choices=Environment.Type.choices)
+    afas_edition = forms.ChoiceField(label=_("AFAS edition"), choices=Environment.Edition.choices)
+    poll_interval_seconds = forms.IntegerField(
+        label=_("Polling interval (seconds)"),
+        min_value=POLL_INTERVAL_RANGE[0],
+        max_value=POLL_INTERVAL_RANGE[1],
+        initial=300,
+        help_text=_("How often sending and receiving run: 60 to 86400 seconds."),
+    )
+    afas_sb_domain = forms.CharField(
+        label=_("AFAS Small Business domain"),
+        max_length=63,
+        required=False,
+        help_text=_("Small Business only: e.g. 'acme' in https://acme.afasfocus.nl/12345."),
+    )
+    afas_sb_administration_id = forms.UUIDField(
+        label=_("Small Business administration id"),
+        required=False,
+        help_text=_("Small Business only: the administration received invoices are booked in."),
+    )
+    afas_sb_ledger_account_id = forms.UUIDField(
+        label=_("Small Business ledger account id"),
+        required=False,
+        help_text=_("Small Business only: the ledger account every VAT line of a received invoice is booked on."),
+    )
+    afas_sb_relation_id = forms.UUIDField(
+        label=_("Small Business relation id"),
+        required=False,
+        help_text=_("Small Business only: the relation received invoices are booked on, e.g. a collective creditor."),
+    )
+
+    SMALL_BUSINESS_FIELDS = (
+        "afas_sb_domain",
+        "afas_sb_administration_id",
+        "afas_sb_ledger_account_id",
+        "afas_sb_relation_id",
+    )
+
+    def main_fields(self) -> list:
+        return [self[name] for name in self.fields if name not in self.SMALL_BUSINESS_FIELDS]
+
+    def small_business_fields(self) -> list:
+        return [self[name] for name in self.SMALL_BUSINESS_FIELDS]
+
+    def clean_afas_sb_domain(self) -> str:
+        return self.cleaned_data["afas_sb_domain"].strip().lower()
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("afas_edition") == Environment.Edition.SMALL_BUSINESS and not cleaned.get("afas_sb_domain"):
+            self.add_error("afas_sb_domain", _("AFAS Small Business needs its domain."))
+        return cleaned
+
+    @classmethod
+    def initial_from(cls, environment: Environment) -> dict:
+        return {name: getattr(environment, name) for name in cls.base_fields}
+
+
+class EnvironmentCreateForm(EnvironmentSettingsForm):
+    organisation = forms.ModelChoiceField(label=_("Organisation"), queryset=Organisation.objects.none())
+
+    field_order = ["organisation"]
+
+    def __init__(self, *args, organisations, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["organisation"].queryset = organisations
+
+    def settings(self) -> dict:
+        return {name: value for name, value in self.cleaned_data.items() if name != "organisation"}
+
+
+def _secret(label):
+    # render_value=False: a stored or just-typed secret never goes back into the page, not even after an error.
+    return forms.CharField(
+        label=label,
+        required=False,
+        strip=True,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password", "spellcheck": "false"}),
+        help_text=_("Write-only: leave empty to keep the stored value."),
+    )
+
+
+class CredentialsForm(forms.Form):
+    """Write-only: blank keeps the stored value, the 'remove' boxes clear it."""
+
+    afas_token = _secret(_("New AFAS token"))
+    clear_afas_token = forms.BooleanField(label=_("Remove the stored AFAS token"), required=False)
+    econnect_app_key = _secret(_("New eConnect App Key"))
+    econnect_app_secret = _secret(_("New eConnect Secret"))
+    clear_econnect_keys = forms.BooleanField(label=_("Remove the stored eConnect keys"), required=False)
+
+    @sensitive_variables("cleaned")
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("clear_afas_token") and cleaned.get("afas_token"):
+            self.add_error("clear_afas_token", _("Either set a new AFAS token or remove it, not both."))
+        new_key, new_secret = cleaned.get("econnect_app_key"), cleaned.get("econnect_app_secret")
+        if cleaned.get("clear_econnect_keys") and (new_key or new_secret):
+            self.add_error("clear_econnect_keys", _("Either set new eConnect keys or remove them, not both."))
+        elif bool(new_key) != bool(new_secret):
+            self.add_error(
+                "econnect_app_secret" if new_key else "econnect_app_key",
+                _("The eConnect App Key and Secret belong together: enter both."),
+            )
+        return cleaned
+
+    @sensitive_variables("data", "changes")
+    def changes(self) -> dict[str, str]:
+        """The arguments for ``environment_set_credentials``: only what the person asked to change."""
+        data = self.cleaned_data
+        changes = {name: data[name] for name in ("afas_token", "econnect_app_key", "econnect_app_secret") if data[name]}
+        if data.get("clear_afas_token"):
+            changes["afas_token"] = ""
+        if data.get("clear_econnect_keys"):
+            changes.update(econnect_app_key="", econnect_app_secret="")
+        return changes
