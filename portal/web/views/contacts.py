@@ -10,6 +10,7 @@ from django.http import HttpResponseBadRequest, QueryDict, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from integrations.http import RemoteError
@@ -54,6 +55,7 @@ def _contacts_url(environment_id: int, filters: str = "") -> str:
     return f"{url}?{urlencode(kept)}" if kept else url
 
 
+@require_GET
 @firm_member_required
 def environment_contacts(request, pk: int):
     environment = get_object_or_404(environments_for_firm(firm=request.firm), pk=pk)
@@ -144,7 +146,7 @@ def environment_contact_job_start(request, pk: int):
         raise PermissionDenied("Viewers cannot start bulk jobs.")
     kind = request.POST.get("kind", "")
     if kind not in ContactJob.Kind.values:
-        return HttpResponseBadRequest("Unknown kind of job.")
+        return HttpResponseBadRequest(_("Unknown kind of job."))
     try:
         job = lookups.contact_job_start(environment=environment, kind=kind, actor=request.user)
     except lookups.JobAlreadyRunning as exc:
@@ -153,14 +155,34 @@ def environment_contact_job_start(request, pk: int):
     except lookups.JobRefused as exc:
         messages.error(request, exc.message)
         return redirect("web:environment_contacts", pk=environment.pk)
-    messages.success(request, _("Started for %(total)s customers.") % {"total": job.total})
+    messages.success(
+        request,
+        ngettext("Started for %(total)s customer.", "Started for %(total)s customers.", job.total)
+        % {"total": job.total},
+    )
     return redirect("web:contact_job_detail", pk=job.pk)
 
 
+@require_GET
 @firm_member_required
 def contact_job_detail(request, pk: int):
     job = get_object_or_404(_firm_jobs(request), pk=pk)
-    return render(request, "web/contact_job_detail.html", {"job": job, "can_act": can_act(request)})
+    return render(request, "web/contact_job_detail.html", {"job": job, "can_act": can_act(request), "detail": True})
+
+
+@require_GET
+@firm_member_required
+def contact_job_progress(request, pk: int):
+    """The polled fragment of a job's progress (job page: ``?detail=1``; contacts page: the compact one). It stops
+    polling by leaving out its trigger once the job is over. Without htmx the job's page is the answer."""
+    job = get_object_or_404(_firm_jobs(request), pk=pk)
+    if not request.htmx:
+        return redirect("web:contact_job_detail", pk=job.pk)
+    return render(
+        request,
+        "web/_job_progress.html",
+        {"job": job, "detail": request.GET.get("detail") == "1", "polled": True},
+    )
 
 
 @require_POST
@@ -224,6 +246,7 @@ def contact_look_up(request, pk: int):
 # --- the firm's readiness report -----------------------------------------------------------------------------------
 
 
+@require_GET
 @firm_member_required
 def firm_readiness(request):
     report = contact_selectors.readiness_for_firm(firm=request.firm)
@@ -251,5 +274,6 @@ urlpatterns = [
     path("contacts/<int:pk>/confirm/", contact_confirm, name="contact_confirm"),
     path("contacts/<int:pk>/look-up/", contact_look_up, name="contact_look_up"),
     path("contact-jobs/<int:pk>/", contact_job_detail, name="contact_job_detail"),
+    path("contact-jobs/<int:pk>/progress/", contact_job_progress, name="contact_job_progress"),
     path("contact-jobs/<int:pk>/cancel/", contact_job_cancel, name="contact_job_cancel"),
 ]
