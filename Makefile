@@ -12,7 +12,7 @@ endif
 # Every step of `make run` sees the variables of .env, if there is one (honcho reads it too).
 WITH_ENV := set -a; if [ -f .env ]; then . ./.env; fi; set +a;
 
-.PHONY: run test test-postgres lint bench venv migrate clean
+.PHONY: run test test-postgres lint bench venv migrate messages clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is needed (found " + sys.version.split()[0] + "): set PYTHON=/path/to/python3.11")'
@@ -35,6 +35,11 @@ run: migrate
 test: venv
 	$(PY) -m pytest
 
+# The Dutch catalogue: collect new messages into locale/nl/LC_MESSAGES/django.po, then compile it.
+messages: venv
+	$(PY) manage.py makemessages -l nl --ignore=.venv --ignore=benchmarks --ignore=tests --ignore=var
+	$(PY) manage.py compilemessages -l nl --ignore=.venv
+
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -50,6 +55,7 @@ bench: venv
 	DATABASE_URL=$${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres} $(PY) -m benchmarks.duplicate_check
 	DATABASE_URL=$${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres} $(PY) -m benchmarks.readiness_scan
 	DATABASE_URL=$${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres} $(PY) -m benchmarks.readiness_report
+	DATABASE_URL=$${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres} $(PY) -m benchmarks.portal_pages
 
 # The suite against PostgreSQL and Redis on this machine (what CI runs after `make test`).
 test-postgres: venv

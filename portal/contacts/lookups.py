@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from integrations.econnect.lookup import PeppolLookup
 from integrations.econnect.models import ParticipantLookup, Reachability
@@ -242,13 +243,15 @@ def contact_confirm_identifier(*, contact: Contact, actor: User | None, afas=Non
     ``attempts=1`` from a web request, so that a slow AFAS never holds the page through a retry schedule."""
     contact.refresh_from_db()
     if contact.kind != Contact.Kind.DEBTOR:
-        raise ContactNotConfirmable(f"{contact} is a creditor: only customers' identifiers are written to AFAS.")
+        raise ContactNotConfirmable(
+            _("%(contact)s is a creditor: only customers' identifiers are written to AFAS.") % {"contact": contact}
+        )
     if contact.afas_state == Contact.AfasState.DELETED:
-        raise ContactNotConfirmable(f"{contact} no longer exists in AFAS.")
+        raise ContactNotConfirmable(_("%(contact)s no longer exists in AFAS.") % {"contact": contact})
     if contact.lookup_outcome != Outcome.REACHABLE or not contact.peppol_scheme:
         raise ContactNotConfirmable(
-            f"{contact} is not reachable via Peppol ({contact.get_lookup_outcome_display().lower()}): there is no "
-            "identifier to confirm."
+            _("%(contact)s is not reachable via Peppol (%(outcome)s): there is no identifier to confirm.")
+            % {"contact": contact, "outcome": contact.get_lookup_outcome_display().lower()}
         )
     value = econnect_id_for(contact)
     previous = contact.econnect_id
@@ -304,7 +307,7 @@ def contact_job_start(*, environment: Environment, kind: str, actor: User | None
 
     if kind == ContactJob.Kind.WRITE_BACK and not contacts_sync_eligible(environment):
         raise JobRefused(
-            "Identifiers are written to AFAS Profit environments with an AFAS token only; set the AFAS token first."
+            _("Identifiers are written to AFAS Profit environments with an AFAS token only; set the AFAS token first.")
         )
     running = ContactJob.objects.filter(environment=environment, kind=kind, state=ContactJob.State.RUNNING).first()
     if running is not None:

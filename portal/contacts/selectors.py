@@ -10,6 +10,8 @@ from decimal import Decimal
 
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from integrations.peppol.identifiers import IdentifierSyntaxError, parse_identifier
 from portal.contacts.models import ISSUE_METHOD_ROUTES, Contact, ContactJob, ContactRoute
@@ -183,14 +185,18 @@ def readiness_for_firm(*, firm: Firm, today: date | None = None) -> FirmReadines
 
 # --- CSV exports -------------------------------------------------------------------------------------------------
 
+# Column names in the language of the request (lazy: translated when a row is written).
 CONTACT_CSV_HEADER = (
-    "AFAS number", "Name", "State in AFAS", "Route", "Outcome", "Peppol identifier", "Invoices", "Credit notes",
-    "Access point", "Checked at", "eConnect id in AFAS", "KvK", "OIN", "VAT number", "Explanation",
+    gettext_lazy("AFAS number"), gettext_lazy("Name"), gettext_lazy("State in AFAS"), gettext_lazy("Route"),
+    gettext_lazy("Outcome"), gettext_lazy("Peppol identifier"), gettext_lazy("Invoices"), gettext_lazy("Credit notes"),
+    gettext_lazy("Access point"), gettext_lazy("Checked at"), gettext_lazy("eConnect id in AFAS"), gettext_lazy("KvK"),
+    gettext_lazy("OIN"), gettext_lazy("VAT number"), gettext_lazy("Explanation"),
 )  # fmt: skip
 FIRM_CSV_HEADER = (
-    "Organisation", "KvK", "Environment", "Participant", "Customers", "Reachable", "Not reachable",
-    "Identifier invalid", "Not checked", "Invoiced last 12 months (EUR)", "To reachable customers (EUR)",
-    "Share via Peppol (%)",
+    gettext_lazy("Organisation"), gettext_lazy("KvK"), gettext_lazy("Environment"), gettext_lazy("Participant"),
+    gettext_lazy("Customers"), gettext_lazy("Reachable"), gettext_lazy("Not reachable"),
+    gettext_lazy("Identifier invalid"), gettext_lazy("Not checked"), gettext_lazy("Invoiced last 12 months (EUR)"),
+    gettext_lazy("To reachable customers (EUR)"), gettext_lazy("Share via Peppol (%)"),
 )  # fmt: skip
 
 
@@ -202,12 +208,12 @@ def _cell(value):
 
 
 def _yes_no(value: bool | None) -> str:
-    return "" if value is None else ("yes" if value else "no")
+    return "" if value is None else (_("yes") if value else _("no"))
 
 
 def contacts_csv_rows(*, environment: Environment) -> Iterator[tuple]:
     """One row per customer (active, blocked and deleted), streamed in pages."""
-    yield CONTACT_CSV_HEADER
+    yield tuple(str(name) for name in CONTACT_CSV_HEADER)
     customers = customers_of(environment=environment).order_by("name", "pk")
     for contact in customers.iterator(chunk_size=2000):
         yield tuple(
@@ -234,7 +240,7 @@ def contacts_csv_rows(*, environment: Environment) -> Iterator[tuple]:
 
 def firm_csv_rows(*, firm: Firm, today: date | None = None) -> Iterator[tuple]:
     report = readiness_for_firm(firm=firm, today=today)
-    yield FIRM_CSV_HEADER
+    yield tuple(str(name) for name in FIRM_CSV_HEADER)
     for environment, r in report.rows:
         yield tuple(
             _cell(value)
@@ -254,5 +260,5 @@ def firm_csv_rows(*, firm: Firm, today: date | None = None) -> Iterator[tuple]:
             )
         )
     t = report.total
-    yield ("Total", "", "", "", t.customers, t.reachable, t.not_reachable, t.invalid, t.unchecked,
+    yield (_("Total"), "", "", "", t.customers, t.reachable, t.not_reachable, t.invalid, t.unchecked,
            f"{t.invoiced:.2f}", f"{t.invoiced_reachable:.2f}", "" if t.reachable_share is None else str(t.reachable_share))  # fmt: skip

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.utils.html import format_html
+from django.utils.translation import ngettext
 
 MAX_SHOWN_BYTES = 200_000
 
@@ -13,5 +14,10 @@ def xml_block(raw: bytes | memoryview | None) -> str:
         return "-"
     data = bytes(raw)
     shown = data[:MAX_SHOWN_BYTES].decode("utf-8", errors="replace")
-    note = f"\n… {len(data) - MAX_SHOWN_BYTES} more bytes not shown" if len(data) > MAX_SHOWN_BYTES else ""
+    note = ""
+    if len(data) > MAX_SHOWN_BYTES:
+        hidden = len(data) - MAX_SHOWN_BYTES
+        note = "\n… " + ngettext("%(count)s more byte not shown", "%(count)s more bytes not shown", hidden) % {
+            "count": hidden
+        }
     return format_html('<pre style="max-height:30rem;overflow:auto;white-space:pre-wrap">{}{}</pre>', shown, note)

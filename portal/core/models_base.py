@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from portal.core.validators import icd_scheme_validator
 
@@ -19,7 +20,7 @@ class PeppolIdentifierFields(models.Model):
     scheme = models.CharField(
         max_length=4,
         validators=[icd_scheme_validator],
-        help_text="ICD code, e.g. 0106 (KvK), 0190 (OIN), 9944 (NL VAT).",
+        help_text=_("ICD code, e.g. 0106 (KvK), 0190 (OIN), 9944 (NL VAT)."),
     )
     value = models.CharField(max_length=100)
 

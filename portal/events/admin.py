@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.forms.models import BaseInlineFormSet
+from django.utils.translation import gettext_lazy as _
 
 from portal.events.models import Event
 
@@ -28,7 +29,7 @@ class EventInline(admin.TabularInline):
     extra = 0
     max_num = 0
     can_delete = False
-    verbose_name_plural = "Timeline (newest 100)"
+    verbose_name_plural = _("Timeline (newest 100)")
 
     def has_add_permission(self, request, obj=None):
         return False

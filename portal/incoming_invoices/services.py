@@ -18,6 +18,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from integrations.econnect.models import InboxState
 from integrations.http import (
@@ -445,7 +446,7 @@ def incoming_sweep_stuck(*, now: datetime | None = None) -> int:
 def incoming_mark_as_original(*, invoice: IncomingInvoice, actor: User, reason: str) -> bool:
     """A person releases a held duplicate (or a disputed eConnect flag): audited, then delivered."""
     if not reason.strip():
-        raise ValueError("Say why this document is an original.")
+        raise ValueError(gettext("Say why this document is an original."))
     if invoice.status != Status.HELD or invoice.hold_reason not in (Hold.DUPLICATE, Hold.ECONNECT_FLAG_DISPUTED):
         return False
     released = _ready(
@@ -466,7 +467,7 @@ def incoming_mark_as_original(*, invoice: IncomingInvoice, actor: User, reason: 
 def incoming_deliver_again(*, invoice: IncomingInvoice, actor: User, reason: str) -> bool:
     """After a person checked AFAS: deliver a held (interrupted) or failed document again. Audited."""
     if not reason.strip():
-        raise ValueError("Say why it is safe to deliver again (e.g. checked: not in AFAS).")
+        raise ValueError(gettext("Say why it is safe to deliver again (e.g. checked: not in AFAS)."))
     if invoice.status == Status.HELD and invoice.hold_reason != Hold.DELIVERY_UNCERTAIN:
         return False
     return _ready(
@@ -483,7 +484,7 @@ def incoming_deliver_again(*, invoice: IncomingInvoice, actor: User, reason: str
 
 def incoming_resolve_manually(*, invoice: IncomingInvoice, actor: User, reason: str) -> bool:
     if not reason.strip():
-        raise ValueError("Say why the document is resolved manually.")
+        raise ValueError(gettext("Say why the document is resolved manually."))
     return _transition(
         invoice,
         from_statuses=(Status.HELD, Status.FAILED, Status.RETRY_WAIT),

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from integrations.econnect.lookup import PeppolLookup
 from integrations.econnect.models import AccessPoint, Reachability
@@ -109,17 +110,19 @@ def receiving_blockers(environment: Environment) -> list[str]:
     problems = []
     identifiers = list(environment.own_identifiers.all())
     if not identifiers:
-        problems.append("The organisation has no own Peppol identifier on this environment; add it first.")
+        problems.append(_("The organisation has no own Peppol identifier on this environment; add it first."))
     if not environment.has_econnect_keys:
-        problems.append("The eConnect connection keys are not set.")
+        problems.append(_("The eConnect connection keys are not set."))
     if not environment.has_afas_token:
-        problems.append("The AFAS token is not set.")
+        problems.append(_("The AFAS token is not set."))
     for own in identifiers:
         if own.blocks_receiving:
             problems.append(
-                f"{own.identifier} is registered elsewhere: {own.get_registration_display()}. Suppliers' invoices "
-                "for it go there, not to eConnect. Have it deregistered there first (support can override this "
-                "deliberately)."
+                _(
+                    "%(identifier)s is registered elsewhere: %(where)s. Suppliers' invoices for it go there, not to "
+                    "eConnect. Have it deregistered there first (support can override this deliberately)."
+                )
+                % {"identifier": own.identifier, "where": own.get_registration_display()}
             )
         other = (
             OwnPeppolIdentifier.objects.filter(scheme=own.scheme, value=own.value, receive_active=True)
@@ -129,8 +132,11 @@ def receiving_blockers(environment: Environment) -> list[str]:
         )
         if other is not None:
             problems.append(
-                f"{own.identifier} already receives via eConnect on {other.environment}: one identifier can receive "
-                "on one environment only. Switch receiving off there first."
+                _(
+                    "%(identifier)s already receives via eConnect on %(environment)s: one identifier can receive on "
+                    "one environment only. Switch receiving off there first."
+                )
+                % {"identifier": own.identifier, "environment": other.environment}
             )
     return problems
 
@@ -154,8 +160,11 @@ def environment_set_receiving(
             own_identifiers_check(environment=environment, lookup=lookup)
         except RemoteError as exc:
             raise ReceivingRefused(
-                f"The Peppol directory could not be asked whether the organisation's identifier is registered at "
-                f"another access point ({exc.message}). Receiving stays off; try again in a few minutes."
+                _(
+                    "The Peppol directory could not be asked whether the organisation's identifier is registered at "
+                    "another access point (%(reason)s). Receiving stays off; try again in a few minutes."
+                )
+                % {"reason": exc.message}
             ) from exc
     problems = receiving_blockers(environment)
     if problems:
@@ -176,8 +185,10 @@ def environment_set_receiving(
             )
     except IntegrityError as exc:  # another environment switched on for the same identifier a moment ago
         raise ReceivingRefused(
-            "This Peppol identifier already receives via eConnect on another environment: one identifier can receive "
-            "on one environment only. Switch receiving off there first."
+            _(
+                "This Peppol identifier already receives via eConnect on another environment: one identifier can "
+                "receive on one environment only. Switch receiving off there first."
+            )
         ) from exc
     environment.receiving_enabled = True
 
@@ -186,7 +197,7 @@ def own_identifier_override_route(*, own: OwnPeppolIdentifier, actor: User, reas
     """Support allows receiving via eConnect although the directory names another access point (audited)."""
     reason = reason.strip()
     if not reason:
-        raise ValueError("An override needs a reason.")
+        raise ValueError(_("An override needs a reason."))
     updated = OwnPeppolIdentifier.objects.filter(pk=own.pk, route_override_at__isnull=True).update(
         route_override_at=timezone.now(), route_override_by=actor, route_override_reason=reason
     )

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from integrations.econnect.errors import DocumentRejected, UnknownRecipient
 from integrations.econnect.models import OutboxState, OutgoingDocument
@@ -328,7 +329,10 @@ def _sender(environment: Environment) -> PeppolIdentifier:
     own = environment.own_identifiers.order_by("-receive_active", "pk").first()
     if own is None:
         raise PermanentError(
-            "The environment has no own Peppol identifier to send from: add the organisation's identifier (e.g. 0106 + KvK)."
+            gettext(
+                "The environment has no own Peppol identifier to send from: add the organisation's identifier "
+                "(e.g. 0106 + KvK)."
+            )
         )
     return PeppolIdentifier(own.scheme, own.value)
 
@@ -506,7 +510,7 @@ def outgoing_retry(*, invoice: OutgoingInvoice, actor: User, reason: str = "") -
 
 def outgoing_resolve_manually(*, invoice: OutgoingInvoice, actor: User, reason: str) -> bool:
     if not reason.strip():
-        raise ValueError("Say why the invoice is resolved manually.")
+        raise ValueError(gettext("Say why the invoice is resolved manually."))
     return _transition(
         invoice,
         from_statuses=(
