@@ -173,8 +173,9 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Europe/Amsterdam"
 USE_I18N = True
 USE_TZ = True
-# Amounts and counts show the Dutch way (1.234,56) in Dutch, the English way in English.
-USE_THOUSAND_SEPARATOR = True
+# Numbers are not grouped by default, so an id in a URL or form value stays "1234"; amounts (the money filter) and
+# counts (intcomma, the dashboard) are grouped the way the reader's language writes them: 1.234,56 in Dutch.
+USE_THOUSAND_SEPARATOR = False
 
 # --- Static files ------------------------------------------------------------
 STATIC_URL = "static/"

@@ -9,7 +9,7 @@ from datetime import date, datetime
 
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import date_format, localize, time_format
+from django.utils.formats import date_format, number_format, time_format
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -136,7 +136,7 @@ class Counts:
 
     def __getattr__(self, name: str) -> str:
         value = getattr(self._source, name)
-        return str(value) if 0 <= value < 1000 else localize(value)
+        return str(value) if 0 <= value < 1000 else number_format(value, force_grouping=True)
 
 
 @dataclass(frozen=True)
