@@ -218,3 +218,15 @@ def test_the_chart_axis_ends_on_a_round_step_above_the_largest_value():
     assert [len(series.points.split()) for series in chart.series] == [30, 30, 30]
     assert chart.x_ticks[-1].label == days[-1].day
     assert [series.total for series in chart.series] == [435, 870, 0]
+
+
+def test_only_firm_admins_are_offered_to_add_clients_and_environments(accountant_client, firm_admin_client, membership):
+    organisation = OrganisationFactory(firm=membership.firm)
+    new_client = reverse("web:organisation_new")
+    new_environment = f"{reverse('web:environment_new')}?organisation={organisation.pk}"
+
+    assert new_client in firm_admin_client.get(reverse("web:home")).content.decode()
+    assert new_client not in accountant_client.get(reverse("web:home")).content.decode()
+    organisation_page = reverse("web:organisation_detail", args=[organisation.pk])
+    assert new_environment in firm_admin_client.get(organisation_page).content.decode()
+    assert new_environment not in accountant_client.get(organisation_page).content.decode()
