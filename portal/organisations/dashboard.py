@@ -27,8 +27,7 @@ from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from portal.contacts.models import Contact
-from portal.contacts.selectors import NOT_REACHABLE, Outcome, Readiness
+from portal.contacts.selectors import Readiness, readiness_by_environment
 from portal.incoming_invoices.models import DuplicateVerdict, HoldReason, IncomingInvoice, IncomingStatus
 from portal.organisations.models import Environment, EnvironmentType, Firm, Organisation
 from portal.outgoing_invoices.models import OutgoingInvoice, OutgoingStatus
@@ -254,31 +253,6 @@ def daily_activity(scope: QuerySet[Environment], *, period: Period | None = None
     ]
 
 
-def customer_readiness_by_environment(scope: QuerySet[Environment]) -> defaultdict[int, Readiness]:
-    """Customers by Peppol lookup outcome, per environment: one grouped query.
-
-    The customer counts of ``portal.contacts.selectors.readiness_by_environment`` (without ``by_outcome``) and
-    without its second query, which sums a year of invoices (hundreds of thousands of rows for a large firm) that
-    the dashboard does not show.
-    """
-    report: defaultdict[int, Readiness] = defaultdict(Readiness)
-    active = Q(afas_state=Contact.AfasState.ACTIVE)
-    counts = _per_environment(
-        Contact.objects.filter(environment_id__in=_ids(scope), kind=Contact.Kind.DEBTOR),
-        customers=_count(filter=active),
-        reachable=_count(filter=active & Q(lookup_outcome=Outcome.REACHABLE)),
-        not_reachable=_count(filter=active & Q(lookup_outcome__in=NOT_REACHABLE)),
-        invalid=_count(filter=active & Q(lookup_outcome=Outcome.IDENTIFIER_INVALID)),
-        blocked_or_deleted=_count(filter=~active),
-    )
-    for row in counts:
-        readiness = report[row.pop("environment_id")]
-        for name, value in row.items():
-            setattr(readiness, name, value)
-        readiness.unchecked = readiness.customers - readiness.reachable - readiness.not_reachable - readiness.invalid
-    return report
-
-
 # --- rows ----------------------------------------------------------------------------------------------------------
 
 
@@ -366,7 +340,7 @@ def dashboard_rows(scope: QuerySet[Environment], *, period: Period | None = None
     period = period or dashboard_period()
     environments = list(scope.select_related("organisation").only(*ROW_FIELDS))
     figures = figures_by_environment(scope, period=period)
-    readiness = customer_readiness_by_environment(scope)
+    readiness = readiness_by_environment([environment.pk for environment in environments], with_amounts=False)
     rows = [
         DashboardRow(environment, figures[environment.pk], readiness[environment.pk]) for environment in environments
     ]

@@ -68,6 +68,16 @@ def test_the_report_counts_customers_by_outcome_and_the_share_of_last_years_amou
     assert readiness.reachable_percent == 33
 
 
+def test_without_amounts_the_same_counts_come_from_one_query(seeded, django_assert_num_queries):
+    with django_assert_num_queries(1):
+        readiness = readiness_by_environment([seeded.pk], today=TODAY, with_amounts=False)[seeded.pk]
+
+    assert (readiness.customers, readiness.reachable, readiness.not_reachable, readiness.invalid, readiness.unchecked) == (
+        6, 2, 2, 1, 1,
+    )  # fmt: skip
+    assert readiness.invoiced == 0 and readiness.reachable_share is None
+
+
 def test_the_firm_report_adds_up_its_environments_and_leaves_other_firms_out(seeded):
     second = EnvironmentFactory(organisation=OrganisationFactory(firm=seeded.organisation.firm))
     ContactFactory(environment=second, lookup_outcome=Outcome.REACHABLE)
