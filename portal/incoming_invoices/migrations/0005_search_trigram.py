@@ -20,6 +20,9 @@ def create(apps, schema_editor):
         schema_editor.execute(
             f"CREATE INDEX IF NOT EXISTS {name} ON {TABLE} USING gin (UPPER({column}::text) gin_trgm_ops)"
         )
+    # Statistics on the new expressions at once: without them the planner guesses, and may scan the whole table
+    # for a rare number until autovacuum's next ANALYZE.
+    schema_editor.execute(f"ANALYZE {TABLE}")
 
 
 def drop(apps, schema_editor):
