@@ -146,10 +146,24 @@ def configure_environment(database_url: str, bench_db: str, var_dir: str, *, eag
         os.environ.setdefault("PEPPOL_RULES_DIR", str(shared))
 
 
+def _exists(database_url: str, bench_db: str) -> bool:
+    with admin_connection(database_url) as admin:
+        return admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (bench_db,)).fetchone() is not None
+
+
 def run_in_throwaway_database(
-    run: Callable[[], int], *, benchmark: str, bench_db: str, keep_db: bool, needs_broker: bool, eager: bool = False
+    run: Callable[[], int],
+    *,
+    benchmark: str,
+    bench_db: str,
+    keep_db: bool,
+    needs_broker: bool,
+    eager: bool = False,
+    reuse_db: bool = False,
 ) -> int:
-    """Check the environment, create ``bench_db`` next to DATABASE_URL's database, run, and drop it again."""
+    """Check the environment, create ``bench_db`` next to DATABASE_URL's database, run, and drop it again.
+
+    ``reuse_db`` runs on ``bench_db`` as a previous ``keep_db`` run left it (and keeps it), when it exists."""
     database_url = os.environ.get("DATABASE_URL", "")
     if not database_url.startswith(("postgres://", "postgresql://")):
         refuse(
@@ -162,9 +176,14 @@ def run_in_throwaway_database(
 
     with tempfile.TemporaryDirectory(prefix="portal-bench-") as var_dir:
         configure_environment(database_url, bench_db, var_dir, eager=eager)
-        _drop(database_url, bench_db)
-        with admin_connection(database_url) as admin:
-            admin.execute(f'CREATE DATABASE "{bench_db}"')
+        if reuse_db and _exists(database_url, bench_db):
+            keep_db = True
+            print(f"Reusing the database {bench_db}", flush=True)
+        else:
+            _drop(database_url, bench_db)
+            with admin_connection(database_url) as admin:
+                admin.execute(f'CREATE DATABASE "{bench_db}"')
+            keep_db = keep_db or reuse_db
         try:
             return run()
         except RuntimeError as exc:
