@@ -1,8 +1,9 @@
 """The one HTTP choke point for every external call: explicit timeouts, typed errors, retries only when transient.
 
 Clients (AFAS, eConnect) build on ``HttpClient``. Transport failures become typed errors here; each client maps
-its service's status codes and error bodies onto the same types. Nothing here logs headers or bodies: they carry
-tokens and secrets.
+its service's status codes and error bodies onto the same types. Nothing here logs headers, bodies or query strings:
+they carry tokens and secrets. Every call sends the current correlation id (``integrations.correlation``) as
+``X-Correlation-ID`` and logs it, so one id ties a beat dispatch, its tasks and their calls together.
 """
 
 from __future__ import annotations
@@ -19,6 +20,9 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import httpx
+
+from integrations.correlation import HEADER as CORRELATION_HEADER
+from integrations.correlation import current_correlation_id, new_correlation_id
 
 logger = logging.getLogger(__name__)
 
@@ -136,15 +140,38 @@ class HttpClient:
         """Send one request. Returns the response whatever its status; raises only for transport failures."""
         started = time.monotonic()
         extra = {"timeout": timeout} if timeout is not None else {}
+        # Work outside any bound id (a shell, a one-off command) still gets one per call, so both sides can match it.
+        correlation_id = current_correlation_id() or new_correlation_id()
+        headers = {**(headers or {}), CORRELATION_HEADER: correlation_id}
+        path = httpx.URL(url).path  # never the query string: it may carry a key (eConnect's subscriptionKey)
+        log_extra = {"correlation_id": correlation_id}  # the log formatter writes it on the line
+        deadline = _deadline(started, timeout or self._client.timeout)
         try:
-            response = self._client.request(
+            request = self._client.build_request(
                 method, url, headers=headers, params=params, content=content, json=json, **extra
             )
+            response = self._read_before(deadline, self._client.send(request, stream=True))
         except httpx.TimeoutException as exc:
+            logger.info(
+                "%s %s %s -> no answer in time (%s)",
+                self.service,
+                method,
+                path,
+                type(exc).__name__,
+                extra=log_extra,
+            )
             raise RemoteTimeout(
                 f"{self.service} did not answer in time ({type(exc).__name__}).", service=self.service
             ) from exc
         except httpx.TransportError as exc:
+            logger.info(
+                "%s %s %s -> unreachable (%s)",
+                self.service,
+                method,
+                path,
+                type(exc).__name__,
+                extra=log_extra,
+            )
             raise RemoteUnavailable(
                 f"Could not reach {self.service}: {type(exc).__name__}: {exc}", service=self.service
             ) from exc
@@ -152,11 +179,35 @@ class HttpClient:
             "%s %s %s -> %s in %.0f ms",
             self.service,
             method,
-            httpx.URL(url).path,
+            path,
             response.status_code,
             (time.monotonic() - started) * 1000,
+            extra=log_extra,
         )
         return response
+
+    @staticmethod
+    def _read_before(deadline: float | None, streamed: httpx.Response) -> httpx.Response:
+        """The whole answer, or ``httpx.ReadTimeout`` once the deadline passes: a read timeout alone applies to each
+        socket read, so an answer that trickles in would hold the worker for as long as it takes."""
+        if streamed.is_stream_consumed:  # a transport that read the answer itself (a test double): it is all here
+            return streamed
+        try:
+            body = bytearray()
+            for chunk in streamed.iter_raw():
+                body += chunk
+                _check(deadline, streamed.request)
+            _check(deadline, streamed.request)  # the end of the answer counts too (empty pieces are not yielded)
+        finally:
+            streamed.close()
+        # The raw (still encoded) bytes with the original headers: reading decodes them once, as usual.
+        return httpx.Response(
+            streamed.status_code,
+            headers=streamed.headers,
+            content=bytes(body),
+            request=streamed.request,
+            extensions=streamed.extensions,
+        )
 
     def close(self) -> None:
         self._client.close()
@@ -168,12 +219,24 @@ class HttpClient:
         self.close()
 
 
+def _check(deadline: float | None, request: httpx.Request) -> None:
+    if deadline is not None and time.monotonic() > deadline:
+        raise httpx.ReadTimeout("the whole answer did not arrive in time", request=request)
+
+
+def _deadline(started: float, timeout: httpx.Timeout) -> float | None:
+    """When a whole call must be over: connecting plus one read timeout for the complete answer."""
+    if timeout.read is None:
+        return None
+    return started + (timeout.connect or 0.0) + timeout.read
+
+
 def retry_after_seconds(response: httpx.Response, *, now: datetime | None = None) -> float | None:
     """The Retry-After header as seconds (it may be a number of seconds or an HTTP date), capped."""
     value = response.headers.get("Retry-After", "").strip()
     if not value:
         return None
-    if value.isdigit():
+    if value.isascii() and value.isdigit():  # not "²": str.isdigit() takes other digits that float() refuses
         seconds = float(value)
     else:
         try:

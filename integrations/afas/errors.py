@@ -8,11 +8,12 @@ access to this endpoint" (or an invalid token), 403 "due to IP restrictions", 50
 
 from __future__ import annotations
 
-import json
+import math
 
 import httpx
 
 from integrations.http import (
+    MAX_RETRY_AFTER_SECONDS,
     AccessDenied,
     AuthenticationError,
     MalformedResponse,
@@ -66,10 +67,30 @@ class AfasQueryTooLong(PermanentError):
 
 
 def _json(response: httpx.Response) -> object:
+    """The error body as JSON, or None. An error body is only a hint: one nested beyond Python's recursion limit, or
+    with an integer beyond the 4,300-digit conversion limit (both raised by the json module as other errors), is
+    ignored like any other unreadable body."""
     try:
         return response.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
+    except (ValueError, RecursionError):  # JSONDecodeError and UnicodeDecodeError are ValueErrors
         return None
+
+
+def _body_retry_after(body: object) -> float | None:
+    """``retry_after`` from a 503 body, in seconds, if it is a usable number: finite, not negative, capped like the
+    header. NaN, infinities, negative numbers, integers too large for a float and booleans are ignored."""
+    if not isinstance(body, dict):
+        return None
+    value = body.get("retry_after")
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        seconds = float(value)
+    except (OverflowError, ValueError):
+        return None
+    if not math.isfinite(seconds) or seconds < 0:
+        return None
+    return min(seconds, MAX_RETRY_AFTER_SECONDS)
 
 
 def error_for(response: httpx.Response, *, what: str) -> RemoteError:
@@ -91,8 +112,8 @@ def error_for(response: httpx.Response, *, what: str) -> RemoteError:
         )
     if status == 503:
         retry_after = retry_after_seconds(response)
-        if retry_after is None and isinstance(body, dict) and isinstance(body.get("retry_after"), int | float):
-            retry_after = float(body["retry_after"])
+        if retry_after is None:
+            retry_after = _body_retry_after(body)
         message = "AFAS is temporarily unavailable (maintenance)"
         if isinstance(body, dict) and isinstance(body.get("error"), dict) and body["error"].get("message"):
             message = str(body["error"]["message"])

@@ -1,13 +1,14 @@
 """eConnect's failures as the shared typed errors of ``integrations.http``, with eConnect's own error code kept.
 
 Transient (try again later): ``EConnectServerError`` and the transport errors of ``integrations.http``
-(``RemoteTimeout``, ``RemoteUnavailable``, ``MalformedResponse``). Everything else here is permanent: the same
-request will meet the same refusal, so a person has to act on ``message`` and ``code``.
+(``RemoteTimeout``, ``RemoteUnavailable``, ``MalformedResponse``; ``UnreadableDocument`` is a ``MalformedResponse``
+that keeps the answer's bytes). Everything else here is permanent: the same request will meet the same refusal, so a
+person has to act on ``message`` and ``code``.
 """
 
 from __future__ import annotations
 
-from integrations.http import AccessDenied, AuthenticationError, PermanentError, TransientError
+from integrations.http import AccessDenied, AuthenticationError, MalformedResponse, PermanentError, TransientError
 
 SERVICE = "eConnect"
 
@@ -42,6 +43,23 @@ class InvalidRequest(PermanentError):
 
 class EConnectServerError(TransientError):
     """eConnect reported an error on its side (SOAP Server fault or HTTP 5xx). Retried with backoff."""
+
+
+class UnreadableDocument(MalformedResponse):
+    """eConnect answered HTTP 200, but the answer cannot be read safely: the hardened XML parser refused it (nested
+    too deep, too large, a DTD, not well-formed) or, for GetInboxDocument, it holds no single document.
+
+    Still a ``MalformedResponse`` (one odd answer may be a fluke), but asking again will most likely get the same
+    bytes, so a caller that must not be blocked by one document keeps ``raw`` (the whole answer, byte for byte) as
+    evidence instead of asking forever. ``external_id`` names the inbox document asked for, ``reason`` says why in
+    words a person can act on. ``raw`` is never part of the message.
+    """
+
+    def __init__(self, message: str, *, raw: bytes, external_id: str = "", reason: str = "", **kwargs):
+        super().__init__(message, **kwargs)
+        self.raw = raw
+        self.external_id = external_id
+        self.reason = reason
 
 
 # Documented codes (SOURCES.md section 2.1, psb.econnect.eu platform/misc/errorHandling.html) and the few the

@@ -51,8 +51,13 @@ def document_type_of(document_type_id: str) -> DocumentType | None:
 
 
 def access_point_of(url: str) -> AccessPoint:
-    """Which access point an AS4 endpoint belongs to, by its host. [INFERRED]: eConnect's lookup names no AP."""
-    host = (urlsplit(url).hostname or "").lower()
+    """Which access point an AS4 endpoint belongs to, by its host. [INFERRED]: eConnect's lookup names no AP.
+
+    A URL that cannot be parsed (e.g. ``http://[::1``, an unclosed IPv6 host) names no known access point."""
+    try:
+        host = (urlsplit(url).hostname or "").lower()
+    except ValueError:
+        return AccessPoint.UNKNOWN
     if not host:
         return AccessPoint.UNKNOWN
     if host == "econnect.eu" or host.endswith(".econnect.eu"):
@@ -147,7 +152,7 @@ def _json(response: httpx.Response) -> Any:
         code = ""
         try:
             code = str(response.json().get("code", ""))
-        except (ValueError, AttributeError):
+        except (ValueError, AttributeError, RecursionError):
             pass
         raise InvalidRequest(
             f"The eConnect Peppol lookup refused the request (HTTP {status}).",
@@ -157,7 +162,7 @@ def _json(response: httpx.Response) -> Any:
         )
     try:
         return response.json()
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # nested beyond Python's recursion limit: RecursionError
         raise MalformedResponse("The eConnect Peppol lookup did not answer JSON.", service=SERVICE) from exc
 
 

@@ -17,7 +17,14 @@ from django.utils.translation import gettext as _
 
 from integrations.econnect.lookup import PeppolLookup
 from integrations.econnect.models import ParticipantLookup, Reachability
-from integrations.http import RemoteError, TransientError, backoff_delay, call_with_retries
+from integrations.http import (
+    AccessDenied,
+    AuthenticationError,
+    RemoteError,
+    TransientError,
+    backoff_delay,
+    call_with_retries,
+)
 from integrations.peppol.document_types import DocumentType
 from integrations.peppol.identifiers import PeppolIdentifier
 from portal.accounts.models import User
@@ -429,8 +436,8 @@ def _job_batch(job: ContactJob, batch: list[Contact], client) -> tuple[int, int]
             continue
         try:
             contact_confirm_identifier(contact=contact, actor=job.requested_by, afas=client)
-        except TransientError:
-            raise
+        except (TransientError, AuthenticationError, AccessDenied):
+            raise  # the whole batch waits (transient), or the job stops: every customer would get the same refusal
         except (RemoteError, ContactNotConfirmable) as exc:
             failed += 1
             message = getattr(exc, "message", str(exc))

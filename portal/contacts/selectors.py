@@ -45,7 +45,7 @@ def contacts_page(
         elif methods:
             customers = customers.filter(issue_method__in=methods)
     if search:
-        search = search.strip()
+        search = search.replace("\x00", "").strip()  # PostgreSQL text cannot hold NUL
         matches = Q(name__icontains=search) | Q(afas_id=search) | Q(kvk_number=search) | Q(identifiers__value=search)
         try:  # a whole identifier in either notation: 0106:12345678, NL:KVK:12345678
             identifier = parse_identifier(search)

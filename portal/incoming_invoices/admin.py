@@ -3,13 +3,16 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.contrib.admin.utils import flatten_fieldsets
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from portal.core.admin_actions import ReasonActionForm
 from portal.core.admin_display import xml_block
+from portal.core.retention import document_kept_until
 from portal.events.admin import EventInline
 from portal.incoming_invoices.models import IncomingInvoice
 from portal.incoming_invoices.services import (
+    incoming_confirm_in_afas,
     incoming_deliver_again,
     incoming_mark_as_original,
     incoming_resolve_manually,
@@ -104,11 +107,12 @@ class IncomingInvoiceAdmin(admin.ModelAdmin):
         ("Delivery", {"fields": delivery_fields}),
         ("Side by side: this document and the earlier one it matches", {"fields": ("comparison",)}),
         ("Document as received", {"fields": ("raw_document",), "classes": ("collapse",)}),
+        ("Retention", {"fields": ("kept_until", "document_removed_at")}),
     )
     readonly_fields = flatten_fieldsets(fieldsets)  # support reads documents here; changes go through services
     inlines = [EventInline]
     action_form = ReasonActionForm
-    actions = ["mark_as_original", "deliver_again", "resolve_manually"]
+    actions = ["mark_as_original", "deliver_again", "confirm_in_afas", "resolve_manually"]
 
     def _act(self, request, queryset, service, done: str, skipped: str) -> None:
         reason = request.POST.get("reason", "").strip()
@@ -142,6 +146,18 @@ class IncomingInvoiceAdmin(admin.ModelAdmin):
             "only failed documents or interrupted deliveries can be delivered again.",
         )
 
+    @admin.action(
+        description="Found in AFAS: count as delivered and acknowledge (give the reason)", permissions=["change"]
+    )
+    def confirm_in_afas(self, request, queryset):
+        self._act(
+            request,
+            queryset,
+            incoming_confirm_in_afas,
+            "count as delivered and are acknowledged at eConnect",
+            "only documents held because their delivery was interrupted can be confirmed.",
+        )
+
     @admin.action(description="Mark as resolved manually (give the reason)", permissions=["change"])
     def resolve_manually(self, request, queryset):
         self._act(
@@ -162,7 +178,13 @@ class IncomingInvoiceAdmin(admin.ModelAdmin):
 
     @admin.display(description="XML")
     def raw_document(self, obj):
+        if obj.document_removed_at:
+            return f"Removed after the retention period on {timezone.localtime(obj.document_removed_at):%Y-%m-%d}."
         return xml_block(obj.raw_xml)
+
+    @admin.display(description="kept until")
+    def kept_until(self, obj):
+        return document_kept_until(issue_date=obj.issue_date, stored_at=obj.created_at) if obj.created_at else "-"
 
     COMPARED = (
         ("Invoice number", "invoice_number"),
@@ -196,7 +218,7 @@ class IncomingInvoiceAdmin(admin.ModelAdmin):
         )
         raw = format_html_join("", "<td>{}</td>", [(xml_block(document.raw_xml),) for document in documents])
         return format_html(
-            '<table style="table-layout:fixed;width:100%"><tr>{}</tr>{}<tr><th>XML</th>{}</tr></table>',
+            '<table class="side-by-side"><tr>{}</tr>{}<tr><th>XML</th>{}</tr></table>',
             header,
             rows,
             raw,

@@ -38,11 +38,12 @@ def acknowledgements_due(*, now: datetime | None = None) -> list[int]:
 
 
 def processing_stalled(*, now: datetime | None = None) -> list[int]:
-    before = (now or timezone.now()) - timedelta(minutes=5)
+    """RECEIVED documents nobody processed within a few minutes (the message was lost), not queued again meanwhile."""
+    now = now or timezone.now()
     return list(
-        IncomingInvoice.objects.filter(status=Status.RECEIVED, status_changed_at__lt=before).values_list(
-            "pk", flat=True
-        )[:BATCH]
+        IncomingInvoice.objects.filter(status=Status.RECEIVED, status_changed_at__lt=now - timedelta(minutes=5))
+        .filter(Q(dispatched_at__isnull=True) | Q(dispatched_at__lt=now - DISPATCH_LEASE))
+        .values_list("pk", flat=True)[:BATCH]
     )
 
 

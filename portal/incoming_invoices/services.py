@@ -20,10 +20,13 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from integrations.econnect.errors import UnreadableDocument
+from integrations.econnect.gateway import EConnectGateway
 from integrations.econnect.models import InboxState
 from integrations.http import (
     AccessDenied,
     AuthenticationError,
+    MalformedResponse,
     RemoteError,
     RemoteTimeout,
     RemoteUnavailable,
@@ -107,8 +110,10 @@ def _fetch(environment: Environment) -> FetchResult:
                     ).exists():
                         replays += 1
                         continue
-                    document = gateway.get_inbox_document(summary.external_id)
-                    if _store(environment, document.payload, summary.external_id, summary.flagged_duplicate):
+                    payload, unreadable = _download(gateway, summary.external_id)
+                    if _store(
+                        environment, payload, summary.external_id, summary.flagged_duplicate, unreadable=unreadable
+                    ):
                         stored += 1
                     else:
                         replays += 1
@@ -118,7 +123,33 @@ def _fetch(environment: Environment) -> FetchResult:
     return FetchResult(stored, replays)
 
 
-def _store(environment: Environment, payload: bytes, external_id: str, flagged_duplicate: bool) -> bool:
+def _download(gateway: EConnectGateway, external_id: str) -> tuple[bytes, UnreadableDocument | None]:
+    """The document's payload; or, when eConnect's answer cannot be read safely twice in a row, the whole answer as
+    received, with the refusal. One such document must not block every document listed after it, and it must not be
+    lost: it is stored like any other, then held by ``incoming_process`` (it is no UBL document) for a person to
+    decide; it is never acknowledged at eConnect by itself. Transient failures (5xx, timeouts) are raised as before:
+    the fetch is retried later and nothing is stored."""
+    try:
+        return gateway.get_inbox_document(external_id).payload, None
+    except UnreadableDocument as exc:
+        logger.warning(
+            "eConnect's answer for inbox document %s cannot be read (%s); asking once more", external_id, exc.reason
+        )
+    try:
+        return gateway.get_inbox_document(external_id).payload, None
+    except UnreadableDocument as exc:
+        logger.warning("eConnect's answer for inbox document %s cannot be read again; kept as evidence", external_id)
+        return exc.raw, exc
+
+
+def _store(
+    environment: Environment,
+    payload: bytes,
+    external_id: str,
+    flagged_duplicate: bool,
+    *,
+    unreadable: UnreadableDocument | None = None,
+) -> bool:
     with transaction.atomic():
         invoice, created = IncomingInvoice.objects.get_or_create(
             environment=environment,
@@ -130,14 +161,23 @@ def _store(environment: Environment, payload: bytes, external_id: str, flagged_d
             },
         )
         if created:
+            message = f"Received from eConnect ({len(payload):,} bytes)" + (
+                "; eConnect flags it as a duplicate." if flagged_duplicate else "."
+            )
+            if unreadable is not None:
+                message = (
+                    "Received from eConnect, but eConnect's answer could not be read safely, twice: "
+                    f"{unreadable.reason.rstrip('.')}. The whole answer ({len(payload):,} bytes) is kept as "
+                    "evidence; the document will be held for a person to decide and is not acknowledged at eConnect."
+                )
             event_record(
                 environment=environment,
                 incoming_invoice=invoice,
                 kind="received",
                 to_status=Status.RECEIVED,
-                message=f"Received from eConnect ({len(payload):,} bytes)"
-                + ("; eConnect flags it as a duplicate." if flagged_duplicate else "."),
+                message=message,
                 system_actor="fetch",
+                data={"unreadable_answer": True} if unreadable is not None else None,
             )
             _enqueue("process", invoice.pk)
     return created
@@ -247,23 +287,31 @@ def _ready(invoice: IncomingInvoice, message: str, **transition) -> bool:
 def incoming_deliver(*, invoice: IncomingInvoice, now: datetime | None = None) -> IncomingInvoice:
     """READY or due RETRY_WAIT → DELIVERING → DELIVERED (then acknowledged), RETRY_WAIT or FAILED."""
     now = now or timezone.now()
-    claimed = (
-        IncomingInvoice.objects.filter(pk=invoice.pk, status__in=(Status.READY, Status.RETRY_WAIT))
-        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
-        .update(status=Status.DELIVERING, status_changed_at=now, dispatched_at=None, attempts=F("attempts") + 1)
-    )
-    if not claimed:
-        return invoice
+    # The claim and its event in one transaction: a worker killed in between must not leave a status change that
+    # the timeline does not show.
+    with transaction.atomic():
+        claimed = (
+            IncomingInvoice.objects.select_for_update(skip_locked=True)
+            .filter(pk=invoice.pk, status__in=(Status.READY, Status.RETRY_WAIT))
+            .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+            .defer("raw_xml")
+            .first()
+        )
+        if claimed is None:
+            return invoice
+        IncomingInvoice.objects.filter(pk=claimed.pk).update(
+            status=Status.DELIVERING, status_changed_at=now, dispatched_at=None, attempts=F("attempts") + 1
+        )
+        event_record(
+            environment=claimed.environment,
+            incoming_invoice=claimed,
+            kind="status_changed",
+            from_status=claimed.status,
+            to_status=Status.DELIVERING,
+            message=f"Delivering to AFAS (attempt {claimed.attempts + 1}).",
+            system_actor="deliver",
+        )
     invoice.refresh_from_db()
-    event_record(
-        environment=invoice.environment,
-        incoming_invoice=invoice,
-        kind="status_changed",
-        from_status=Status.READY,
-        to_status=Status.DELIVERING,
-        message=f"Delivering to AFAS (attempt {invoice.attempts}).",
-        system_actor="deliver",
-    )
     environment = invoice.environment
     if environment.afas_edition != Environment.Edition.PROFIT:
         return small_business.incoming_deliver_to_small_business(invoice=invoice)
@@ -307,7 +355,10 @@ def _embedded_pdf(invoice: IncomingInvoice, raw: bytes) -> tuple[str, bytes] | N
 
 
 def _may_have_reached_the_remote(exc: RemoteError) -> bool:
-    """A transport failure after the request went out (timeout, dropped connection): the remote may have acted."""
+    """A transport failure after the request went out (timeout, dropped connection), or a success answer that cannot
+    be read: the remote may have acted."""
+    if isinstance(exc, MalformedResponse):
+        return True
     if not isinstance(exc, RemoteTimeout | RemoteUnavailable) or exc.status is not None:
         return False
     return not isinstance(exc.__cause__, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
@@ -480,6 +531,31 @@ def incoming_deliver_again(*, invoice: IncomingInvoice, actor: User, reason: str
         hold_reason="",
         attempts=0,
     )
+
+
+def incoming_confirm_in_afas(*, invoice: IncomingInvoice, actor: User, reason: str) -> bool:
+    """After a person found an interrupted delivery in AFAS: it counts as delivered, so it is acknowledged at
+    eConnect (retried like any acknowledgement) instead of staying "new" there for ever. Audited."""
+    if not reason.strip():
+        raise ValueError(gettext("Say where you found it in AFAS (e.g. the entry number)."))
+    if invoice.status != Status.HELD or invoice.hold_reason != Hold.DELIVERY_UNCERTAIN:
+        return False
+    now = timezone.now()
+    confirmed = _transition(
+        invoice,
+        from_statuses=(Status.HELD,),
+        to_status=Status.DELIVERED,
+        message="Found in AFAS by a person; acknowledging at eConnect.",
+        actor=actor,
+        reason=reason,
+        kind="confirmed_in_afas",
+        hold_reason="",
+        delivered_at=now,
+        next_attempt_at=now,
+    )
+    if confirmed:
+        incoming_acknowledge(invoice=invoice)
+    return confirmed
 
 
 def incoming_resolve_manually(*, invoice: IncomingInvoice, actor: User, reason: str) -> bool:

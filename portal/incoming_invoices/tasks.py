@@ -53,7 +53,9 @@ def work_due() -> None:
         deliver.delay(invoice_id)
     for invoice_id in acknowledgements:
         acknowledge.delay(invoice_id)
-    for invoice_id in selectors.processing_stalled():
+    stalled = selectors.processing_stalled()
+    selectors.mark_dispatched(stalled)
+    for invoice_id in stalled:
         process.delay(invoice_id)
 
 

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -39,10 +39,11 @@ def status_checks_due(*, now: datetime | None = None) -> list[int]:
 
 
 def preparations_stalled(*, now: datetime | None = None) -> list[int]:
-    """NEW invoices nobody prepared within a few minutes (the prepare message was lost)."""
-    before = (now or timezone.now()) - timedelta(minutes=5)
-    stalled = OutgoingInvoice.objects.filter(status=Status.NEW, status_changed_at__lt=before)
-    return list(stalled.values_list("pk", flat=True)[:BATCH])
+    """NEW invoices nobody prepared within a few minutes (the prepare message was lost), not queued again meanwhile:
+    a backlog older than the threshold must not be queued once more on every run."""
+    now = now or timezone.now()
+    stalled = OutgoingInvoice.objects.filter(status=Status.NEW, status_changed_at__lt=now - timedelta(minutes=5))
+    return list(stalled.filter(_not_dispatched_recently(now)).values_list("pk", flat=True)[:BATCH])
 
 
 def mark_dispatched(invoice_ids: list[int], *, now: datetime | None = None) -> None:
@@ -97,9 +98,10 @@ class OutboxCursor:
         try:
             created_at = datetime.fromisoformat(when)
             number = int(pk)
-        except ValueError:
-            return None
-        if timezone.is_naive(created_at) or number < 1:
+            if timezone.is_naive(created_at) or not 1 <= number < 2**63:
+                return None
+            created_at.astimezone(UTC)  # a year-9999 time with a negative offset is beyond what databases hold
+        except (ValueError, OverflowError):
             return None
         return cls(created_at, number)
 
@@ -159,7 +161,7 @@ def _filtered(queryset: QuerySet[OutgoingInvoice], filters: OutboxFilters) -> Qu
         queryset = queryset.filter(created_at__gte=_start_of(filters.created_from))
     if filters.created_to:
         queryset = queryset.filter(created_at__lt=_start_of(filters.created_to + timedelta(days=1)))
-    search = filters.search.strip()
+    search = filters.search.replace("\x00", "").strip()  # PostgreSQL text cannot hold NUL
     if search:
         queryset = queryset.filter(Q(invoice_number__istartswith=search) | Q(customer_name__icontains=search))
     return queryset

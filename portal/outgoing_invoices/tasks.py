@@ -55,7 +55,9 @@ def work_due() -> None:
         submit.delay(invoice_id)
     for invoice_id in status_checks:
         follow_status.delay(invoice_id)
-    for invoice_id in selectors.preparations_stalled():
+    stalled = selectors.preparations_stalled()
+    selectors.mark_dispatched(stalled)
+    for invoice_id in stalled:
         prepare.delay(invoice_id)
 
 

@@ -1,10 +1,13 @@
+import time
 from datetime import UTC, datetime
 
 import httpx
 import pytest
 
 from integrations.http import (
+    HttpClient,
     PermanentError,
+    RemoteTimeout,
     RemoteUnavailable,
     TransientError,
     backoff_delay,
@@ -20,6 +23,7 @@ from integrations.http import (
         ("0", 0.0),
         ("Tue, 24 Nov 2026 10:00:30 GMT", 30.0),
         ("soon", None),
+        (b"\xb2", None),  # read as latin-1: "²", a digit to str.isdigit() but not to float()
         ("", None),
         ("999999", 3600.0),
     ],
@@ -92,3 +96,32 @@ def test_clients_share_one_verifying_tls_context():
 
     assert contexts == {id(shared_tls_context())}
     assert shared_tls_context().verify_mode == ssl.CERT_REQUIRED
+
+
+class _Trickle(httpx.SyncByteStream):
+    def __init__(self, pieces: int, gap: float):
+        self.pieces, self.gap = pieces, gap
+
+    def __iter__(self):
+        for _ in range(self.pieces):
+            time.sleep(self.gap)
+            yield b"x"
+
+
+def _client_answering(stream: httpx.SyncByteStream) -> HttpClient:
+    transport = httpx.MockTransport(lambda request: httpx.Response(200, stream=stream))
+    return HttpClient(service="Remote", timeout=httpx.Timeout(0.1, connect=0.05), transport=transport)
+
+
+def test_an_answer_that_trickles_in_beyond_the_deadline_is_a_timeout():
+    # Each piece arrives well within the read timeout; together they take longer than a whole call may.
+    with _client_answering(_Trickle(pieces=6, gap=0.04)) as client, pytest.raises(RemoteTimeout):
+        client.request("GET", "https://remote.test/slow")
+
+
+def test_an_answer_within_the_deadline_is_read_whole():
+    with _client_answering(_Trickle(pieces=3, gap=0.01)) as client:
+        response = client.request("GET", "https://remote.test/quick")
+
+    assert response.status_code == 200
+    assert response.content == b"xxx"

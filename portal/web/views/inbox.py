@@ -18,7 +18,11 @@ from django.views.decorators.http import require_GET, require_POST
 from integrations.peppol.readable import XmlRejected, pretty_xml, read_document
 from portal.incoming_invoices import selectors
 from portal.incoming_invoices.models import IncomingInvoice
-from portal.incoming_invoices.services import incoming_deliver_again, incoming_mark_as_original
+from portal.incoming_invoices.services import (
+    incoming_confirm_in_afas,
+    incoming_deliver_again,
+    incoming_mark_as_original,
+)
 from portal.web.access import can_act, can_release, firm_member_required
 
 logger = logging.getLogger(__name__)
@@ -140,6 +144,8 @@ EVENT_LABELS_BY_KIND = {
     "received": gettext_lazy("Received from eConnect"),
     "marked_original": gettext_lazy("Marked as original"),
     "deliver_again": gettext_lazy("Delivery again requested"),
+    "confirmed_in_afas": gettext_lazy("Found in AFAS by a person"),
+    "document_removed": gettext_lazy("Document removed after the retention period"),
 }
 EVENT_LABELS_BY_STATUS = {
     Status.HELD: gettext_lazy("Held"),
@@ -179,7 +185,8 @@ def _can_deliver_again(document: IncomingInvoice) -> bool:
 @firm_member_required
 def incoming_detail(request, pk: int):
     document = _document_for(request, pk)
-    readable, read_error, xml = _readable(bytes(document.raw_xml))
+    removed = document.document_removed_at is not None  # after the retention period: nothing left to read
+    readable, read_error, xml = (None, "", "") if removed else _readable(bytes(document.raw_xml))
     return render(
         request,
         "web/incoming_detail.html",
@@ -250,10 +257,29 @@ def incoming_deliver_again_view(request, pk: int):
     return redirect("web:incoming_detail", pk=document.pk)
 
 
+@require_POST
+@firm_member_required
+def incoming_confirm_in_afas_view(request, pk: int):
+    document = _document_for(request, pk)
+    if not can_act(request):
+        raise PermissionDenied("Viewers cannot confirm a delivery.")
+    reason = request.POST.get("reason", "").strip()
+    if not reason:
+        messages.error(request, _("Say where you found it in AFAS, e.g. the entry number."))
+    elif incoming_confirm_in_afas(invoice=document, actor=request.user, reason=reason):
+        messages.success(
+            request, _("%(document)s counts as delivered and is acknowledged at eConnect.") % {"document": document}
+        )
+    else:
+        messages.error(request, _("%(document)s is not held for an interrupted delivery.") % {"document": document})
+    return redirect("web:incoming_detail", pk=document.pk)
+
+
 urlpatterns = [
     path("inbox/", inbox, name="inbox"),
     path("inbox/<int:pk>/", incoming_detail, name="incoming_detail"),
     path("inbox/<int:pk>/status/", incoming_status, name="incoming_status"),
     path("inbox/<int:pk>/mark-as-original/", incoming_mark_as_original_view, name="incoming_mark_as_original"),
     path("inbox/<int:pk>/deliver-again/", incoming_deliver_again_view, name="incoming_deliver_again"),
+    path("inbox/<int:pk>/in-afas/", incoming_confirm_in_afas_view, name="incoming_confirm_in_afas"),
 ]

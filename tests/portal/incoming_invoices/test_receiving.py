@@ -226,3 +226,72 @@ def test_marking_as_original_releases_it_at_the_econnect_simulator_too(world, dj
     documents = inbox.get("documents", inbox)
     state = next(document for document in documents if document["external_id"] == disputed.econnect_document_id)
     assert state.get("released") is True
+
+
+def test_an_interrupted_delivery_found_in_afas_counts_as_delivered_and_is_acknowledged(
+    world, django_capture_on_commit_callbacks
+):
+    from portal.events.models import Event
+    from tests.portal.accounts.factories import UserFactory
+
+    world.afas_fault(operation="POST /connectors/FiElectronicInvoicePurchase", phase="after", drop=True, count=1)
+    fetch_and_process(world, django_capture_on_commit_callbacks)
+    uncertain = IncomingInvoice.objects.get(environment=world.environment, hold_reason="delivery_uncertain")
+    person = UserFactory()
+
+    assert services.incoming_confirm_in_afas(invoice=uncertain, actor=person, reason="Entry 2026-118 in AFAS.")
+
+    uncertain.refresh_from_db()
+    assert uncertain.status == Status.ACKNOWLEDGED
+    inbox = world.econnect.request("GET", "/_sim/inbox").json()
+    states = {entry["external_id"]: entry["state"] for entry in inbox["documents"]}
+    assert states[uncertain.econnect_document_id] == "processed"
+    confirmed = Event.objects.get(incoming_invoice=uncertain, kind="confirmed_in_afas")
+    assert (confirmed.actor, confirmed.reason) == (person, "Entry 2026-118 in AFAS.")
+    assert [entry["sha256"] for entry in world.delivered_to_afas()].count(uncertain.sha256) == 1
+
+
+def test_only_an_interrupted_delivery_can_be_confirmed_in_afas(world, django_capture_on_commit_callbacks):
+    from tests.portal.accounts.factories import UserFactory
+
+    fetch_and_process(world, django_capture_on_commit_callbacks)
+    acknowledged = IncomingInvoice.objects.filter(environment=world.environment, status=Status.ACKNOWLEDGED).first()
+
+    assert not services.incoming_confirm_in_afas(invoice=acknowledged, actor=UserFactory(), reason="Seen it.")
+    with pytest.raises(ValueError):
+        services.incoming_confirm_in_afas(invoice=acknowledged, actor=UserFactory(), reason=" ")
+
+
+def test_a_retried_delivery_records_the_status_it_was_claimed_from(world, django_capture_on_commit_callbacks):
+    from portal.events.models import Event
+
+    world.afas_fault(operation="POST /connectors/FiElectronicInvoicePurchase", status=503, count=1)
+    fetch_and_process(world, django_capture_on_commit_callbacks)
+    waiting = IncomingInvoice.objects.get(environment=world.environment, status=Status.RETRY_WAIT)
+    IncomingInvoice.objects.filter(pk=waiting.pk).update(next_attempt_at=timezone.now())
+
+    services.incoming_deliver(invoice=waiting)
+
+    claim = Event.objects.filter(incoming_invoice=waiting, to_status=Status.DELIVERING).latest("id")
+    assert claim.from_status == Status.RETRY_WAIT
+
+
+def test_a_stalled_document_is_queued_again_once_per_lease_not_on_every_run(world):
+    import hashlib
+
+    from portal.incoming_invoices import selectors
+
+    document = IncomingInvoice.objects.create(
+        environment=world.environment,
+        econnect_document_id="STALLED-1",
+        raw_xml=b"<Invoice/>",
+        sha256=hashlib.sha256(b"<Invoice/>").hexdigest(),
+    )
+    IncomingInvoice.objects.filter(pk=document.pk).update(status_changed_at=timezone.now() - timedelta(hours=1))
+
+    first = selectors.processing_stalled()
+    selectors.mark_dispatched(first)
+
+    assert document.pk in first
+    assert document.pk not in selectors.processing_stalled()
+    assert document.pk in selectors.processing_stalled(now=timezone.now() + selectors.DISPATCH_LEASE * 2)

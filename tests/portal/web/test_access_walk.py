@@ -64,6 +64,12 @@ def member(firm: Firm) -> dict:
     return {"pk": MembershipFactory(firm=firm, role=Role.ACCOUNTANT).pk}
 
 
+def reconciliation_finding(firm: Firm) -> dict:
+    from tests.portal.reconciliation.factories import FindingFactory
+
+    return {"pk": FindingFactory(environment__organisation__firm=firm).pk}
+
+
 # Every URL of the ``web`` namespace that takes an id: its name -> the object of a given firm.
 OBJECTS: dict[str, Callable[[Firm], dict]] = {
     "organisation_detail": organisation,
@@ -90,11 +96,14 @@ OBJECTS: dict[str, Callable[[Firm], dict]] = {
     "incoming_status": incoming_invoice,
     "incoming_mark_as_original": incoming_invoice,
     "incoming_deliver_again": incoming_invoice,
+    "incoming_confirm_in_afas": incoming_invoice,
     "team_member_role": member,
     "team_member_deactivate": member,
     "team_member_reactivate": member,
     "team_member_password_link": member,
     "team_member_two_factor_reset": member,
+    "reconciliation_fix": reconciliation_finding,
+    "reconciliation_dismiss": reconciliation_finding,
 }
 
 # Pages and actions for firm admins only: accountants and viewers get 403.

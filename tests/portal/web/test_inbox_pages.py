@@ -359,3 +359,34 @@ def test_a_held_duplicate_is_not_delivered_again(accountant_client, held):
     held.refresh_from_db()
     assert reverse("web:incoming_deliver_again", args=[held.pk]) not in html
     assert held.status == Status.HELD
+
+
+@pytest.fixture
+def interrupted(environment):
+    return IncomingInvoiceFactory(environment=environment, status=Status.HELD, hold_reason="delivery_uncertain")
+
+
+def test_an_accountant_confirms_an_interrupted_delivery_found_in_afas(accountant_client, interrupted, monkeypatch):
+    acknowledged = []
+    monkeypatch.setattr(
+        "portal.incoming_invoices.services.incoming_acknowledge", lambda invoice: acknowledged.append(invoice.pk)
+    )
+    html = page(accountant_client, "web:incoming_detail", interrupted.pk)
+
+    response = accountant_client.post(
+        reverse("web:incoming_confirm_in_afas", args=[interrupted.pk]), {"reason": "Entry 118 in AFAS"}
+    )
+
+    interrupted.refresh_from_db()
+    assert reverse("web:incoming_confirm_in_afas", args=[interrupted.pk]) in html
+    assert response["Location"] == reverse("web:incoming_detail", args=[interrupted.pk])
+    assert interrupted.status == Status.DELIVERED and acknowledged == [interrupted.pk]
+    assert interrupted.events.get(kind="confirmed_in_afas").reason == "Entry 118 in AFAS"
+
+
+def test_viewers_cannot_confirm_a_delivery(viewer_client, interrupted):
+    response = viewer_client.post(reverse("web:incoming_confirm_in_afas", args=[interrupted.pk]), {"reason": "x"})
+
+    interrupted.refresh_from_db()
+    assert response.status_code == 403
+    assert interrupted.status == Status.HELD
