@@ -45,6 +45,10 @@ class ConnectorNames:
     # [GUESS] the dossier item type (SbTy) under which Profit files an issued sales invoice with its UBL; it differs
     # per environment (see Profit_SubjectTypes), so it is configuration. None reads every type.
     sales_invoice_subject_type: int | None = 33
+    # [GUESS] a custom GetConnector on Profit's received e-invoices (what FiElectronicInvoicePurchase created), with
+    # the fields of ``DeliveredPurchaseInvoice``; the nightly reconciliation reads it. Not required by the connection
+    # test: without it the reconciliation reports that AFAS could not be compared.
+    delivered_purchase_invoices: str = "Peppol_PurchaseEInvoices"
 
     @property
     def required_get_connectors(self) -> tuple[str, ...]:
@@ -263,3 +267,16 @@ class UpdateResult:
     connector: str
     status: int
     keys: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class DeliveredPurchaseInvoice:
+    """One e-invoice Profit received through ``FiElectronicInvoicePurchase``, read back (``ConnectorNames.
+    delivered_purchase_invoices``). Profit read the number and date from the UBL itself."""
+
+    entry_id: int  # EntryId
+    file_name: str  # FileName: the FXml the portal gave, "{invoice number or eConnect id}.xml"
+    invoice_number: str  # InvoiceNumber
+    invoice_date: str  # InvoiceDate, as YYYY-MM-DD ("" when Profit could not read it)
+    creditor: str  # CreditorId ("" when Profit matched no creditor)
+    received_at: datetime | None  # ReceivedOn

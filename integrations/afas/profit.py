@@ -34,6 +34,7 @@ from integrations.afas.models import (
     ConnectorNames,
     Creditor,
     Debtor,
+    DeliveredPurchaseInvoice,
     DossierAttachment,
     DossierItem,
     EnvironmentType,
@@ -94,8 +95,22 @@ def _int(row: Mapping[str, Any], key: str) -> int | None:
     value = row.get(key)
     try:
         return int(value) if value is not None and value != "" else None
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: infinity (JSON 1e400)
         return None
+
+
+def _count(value: object, default: int) -> int:
+    """A page's skip/take as Profit echoes it; anything but a plain non-negative whole number means ``default``."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else default
+
+
+def _json_body(response: httpx.Response, *, what: str) -> Any:
+    """The body as JSON, or ``MalformedResponse``: also for nesting deeper than Python's recursion limit and for
+    integers beyond Python's 4,300-digit conversion limit, which the json module raises as other errors."""
+    try:
+        return response.json()
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        raise malformed(what, f"not JSON ({str(exc)[:200]})") from exc
 
 
 def _flag(row: Mapping[str, Any], key: str) -> bool:
@@ -181,10 +196,7 @@ class ProfitClient:
     def _read_json(self, path: str, *, what: str, params: Mapping[str, Any] | None = None) -> Any:
         def attempt() -> Any:
             response = self._send("GET", path, what=what, params=params)
-            try:
-                return response.json()
-            except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-                raise malformed(what, f"not JSON ({exc})") from exc
+            return _json_body(response, what=what)
 
         return call_with_retries(attempt, attempts=self.read_attempts, max_delay=self.max_retry_wait, sleep=self.sleep)
 
@@ -212,7 +224,7 @@ class ProfitClient:
         rows = tuple(row for row in data["rows"] if isinstance(row, dict))
         if len(rows) != len(data["rows"]):
             raise malformed(what, "a row is not an object")
-        return Page(skip=int(data.get("skip", skip)), take=int(data.get("take", take)), rows=rows)
+        return Page(skip=_count(data.get("skip"), skip), take=_count(data.get("take"), take), rows=rows)
 
     def split_filter(self, filter: Filter | None, order_by: Sequence[str]) -> list[Filter]:
         """The filter as one or more filters whose query strings fit Profit's limit (groups are ORed, so each
@@ -291,7 +303,8 @@ class ProfitClient:
             value = format_datetime(cursor) if isinstance(cursor, datetime) else str(cursor)
             filter = (filter or Filter()).and_(Condition(cursor_field, Operator.GREATER_OR_EQUAL, value))
         rows = tuple(self.iter_rows(connector, order_by=(cursor_field, key_field), filter=filter, page_size=page_size))
-        values = [row.get(cursor_field) for row in rows if row.get(cursor_field) is not None]
+        # Profit writes date-times as text; a value of another type (hostile or broken) cannot be compared with them.
+        values = [row.get(cursor_field) for row in rows if isinstance(row.get(cursor_field), str)]
         return ChangedRows(rows=rows, cursor=max(values) if values else cursor)
 
     # --- what the portal reads -------------------------------------------------------------------------------
@@ -370,6 +383,35 @@ class ProfitClient:
             DossierItem(**{**item.__dict__, "attachments": tuple(attachments.get(item.subject_id, ()))})
             for item in items
         ]
+
+    def delivered_purchase_invoices(
+        self, *, received_since: datetime | None = None, limit: int | None = None, page_size: int = DEFAULT_PAGE_SIZE
+    ) -> list[DeliveredPurchaseInvoice]:
+        """The e-invoices Profit received at or after ``received_since`` (None: all), oldest first, at most
+        ``limit`` (read page by page; the caller learns it was cut off when it gets ``limit`` rows)."""
+        filter = None
+        if received_since is not None:
+            filter = Filter.where(Condition("ReceivedOn", Operator.GREATER_OR_EQUAL, format_datetime(received_since)))
+        found: list[DeliveredPurchaseInvoice] = []
+        for row in self.iter_rows(
+            self.connectors.delivered_purchase_invoices,
+            order_by=("ReceivedOn", "EntryId"),
+            filter=filter,
+            page_size=page_size,
+        ):
+            found.append(
+                DeliveredPurchaseInvoice(
+                    entry_id=_int(row, "EntryId") or 0,
+                    file_name=_text(row, "FileName"),
+                    invoice_number=_text(row, "InvoiceNumber"),
+                    invoice_date=_text(row, "InvoiceDate")[:10],
+                    creditor=_text(row, "CreditorId"),
+                    received_at=parse_datetime(row.get("ReceivedOn")),
+                )
+            )
+            if limit is not None and len(found) >= limit:
+                break
+        return found
 
     def download_attachment(self, subject_id: int, file_id: str) -> AttachmentFile:
         """The bytes of a dossier attachment (``SubjectConnector``, base64 in JSON)."""
@@ -504,10 +546,7 @@ class ProfitClient:
 def _update_keys(response: httpx.Response, connector: str) -> Mapping[str, Any]:
     if not response.content.strip():
         return {}
-    try:
-        data = response.json()
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise malformed(f"UpdateConnector {connector}", "not JSON") from exc
+    data = _json_body(response, what=f"UpdateConnector {connector}")
     if isinstance(data, dict) and isinstance(data.get("results"), dict):
         data = data["results"]
     if isinstance(data, dict):

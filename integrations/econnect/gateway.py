@@ -8,6 +8,7 @@ Errors are those of ``integrations.econnect.errors`` / ``integrations.http``: ch
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from integrations.econnect.models import (
@@ -15,6 +16,8 @@ from integrations.econnect.models import (
     InboxPage,
     InboxState,
     LookupResult,
+    OutboxDocument,
+    OutboxPage,
     OutboxStatus,
     OutgoingDocument,
     SentDocument,
@@ -48,6 +51,17 @@ class EConnectGateway(Protocol):
 
     def set_inbox_document_status(self, external_id: str, state: InboxState) -> None:
         """Report back, e.g. PROCESSED once the document is safely in AFAS, or REJECTED."""
+
+    def list_outbox_documents(self, *, since: datetime, page: str | None = None, limit: int = 100) -> OutboxPage:
+        """One page of the outbox since ``since`` (reconciliation); each document with the status listed."""
+
+    def get_outbox_document(self, external_id: str) -> OutboxDocument:
+        """One sent document with its payload (reconciliation records a document the portal never saw)."""
+
+    def list_inbox_documents_since(
+        self, *, since: datetime, state: InboxState | None = None, page: str | None = None, limit: int = 100
+    ) -> InboxPage:
+        """One page of inbox documents created since ``since``, in ``state`` or every listed state (reconciliation)."""
 
     def look_up_participants(
         self, candidates: Sequence[PeppolIdentifier], document_type: DocumentType

@@ -172,3 +172,43 @@ class LookupResult:
     def best(self) -> ParticipantLookup | None:
         """The first candidate (in the caller's order of preference) that can receive this document type."""
         return next((p for p in self.participants if p.reachability is Reachability.REGISTERED), None)
+
+
+# --- reconciliation: what eConnect holds, read back --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OutboxDocumentSummary:
+    """One outbox document as the outbox listing shows it. ``status`` is None when the listing leaves it out."""
+
+    external_id: str
+    subject: str
+    created_on: datetime | None
+    modified_on: datetime | None
+    receiver: DocumentParty | None
+    status: OutboxStatus | None
+    delivery_method: DeliveryMethod = DeliveryMethod.UNKNOWN
+
+    @property
+    def invoice_number(self) -> str:
+        """The platform sets the subject to "{template} {invoiceid}": the number is what follows the first word."""
+        _, _, number = self.subject.strip().partition(" ")
+        return number.strip()
+
+
+@dataclass(frozen=True)
+class OutboxPage:
+    documents: tuple[OutboxDocumentSummary, ...]
+    next_page: str | None  # pass back as ``page`` for the next page; None when this was the last
+
+
+@dataclass(frozen=True)
+class OutboxDocument:
+    """One sent document with the payload eConnect holds for it."""
+
+    summary: OutboxDocumentSummary
+    payload: bytes
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.payload).hexdigest()

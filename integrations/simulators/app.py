@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import re
 import time
 from collections.abc import Callable, Iterable
@@ -11,7 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
-from integrations.simulators.faults import ConnectionDropped, Fault, FaultRegistry, SimulatedTimeout
+from integrations.simulators.control import ControlError, ControlSpec, parse_json, read_control_json
+from integrations.simulators.faults import TRICKLE_CHUNKS, ConnectionDropped, Fault, FaultRegistry, SimulatedTimeout
 
 MAX_REQUEST_BYTES = 50 * 1024 * 1024
 READ_TIMEOUT_HEADER = "x-simulator-read-timeout"
@@ -55,7 +57,17 @@ class Request:
         return default
 
     def json(self) -> Any:
-        return json.loads(self.body or b"null")
+        """The body as JSON (empty = None) for a simulated service; ``ValueError`` (with a clear message) for
+        anything that is not strict JSON, which the handler answers the way the real service does."""
+        return parse_json(self.body or b"null")
+
+    def control_json(self, expected: type = dict) -> Any:
+        """The body of a ``/_sim`` control request as ``expected`` (empty = empty); ``ControlError`` (400) if not."""
+        return read_control_json(self.body, expected)
+
+    def control_spec(self) -> ControlSpec:
+        """The body of a control request as a JSON object with typed field reads (``ControlError`` = 400)."""
+        return ControlSpec.of(self.body)
 
 
 @dataclass
@@ -63,6 +75,7 @@ class Response:
     status: int = 200
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
+    trickle: float = 0.0  # seconds between the body's chunks (a slow answer, see ``Fault.trickle``)
 
     @classmethod
     def json(cls, data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -90,7 +103,9 @@ class SimulatorApp:
     """Subclasses add routes in ``__init__`` and keep their state in a ``StateStore``.
 
     Control API (JSON): ``GET /_sim/health``, ``POST /_sim/reset``, ``GET|POST|DELETE /_sim/faults``,
-    plus whatever the subclass adds under ``/_sim/``.
+    plus whatever the subclass adds under ``/_sim/``. Control handlers read their body with ``request.control_json``
+    or ``request.control_spec`` (``integrations.simulators.control``): whatever is wrong with it, or with one of its
+    fields, raises ``ControlError``, answered here as ``400 {"error": "..."}`` naming the field.
     """
 
     name = "simulator"
@@ -132,30 +147,46 @@ class SimulatorApp:
             if route.method != request.method:
                 continue
             if request.path.startswith("/_sim/"):
-                with self.handler_lock():
-                    return route.handler(request, **match.groupdict())
+                return self._run(route, request, match)
             operation = self.operation_for(request, route, match)
             fault = self.faults.take(operation, "before")
             if fault:
                 return self._apply(fault, None, request)
-            with self.handler_lock():
-                response = route.handler(request, **match.groupdict())
+            response = self._run(route, request, match)
             fault = self.faults.take(operation, "after")
             return self._apply(fault, response, request) if fault else response
         if path_matched:
             return Response.json({"error": "method not allowed"}, 405)
         return self.not_found(request)
 
+    def _run(self, route: Route, request: Request, match: re.Match[str]) -> Response:
+        with self.handler_lock():
+            try:
+                return route.handler(request, **match.groupdict())
+            except ControlError as exc:
+                return Response.json({"error": str(exc)}, 400)
+
     def not_found(self, request: Request) -> Response:
         return Response.json({"error": f"no such path: {request.path}"}, 404)
 
+    @classmethod
+    def _apply(cls, fault: Fault, response: Response | None, request: Request) -> Response:
+        answer = cls._answer_for(fault, response, request)
+        if fault.trickle:
+            # In-process a gap as long as the client's read timeout is that timeout, as with ``delay``.
+            read_timeout = _read_timeout(request)
+            if read_timeout is not None and fault.trickle >= read_timeout:
+                raise SimulatedTimeout()
+            answer.trickle = fault.trickle
+        return answer
+
     @staticmethod
-    def _apply(fault: Fault, response: Response | None, request: Request) -> Response:
+    def _answer_for(fault: Fault, response: Response | None, request: Request) -> Response:
         if fault.delay:
             # In-process (SimulatorTransport) there is no socket to time out: it passes the client's read timeout
             # along, and a delay beyond it becomes the timeout the client would have seen, without waiting.
-            read_timeout = request.headers.get(READ_TIMEOUT_HEADER)
-            if read_timeout and fault.delay >= float(read_timeout):
+            read_timeout = _read_timeout(request)
+            if read_timeout is not None and fault.delay >= read_timeout:
                 raise SimulatedTimeout()
             time.sleep(fault.delay)
         if fault.drop:
@@ -186,11 +217,11 @@ class SimulatorApp:
         return Response.json({"faults": self.faults.as_list()})
 
     def _sim_faults_add(self, request: Request) -> Response:
+        spec = request.control_json(dict)
         try:
-            spec = request.json()
-            fault = Fault(**{key: value for key, value in spec.items() if key != "hits"})
-        except (TypeError, ValueError) as exc:
-            return Response.json({"error": f"invalid fault: {exc}"}, 400)
+            fault = Fault.from_spec(spec)
+        except ValueError as exc:
+            raise ControlError(f"invalid fault: {exc}") from None
         self.faults.add(fault)
         return Response.json({"added": fault.as_dict()}, 201)
 
@@ -200,8 +231,10 @@ class SimulatorApp:
 
     # --- WSGI ---------------------------------------------------------------------------------------------------
     def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-        if length > MAX_REQUEST_BYTES:
+        length = _content_length(environ.get("CONTENT_LENGTH"))
+        if length is None:
+            response = Response.json({"error": "invalid Content-Length"}, 400)
+        elif length > MAX_REQUEST_BYTES:
             response = Response.json({"error": "request too large"}, 413)
         else:
             body = environ["wsgi.input"].read(length) if length else b""
@@ -220,4 +253,32 @@ class SimulatorApp:
             response = self.handle(request)
         headers = {"Content-Length": str(len(response.body)), **response.headers}
         start_response(f"{response.status} {REASONS.get(response.status, 'Status')}", list(headers.items()))
+        if response.trickle:
+            return _trickled(response.body, response.trickle)
         return [response.body]
+
+
+def _content_length(value: str | None) -> int | None:
+    """The request's length; None when the header is not a plain non-negative number (a negative one would make the
+    server read until the client closes)."""
+    text = (value or "0").strip()
+    if not text.isascii() or not text.isdigit() or len(text) > 18:
+        return None
+    return int(text)
+
+
+def _read_timeout(request: Request) -> float | None:
+    """The client's read timeout that ``SimulatorTransport`` passes along (in-process only); None if absent or odd."""
+    try:
+        value = float(request.headers.get(READ_TIMEOUT_HEADER, ""))
+    except ValueError:
+        return None
+    return value if math.isfinite(value) and value > 0 else None
+
+
+def _trickled(body: bytes, gap: float) -> Iterable[bytes]:
+    """The body in ``TRICKLE_CHUNKS`` pieces, ``gap`` seconds before each (the server flushes every piece)."""
+    bounds = [len(body) * index // TRICKLE_CHUNKS for index in range(TRICKLE_CHUNKS + 1)]
+    for start, end in zip(bounds, bounds[1:], strict=False):
+        time.sleep(gap)
+        yield body[start:end]

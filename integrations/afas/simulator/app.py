@@ -21,13 +21,15 @@ from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from integrations.afas.simulator import schema
 from integrations.afas.simulator.documents import VAT_CASES, build_sales_invoice
 from integrations.afas.simulator.getconnectors import QueryError, query_rows
 from integrations.peppol.parser import parse_document
 from integrations.peppol.xml import XmlRejected, find_ubl_document, parse_untrusted_xml
-from integrations.simulators.app import Request, Response, SimulatorApp
+from integrations.simulators.app import MAX_REQUEST_BYTES, Request, Response, SimulatorApp
+from integrations.simulators.control import ControlError, ControlSpec, check_row, check_scalar, check_text
 from integrations.simulators.state import StateStore
 
 MAX_QUERY_LENGTH = 2049
@@ -40,6 +42,12 @@ MAINTENANCE_MESSAGE = (
     "Service temporarily unavailable due to scheduled maintenance. Please check afasstatus.nl for details."
 )
 VALIDATION_ERROR = -2147220469
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+EDITIONS = ("profit", "small_business")
+PARTICIPANT = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+KVK = re.compile(r"^[0-9]{8}$")
+MAX_MAINTENANCE_SECONDS = 7 * 24 * 3600
+MAX_LINE_AMOUNT = Decimal("1000000000")
 
 
 def _now() -> str:
@@ -163,6 +171,8 @@ class AfasSimulator(SimulatorApp):
                    self._sim_delete_relation)  # fmt: skip
         self.route("POST", r"/_sim/environments/(?P<key>[^/]+)/sales-invoices", self._sim_sales_invoice)
         self.route("GET", r"/_sim/environments/(?P<key>[^/]+)/delivered", self._sim_delivered)
+        self.route("DELETE", r"/_sim/environments/(?P<key>[^/]+)/delivered/purchase-invoices/(?P<entry>\d+)",
+                   self._sim_remove_delivered)  # fmt: skip
 
     def reset(self) -> None:
         self.state.reset()
@@ -220,6 +230,8 @@ class AfasSimulator(SimulatorApp):
         env, entry, refusal = self._profit_env(request, participant, rest_host)
         if refusal:
             return refusal
+        if connector.lower() == schema.NAMES.delivered_purchase_invoices.lower() and self._allowed(entry, connector):
+            return self._delivered_purchase_invoices(env, request)
         name = self._find(env["get_connectors"], connector)
         if name is None or not self._allowed(entry, name):
             if self._find(schema.UPDATE_CONNECTORS, connector) and self._allowed(entry, connector):
@@ -235,11 +247,52 @@ class AfasSimulator(SimulatorApp):
         field_ids = [f["id"] for f in definition["fields"]]
         return Response.json({"skip": skip, "take": take, "rows": [{f: row.get(f) for f in field_ids} for row in rows]})
 
+    def _delivered_purchase_invoices(self, env: dict[str, Any], request: Request) -> Response:
+        """The e-invoices received via FiElectronicInvoicePurchase as a GetConnector (``schema.
+        DELIVERED_PURCHASE_INVOICE_FIELDS``), with Profit's paging, filters and ordering. A delivery removed with
+        ``DELETE /_sim/environments/{key}/delivered/purchase-invoices/{id}`` (someone deleted it in AFAS) is gone."""
+        fields = schema.DELIVERED_PURCHASE_INVOICE_FIELDS
+        rows = [self._delivered_row(delivery) for delivery in env["delivered"]["purchase_invoices"]]
+        query = {key: request.query_value(key) for key in
+                 ("skip", "take", "orderbyfieldids", "filterfieldids", "filtervalues", "operatortypes")}  # fmt: skip
+        try:
+            skip, take, rows = query_rows(rows, [f["id"] for f in fields], query)
+        except QueryError as exc:
+            return profit_error(exc.message, exc.error_number)
+        return Response.json({"skip": skip, "take": take, "rows": rows})
+
+    def _delivered_row(self, delivery: dict[str, Any]) -> dict[str, Any]:
+        """Profit reads the invoice number and date from the UBL (read once per document and kept)."""
+        cache = self.__dict__.setdefault("_delivered_read", {})
+        key = delivery.get("xml_sha256") or f"pdf-{delivery['id']}"
+        if key not in cache:
+            number, issued = "", ""
+            if delivery.get("xml_b64"):
+                try:
+                    summary = parse_document(base64.b64decode(delivery["xml_b64"]))
+                    number = summary.number or ""
+                    issued = summary.issue_date.isoformat() if summary.issue_date else ""
+                except (XmlRejected, ValueError, binascii.Error):
+                    pass
+            cache[key] = (number, issued)
+        number, issued = cache[key]
+        received = datetime.strptime(delivery["received_at"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+        return {
+            "EntryId": delivery["id"],
+            "FileName": delivery.get("xml_filename") or delivery.get("pdf_filename"),
+            "InvoiceNumber": number or None,
+            "InvoiceDate": f"{issued}T00:00:00Z" if issued else None,
+            "CreditorId": delivery.get("matched_creditor"),
+            # Profit writes Amsterdam local time with a "Z" (APIS.md 2.3).
+            "ReceivedOn": received.astimezone(AMSTERDAM).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        }
+
     def metainfo(self, request: Request, participant: str, rest_host: str) -> Response:
         env, entry, refusal = self._profit_env(request, participant, rest_host)
         if refusal:
             return refusal
         gets = [{"id": n, "description": c["description"]} for n, c in env["get_connectors"].items()]
+        gets.append({"id": schema.NAMES.delivered_purchase_invoices, "description": "Ontvangen e-inkoopfacturen"})
         updates = [{"id": n, "description": d} for n, d in schema.UPDATE_CONNECTORS.items()]
         return Response.json(
             {
@@ -363,6 +416,9 @@ class AfasSimulator(SimulatorApp):
         unknown = [f for f in fields if f not in schema.PURCHASE_INVOICE_FIELDS]
         if unknown:
             return profit_error(f"Field '{unknown[0]}' is unknown for FiElectronicInvoicePurchase.")
+        odd = [f for f, value in fields.items() if not _profit_value(value, MAX_REQUEST_BYTES)]  # XML/PDF: base64
+        if odd:
+            return profit_error(f"The entered value for '{odd[0]}' is not valid.")
         if not fields.get("XML") and not fields.get("PDF"):
             return profit_error("Provide an XML file or a PDF file.")
         decoded: dict[str, bytes] = {}
@@ -425,6 +481,9 @@ class AfasSimulator(SimulatorApp):
             unknown = [f for f in fields if f not in schema.SALES_RELATION_FIELDS]
             if unknown:
                 return profit_error(f"Field '{unknown[0]}' is unknown for KnSalesRelationOrg.")
+            odd = [f for f, value in fields.items() if not _profit_value(value)]
+            if odd:
+                return profit_error(f"The entered value for '{odd[0]}' is not valid.")
             if len(str(fields.get("EnId") or "")) > 50:
                 return profit_error("The value for 'eConnection company ID' is longer than 50 characters.")
             if fields.get("InPv") not in (None, *schema.ISSUE_METHODS):
@@ -434,9 +493,13 @@ class AfasSimulator(SimulatorApp):
             debtor_id = str(element.get("@DbId") or fields.get("DbId") or "")
             organisation = self._objects(element).get("KnOrganisation")
             if insert:
-                org_fields = ((organisation or {}).get("Element") or {}).get("Fields") if organisation else None
+                element = organisation.get("Element") if isinstance(organisation, dict) else None
+                org_fields = element.get("Fields") if isinstance(element, dict) else None
                 if not isinstance(org_fields, dict) or not org_fields.get("Nm"):
                     return profit_error("The field 'Name' (Nm) of the organisation is required.")
+                odd = [f for f, value in org_fields.items() if not _profit_value(value)]
+                if odd:
+                    return profit_error(f"The entered value for '{odd[0]}' is not valid.")
                 if any(str(r["DebtorId"]) == debtor_id for r in rows if debtor_id):
                     return profit_error(f"The debtor '{debtor_id}' already exists.")
                 if not debtor_id:
@@ -588,6 +651,8 @@ class AfasSimulator(SimulatorApp):
         return Response.json({"environments": sorted(self.environments)})
 
     def load_environment(self, spec: dict[str, Any]) -> str:
+        """Add or replace one environment (the ``/_sim/fixtures`` shape); ``ControlError`` naming a wrong field."""
+        spec = environment_spec(spec)
         env = new_environment(
             participant=str(spec["participant"]),
             environment_type=spec.get("environment_type", "production"),
@@ -613,11 +678,11 @@ class AfasSimulator(SimulatorApp):
         return key
 
     def _sim_fixtures(self, request: Request) -> Response:
-        try:
-            specs = request.json()["environments"]
-            keys = [self.load_environment(spec) for spec in specs]
-        except (ValueError, KeyError, TypeError) as exc:
-            return Response.json({"error": f"invalid fixtures: {exc!r}"}, 400)
+        spec = request.control_spec().only("environments")
+        environments = spec.list("environments", max_items=1000)
+        # All checked before any is loaded: a refused request changes nothing.
+        specs = [environment_spec(item, where=f"environments[{index}]") for index, item in enumerate(environments)]
+        keys = [self.load_environment(item) for item in specs]
         return Response.json({"loaded": keys}, 201)
 
     def _sim_environments(self, request: Request) -> Response:
@@ -641,10 +706,23 @@ class AfasSimulator(SimulatorApp):
         env = self._env_or_404(key)
         if isinstance(env, Response):
             return env
-        changes = request.json() or {}
-        unknown = set(changes) - set(env["settings"])
+        spec = request.control_spec()
+        unknown = sorted(set(spec.data) - set(env["settings"]))
         if unknown:
-            return Response.json({"error": f"unknown settings: {sorted(unknown)}"}, 400)
+            raise ControlError(f"unknown settings: {unknown}; known: {sorted(env['settings'])}")
+        changes = {}
+        if spec.has("maintenance_retry_after"):
+            changes["maintenance_retry_after"] = spec.number(
+                "maintenance_retry_after", integer=True, minimum=0, maximum=MAX_MAINTENANCE_SECONDS, nullable=True
+            )
+        if spec.has("ip_blocked"):
+            changes["ip_blocked"] = spec.boolean("ip_blocked")
+        if spec.has("update_response_shape"):
+            changes["update_response_shape"] = spec.text(
+                "update_response_shape", choices=("default", "results", "bare", "empty")
+            )
+        if spec.has("profit_version"):
+            changes["profit_version"] = spec.text("profit_version", allow_empty=False, max_length=50)
         with self.state.lock:
             env["settings"].update(changes)
             self.state.save()
@@ -657,7 +735,7 @@ class AfasSimulator(SimulatorApp):
         name = self._find(env["get_connectors"], connector)
         if name is None:
             return Response.json({"error": f"no GetConnector {connector}"}, 404)
-        rows = (request.json() or {}).get("rows") or []
+        rows = request.control_spec().only("rows").rows("rows", [])
         with self.state.lock:
             env["get_connectors"][name]["rows"].extend(rows)
             self.state.save()
@@ -677,12 +755,9 @@ class AfasSimulator(SimulatorApp):
         if isinstance(found, Response):
             return found
         rows, key_field = found
-        try:
-            changes = request.json() or {}
-        except ValueError:
-            return Response.json({"error": "the body is not JSON"}, 400)
-        if not isinstance(changes, dict):
-            return Response.json({"error": "the body must be an object of fields"}, 400)
+        changes = check_row(request.control_json(dict), "the body")
+        if changes.get("ModifiedDate") is not None and not isinstance(changes["ModifiedDate"], str):
+            raise ControlError("ModifiedDate: must be a date and time as text (or null for now)")
         with self.state.lock:
             row = next((r for r in rows if str(r.get(key_field)) == number), None)
             status = 200
@@ -720,15 +795,16 @@ class AfasSimulator(SimulatorApp):
         with self.state.lock:
             env = self.environments[key]
             row = next(
-                (r for r in env["get_connectors"][schema.NAMES.debtors]["rows"] if str(r["DebtorId"]) == debtor), None
+                (r for r in env["get_connectors"][schema.NAMES.debtors]["rows"] if str(r.get("DebtorId")) == debtor),
+                None,
             )
             if row is None:
                 raise KeyError(f"no debtor {debtor} in {key}")
             issue_date = issue_date or date.today()
             number = number or f"{issue_date:%Y}{env['next']['invoice']:05d}"
-            env["next"]["invoice"] += 1
             files = build_sales_invoice(organisation=env["organisation"], debtor=row, number=number,
                                         issue_date=issue_date, lines=lines)  # fmt: skip
+            env["next"]["invoice"] += 1  # only once the invoice could be built: a refused one uses no number
             subject_id = env["next"]["subject_id"]
             env["next"]["subject_id"] += 1
             env["get_connectors"][schema.NAMES.dossier_items]["rows"].append(
@@ -771,16 +847,23 @@ class AfasSimulator(SimulatorApp):
         env = self._env_or_404(key)
         if isinstance(env, Response):
             return env
+        spec = request.control_spec().only("debtor", "lines", "number", "issue_date")
+        debtor = spec.text("debtor", numbers=True, allow_empty=False, max_length=50)
+        lines = [_sales_line(line) for line in spec.objects("lines", None, max_items=500, nullable=True) or []]
+        number = spec.text("number", None, nullable=True, allow_empty=False, max_length=50)
+        issued = spec.text("issue_date", None, nullable=True, max_length=10)
         try:
-            spec = request.json() or {}
-            lines = spec.get("lines") or [{"description": "Diensten", "quantity": "1", "price": "100.00", "vat": "21"}]
-            for item in lines:
-                if str(item.get("vat", "21")) not in VAT_CASES:
-                    raise ValueError(f"vat must be one of {VAT_CASES}")
-                Decimal(str(item["price"]))
-            issue_date = date.fromisoformat(spec["issue_date"]) if spec.get("issue_date") else None
-            result = self.issue_sales_invoice(key, debtor=str(spec["debtor"]), lines=lines,
-                                              number=spec.get("number"), issue_date=issue_date)  # fmt: skip
+            issue_date = date.fromisoformat(issued) if issued else None
+        except ValueError:
+            raise ControlError("issue_date: must be a date (YYYY-MM-DD)") from None
+        try:
+            result = self.issue_sales_invoice(
+                key,
+                debtor=debtor,
+                lines=lines or [{"description": "Diensten", "quantity": "1", "price": "100.00", "vat": "21"}],
+                number=number,
+                issue_date=issue_date,
+            )
         except (KeyError, ValueError, TypeError, InvalidOperation) as exc:
             return Response.json({"error": f"cannot issue: {exc}"}, 400)
         return Response.json(result, 201)
@@ -790,6 +873,138 @@ class AfasSimulator(SimulatorApp):
         if isinstance(env, Response):
             return env
         return Response.json(env["delivered"])
+
+    def _sim_remove_delivered(self, request: Request, key: str, entry: str) -> Response:
+        """Someone deleted a received e-invoice in AFAS: it no longer appears in the read-back GetConnector."""
+        env = self._env_or_404(key)
+        if isinstance(env, Response):
+            return env
+        with self.state.lock:
+            deliveries = env["delivered"]["purchase_invoices"]
+            kept = [d for d in deliveries if str(d["id"]) != entry]
+            if len(kept) == len(deliveries):
+                return Response.json({"error": f"no delivered purchase invoice {entry}"}, 404)
+            deliveries[:] = kept
+            self.state.save()
+        return Response.json({"removed": int(entry)})
+
+
+def _profit_value(value: Any, max_length: int = 10_000) -> bool:
+    """A field value Profit takes: text (valid, not overlong), a number, true/false or null; not a list or object."""
+    if isinstance(value, str):
+        try:
+            check_text(value, "value", max_length=max_length)
+        except ControlError:
+            return False
+        return True
+    return isinstance(value, int | float | bool | type(None))
+
+
+def _sales_line(line: ControlSpec) -> dict[str, Any]:
+    line.only("description", "quantity", "price", "vat", "unit_code")
+    vat = line.text("vat", "21", numbers=True)
+    if vat not in VAT_CASES:
+        raise ControlError(f"{line.name('vat')}: must be one of {list(VAT_CASES)}, not {vat[:20]!r}")
+    return {
+        "description": line.text("description", "", max_length=500),
+        "quantity": _amount(line, "quantity", "1"),
+        "price": _amount(line, "price"),
+        "vat": vat,
+        "unit_code": line.text("unit_code", "C62", allow_empty=False, max_length=10),
+    }
+
+
+def _amount(spec: ControlSpec, field: str, default: Any = ControlSpec.REQUIRED) -> str:
+    """A quantity or price (text or a number) as decimal text, within what an invoice line can carry."""
+    value = spec.data.get(field, default)
+    if value is ControlSpec.REQUIRED:
+        raise ControlError(f"{spec.name(field)}: required")
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise ControlError(f"{spec.name(field)}: must be a decimal number (text or a number)")
+    try:
+        amount = Decimal(check_text(str(value), spec.name(field), max_length=40).strip())
+    except InvalidOperation:
+        raise ControlError(f"{spec.name(field)}: {str(value)[:40]!r} is not a decimal number") from None
+    if not amount.is_finite() or abs(amount) >= MAX_LINE_AMOUNT or amount != round(amount, 4):
+        raise ControlError(f"{spec.name(field)}: must be below {MAX_LINE_AMOUNT} with at most four decimals")
+    return str(amount)
+
+
+def environment_spec(spec: Any, *, where: str = "") -> dict[str, Any]:
+    """One environment of ``POST /_sim/fixtures``, checked field by field and normalised (``ControlError``)."""
+    spec = ControlSpec(spec, where=where)
+    spec.only(*ENVIRONMENT_FIELDS)
+    participant = spec.text("participant", numbers=True)
+    if not PARTICIPANT.match(participant):
+        raise ControlError(f"{spec.name('participant')}: letters, digits, '.', '_' or '-' (at most 64)")
+    checked: dict[str, Any] = {
+        "participant": participant,
+        "environment_type": spec.text("environment_type", "production", choices=ENVIRONMENT_TYPES.values()),
+        "edition": spec.text("edition", "profit", choices=EDITIONS),
+        "organisation": None,
+        "tokens": [],
+    }
+    organisation = spec.object("organisation", None, nullable=True)
+    if organisation is not None and organisation.data:  # none or {}: the default demo organisation
+        checked["organisation"] = {
+            **{key: check_scalar(value, organisation.name(key)) for key, value in organisation.data.items()},
+            "name": organisation.text("name", allow_empty=False, max_length=200),
+            "kvk": organisation.text("kvk", numbers=True),
+        }
+        if not KVK.match(checked["organisation"]["kvk"]):
+            raise ControlError(f"{organisation.name('kvk')}: must be a KvK number of eight digits")
+        if organisation.has("vat"):
+            checked["organisation"]["vat"] = organisation.text("vat", nullable=True, max_length=20)
+    for token in spec.objects("tokens", [], nullable=True, max_items=100):
+        token.only("token", "connectors")
+        checked["tokens"].append(
+            {
+                "token": token.text("token", allow_empty=False, max_length=10_000),
+                "connectors": token.texts("connectors", None, nullable=True, max_items=1000),
+            }
+        )
+    for field in ("debtors", "creditors", "administrations", "sb_ledger_accounts", "sb_relations"):
+        checked[field] = list(spec.rows(field, []) if spec.data.get(field) is not None else [])
+    connectors: dict[str, Any] = {}
+    definitions = spec.object("get_connectors", None, nullable=True)
+    for name, definition in (definitions.data if definitions else {}).items():
+        check_text(name, f"{definitions.name(name)} (a GetConnector name)", max_length=200)
+        definition = definitions.object(name)
+        definition.only("description", "fields", "rows")
+        fields = [check_row(f.data, f.where) for f in definition.objects("fields", max_items=1000)]
+        for index, field in enumerate(fields):
+            if not isinstance(field.get("id"), str) or not field["id"]:
+                raise ControlError(f"{definition.name('fields')}[{index}].id: required, as text")
+        connectors[name] = {
+            "description": definition.text("description", name, max_length=500),
+            "fields": fields,
+            "rows": list(definition.rows("rows", [])),
+        }
+    checked["get_connectors"] = connectors
+    known = set(schema.GET_CONNECTOR_FIELDS) | set(connectors)
+    rows = spec.object("rows", None, nullable=True)
+    checked["rows"] = {}
+    for name in rows.data if rows else {}:
+        if name not in known:
+            raise ControlError(f"{rows.name(name)}: no GetConnector {name[:100]!r}; known: {sorted(known)}")
+        checked["rows"][name] = list(rows.rows(name))
+    return checked
+
+
+ENVIRONMENT_FIELDS = (
+    "participant",
+    "environment_type",
+    "edition",
+    "organisation",
+    "tokens",
+    "debtors",
+    "creditors",
+    "administrations",
+    "get_connectors",
+    "rows",
+    "sb_ledger_accounts",
+    "sb_relations",
+)
 
 
 def _multipart_file(request: Request) -> bytes | None:
@@ -848,10 +1063,18 @@ def _journal_entry_problem(body: Any, env: dict[str, Any]) -> tuple[str, str] | 
                 continue
             if isinstance(value, bool) or not isinstance(value, int | float):
                 return f"{where}.{field}", f"'{field}' must be a number."
-            if Decimal(str(value)) != Decimal(str(value)).quantize(Decimal("0.01")):
-                return f"{where}.{field}", f"'{field}' must be a multiple of 0.01."
-    for item in body.get("Attachments") or []:
-        blob = str((item or {}).get("AttachmentId", "")).lower()
+            try:
+                if abs(value) >= 1e15 or Decimal(str(value)) != Decimal(str(value)).quantize(Decimal("0.01")):
+                    return f"{where}.{field}", f"'{field}' must be a multiple of 0.01."
+            except InvalidOperation:  # beyond any amount (the parser already refused NaN and Infinity)
+                return f"{where}.{field}", f"'{field}' is out of range."
+    attachments = body.get("Attachments") or []
+    if not isinstance(attachments, list):
+        return "Attachments", "'Attachments' must be a list."
+    for item in attachments:
+        if not isinstance(item, dict) or not isinstance(item.get("AttachmentId"), str):
+            return "Attachments", "An attachment must be an object with an 'AttachmentId'."
+        blob = item["AttachmentId"].lower()
         stored = env["sb"]["blobs"].get(blob)
         if stored is None or stored["data"] is None:
             return "Attachments", f"Attachment '{blob}' has not been uploaded."

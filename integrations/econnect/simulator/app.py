@@ -13,6 +13,7 @@ rejected, per the recipient's directory entry) from t+60 s [GUESS timings].
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import re
 import secrets
@@ -37,7 +38,8 @@ from integrations.peppol.document_types import DocumentType
 from integrations.peppol.identifiers import IdentifierSyntaxError, parse_identifier
 from integrations.peppol.parser import parse_document
 from integrations.peppol.xml import XmlRejected, parse_untrusted_xml
-from integrations.simulators.app import Request, Response, SimulatorApp
+from integrations.simulators.app import MAX_REQUEST_BYTES, Request, Response, SimulatorApp
+from integrations.simulators.control import ControlError
 from integrations.simulators.faults import Fault
 from integrations.simulators.state import StateStore
 
@@ -51,7 +53,9 @@ TEMPLATE_ERROR = "ERRXSL4000001"
 DEFAULT_TOKEN_TTL = 4 * 3600.0
 IN_PROGRESS_AFTER = 10.0  # [GUESS]
 FINAL_AFTER = 60.0  # [GUESS]
-PAGE_TOKEN = re.compile(r"p([0-9]+)")
+PAGE_TOKEN = re.compile(r"p([0-9]{1,9})")  # longer is not a page eConnect handed out (and int() would refuse it)
+MAX_CLOCK_OFFSET = 100 * 365 * 24 * 3600.0  # the clock stays within what a date can hold
+MAX_TOKEN_TTL = 10 * 365 * 24 * 3600.0
 
 INVOICE_DOCTYPE = (
     "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2::Invoice##"
@@ -124,7 +128,7 @@ def _strip_prolog(data: bytes) -> bytes:
         declaration_end = data.find(b"?>")
         declaration = data[:declaration_end].lower()
         encoding = re.search(rb"encoding\s*=\s*[\"']([^\"']+)", declaration)
-        if encoding and encoding.group(1).decode().lower().replace("_", "-") not in ("utf-8", "utf8"):
+        if encoding and encoding.group(1).decode("ascii", "replace").lower().replace("_", "-") not in ("utf-8", "utf8"):
             # Not splicable into a UTF-8 envelope as is: re-serialise (eConnect stores XML, not bytes, anyway).
             return etree.tostring(parse_untrusted_xml(data).getroot(), encoding="utf-8")
         data = data[declaration_end + 2 :]
@@ -173,6 +177,9 @@ class EConnectSimulator(SimulatorApp):
         self.route("GET", r"/_sim/sent", self.sim_sent)
         self.route("GET", r"/_sim/calls", self.sim_calls)
         self.route("POST", r"/_sim/soap-faults", self.sim_soap_fault)
+        # Reconciliation: make eConnect disagree with the portal, as happens when someone acts in eConnect's platform.
+        self.route("POST", r"/_sim/outbox/(?P<external_id>[^/]+)/state", self.sim_outbox_state)
+        self.route("POST", r"/_sim/inbox/(?P<external_id>[^/]+)/status", self.sim_inbox_status)
 
     # --- plumbing ----------------------------------------------------------------------------------------------
     @property
@@ -750,9 +757,12 @@ class EConnectSimulator(SimulatorApp):
         return Response.json({"now": _iso(self.now()), "offset": self.data["clock_offset"]})
 
     def sim_clock_advance(self, request: Request) -> Response:
-        seconds = float((request.json() or {}).get("advance", 0))
+        spec = request.control_spec().only("advance")
+        seconds = spec.number("advance", 0)
         if seconds < 0:
-            return Response.json({"error": "the clock only moves forward"}, 400)
+            raise ControlError("advance: the clock only moves forward")
+        if self.data["clock_offset"] + seconds > MAX_CLOCK_OFFSET:
+            raise ControlError(f"advance: the clock moves at most {MAX_CLOCK_OFFSET:g} seconds ahead in all")
         with self.state.lock:
             self.data["clock_offset"] += seconds
             self._progress()
@@ -760,25 +770,38 @@ class EConnectSimulator(SimulatorApp):
         return self.sim_clock(request)
 
     def sim_config(self, request: Request) -> Response:
-        spec = request.json() or {}
+        spec = request.control_spec().only("token_ttl_seconds")
+        ttl = spec.number("token_ttl_seconds", None, minimum=0, maximum=MAX_TOKEN_TTL)
         with self.state.lock:
-            if "token_ttl_seconds" in spec:
-                self.data["token_ttl"] = float(spec["token_ttl_seconds"])
+            if ttl is not None:
+                self.data["token_ttl"] = float(ttl)
             self.state.save()
         return Response.json({"token_ttl_seconds": self.data["token_ttl"]})
 
     def sim_add_account(self, request: Request) -> Response:
-        spec = request.json() or {}
+        spec = request.control_spec().only("app_key", "app_secret", "network", "parties", "name", "duplicates_visible")
+        parties = []
+        for party in spec.objects("parties", [], max_items=1000):
+            party.only("id", "name", "econnect_party_id")
+            parties.append(
+                {
+                    "id": party.text("id", allow_empty=False, max_length=200),
+                    "name": party.text("name", spec.data.get("name", ""), max_length=200),
+                    "econnect_party_id": party.text("econnect_party_id", None, nullable=True, max_length=200),
+                }
+            )
         try:
             account = self.add_account(
-                app_key=spec["app_key"],
-                app_secret=spec["app_secret"],
-                network=spec.get("network", "production"),
-                parties=spec.get("parties", []),
-                name=spec.get("name", ""),
-                duplicates_visible=bool(spec.get("duplicates_visible", False)),
+                app_key=spec.text("app_key", allow_empty=False, max_length=200),
+                app_secret=spec.text("app_secret", max_length=1000),
+                network=spec.text("network", "production", choices=NETWORKS),
+                parties=[{k: v for k, v in party.items() if v is not None} for party in parties],
+                name=spec.text("name", "", max_length=200),
+                duplicates_visible=spec.boolean("duplicates_visible", False),
             )
-        except (KeyError, ValueError, TypeError) as exc:
+        except ControlError:
+            raise
+        except ValueError as exc:
             return Response.json({"error": f"invalid account: {exc}"}, 400)
         return Response.json({k: v for k, v in account.items() if k != "app_secret"}, 201)
 
@@ -793,10 +816,16 @@ class EConnectSimulator(SimulatorApp):
         return Response.json({"expired": expired})
 
     def sim_register(self, request: Request, network: str, party_id: str) -> Response:
-        spec = request.json() or {}
+        spec = request.control_spec().only("access_point", "document_types", "behaviour", "name")
+        entry = {
+            "access_point": spec.text("access_point", "econnect", choices=ACCESS_POINT_URLS),
+            "document_types": spec.texts("document_types", None, nullable=True, max_items=10),
+            "behaviour": spec.text("behaviour", "deliver", choices=("deliver", "fail", "reject")),
+            "name": spec.text("name", "", max_length=200),
+        }
         try:
-            entry = self.register(network, party_id, **spec)
-        except (ValueError, TypeError, KeyError) as exc:
+            entry = self.register(network, party_id, **entry)
+        except ValueError as exc:
             return Response.json({"error": f"invalid directory entry: {exc}"}, 400)
         return Response.json(entry, 201)
 
@@ -807,16 +836,25 @@ class EConnectSimulator(SimulatorApp):
         return Response.json({"removed": removed is not None})
 
     def sim_inject(self, request: Request) -> Response:
-        """``{"receiver": "0106:...", "network": "production", "payload": "<xml>" | "payload_base64": "..."}``"""
-        spec = request.json() or {}
-        network = spec.get("network", "production")
-        payload = (
-            base64.b64decode(spec["payload_base64"])
-            if "payload_base64" in spec
-            else str(spec.get("payload", "")).encode()
+        """``{"receiver": "0106:...", "network": "production", "payload": "<xml>" | "payload_base64": "...",
+        "sender_name": "...", "unchecked": false}``"""
+        spec = request.control_spec().only(
+            "receiver", "network", "payload", "payload_base64", "sender_name", "unchecked"
         )
+        network = spec.text("network", "production", choices=NETWORKS)
+        receiver = spec.text("receiver", allow_empty=False, max_length=200)
+        if spec.has("payload_base64"):
+            try:
+                encoded = spec.text("payload_base64", max_length=MAX_REQUEST_BYTES, control_characters=True)
+                payload = base64.b64decode(encoded, validate=True)
+            except (binascii.Error, ValueError) as exc:
+                raise ControlError(f"payload_base64: {exc}") from None
+        else:
+            payload = spec.text("payload", "", max_length=MAX_REQUEST_BYTES, control_characters=True).encode()
+        sender_name = spec.text("sender_name", "", max_length=200)
+        unchecked = spec.boolean("unchecked", False)
         with self.state.lock:
-            hosted = self._hosting_account(network, _canonical(str(spec.get("receiver", ""))))
+            hosted = self._hosting_account(network, _canonical(receiver))
             if hosted is None:
                 return Response.json({"error": "the receiver is not a party hosted in that network"}, 404)
             try:
@@ -824,8 +862,8 @@ class EConnectSimulator(SimulatorApp):
                     receiver_key=hosted[0]["app_key"],
                     receiver_party=hosted[1]["id"],
                     payload=payload,
-                    sender_name=spec.get("sender_name", ""),
-                    unchecked=bool(spec.get("unchecked")),
+                    sender_name=sender_name,
+                    unchecked=unchecked,
                 )
             except XmlRejected as exc:
                 return Response.json({"error": f"not a readable UBL document: {exc}", "kind": exc.kind}, 400)
@@ -885,24 +923,53 @@ class EConnectSimulator(SimulatorApp):
     def sim_soap_fault(self, request: Request) -> Response:
         """A SOAP fault (HTTP 500) for an operation: ``{"operation", "code", "message", "faultcode", "count",
         "phase"}``; e.g. ``{"operation": "SendDocument", "code": "ERRXSL4000001"}``."""
-        spec = request.json() or {}
+        spec = request.control_spec().only("operation", "status", "message", "code", "faultcode", "phase", "count")
         try:
             fault = Fault(
-                operation=spec["operation"],
-                status=int(spec.get("status", 500)),
+                operation=spec.text("operation", allow_empty=False, max_length=500),
+                status=spec.number("status", 500, integer=True, minimum=100, maximum=599),
                 body=soap_fault_body(
-                    spec.get("message", "Simulated fault"),
-                    spec.get("code", ""),
-                    faultcode=spec.get("faultcode", "soap:Server"),
+                    spec.text("message", "Simulated fault", max_length=10_000),
+                    spec.text("code", "", max_length=100),
+                    faultcode=spec.text("faultcode", "soap:Server", allow_empty=False, max_length=100),
                 ).decode(),
                 headers={"Content-Type": "text/xml; charset=utf-8"},
-                phase=spec.get("phase", "before"),
-                count=spec.get("count", 1),
+                phase=spec.text("phase", "before", choices=("before", "after")),
+                count=spec.number("count", 1, integer=True, minimum=1, nullable=True),
             )
-        except (KeyError, ValueError, TypeError) as exc:
+        except ControlError:
+            raise
+        except ValueError as exc:  # e.g. text lxml cannot put into XML
             return Response.json({"error": f"invalid fault: {exc}"}, 400)
         self.faults.add(fault)
         return Response.json({"added": fault.as_dict()}, 201)
+
+    def sim_outbox_state(self, request: Request, external_id: str) -> Response:
+        """``{"state": "delivered|failed|rejected|accepted|in_progress"}``: the outbox document's status changes now
+        (a final state stays; a state before final is overtaken by the lifecycle as usual)."""
+        spec = request.control_spec().only("state")
+        state = OutboxState(spec.text("state", choices=[s.value for s in OUTBOX_CODES]))
+        with self.state.lock:
+            for doc in self.data["outbox"]:
+                if doc["external_id"] == external_id:
+                    self._set_outbox_state(doc, state, self.now())
+                    self.state.save()
+                    view = {k: v for k, v in doc.items() if k not in ("payload", "behaviour")}
+                    return Response.json(view)
+        return Response.json({"error": "no such outbox document"}, 404)
+
+    def sim_inbox_status(self, request: Request, external_id: str) -> Response:
+        """``{"state": "new|read|processed|approved|rejected|duplicate"}``: set an inbox document's status directly,
+        as a person would in eConnect's platform."""
+        spec = request.control_spec().only("state")
+        state = InboxState(spec.text("state", choices=[s.value for s in INBOX_CODES]))
+        with self.state.lock:
+            for doc in self.data["inbox"]:
+                if doc["external_id"] == external_id:
+                    doc["status_code"], doc["modified_at"] = INBOX_CODES[state][0], self.now()
+                    self.state.save()
+                    return Response.json(self._inbox_view(doc))
+        return Response.json({"error": "no such inbox document"}, 404)
 
 
 class _WithPayload:

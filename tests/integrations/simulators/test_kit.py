@@ -1,4 +1,5 @@
 import threading
+import time
 
 import httpx
 import pytest
@@ -92,6 +93,31 @@ def test_a_delay_beyond_the_client_timeout_is_a_timeout(client):
 
     with pytest.raises(RemoteTimeout):
         client.request("GET", "/things")
+
+
+def test_a_trickled_answer_arrives_whole_but_slowly_when_each_gap_is_within_the_read_timeout(client):
+    add_fault(client, operation="AddThing", phase="after", trickle=0.02)
+    started = time.monotonic()
+
+    response = client.request("POST", "/things")
+
+    assert response.json() == {"things": 1}
+    assert time.monotonic() - started >= 0.02 * 8 * 0.9  # every chunk waited for
+
+
+def test_a_trickle_gap_as_long_as_the_read_timeout_is_a_timeout_after_the_work_was_done(client):
+    add_fault(client, operation="AddThing", phase="after", trickle=0.6)
+
+    with pytest.raises(RemoteTimeout):
+        client.request("POST", "/things")
+
+    assert client.request("GET", "/things").json() == {"things": 1}
+
+
+def test_a_negative_trickle_is_refused(client):
+    response = client.request("POST", "/_sim/faults", json={"operation": "x", "trickle": -1})
+
+    assert response.status_code == 400
 
 
 def test_a_fault_lasts_for_its_count(client):
