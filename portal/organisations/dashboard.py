@@ -31,6 +31,7 @@ from portal.contacts.selectors import Readiness, readiness_by_environment
 from portal.incoming_invoices.models import DuplicateVerdict, HoldReason, IncomingInvoice, IncomingStatus
 from portal.organisations.models import Environment, EnvironmentType, Firm, Organisation
 from portal.outgoing_invoices.models import OutgoingInvoice, OutgoingStatus
+from portal.reconciliation.selectors import open_findings_count
 
 DASHBOARD_TIME_ZONE = ZoneInfo("Europe/Amsterdam")
 CHART_DAYS = 30
@@ -113,6 +114,7 @@ class EnvironmentFigures:
     held_duplicates: int = 0
     held_other: int = 0  # held for another reason (unreadable, unsafe, VAT, interrupted delivery, disputed flag)
     disagreements_month: int = 0  # received this month where eConnect's duplicate flag and the portal disagree
+    open_findings: int = 0  # open findings of the nightly reconciliation (eConnect, portal and AFAS disagree)
 
     @property
     def failed_only_month(self) -> int:
@@ -128,6 +130,7 @@ class EnvironmentFigures:
             + self.held_duplicates
             + self.held_other
             + self.disagreements_month
+            + self.open_findings
         )
 
 
@@ -299,6 +302,7 @@ class ActionSummary:
     held_duplicates: int = 0
     held_other: int = 0
     disagreements: int = 0
+    findings: int = 0  # open reconciliation findings
 
     @property
     def held(self) -> int:
@@ -315,6 +319,7 @@ class ActionSummary:
             or self.incoming_failed
             or self.held
             or self.disagreements
+            or self.findings
         )
 
 
@@ -332,14 +337,23 @@ def action_summary(rows: Sequence[DashboardRow]) -> ActionSummary:
         summary.held_duplicates += f.held_duplicates
         summary.held_other += f.held_other
         summary.disagreements += f.disagreements_month
+        summary.findings += f.open_findings
     return summary
 
 
 def dashboard_rows(scope: QuerySet[Environment], *, period: Period | None = None) -> list[DashboardRow]:
-    """The figures of the environments in ``scope``, those needing action first. Eight queries however many."""
+    """The figures of the environments in ``scope``, those needing action first. Eight queries however many.
+
+    The open reconciliation findings are counted in the query that loads the environments (a subquery per row on the
+    partial index ``reconciliation_open_idx``), so they cost no query of their own."""
     period = period or dashboard_period()
-    environments = list(scope.select_related("organisation").only(*ROW_FIELDS))
+    environments = list(
+        scope.select_related("organisation").only(*ROW_FIELDS).annotate(open_findings=open_findings_count())
+    )
     figures = figures_by_environment(scope, period=period)
+    for environment in environments:
+        if environment.open_findings:
+            figures[environment.pk].open_findings = environment.open_findings
     readiness = readiness_by_environment([environment.pk for environment in environments], with_amounts=False)
     rows = [
         DashboardRow(environment, figures[environment.pk], readiness[environment.pk]) for environment in environments

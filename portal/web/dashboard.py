@@ -148,6 +148,7 @@ class RowView:
     organisation_url: str
     environment_url: str
     contacts_url: str
+    findings_url: str  # the environment's open reconciliation findings
     environment_label: str
     afas_success: str  # when AFAS last answered: a time today, else a date; empty when never
     econnect_success: str
@@ -173,6 +174,7 @@ def row_views(rows: Sequence[DashboardRow]) -> list[RowView]:
     organisation_url = _url_maker("web:organisation_detail")
     environment_url = _url_maker("web:environment_detail")
     contacts_url = _url_maker("web:environment_contacts")
+    findings_url = reverse("web:reconciliation_findings") + "?environment="
     type_labels = {value: str(label) for value, label in EnvironmentType.choices}
     return [
         RowView(
@@ -181,6 +183,7 @@ def row_views(rows: Sequence[DashboardRow]) -> list[RowView]:
             organisation_url=organisation_url(row.environment.organisation_id),
             environment_url=environment_url(row.environment.pk),
             contacts_url=contacts_url(row.environment.pk),
+            findings_url=f"{findings_url}{row.environment.pk}",
             environment_label=f"{type_labels.get(row.environment.afas_environment_type, '')} "
             f"({row.environment.afas_participant_number})",
             afas_success=_when(row.environment.afas_last_success_at, today),

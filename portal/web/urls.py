@@ -1,6 +1,6 @@
 """The accountant's portal: each page module lists its own URLs, all under the ``web`` namespace."""
 
-from portal.web.views import contacts, dashboard, environments, inbox, organisations, outbox, team
+from portal.web.views import contacts, dashboard, environments, inbox, organisations, outbox, reconciliation, team
 
 app_name = "web"
 
@@ -12,4 +12,5 @@ urlpatterns = [
     *inbox.urlpatterns,
     *contacts.urlpatterns,
     *team.urlpatterns,
+    *reconciliation.urlpatterns,
 ]

@@ -12,6 +12,7 @@ from tests.portal.contacts.factories import ContactIdentifierFactory, ContactJob
 from tests.portal.incoming_invoices.factories import IncomingInvoiceFactory
 from tests.portal.organisations.factories import OwnPeppolIdentifierFactory
 from tests.portal.outgoing_invoices.factories import OutgoingInvoiceFactory
+from tests.portal.reconciliation.factories import FindingFactory, RunFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -36,6 +37,8 @@ def data():
     incoming = IncomingInvoiceFactory(environment=own.environment)
     contact = ContactIdentifierFactory(contact__environment=own.environment).contact
     ContactJobFactory(environment=own.environment)
+    run = RunFactory(environment=own.environment)
+    FindingFactory(environment=own.environment, first_run=run, last_run=run)
     event_record(environment=own.environment, kind="test", message="environment event")
     event_record(environment=own.environment, kind="test", message="outgoing event", outgoing_invoice=outgoing)
     event_record(environment=own.environment, kind="test", message="incoming event", incoming_invoice=incoming)
