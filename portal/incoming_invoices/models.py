@@ -54,6 +54,9 @@ class IncomingInvoice(TimeStampedModel):
     econnect_document_id = models.CharField("eConnect document id", max_length=100)
     raw_xml = models.BinaryField("document as received")
     sha256 = models.CharField("SHA-256", max_length=64)
+    document_removed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the XML was removed after the retention period (metadata and hash kept)."
+    )
 
     parse_error = models.TextField(blank=True)
     document_type = models.CharField(max_length=20, choices=DocumentType.choices, blank=True)
@@ -142,6 +145,10 @@ class IncomingInvoice(TimeStampedModel):
                 fields=["environment", "status_changed_at"], condition=Q(status="failed"), name="incoming_failed_idx"
             ),
             models.Index(fields=["environment", "hold_reason"], condition=Q(status="held"), name="incoming_held_idx"),
+            # The daily expiry looks for the oldest documents still kept: removed ones drop out of this index.
+            models.Index(
+                fields=["created_at"], condition=Q(document_removed_at__isnull=True), name="incoming_retention_idx"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from portal.core.admin_actions import ReasonActionForm
 from portal.core.admin_display import xml_block
+from portal.core.retention import document_kept_until
 from portal.events.admin import EventInline
 from portal.outgoing_invoices.models import OutgoingInvoice
 from portal.outgoing_invoices.services import outgoing_resolve_manually, outgoing_retry
@@ -98,6 +99,7 @@ class OutgoingInvoiceAdmin(admin.ModelAdmin):
         ),
         ("Validation", {"fields": ("validated_at", "validation_findings")}),
         ("UBL as sent", {"fields": ("ubl_document",), "classes": ("collapse",)}),
+        ("Retention", {"fields": ("sha256", "kept_until", "document_removed_at")}),
         ("History", {"fields": ("created_at", "updated_at")}),
     )
     readonly_fields = flatten_fieldsets(fieldsets)  # support reads invoices here; changes go through services
@@ -145,4 +147,10 @@ class OutgoingInvoiceAdmin(admin.ModelAdmin):
 
     @admin.display(description="UBL")
     def ubl_document(self, obj):
+        if obj.document_removed_at:
+            return f"Removed after the retention period on {timezone.localtime(obj.document_removed_at):%Y-%m-%d}."
         return xml_block(obj.ubl)
+
+    @admin.display(description="kept until")
+    def kept_until(self, obj):
+        return document_kept_until(issue_date=obj.issue_date, stored_at=obj.created_at) if obj.created_at else "-"

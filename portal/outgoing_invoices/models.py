@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from portal.core.choices import DocumentType, ErrorKind
 from portal.core.models_base import TimeStampedModel
-from portal.core.validators import CURRENCY_PATTERN
+from portal.core.validators import CURRENCY_PATTERN, SHA256_PATTERN
 
 
 class OutgoingStatus(models.TextChoices):
@@ -54,6 +54,12 @@ class OutgoingInvoice(TimeStampedModel):
     payable_amount = models.DecimalField(max_digits=18, decimal_places=2, null=True, blank=True)
 
     ubl = models.BinaryField("UBL as sent", help_text="The UBL document exactly as it is sent.")
+    sha256 = models.CharField(
+        "SHA-256", max_length=64, blank=True, help_text="Of the UBL as stored, recorded when it was stored."
+    )
+    document_removed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the UBL was removed after the retention period (metadata and hash kept)."
+    )
     validation_findings = models.JSONField(default=list, blank=True)
     validated_at = models.DateTimeField(null=True, blank=True)
 
@@ -106,6 +112,9 @@ class OutgoingInvoice(TimeStampedModel):
             models.CheckConstraint(
                 condition=Q(currency="") | Q(currency__regex=CURRENCY_PATTERN), name="outgoing_currency_format"
             ),
+            models.CheckConstraint(
+                condition=Q(sha256="") | Q(sha256__regex=SHA256_PATTERN), name="outgoing_sha256_format"
+            ),
             # Once something may have been sent, the reference that makes it safe to repeat must be kept.
             models.CheckConstraint(
                 condition=~Q(
@@ -142,6 +151,10 @@ class OutgoingInvoice(TimeStampedModel):
                 include=["status"],
                 condition=Q(status__in=["failed", "rejected"]),
                 name="outgoing_failed_idx",
+            ),
+            # The daily expiry looks for the oldest documents still kept: removed ones drop out of this index.
+            models.Index(
+                fields=["created_at"], condition=Q(document_removed_at__isnull=True), name="outgoing_retention_idx"
             ),
         ]
 

@@ -8,6 +8,7 @@ outbox is searched before sending again.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import uuid
 from dataclasses import dataclass
@@ -119,6 +120,7 @@ def _collect(environment: Environment) -> CollectResult:
                     afas_identity=f"dossier:{item.subject_id}",
                     defaults={
                         "ubl": ubl,
+                        "sha256": hashlib.sha256(ubl).hexdigest(),
                         "contact": contacts.get(item.organisation_code),
                         "afas_organisation_code": item.organisation_code,
                         "afas_issue_method": getattr(contacts.get(item.organisation_code), "issue_method", ""),
@@ -420,7 +422,9 @@ def outgoing_follow_status(*, invoice: OutgoingInvoice, now: datetime | None = N
             status = gateway.outbox_status(invoice.econnect_document_id)
     except RemoteError as exc:
         logger.info("Status of invoice %s not available now: %s", invoice.pk, exc)
-        status = None
+        status, asked_to_wait = None, timedelta(seconds=min(exc.retry_after or 0, 24 * 60 * 60))
+    else:
+        asked_to_wait = timedelta(0)
     if status is not None:
         OutgoingInvoice.objects.filter(pk=invoice.pk).update(econnect_status=(status.name or status.state.value)[:100])
         if status.state in FINAL_STATUSES:
@@ -452,7 +456,7 @@ def outgoing_follow_status(*, invoice: OutgoingInvoice, now: datetime | None = N
         )
         return invoice
     OutgoingInvoice.objects.filter(pk=invoice.pk, status=Status.SUBMITTED).update(
-        next_attempt_at=now + _poll_interval(age), dispatched_at=None
+        next_attempt_at=now + max(_poll_interval(age), asked_to_wait), dispatched_at=None
     )
     return invoice
 
@@ -551,6 +555,7 @@ def outgoing_send_test_invoice(*, environment: Environment, actor: User | None) 
             afas_identity=f"test:{uuid.uuid4().hex}",
             is_test=True,
             ubl=ubl,
+            sha256=hashlib.sha256(ubl).hexdigest(),
             invoice_number=number,
             customer_name=environment.organisation.name,
         )

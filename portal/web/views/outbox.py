@@ -138,10 +138,12 @@ def outbox(request):
 def outgoing_detail(request, pk: int):
     invoice = selectors.outgoing_detail_for_firm(firm=request.firm, pk=pk)
     ubl = bytes(invoice.ubl or b"")
-    try:
-        document, unreadable = read_document(ubl), None
-    except XmlRejected as exc:
-        document, unreadable = None, exc.message.in_language(get_language() or "en")
+    document = unreadable = None
+    if invoice.document_removed_at is None:  # removed after the retention period: nothing left to read
+        try:
+            document = read_document(ubl)
+        except XmlRejected as exc:
+            unreadable = exc.message.in_language(get_language() or "en")
     status_labels = dict(Status.choices)
     timeline = [
         (event, status_labels.get(event.from_status, event.from_status), status_labels.get(event.to_status, ""))

@@ -1,4 +1,5 @@
 import datetime
+import hashlib
 from decimal import Decimal
 
 import factory
@@ -19,3 +20,4 @@ class OutgoingInvoiceFactory(factory.django.DjangoModelFactory):
     currency = "EUR"
     payable_amount = Decimal("121.00")
     ubl = b"<Invoice/>"
+    sha256 = factory.LazyAttribute(lambda invoice: hashlib.sha256(bytes(invoice.ubl)).hexdigest())

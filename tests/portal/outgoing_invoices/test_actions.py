@@ -155,6 +155,8 @@ def test_beat_schedules_are_defined_in_code(db):
         "contacts.look_up_due": 60,
         "contacts.resume_jobs": 60,
         "organisations.check_routes": 60,
+        "reconciliation.dispatch": 600,
+        "documents.expire": 86400,
     }
 
 
