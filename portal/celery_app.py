@@ -3,7 +3,15 @@ from __future__ import annotations
 import os
 
 from celery import Celery
-from celery.signals import beat_init, worker_init
+from celery.signals import beat_init, before_task_publish, task_postrun, task_prerun, worker_init
+
+from integrations.correlation import (
+    bind_correlation_id,
+    current_correlation_id,
+    new_correlation_id,
+    reset_correlation_id,
+    valid_correlation_id,
+)
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 
@@ -31,3 +39,40 @@ def sync_periodic_tasks(**kwargs) -> None:
     from portal.core.schedules import periodic_tasks_sync
 
     periodic_tasks_sync()
+
+
+# --- Correlation id: from beat's dispatch (or a web request) through every task it causes -----------------------
+# A message header, not Celery's own ``correlation_id`` (that is the task id in AMQP terms).
+CORRELATION_HEADER = "portal_correlation_id"
+_bound_tokens: dict[str, object] = {}
+
+
+@before_task_publish.connect
+def add_correlation_id_to_message(headers: dict | None = None, **kwargs) -> None:
+    """The publisher's id (a task, a web request) travels with the message; beat has none, so each dispatch starts one."""
+    if headers is not None and not headers.get(CORRELATION_HEADER):
+        headers[CORRELATION_HEADER] = current_correlation_id() or new_correlation_id()
+
+
+def task_correlation_id(request) -> str:
+    """The id a task was sent with: a top-level header in a worker, inside ``headers`` when applied with them."""
+    return valid_correlation_id(getattr(request, CORRELATION_HEADER, None)) or valid_correlation_id(
+        (getattr(request, "headers", None) or {}).get(CORRELATION_HEADER)
+    )
+
+
+@task_prerun.connect
+def bind_task_correlation_id(task_id: str | None = None, task=None, **kwargs) -> None:
+    """For the task's duration: its message's id; an eager task (no message) keeps its caller's, or starts one."""
+    value = (task_correlation_id(task.request) if task is not None else "") or current_correlation_id()
+    _bound_tokens[task_id] = bind_correlation_id(value)
+
+
+@task_postrun.connect
+def unbind_task_correlation_id(task_id: str | None = None, **kwargs) -> None:
+    token = _bound_tokens.pop(task_id, None)
+    if token is not None:
+        try:
+            reset_correlation_id(token)
+        except ValueError:  # bound in another context; the next task binds its own id anyway
+            pass

@@ -20,4 +20,4 @@ def xml_block(raw: bytes | memoryview | None) -> str:
         note = "\n… " + ngettext("%(count)s more byte not shown", "%(count)s more bytes not shown", hidden) % {
             "count": hidden
         }
-    return format_html('<pre style="max-height:30rem;overflow:auto;white-space:pre-wrap">{}{}</pre>', shown, note)
+    return format_html('<pre class="stored-document">{}{}</pre>', shown, note)
