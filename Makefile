@@ -12,7 +12,7 @@ endif
 # Every step of `make run` sees the variables of .env, if there is one (honcho reads it too).
 WITH_ENV := set -a; if [ -f .env ]; then . ./.env; fi; set +a;
 
-.PHONY: run test test-postgres lint bench venv migrate messages clean
+.PHONY: run test test-postgres lint bench chaos venv migrate messages clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is needed (found " + sys.version.split()[0] + "): set PYTHON=/path/to/python3.11")'
@@ -56,6 +56,21 @@ bench: venv
 	DATABASE_URL=$${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres} $(PY) -m benchmarks.readiness_scan
 	DATABASE_URL=$${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres} $(PY) -m benchmarks.readiness_report
 	DATABASE_URL=$${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres} $(PY) -m benchmarks.portal_pages
+	DATABASE_URL=$${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres} $(PY) -m benchmarks.document_retention
+	DATABASE_URL=$${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres} $(PY) -m benchmarks.reconciliation
+
+# Reliability campaigns (README, "Reliability"): the worker killed 50 times while invoices flow, every remote
+# operation under every fault, hostile input, then Redis and PostgreSQL restarted during processing. They need
+# PostgreSQL and Redis and create and drop their own databases; the outage campaign restarts both services.
+chaos: venv
+	DATABASE_URL=$${CHAOS_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres} \
+	CELERY_BROKER_URL=$${CHAOS_BROKER_URL:-redis://127.0.0.1:6379/13} $(PY) -m campaigns.crash
+	DATABASE_URL=$${CHAOS_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres} \
+	CELERY_BROKER_URL=$${CHAOS_BROKER_URL:-redis://127.0.0.1:6379/13} $(PY) -m campaigns.faults
+	DATABASE_URL=$${CHAOS_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres} \
+	CELERY_BROKER_URL=$${CHAOS_BROKER_URL:-redis://127.0.0.1:6379/13} $(PY) -m campaigns.hostile
+	DATABASE_URL=$${CHAOS_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres} \
+	CELERY_BROKER_URL=$${CHAOS_BROKER_URL:-redis://127.0.0.1:6379/13} $(PY) -m campaigns.outages
 
 # The suite against PostgreSQL and Redis on this machine (what CI runs after `make test`).
 test-postgres: venv

@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "portal.outgoing_invoices",
     "portal.incoming_invoices",
     "portal.events",
+    "portal.reconciliation",  # issue 10: nightly reconciliation of eConnect, the portal and AFAS
     "portal.web",
 ]
 
@@ -207,6 +208,18 @@ SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# Content-Security-Policy on every response (portal/core/middleware.py), also in development so a violation shows
+# early: no inline scripts or styles anywhere (templates use static files; htmx's indicator <style> is switched off
+# in base.html). The correlation id middleware goes first, so every log line of a request carries its id.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
+    "base-uri 'self'; frame-ancestors 'none'; form-action 'self'"
+)
+MIDDLEWARE.insert(0, "portal.core.middleware.CorrelationIdMiddleware")
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+    "portal.core.middleware.ContentSecurityPolicyMiddleware",
+)
 
 # --- Celery ------------------------------------------------------------------
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
@@ -240,21 +253,13 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
-# --- Logging -----------------------------------------------------------------
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {
-        "django.db.backends": {"level": "WARNING"},
-        # httpx logs full URLs at INFO; a URL may carry a key (e.g. eConnect's subscriptionKey).
-        # integrations.http logs each call's path instead.
-        "httpx": {"level": "WARNING"},
-        "httpcore": {"level": "WARNING"},
-    },
-}
+# --- Logging (portal/core/logging.py) ----------------------------------------
+# JSON lines in production (time, level, logger, message, correlation_id), plain lines in development. The
+# correlation id starts at a web request or a beat dispatch and follows the work into tasks and HTTP calls.
+from portal.core.logging import logging_config  # noqa: E402 - kept with its block
+
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain" if DEBUG else "json")
+LOGGING = logging_config(log_format=LOG_FORMAT, level=env.str("LOG_LEVEL", default="INFO"))
 
 # --- Peppol validation --------------------------------------------------------
 # The official rules are versioned data: a pack laid out like shared/peppol (rules/*.xslt, xsd/ubl-2.1/,
@@ -317,6 +322,14 @@ PEPPOL_LOOKUP_TIMEOUT_SECONDS = env.float("PEPPOL_LOOKUP_TIMEOUT_SECONDS", defau
 CONTACT_JOB_CHUNK_SECONDS = env.float("CONTACT_JOB_CHUNK_SECONDS", default=10.0)
 # The organisation's own identifiers are looked up this often, to notice registrations at another access point.
 ROUTE_CHECK_SECONDS = env.int("ROUTE_CHECK_SECONDS", default=86400)
+
+# --- Document retention (portal/core/retention.py) ---------------------------
+# Received and sent documents (bytes + SHA-256) are kept this many full years after the end of the calendar year of
+# the document (the later of its issue date and the day the portal stored it), then removed by a daily task. Dutch
+# fiscal retention is 7 years; a firm whose fiscal year does not end on 31 December should set 8.
+DOCUMENT_RETENTION_YEARS = env.int("DOCUMENT_RETENTION_YEARS", default=7)
+if DOCUMENT_RETENTION_YEARS < 7:
+    raise ImproperlyConfigured("DOCUMENT_RETENTION_YEARS must be at least 7 (the Dutch fiscal retention period).")
 
 # --- Portal ------------------------------------------------------------------
 # How long /healthz waits for the broker before calling it down.

@@ -31,6 +31,11 @@ SCHEDULES = (
     Schedule("look up customers whose Peppol result is new or expired", "contacts.look_up_due", 60),
     Schedule("resume interrupted bulk lookups and write-backs", "contacts.resume_jobs", 60),
     Schedule("check the organisations' own identifiers for another access point", "organisations.check_routes", 60),
+    # Reconciliation (portal/reconciliation): every 10 minutes the dispatcher starts tonight's run of each environment
+    # that has none yet, from 02:00 Europe/Amsterdam on (RECONCILIATION_NIGHTLY_HOUR).
+    Schedule("dispatch the nightly reconciliation of eConnect, the portal and AFAS", "reconciliation.dispatch", 600),
+    # Document retention (portal/core/retention.py): daily, each run bounded.
+    Schedule("remove documents whose retention period is over", "documents.expire", 86400),
 )
 
 
