@@ -379,12 +379,14 @@ def stack(transactional_db, _simulators, settings, tmp_path) -> Iterator[Stack]:
     afas.reset()
     econnect.reset()
 
+    # Read before the override: the app may load its configuration on this first access, and would then take
+    # (and afterwards "restore") the overridden value, leaving every later test without eager tasks.
+    eager_before = app.conf.task_always_eager
     settings.CELERY_TASK_ALWAYS_EAGER = False
     settings.OUTGOING_STUCK_AFTER_SECONDS = STUCK_AFTER_SECONDS
     settings.AFAS_BASE_URL_TEMPLATE = f"{afas.url}/{{participant}}/{{rest_host}}/ProfitRestServices"
     settings.ECONNECT_SOAP_URL = f"{econnect.url}/soap/v3.1"
     settings.ECONNECT_LOOKUP_URL = econnect.url
-    eager_before = app.conf.task_always_eager
     app.conf.task_always_eager = False
     purge_broker()
 
