@@ -8,6 +8,7 @@ from decimal import Decimal
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from portal.core import keyset
 from portal.core.choices import DocumentType
 from portal.events.models import Event
 from portal.incoming_invoices.duplicates import normalise_invoice_number
@@ -197,27 +198,12 @@ def inbox_page(
     size: int = INBOX_PAGE_SIZE,
 ) -> KeysetPage:
     """One page, newest first, after (``older_than``) or before (``newer_than``) a cursor; one query, no count."""
-    if newer_than is not None:
-        created_at, pk = newer_than
-        rows = list(
-            documents.filter(created_at__gte=created_at)
-            .filter(Q(created_at__gt=created_at) | Q(pk__gt=pk))
-            .order_by("created_at", "pk")[: size + 1]
-        )
-        if len(rows) <= size:
-            return inbox_page(documents, size=size)  # reached the newest: show the first page, full
-        rows = rows[:size][::-1]
-        return KeysetPage(rows, cursor_token(rows[0]), cursor_token(rows[-1]))
-    newest = documents.order_by("-created_at", "-pk")
-    if older_than is not None:
-        created_at, pk = older_than
-        newest = newest.filter(created_at__lte=created_at).filter(Q(created_at__lt=created_at) | Q(pk__lt=pk))
-    rows = list(newest[: size + 1])
-    more = len(rows) > size
-    rows = rows[:size]
-    # An empty page after a cursor has no row to go back from: the page offers the newest documents instead.
-    newer = cursor_token(rows[0]) if older_than is not None and rows else None
-    return KeysetPage(rows, newer, cursor_token(rows[-1]) if more else None)
+    window = keyset.newest_first(documents, size=size, older_than=older_than, newer_than=newer_than)
+    return KeysetPage(
+        window.rows,
+        cursor_token(window.newer) if window.newer else None,
+        cursor_token(window.older) if window.older else None,
+    )
 
 
 def inbox_environment_labels(*, firm) -> dict[int, str]:
