@@ -327,7 +327,7 @@ class _Reader:
         """The element at ``path`` that UBL allows once; a repeated one is noted and the first is used."""
         found = _findall(parent, path)
         if len(found) > 1:
-            where = _describe(parent, path)
+            where = describe_location(parent, path)
             self.warnings.append(
                 Text(
                     f"{where} appears {len(found)} times; the first is used.",
@@ -348,12 +348,10 @@ class _Reader:
         raw = _element_text(element)
         if raw is None:
             return None
-        if len(raw) <= MAX_DECIMAL_CHARS and _DECIMAL.fullmatch(raw):
-            try:
-                return Decimal(raw)
-            except InvalidOperation:  # pragma: no cover - the pattern admits only valid decimals
-                pass
-        where = _describe(parent, path)
+        number = decimal_or_none(raw)
+        if number is not None:
+            return number
+        where = describe_location(parent, path)
         self.warnings.append(
             Text(
                 f"{where} is not a decimal number ({_quote(raw)}); it is left empty.",
@@ -368,13 +366,10 @@ class _Reader:
         raw = self._text(parent, path)
         if raw is None:
             return None
-        match = _DATE.fullmatch(raw)
-        if match:
-            try:
-                return datetime.date(*(int(part) for part in match.groups()))
-            except ValueError:
-                pass
-        where = _describe(parent, path)
+        day = date_or_none(raw)
+        if day is not None:
+            return day
+        where = describe_location(parent, path)
         self.warnings.append(
             Text(
                 f"{where} is not a date (YYYY-MM-DD) ({_quote(raw)}); it is left empty.",
@@ -543,10 +538,33 @@ def _attachment_references(document: etree._Element) -> Iterator[etree._Element]
             yield reference
 
 
-def _describe(parent: etree._Element, path: str) -> str:
+def decimal_or_none(raw: str) -> Decimal | None:
+    """A UBL decimal (no exponent, at most MAX_DECIMAL_CHARS characters), or None for anything else."""
+    if len(raw) <= MAX_DECIMAL_CHARS and _DECIMAL.fullmatch(raw):
+        try:
+            return Decimal(raw)
+        except InvalidOperation:  # pragma: no cover - the pattern admits only valid decimals
+            pass
+    return None
+
+
+def date_or_none(raw: str) -> datetime.date | None:
+    """A UBL date (YYYY-MM-DD, optionally with a zone), or None for anything else."""
+    match = _DATE.fullmatch(raw)
+    if match:
+        try:
+            return datetime.date(*(int(part) for part in match.groups()))
+        except ValueError:
+            pass
+    return None
+
+
+def describe_location(parent: etree._Element | None, path: str) -> str:
     """A readable location such as "LegalMonetaryTotal/PayableAmount" for messages."""
-    parent_name = etree.QName(parent).localname if isinstance(parent.tag, str) else "?"
     steps = "/".join(step.split(":", 1)[-1] for step in path.split("/"))
+    if parent is None:
+        return steps
+    parent_name = etree.QName(parent).localname if isinstance(parent.tag, str) else "?"
     if parent_name in ("Invoice", "CreditNote"):
         return steps
     return f"{parent_name}/{steps}"

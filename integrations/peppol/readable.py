@@ -17,13 +17,14 @@ from __future__ import annotations
 import datetime
 import re
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from lxml import etree
 
 from integrations.peppol import namespaces as ns
 from integrations.peppol.document_types import DocumentType
 from integrations.peppol.i18n import Text
+from integrations.peppol.parser import date_or_none, decimal_or_none, describe_location
 from integrations.peppol.xml import DEFAULT_MAX_BYTES, XmlRejected, find_ubl_document, parse_untrusted_xml
 
 __all__ = [
@@ -48,8 +49,6 @@ MAX_TEXT = 2000
 MAX_BINARY_SHOWN = 200
 MAX_PRETTY_CHARS = 2_000_000
 
-_DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
-_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})(?:Z|[+-][0-9]{2}:[0-9]{2})?")
 _IBAN = re.compile(r"[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}")
 
 # UNCL 5305 VAT categories.
@@ -409,12 +408,10 @@ class _Reader:
         raw = _text(parent, path)
         if raw is None:
             return None
-        if len(raw) <= 40 and _DECIMAL.fullmatch(raw):
-            try:
-                return Decimal(raw)
-            except InvalidOperation:  # pragma: no cover - the pattern admits only valid decimals
-                pass
-        where = _describe(parent, path)
+        number = decimal_or_none(raw)
+        if number is not None:
+            return number
+        where = describe_location(parent, path)
         self.warnings.append(
             Text(
                 f"{where} is not a number ({_quote(raw)}); it is shown empty.",
@@ -427,13 +424,10 @@ class _Reader:
         raw = _text(parent, path)
         if raw is None:
             return None
-        match = _DATE.fullmatch(raw)
-        if match:
-            try:
-                return datetime.date(*(int(part) for part in match.groups()))
-            except ValueError:
-                pass
-        where = _describe(parent, path)
+        day = date_or_none(raw)
+        if day is not None:
+            return day
+        where = describe_location(parent, path)
         self.warnings.append(
             Text(
                 f"{where} is not a date (YYYY-MM-DD) ({_quote(raw)}); it is shown empty.",
@@ -617,14 +611,6 @@ def _identifier(element: etree._Element | None) -> str | None:
 
 def _unique(items) -> tuple:
     return tuple(dict.fromkeys(item for item in items if item is not None))
-
-
-def _describe(parent: etree._Element | None, path: str) -> str:
-    steps = "/".join(step.split(":", 1)[-1] for step in path.split("/"))
-    if parent is None or not isinstance(parent.tag, str):
-        return steps
-    name = etree.QName(parent).localname
-    return steps if name in ("Invoice", "CreditNote") else f"{name}/{steps}"
 
 
 def _quote(raw: str, limit: int = 60) -> str:
