@@ -65,7 +65,7 @@ def test_the_official_pack_lists_its_versions_and_every_file_with_its_sha256(sha
     assert [pack.version_of(s) for s in (CEN, PEPPOL, SI_UBL)] == ["1.3.16", "3.0.21", "2.0.3.13"]
     assert pack.xsd_version == "2.1"
     paths = {f.path for f in pack.files}
-    assert len(paths) == 20  # 3 stylesheets + 2 licences + 15 schema modules
+    assert len(paths) == 22  # 5 stylesheets (incl. self-billing and G-account) + 2 licences + 15 schema modules
     assert {
         "rules/CEN-EN16931-UBL.xslt",
         "rules/LICENSE-EUPL-1.2.txt",

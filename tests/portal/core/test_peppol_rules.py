@@ -47,7 +47,7 @@ def test_install_from_a_directory_makes_the_pack_active(pack_copy, data_dir):
     status, output, _ = peppol_rules("install", pack_copy)
 
     assert status == 0
-    assert "Installed CEN 1.3.16 + Peppol 3.0.21 + SI-UBL 2.0.3.13, UBL 2.1 (20 files, SHA-256 verified)" in output
+    assert "Installed CEN 1.3.16 + Peppol 3.0.21 + SI-UBL 2.0.3.13, UBL 2.1 (22 files, SHA-256 verified)" in output
     active = active_rules_pack()
     assert active.origin == "installed"
     assert active.path == installed_pack_dir(data_dir)
@@ -116,7 +116,7 @@ def test_status_shows_the_pack_from_peppol_rules_dir(settings, data_dir):
     assert "  PEPPOL-EN16931-UBL.xslt   3.0.21" in output
     assert "  SI-UBL-2.0.xslt           2.0.3.13" in output
     assert "  UBL XSD                   2.1" in output
-    assert "Integrity: all 20 files match their SHA-256" in output
+    assert "Integrity: all 22 files match their SHA-256" in output
     assert "Installed packs in" in output and ": none" in output
 
 
