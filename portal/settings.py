@@ -171,6 +171,8 @@ EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("nl", "Nederlands")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# English dates as day month year (6 Dec 2026), never US month/day; Dutch uses Django's own formats.
+FORMAT_MODULE_PATH = ["portal.formats"]
 TIME_ZONE = "Europe/Amsterdam"
 USE_I18N = True
 USE_TZ = True

@@ -30,6 +30,7 @@ from integrations.peppol.identifiers import PeppolIdentifier
 from portal.accounts.models import User
 from portal.contacts.models import Contact, ContactIdentifier, ContactJob
 from portal.contacts.services import NO_IDENTIFIERS, ordered_identifiers
+from portal.events.messages import Choice, Join, Msg, set_explanation
 from portal.events.services import event_record
 from portal.organisations import clients
 from portal.organisations.models import Environment
@@ -64,7 +65,7 @@ def _classify(
     contact: Contact,
     identifiers: list[ContactIdentifier],
     found: dict[PeppolIdentifier, ParticipantLookup],
-    problems: str,
+    problems: Msg | None,
 ) -> None:
     """Set the contact's outcome from what the directory said about its identifiers, in the order they are tried;
     ``problems`` (invalid identifiers it also has) are added to the explanation."""
@@ -88,10 +89,8 @@ def _classify(
         contact.receives_invoices = True
         contact.receives_credit_notes = DocumentType.CREDIT_NOTE in participant.document_types
         contact.peppol_access_point = _access_point(participant)
-        detail = f"Reachable as {item.identifier}"
-        if not contact.receives_credit_notes:
-            detail += "; it cannot receive credit notes via Peppol"
-        contact.lookup_detail = detail + "."
+        key = "lookup.reachable" if contact.receives_credit_notes else "lookup.reachable_no_credit_notes"
+        detail = Msg(key, identifier=item.identifier)
     elif other_types_only:
         item, participant = other_types_only[0]
         contact.lookup_outcome = Outcome.CANNOT_RECEIVE
@@ -99,13 +98,12 @@ def _classify(
         contact.receives_invoices = False
         contact.receives_credit_notes = DocumentType.CREDIT_NOTE in participant.document_types
         contact.peppol_access_point = _access_point(participant)
-        what = "only credit notes" if contact.receives_credit_notes else "neither invoices nor credit notes"
-        contact.lookup_detail = f"{item.identifier} is on Peppol but can receive {what}."
+        key = "lookup.only_credit_notes" if contact.receives_credit_notes else "lookup.nothing"
+        detail = Msg(key, identifier=item.identifier)
     else:
         contact.lookup_outcome = Outcome.NOT_ON_PEPPOL
-        contact.lookup_detail = f"None of {tried} is registered on Peppol."
-    if problems:
-        contact.lookup_detail += " " + problems
+        detail = Msg("lookup.not_on_peppol", identifiers=tried)
+    set_explanation(contact, "lookup_detail", Join([detail, problems], " ") if problems else detail)
 
 
 def contacts_look_up(*, contacts: Sequence[Contact], lookup: PeppolLookup, now: datetime | None = None) -> None:
@@ -124,10 +122,10 @@ def contacts_look_up(*, contacts: Sequence[Contact], lookup: PeppolLookup, now: 
     for contact in contacts:
         items = identifiers[contact.pk]
         before = contact.lookup_outcome
-        problems = contact.identifier_problems
+        problems = Msg.from_data(contact.identifier_problems_data)
         if not items:  # nothing to ask
             contact.lookup_outcome = Outcome.IDENTIFIER_INVALID
-            contact.lookup_detail = problems or NO_IDENTIFIERS
+            set_explanation(contact, "lookup_detail", problems or NO_IDENTIFIERS)
             contact.peppol_scheme = contact.peppol_value = contact.peppol_access_point = ""
             contact.receives_invoices = contact.receives_credit_notes = None
             contact.lookup_due_at = None
@@ -135,7 +133,7 @@ def contacts_look_up(*, contacts: Sequence[Contact], lookup: PeppolLookup, now: 
             _classify(contact, items, found, problems)
             contact.lookup_due_at = now + ttl
         contact.lookup_checked_at = now
-        contact.lookup_error = ""
+        contact.lookup_error, contact.lookup_error_data = "", {}
         contact.updated_at = now
         if before not in (Outcome.NOT_CHECKED, contact.lookup_outcome):
             outcome_events.append((contact, before))
@@ -150,8 +148,9 @@ def contacts_look_up(*, contacts: Sequence[Contact], lookup: PeppolLookup, now: 
     with transaction.atomic():
         Contact.objects.bulk_update(
             contacts,
-            ["lookup_outcome", "lookup_detail", "lookup_due_at", "lookup_checked_at", "lookup_error", "peppol_scheme",
-             "peppol_value", "peppol_access_point", "receives_invoices", "receives_credit_notes", "updated_at"],
+            ["lookup_outcome", "lookup_detail", "lookup_detail_data", "lookup_due_at", "lookup_checked_at",
+             "lookup_error", "lookup_error_data", "peppol_scheme", "peppol_value", "peppol_access_point",
+             "receives_invoices", "receives_credit_notes", "updated_at"],
         )  # fmt: skip
         ContactIdentifier.objects.bulk_update(
             changed_identifiers, ["can_receive_invoice", "can_receive_credit_note", "access_point", "looked_up_at"]
@@ -162,8 +161,12 @@ def contacts_look_up(*, contacts: Sequence[Contact], lookup: PeppolLookup, now: 
                 contact=contact,
                 kind="peppol_lookup_changed",
                 system_actor="Peppol lookup",
-                message=f"Peppol lookup: was '{Outcome(before).label}', now '{contact.get_lookup_outcome_display()}'. "
-                f"{contact.lookup_detail}",
+                message=Msg(
+                    "contacts.lookup_changed",
+                    before=Choice(Outcome, before),
+                    after=Choice(Outcome, contact.lookup_outcome),
+                    detail=Msg.from_data(contact.lookup_detail_data) or contact.lookup_detail,
+                ),
                 from_status=before,
                 to_status=contact.lookup_outcome,
             )
@@ -229,8 +232,9 @@ def _retry_after(exc: TransientError, attempt: int) -> float:
 
 def _lookup_failed(contact_ids: list[int], exc: RemoteError, *, retry_at: datetime) -> None:
     logger.warning("Peppol lookup failed for %s contacts: %s", len(contact_ids), exc.message)
+    error = Msg("lookup.directory_unavailable", detail=exc.message)
     Contact.objects.filter(pk__in=contact_ids).update(
-        lookup_error=f"The Peppol directory could not be asked: {exc.message}", lookup_due_at=retry_at
+        lookup_error=error.english(), lookup_error_data=error.as_data(), lookup_due_at=retry_at
     )
 
 
@@ -274,8 +278,12 @@ def contact_confirm_identifier(*, contact: Contact, actor: User | None, afas=Non
             actor=actor,
             system_actor="contacts write-back",
             kind="identifier_written_back",
-            message=f"Peppol identifier {contact.peppol_identifier} confirmed and written to AFAS as eConnect id "
-            f"'{value}' (was '{previous or 'empty'}').",
+            message=Msg(
+                "contacts.identifier_written",
+                identifier=contact.peppol_identifier,
+                value=value,
+                previous=previous or Msg("environment.empty_value"),
+            ),
             data={"econnect_id": value, "previous": previous},
         )
     contact.econnect_id = value
@@ -325,7 +333,8 @@ def contact_job_start(*, environment: Environment, kind: str, actor: User | None
         with transaction.atomic():
             job.save()
             event_record(environment=environment, actor=actor, kind="contact_job_started",
-                         message=f"{job.get_kind_display()} started for {job.total} customers.",
+                         message=Msg("contacts.job_started", job=Choice(ContactJob.Kind, job.kind),
+                                     total=job.total),
                          data={"job": job.pk})  # fmt: skip
     except IntegrityError as exc:  # started by someone else a moment ago
         running = ContactJob.objects.get(environment=environment, kind=kind, state=ContactJob.State.RUNNING)
@@ -340,7 +349,8 @@ def contact_job_cancel(*, job: ContactJob, actor: User | None) -> bool:
     )
     if cancelled:
         event_record(environment=job.environment, actor=actor, kind="contact_job_cancelled",
-                     message=f"{job.get_kind_display()} cancelled after {job.processed} of {job.total} customers.",
+                     message=Msg("contacts.job_cancelled", job=Choice(ContactJob.Kind, job.kind),
+                                 processed=job.processed, total=job.total),
                      data={"job": job.pk})  # fmt: skip
     return bool(cancelled)
 
@@ -390,8 +400,10 @@ def contact_job_run_chunk(*, job_id: int) -> float | None:
                     processed=F("processed") + len(batch),
                     succeeded=F("succeeded") + succeeded,
                     failed=F("failed") + failed,
+                    **_outcome_counts(job, batch),
                     consecutive_errors=0,
                     last_error="",
+                    last_error_data={},
                     lease_until=timezone.now() + JOB_LEASE,
                     updated_at=timezone.now(),
                 )
@@ -424,6 +436,27 @@ def _job_client(job: ContactJob):
     return clients.afas_client_for(job.environment)
 
 
+# How a looked-up customer counts in a lookup job's report.
+OUTCOME_COUNTERS = {
+    Outcome.REACHABLE: "reachable",
+    Outcome.NOT_ON_PEPPOL: "not_reachable",
+    Outcome.CANNOT_RECEIVE: "not_reachable",
+    Outcome.IDENTIFIER_INVALID: "invalid",
+}
+
+
+def _outcome_counts(job: ContactJob, batch: list[Contact]) -> dict:
+    """F() increments of the lookup job's reachable / not reachable / invalid counters for a batch just looked up."""
+    if job.kind != ContactJob.Kind.LOOKUP:
+        return {}
+    counts: dict[str, int] = {}
+    for contact in batch:
+        counter = OUTCOME_COUNTERS.get(contact.lookup_outcome)
+        if counter:
+            counts[counter] = counts.get(counter, 0) + 1
+    return {counter: F(counter) + n for counter, n in counts.items()}
+
+
 def _job_batch(job: ContactJob, batch: list[Contact], client) -> tuple[int, int]:
     """(succeeded, failed) for one batch; transient errors are raised for the whole batch to be retried."""
     if job.kind == ContactJob.Kind.LOOKUP:
@@ -443,7 +476,7 @@ def _job_batch(job: ContactJob, batch: list[Contact], client) -> tuple[int, int]
             message = getattr(exc, "message", str(exc))
             event_record(environment=job.environment, contact=contact, kind="identifier_write_back_failed",
                          system_actor="contacts write-back",
-                         message=f"The identifier could not be written to AFAS: {message}")  # fmt: skip
+                         message=Msg("contacts.write_back_failed", detail=message))  # fmt: skip
         else:
             succeeded += 1
     return succeeded, failed
@@ -451,36 +484,55 @@ def _job_batch(job: ContactJob, batch: list[Contact], client) -> tuple[int, int]
 
 def _job_paused(job: ContactJob, exc: TransientError) -> float | None:
     errors = job.consecutive_errors + 1
-    service = "The Peppol directory" if job.kind == ContactJob.Kind.LOOKUP else "AFAS"
+    service = Msg("contacts.service_directory" if job.kind == ContactJob.Kind.LOOKUP else "contacts.service_afas")
     if errors >= JOB_MAX_CONSECUTIVE_ERRORS:
-        _job_finish(job, ContactJob.State.FAILED,
-                    error=f"{service} kept failing ({errors} times in a row): {exc.message}. What was done is kept; "
-                          "start again later to continue.")  # fmt: skip
+        error = Msg("contacts.job_kept_failing", service=service, errors=errors, detail=exc.message)
+        _job_finish(job, ContactJob.State.FAILED, error=error)
         return None
     delay = _retry_after(exc, errors)
+    waiting = Msg("contacts.job_waiting", service=service, detail=exc.message, seconds=round(delay))
     ContactJob.objects.filter(pk=job.pk).update(
         consecutive_errors=errors,
-        last_error=f"{service} is not answering ({exc.message}); trying again in {round(delay)} s.",
+        last_error=waiting.english(),
+        last_error_data=waiting.as_data(),
         updated_at=timezone.now(),
     )
     return delay
 
 
-def _job_finish(job: ContactJob, state: str, *, error: str = "") -> None:
+def _job_finish(job: ContactJob, state: str, *, error: Msg | str = "") -> None:
+    error_data = error.as_data() if isinstance(error, Msg) else {}
+    error_text = error.english() if isinstance(error, Msg) else error
     finished = ContactJob.objects.filter(pk=job.pk, state=ContactJob.State.RUNNING).update(
-        state=state, finished_at=timezone.now(), last_error=error, next_run_at=None
+        state=state, finished_at=timezone.now(), last_error=error_text, last_error_data=error_data, next_run_at=None
     )
     if finished:
         job.refresh_from_db()
-        verb = "finished" if state == ContactJob.State.DONE else "stopped"
+        done = state == ContactJob.State.DONE
         event_record(
             environment=job.environment,
-            kind=f"contact_job_{'done' if state == ContactJob.State.DONE else 'failed'}",
+            kind=f"contact_job_{'done' if done else 'failed'}",
             system_actor="contacts",
-            message=f"{job.get_kind_display()} {verb}: {job.processed} of {job.total} customers, {job.failed} failed."
-            + (f" {error}" if error else ""),
+            message=_job_summary(job, done=done, error=error),
             data={"job": job.pk},
         )
+
+
+def _job_summary(job: ContactJob, *, done: bool, error: Msg | str) -> Msg:
+    kind = Choice(ContactJob.Kind, job.kind)
+    counts = {"processed": job.processed, "total": job.total, "failed": job.failed}
+    if not done:
+        return Msg("contacts.job_stopped", job=kind, error=error, **counts)
+    if job.kind == ContactJob.Kind.LOOKUP:
+        return Msg(
+            "contacts.lookup_job_finished",
+            job=kind,
+            reachable=job.reachable,
+            not_reachable=job.not_reachable,
+            invalid=job.invalid,
+            **counts,
+        )
+    return Msg("contacts.job_finished", job=kind, **counts)
 
 
 # A queued chunk starts within seconds; one not started this long after it was due was lost (e.g. the worker died).

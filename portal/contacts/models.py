@@ -2,10 +2,12 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from portal.core.models_base import PeppolIdentifierFields, TimeStampedModel
 from portal.core.validators import ICD_SCHEME_PATTERN
+from portal.events.messages import render_data
 
 
 class ContactKind(models.TextChoices):
@@ -66,8 +68,18 @@ class Contact(TimeStampedModel):
     lookup_outcome = models.CharField(max_length=20, choices=LookupOutcome.choices, default=LookupOutcome.NOT_CHECKED)
     lookup_checked_at = models.DateTimeField(null=True, blank=True)
     lookup_detail = models.TextField(blank=True, help_text="Why the outcome is what it is, e.g. an invalid KvK number.")
+    lookup_detail_data = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="The lookup explanation as a message key and parameters, shown in the reader's language.",
+    )
     identifier_problems = models.TextField(
         blank=True, help_text="What is wrong with the identifiers in AFAS (kept with every lookup's explanation)."
+    )
+    identifier_problems_data = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="The identifier problems as a message key and parameters, shown in the reader's language.",
     )
     lookup_due_at = models.DateTimeField(
         null=True,
@@ -76,6 +88,11 @@ class Contact(TimeStampedModel):
         "result expires. Empty: never (creditors, deleted contacts).",
     )
     lookup_error = models.TextField(blank=True, help_text="Why the last lookup could not be done; it is retried.")
+    lookup_error_data = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="The lookup error as a message key and parameters, shown in the reader's language.",
+    )
     # The identifier through which the customer is reachable (outcome "reachable"), and what it can receive.
     peppol_scheme = models.CharField(max_length=4, blank=True)
     peppol_value = models.CharField(max_length=100, blank=True)
@@ -102,6 +119,14 @@ class Contact(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.afas_id})"
+
+    @property
+    def lookup_detail_text(self) -> str:
+        return render_data(self.lookup_detail_data, self.lookup_detail)
+
+    @property
+    def lookup_error_text(self) -> str:
+        return render_data(self.lookup_error_data, self.lookup_error)
 
     @property
     def route(self) -> ContactRoute:
@@ -165,6 +190,19 @@ class ContactIdentifier(PeppolIdentifierFields):
     def __str__(self) -> str:
         return self.identifier
 
+    @property
+    def invalid_reason_text(self) -> str:
+        """Why the identifier is invalid, in the reader's language: the check is cheap and pure, so it is run again
+        for the Dutch wording of the stored (English) reason."""
+        if self.is_valid:
+            return ""
+        from integrations.peppol.identifiers import PeppolIdentifier, check_identifier
+
+        check = check_identifier(PeppolIdentifier(self.scheme, self.value))
+        if check.is_invalid and check.reason.en == self.invalid_reason:  # the stored reason is this check's
+            return check.reason.in_language(get_language() or "en")
+        return self.invalid_reason
+
 
 class ContactJobKind(models.TextChoices):
     LOOKUP = "lookup", _("Check all customers in the Peppol directory")
@@ -193,9 +231,20 @@ class ContactJob(models.Model):
     processed = models.PositiveIntegerField(default=0)
     succeeded = models.PositiveIntegerField(default=0)
     failed = models.PositiveIntegerField(default=0)
+    # A directory check's outcomes (lookup jobs only): what "succeeded" means to the person who started it.
+    reachable = models.PositiveIntegerField(default=0, help_text="Lookup jobs: customers reachable via Peppol.")
+    not_reachable = models.PositiveIntegerField(
+        default=0, help_text="Lookup jobs: customers not on Peppol, or on it but unable to receive invoices."
+    )
+    invalid = models.PositiveIntegerField(default=0, help_text="Lookup jobs: customers without a valid identifier.")
     cursor_pk = models.BigIntegerField(default=0, help_text="The contacts up to this id are done.")
     consecutive_errors = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)
+    last_error_data = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="The last error as a message key and parameters, shown in the reader's language.",
+    )
     lease_until = models.DateTimeField(null=True, blank=True, help_text="A running chunk holds the job until then.")
     next_run_at = models.DateTimeField(null=True, blank=True, help_text="When the next chunk is due (backoff).")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -218,6 +267,10 @@ class ContactJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} ({self.processed}/{self.total})"
+
+    @property
+    def last_error_text(self) -> str:
+        return render_data(self.last_error_data, self.last_error)
 
     @property
     def percent(self) -> int:

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from integrations.afas.models import ChangedRows, Creditor, Debtor
 from integrations.http import RemoteError
+from integrations.peppol.i18n import Text
 from integrations.peppol.identifiers import (
     IdentifierSyntaxError,
     PeppolIdentifier,
@@ -26,6 +27,7 @@ from integrations.peppol.identifiers import (
 )
 from portal.contacts.models import Contact, ContactIdentifier
 from portal.core import workflow
+from portal.events.messages import Bilingual, Join, Msg, explanation_data, set_explanation
 from portal.events.services import event_record
 from portal.organisations import clients
 from portal.organisations.models import Environment, SyncCursor
@@ -38,13 +40,7 @@ DUTCH_ORDER = ("0106", "0190", "9944")
 SYNC_ELIGIBLE = Q(afas_edition=Environment.Edition.PROFIT, afas_token_set_at__isnull=False)
 SYNC_LEASE = timedelta(minutes=15)
 WRITE_CHUNK = 500
-SOURCE_LABELS = {
-    ContactIdentifier.Source.ECONNECT_ID: "eConnect id (EnId)",
-    ContactIdentifier.Source.KVK: "KvK number",
-    ContactIdentifier.Source.OIN: "OIN",
-    ContactIdentifier.Source.VAT: "VAT number",
-}
-NO_IDENTIFIERS = "AFAS holds no KvK number, OIN, VAT number or eConnect id (EnId) for this contact."
+NO_IDENTIFIERS = Msg("lookup.no_identifiers")
 
 
 @dataclass(frozen=True)
@@ -52,7 +48,20 @@ class DerivedIdentifier:
     source: str
     identifier: PeppolIdentifier | None
     raw: str
-    invalid_reason: str = ""
+    invalid: Text | None = None  # why it cannot be used, in English and Dutch
+
+    @property
+    def invalid_reason(self) -> str:
+        return self.invalid.en if self.invalid else ""
+
+    @property
+    def problem(self) -> Msg:
+        return Msg(
+            "lookup.identifier_problem",
+            source=Msg(f"lookup.source.{self.source}"),
+            value=self.raw.strip()[:60],
+            reason=Bilingual.of(self.invalid),
+        )
 
 
 def derive_identifiers(*, econnect_id: str, kvk: str, oin: str, vat: str) -> list[DerivedIdentifier]:
@@ -69,10 +78,10 @@ def derive_identifiers(*, econnect_id: str, kvk: str, oin: str, vat: str) -> lis
         try:
             identifier = make(raw)
         except IdentifierSyntaxError as exc:
-            derived.append(DerivedIdentifier(source, None, raw, exc.message.en))
+            derived.append(DerivedIdentifier(source, None, raw, exc.message))
             continue
         check = check_identifier(identifier)
-        derived.append(DerivedIdentifier(source, identifier, raw, check.reason.en if check.is_invalid else ""))
+        derived.append(DerivedIdentifier(source, identifier, raw, check.reason if check.is_invalid else None))
     return derived
 
 
@@ -82,7 +91,7 @@ class ContactFields:
 
     values: dict
     identifiers: dict[str, DerivedIdentifier]  # one per scheme, the eConnect id first
-    problems: tuple[str, ...]  # why derived identifiers are unusable
+    problems: tuple[Msg, ...]  # why derived identifiers are unusable
 
     @property
     def valid_identifiers(self) -> frozenset[tuple[str, str]]:
@@ -106,16 +115,16 @@ def _contact_fields(relation: Debtor | Creditor) -> ContactFields:
     kept: dict[str, DerivedIdentifier] = {}
     problems = []
     for derived in derive_identifiers(econnect_id=econnect_id, kvk=relation.kvk, oin=oin, vat=relation.vat):
-        label = SOURCE_LABELS[derived.source]
-        if derived.invalid_reason:
-            problems.append(f"{label} '{derived.raw.strip()[:60]}': {derived.invalid_reason}")
+        if derived.invalid is not None:
+            problems.append(derived.problem)
         if derived.identifier is None:
             continue
         # One per scheme: the first (the eConnect id), unless it is invalid and a later one is valid.
         already = kept.get(derived.identifier.scheme)
         if already is None or (already.invalid_reason and not derived.invalid_reason):
             kept[derived.identifier.scheme] = derived
-    values["identifier_problems"] = " ".join(problems)
+    values["identifier_problems"] = Join(problems, " ").english() if problems else ""
+    values["identifier_problems_data"] = explanation_data(Join(problems, " ")) if problems else {}
     return ContactFields(values=values, identifiers=kept, problems=tuple(problems))
 
 
@@ -138,14 +147,14 @@ def _reset_lookup(contact: Contact, fields: ContactFields, now: datetime) -> Non
     contact.peppol_scheme = contact.peppol_value = contact.peppol_access_point = ""
     contact.receives_invoices = contact.receives_credit_notes = None
     contact.lookup_checked_at = None
-    contact.lookup_error = ""
+    contact.lookup_error, contact.lookup_error_data = "", {}
     if not fields.valid_identifiers:
         contact.lookup_outcome = Contact.LookupOutcome.IDENTIFIER_INVALID
-        contact.lookup_detail = " ".join(fields.problems) or NO_IDENTIFIERS
+        set_explanation(contact, "lookup_detail", Join(fields.problems, " ") if fields.problems else NO_IDENTIFIERS)
         contact.lookup_due_at = None
     else:
         contact.lookup_outcome = Contact.LookupOutcome.NOT_CHECKED
-        contact.lookup_detail = " ".join(fields.problems)
+        set_explanation(contact, "lookup_detail", Join(fields.problems, " ") if fields.problems else None)
         contact.lookup_due_at = now if _looked_up(contact) else None
 
 
@@ -157,6 +166,8 @@ def _looked_up(contact: Contact) -> bool:
 LOOKUP_FIELDS = [
     "lookup_outcome",
     "lookup_detail",
+    "lookup_detail_data",
+    "lookup_error_data",
     "lookup_due_at",
     "lookup_checked_at",
     "lookup_error",
@@ -167,7 +178,7 @@ LOOKUP_FIELDS = [
     "receives_credit_notes",
 ]
 SYNCED_FIELDS = ["name", "kvk_number", "oin", "vat_number", "econnect_id", "issue_method", "email", "afas_state",
-                 "afas_modified_at", "identifier_problems"]  # fmt: skip
+                 "afas_modified_at", "identifier_problems", "identifier_problems_data"]  # fmt: skip
 
 
 @dataclass
@@ -213,7 +224,7 @@ def _apply_chunk(environment: Environment, kind: str, chunk: dict[str, Debtor | 
     new_contacts: list[tuple[Contact, ContactFields]] = []
     changed: list[Contact] = []
     rewrite: list[tuple[Contact, ContactFields]] = []
-    identifier_events: list[tuple[Contact, str]] = []
+    identifier_events: list[tuple[Contact, Msg]] = []
     for number, relation in chunk.items():
         fields = _contact_fields(relation)
         contact = existing.get(number)
@@ -238,7 +249,7 @@ def _apply_chunk(environment: Environment, kind: str, chunk: dict[str, Debtor | 
             before = ", ".join(sorted(f"{s}:{v}" for s, v in stored_valid)) or "none"
             after = ", ".join(sorted(f"{s}:{v}" for s, v in fields.valid_identifiers)) or "none"
             _reset_lookup(contact, fields, now)
-            identifier_events.append((contact, f"Identifiers changed in AFAS ({before} → {after}); looked up again."))
+            identifier_events.append((contact, Msg("lookup.identifiers_changed", before=before, after=after)))
             counts.identifiers_changed += 1
             dirty = True
         elif _looked_up(contact) and not was_active and contact.lookup_outcome == Contact.LookupOutcome.NOT_CHECKED:
@@ -250,6 +261,7 @@ def _apply_chunk(environment: Environment, kind: str, chunk: dict[str, Debtor | 
         if contact.lookup_outcome == Contact.LookupOutcome.IDENTIFIER_INVALID and fields.problems:
             if contact.lookup_detail != contact.identifier_problems:
                 contact.lookup_detail, dirty = contact.identifier_problems, True
+                contact.lookup_detail_data = contact.identifier_problems_data
         if dirty:
             contact.updated_at = now  # bulk_update skips auto_now
             changed.append(contact)
@@ -331,13 +343,13 @@ def contacts_sync(*, environment: Environment, full: bool | None = None) -> Cont
         return None
     finally:
         workflow.release_environment(environment, lease_field="contacts_sync_lease_until")
-    update = {"contacts_synced_at": now, "contacts_sync_error": ""}
+    update = {"contacts_synced_at": now, "contacts_sync_error": "", "contacts_sync_error_data": {}}
     if full:
         update["contacts_full_sync_at"] = now
     Environment.objects.filter(pk=environment.pk).update(**update)
     if environment.contacts_sync_error:
         event_record(environment=environment, kind="contacts_sync_recovered", system_actor="contacts sync",
-                     message="Debtors and creditors are read from AFAS again.")  # fmt: skip
+                     message=Msg("contacts.sync_recovered"))  # fmt: skip
     changes = (
         debtors.created + debtors.changed + debtors.deleted + creditors.created + creditors.changed + creditors.deleted
     )
@@ -346,10 +358,14 @@ def contacts_sync(*, environment: Environment, full: bool | None = None) -> Cont
             environment=environment,
             kind="contacts_synced",
             system_actor="contacts sync",
-            message=(
-                f"Contacts read from AFAS{' (all)' if full else ''}: debtors {debtors.created} new, {debtors.changed} "
-                f"changed, {debtors.deleted} deleted; creditors {creditors.created} new, {creditors.changed} changed, "
-                f"{creditors.deleted} deleted."
+            message=Msg(
+                "contacts.synced_all" if full else "contacts.synced",
+                debtors_new=debtors.created,
+                debtors_changed=debtors.changed,
+                debtors_deleted=debtors.deleted,
+                creditors_new=creditors.created,
+                creditors_changed=creditors.changed,
+                creditors_deleted=creditors.deleted,
             ),
             data={"full": full},
         )
@@ -372,12 +388,14 @@ def _sync_stream(
 
 
 def _sync_failed(environment: Environment, exc: RemoteError) -> None:
-    message = f"Debtors and creditors could not be read from AFAS: {exc.message}"
+    message = Msg("contacts.sync_failed", detail=exc.message)
     logger.warning("Contacts sync of environment %s failed: %s", environment.pk, exc.message)
-    if environment.contacts_sync_error != message:  # one timeline entry per new problem, not one per attempt
+    if environment.contacts_sync_error != message.english():  # one timeline entry per new problem, not per attempt
         event_record(environment=environment, kind="contacts_sync_failed", system_actor="contacts sync",
                      message=message, data={"transient": exc.transient})  # fmt: skip
-    Environment.objects.filter(pk=environment.pk).update(contacts_sync_error=message)
+    Environment.objects.filter(pk=environment.pk).update(
+        contacts_sync_error=message.english(), contacts_sync_error_data=message.as_data()
+    )
 
 
 # --- kept for the sending path ---------------------------------------------------------------------------------

@@ -34,6 +34,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.db.models.functions import Length
 from django.utils import timezone
 
+from portal.events.messages import Msg, When
 from portal.events.services import event_record
 from portal.incoming_invoices.models import IncomingInvoice
 from portal.organisations.models import Environment
@@ -232,10 +233,8 @@ def documents_expire(
                     event_record(
                         environment=environments[document.environment_id],
                         kind="document_removed",
-                        message=(
-                            "Document removed after the retention period "
-                            f"(kept until {document.kept_until:%d-%m-%Y}); "
-                            f"its SHA-256 {document.sha256} stays as proof of what it was."
+                        message=Msg(
+                            "document.removed", kept_until=When(document.kept_until, "date"), sha256=document.sha256
                         ),
                         system_actor="retention",
                         data={

@@ -9,6 +9,7 @@ from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from portal.events.messages import Msg
 from portal.events.services import event_record
 from portal.organisations.models import Environment
 
@@ -19,7 +20,7 @@ def transition(
     subject: str,
     from_statuses,
     to_status: str,
-    message: str,
+    message: str | Msg,
     system_actor: str,
     actor=None,
     reason: str = "",
@@ -28,8 +29,11 @@ def transition(
     **fields,
 ) -> bool:
     """Move ``document`` to ``to_status`` only if it is still in one of ``from_statuses``, and record it on its
-    timeline (``subject`` names the Event field that points at it). Returns False if another worker moved it."""
+    timeline (``subject`` names the Event field that points at it). Returns False if another worker moved it.
+
+    A ``Msg`` as ``last_error_message`` is stored in English and as its key (shown in the reader's language)."""
     now = timezone.now()
+    fields.update(error_fields(fields.pop("last_error_message")) if "last_error_message" in fields else {})
     fields.setdefault("dispatched_at", None)  # the queued work was done; new work may be queued
     with transaction.atomic():
         updated = (
@@ -53,6 +57,14 @@ def transition(
         )
     document.refresh_from_db()
     return True
+
+
+def error_fields(error: str | Msg) -> dict:
+    """The ``last_error_message`` and ``last_error_data`` fields for an error: our own words as a message key,
+    a remote system's words (a plain string) as they are."""
+    if isinstance(error, Msg):
+        return {"last_error_message": error.english(), "last_error_data": error.as_data()}
+    return {"last_error_message": error, "last_error_data": {}}
 
 
 def environments_due(

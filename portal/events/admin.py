@@ -6,7 +6,9 @@ from django.utils.translation import gettext_lazy as _
 
 from portal.events.models import Event
 
-EVENT_FIELDS = ("created_at", "kind", "from_status", "to_status", "message", "reason", "actor_name")
+# ``text`` and ``actor_label`` are the message and the actor in the reader's language; ``message`` (English, as
+# recorded) stays what the search looks in.
+EVENT_FIELDS = ("created_at", "kind", "from_status", "to_status", "text", "reason", "actor_label")
 
 
 class LatestEventsFormSet(BaseInlineFormSet):
@@ -54,12 +56,12 @@ class EnvironmentEventInline(EventInline):
 
 @admin.register(Event)
 class EventAdmin(admin.ModelAdmin):
-    list_display = ("created_at", "kind", "environment", "to_status", "actor_name", "message")
+    list_display = ("created_at", "kind", "environment", "to_status", "actor_label", "text")
     list_filter = ("kind", "actor_type", ("created_at", admin.DateFieldListFilter), "environment__organisation__firm")
     search_fields = ("message", "reason", "actor_name", "kind")
     list_select_related = ("environment__organisation",)
     show_full_result_count = False
-    readonly_fields = [field.name for field in Event._meta.fields]
+    readonly_fields = [*(field.name for field in Event._meta.fields), "text"]
 
     def has_add_permission(self, request):
         return False

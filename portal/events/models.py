@@ -6,6 +6,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from portal.events.messages import actor_label, render_data
+
 
 class AppendOnlyError(RuntimeError):
     pass
@@ -47,7 +49,12 @@ class Event(models.Model):
     kind = models.CharField(max_length=60, help_text="What happened, e.g. status_changed or credentials_changed.")
     from_status = models.CharField(max_length=30, blank=True)
     to_status = models.CharField(max_length=30, blank=True)
-    message = models.TextField()
+    message = models.TextField(help_text="In English, as recorded: the audit trail and what the admin searches.")
+    message_data = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="The message as a key of portal.events.catalogue and its parameters, shown in the reader's language.",
+    )
     reason = models.TextField(blank=True, help_text="Why, in the actor's words.")
     data = models.JSONField(default=dict, blank=True)
 
@@ -84,3 +91,13 @@ class Event(models.Model):
 
     def delete(self, *args, **kwargs):
         raise AppendOnlyError("Events are append-only: they cannot be deleted.")
+
+    @property
+    def text(self) -> str:
+        """The message in the reader's language (entries from before message keys: as recorded)."""
+        return render_data(self.message_data, self.message)
+
+    @property
+    def actor_label(self) -> str:
+        """Who acted: the person's name, or the part of the system in the reader's language."""
+        return self.actor_name if self.actor_type == self.ActorType.USER else actor_label(self.actor_name)

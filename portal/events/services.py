@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from portal.accounts.models import User
+from portal.events.messages import Msg
 from portal.events.models import Event
 
 
@@ -10,7 +11,7 @@ def event_record(
     *,
     environment,
     kind: str,
-    message: str,
+    message: str | Msg,
     actor: User | None = None,
     system_actor: str = "portal",
     reason: str = "",
@@ -23,8 +24,10 @@ def event_record(
 ) -> Event:
     """Append one entry to a timeline.
 
-    ``actor`` is the person who acted; without one, ``system_actor`` names the part of the system.
+    ``actor`` is the person who acted; without one, ``system_actor`` names the part of the system. A ``Msg``
+    message is stored as its key and parameters (shown in the reader's language) and in English.
     """
+    message_data = message.as_data() if isinstance(message, Msg) else {}
     return Event.objects.create(
         environment=environment,
         outgoing_invoice=outgoing_invoice,
@@ -36,7 +39,8 @@ def event_record(
         kind=kind,
         from_status=from_status,
         to_status=to_status,
-        message=message,
+        message=message.english() if isinstance(message, Msg) else message,
+        message_data=message_data,
         reason=reason,
         data=data or {},
     )

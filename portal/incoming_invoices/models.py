@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from portal.core.choices import DocumentType, ErrorKind
 from portal.core.models_base import TimeStampedModel
 from portal.core.validators import CURRENCY_PATTERN, SHA256_PATTERN
+from portal.events.messages import render_data
 
 
 class IncomingStatus(models.TextChoices):
@@ -96,6 +97,12 @@ class IncomingInvoice(TimeStampedModel):
     last_error_kind = models.CharField(max_length=20, choices=ErrorKind.choices, blank=True)
     last_error_code = models.CharField(max_length=50, blank=True)
     last_error_message = models.TextField(blank=True)
+    last_error_data = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="The last error as a message key and parameters (portal.events.catalogue), shown in the reader's "
+        "language; empty when the last error is a remote system's own words.",
+    )
     afas_reference = models.CharField("AFAS reference", max_length=100, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
     acknowledged_at = models.DateTimeField(null=True, blank=True)
@@ -150,6 +157,11 @@ class IncomingInvoice(TimeStampedModel):
                 fields=["created_at"], condition=Q(document_removed_at__isnull=True), name="incoming_retention_idx"
             ),
         ]
+
+    @property
+    def last_error_text(self) -> str:
+        """The last error in the reader's language (a remote system's own words as they are)."""
+        return render_data(self.last_error_data, self.last_error_message)
 
     def __str__(self) -> str:
         return self.invoice_number or f"incoming {self.econnect_document_id}"

@@ -37,6 +37,7 @@ from integrations.peppol.xml import XmlRejected
 from portal.accounts.models import User
 from portal.core import workflow
 from portal.core.choices import DocumentType, ErrorKind
+from portal.events.messages import Bilingual, Choice, Msg, When
 from portal.events.services import event_record
 from portal.incoming_invoices import small_business
 from portal.incoming_invoices.duplicates import (
@@ -161,15 +162,9 @@ def _store(
             },
         )
         if created:
-            message = f"Received from eConnect ({len(payload):,} bytes)" + (
-                "; eConnect flags it as a duplicate." if flagged_duplicate else "."
-            )
+            message = Msg("incoming.received_flagged" if flagged_duplicate else "incoming.received", size=len(payload))
             if unreadable is not None:
-                message = (
-                    "Received from eConnect, but eConnect's answer could not be read safely, twice: "
-                    f"{unreadable.reason.rstrip('.')}. The whole answer ({len(payload):,} bytes) is kept as "
-                    "evidence; the document will be held for a person to decide and is not acknowledged at eConnect."
-                )
+                message = Msg("incoming.received_unreadable", reason=unreadable.reason.rstrip("."), size=len(payload))
             event_record(
                 environment=environment,
                 incoming_invoice=invoice,
@@ -199,7 +194,9 @@ def incoming_process(*, invoice: IncomingInvoice) -> IncomingInvoice:
             invoice,
             from_statuses=(Status.RECEIVED,),
             to_status=Status.HELD,
-            message=f"Held: {'refused as unsafe' if hostile else 'cannot be read'}: {exc.message.en} The file is kept as received.",
+            message=Msg(
+                "incoming.held_unsafe" if hostile else "incoming.held_unreadable", reason=Bilingual.of(exc.message)
+            ),
             system_actor="process",
             hold_reason=Hold.HOSTILE if hostile else Hold.UNPARSEABLE,
             parse_error=exc.message.en,
@@ -247,7 +244,11 @@ def incoming_process(*, invoice: IncomingInvoice) -> IncomingInvoice:
             invoice,
             from_statuses=(Status.RECEIVED,),
             to_status=Status.HELD,
-            message=f"Held as {IncomingInvoice.DuplicateVerdict(result.verdict).label.lower()} of {result.duplicate_of}.",
+            message=Msg(
+                "incoming.held_duplicate",
+                verdict=Choice(IncomingInvoice.DuplicateVerdict, result.verdict),
+                original=str(result.duplicate_of),
+            ),
             system_actor="duplicates",
             hold_reason=Hold.DUPLICATE,
         )
@@ -256,17 +257,16 @@ def incoming_process(*, invoice: IncomingInvoice) -> IncomingInvoice:
             invoice,
             from_statuses=(Status.RECEIVED,),
             to_status=Status.HELD,
-            message="Held: eConnect flags it as a duplicate, but the portal finds no duplicate from this supplier. "
-            "Check and mark it as original to deliver it.",
+            message=Msg("incoming.held_flag_disputed"),
             system_actor="duplicates",
             hold_reason=Hold.ECONNECT_FLAG_DISPUTED,
         )
     else:
-        _ready(invoice, "Checked: no duplicate; ready to deliver to AFAS.")
+        _ready(invoice, Msg("incoming.ready"))
     return invoice
 
 
-def _ready(invoice: IncomingInvoice, message: str, **transition) -> bool:
+def _ready(invoice: IncomingInvoice, message: Msg, **transition) -> bool:
     moved = _transition(
         invoice,
         from_statuses=transition.pop("from_statuses", (Status.RECEIVED,)),
@@ -308,7 +308,7 @@ def incoming_deliver(*, invoice: IncomingInvoice, now: datetime | None = None) -
             kind="status_changed",
             from_status=claimed.status,
             to_status=Status.DELIVERING,
-            message=f"Delivering to AFAS (attempt {claimed.attempts + 1}).",
+            message=Msg("incoming.delivering", attempt=claimed.attempts + 1),
             system_actor="deliver",
         )
     invoice.refresh_from_db()
@@ -332,7 +332,7 @@ def incoming_deliver(*, invoice: IncomingInvoice, now: datetime | None = None) -
         invoice,
         from_statuses=(Status.DELIVERING,),
         to_status=Status.DELIVERED,
-        message="Delivered to AFAS unchanged" + (" with its PDF" if pdf else "") + "; acknowledging at eConnect.",
+        message=Msg("incoming.delivered_with_pdf" if pdf else "incoming.delivered"),
         system_actor="deliver",
         afas_reference=str(result.keys or "")[:100],
         delivered_at=timezone.now(),
@@ -371,8 +371,7 @@ def _deliver_failed(invoice: IncomingInvoice, exc: RemoteError) -> None:
             invoice,
             from_statuses=(Status.DELIVERING,),
             to_status=Status.HELD,
-            message=f"AFAS may or may not have received it ({exc.message}). Check AFAS, then deliver again or mark "
-            "it resolved.",
+            message=Msg("incoming.delivery_uncertain", detail=exc.message),
             system_actor="deliver",
             hold_reason=Hold.DELIVERY_UNCERTAIN,
             last_error_kind=ErrorKind.TRANSIENT,
@@ -385,7 +384,7 @@ def _deliver_failed(invoice: IncomingInvoice, exc: RemoteError) -> None:
             invoice,
             from_statuses=(Status.DELIVERING,),
             to_status=Status.FAILED,
-            message=f"AFAS refused the invoice: {exc.message}",
+            message=Msg("incoming.afas_refused", detail=exc.message),
             system_actor="deliver",
             last_error_kind=kind,
             last_error_code=(exc.code or "")[:50],
@@ -397,7 +396,7 @@ def _deliver_failed(invoice: IncomingInvoice, exc: RemoteError) -> None:
             invoice,
             from_statuses=(Status.DELIVERING,),
             to_status=Status.FAILED,
-            message=f"Gave up after {invoice.attempts} attempts; last error: {exc.message}",
+            message=Msg("document.gave_up", attempts=invoice.attempts, detail=exc.message),
             system_actor="deliver",
             last_error_kind=ErrorKind.TRANSIENT,
             last_error_message=exc.message,
@@ -415,7 +414,7 @@ def _deliver_failed(invoice: IncomingInvoice, exc: RemoteError) -> None:
         invoice,
         from_statuses=(Status.DELIVERING,),
         to_status=Status.RETRY_WAIT,
-        message=f"AFAS not available ({exc.message}); next attempt at {timezone.localtime(next_attempt):%H:%M:%S}.",
+        message=Msg("incoming.afas_unavailable", detail=exc.message, when=When(next_attempt, "time")),
         system_actor="deliver",
         last_error_kind=ErrorKind.TRANSIENT,
         last_error_message=exc.message,
@@ -441,14 +440,14 @@ def incoming_acknowledge(*, invoice: IncomingInvoice) -> IncomingInvoice:
             next_attempt_at=timezone.now() + timedelta(seconds=delay),
             dispatched_at=None,
             last_error_kind=ErrorKind.TRANSIENT if exc.transient else ErrorKind.PERMANENT,
-            last_error_message=f"Acknowledging at eConnect failed: {exc.message}",
+            **workflow.error_fields(Msg("incoming.acknowledge_failed", detail=exc.message)),
         )
         return invoice
     _transition(
         invoice,
         from_statuses=(Status.DELIVERED,),
         to_status=Status.ACKNOWLEDGED,
-        message="Marked as processed at eConnect.",
+        message=Msg("incoming.acknowledged"),
         system_actor="acknowledge",
         acknowledged_at=timezone.now(),
         next_attempt_at=None,
@@ -476,8 +475,7 @@ def incoming_sweep_stuck(*, now: datetime | None = None) -> int:
                 invoice,
                 from_statuses=(Status.DELIVERING,),
                 to_status=Status.RETRY_WAIT,
-                message="The delivery to AFAS Small Business was interrupted; retrying (the same tracking id cannot "
-                "book it twice).",
+                message=Msg("incoming.sb_interrupted"),
                 system_actor="sweeper",
                 next_attempt_at=now,
             )
@@ -486,8 +484,7 @@ def incoming_sweep_stuck(*, now: datetime | None = None) -> int:
             invoice,
             from_statuses=(Status.DELIVERING,),
             to_status=Status.HELD,
-            message="The delivery to AFAS was interrupted; AFAS may or may not have it. Check AFAS, then deliver again "
-            "or mark it resolved.",
+            message=Msg("incoming.interrupted"),
             system_actor="sweeper",
             hold_reason=Hold.DELIVERY_UNCERTAIN,
         )
@@ -502,7 +499,7 @@ def incoming_mark_as_original(*, invoice: IncomingInvoice, actor: User, reason: 
         return False
     released = _ready(
         invoice,
-        "Marked as original; delivering to AFAS.",
+        Msg("incoming.marked_original"),
         from_statuses=(Status.HELD,),
         actor=actor,
         reason=reason,
@@ -523,7 +520,7 @@ def incoming_deliver_again(*, invoice: IncomingInvoice, actor: User, reason: str
         return False
     return _ready(
         invoice,
-        "Deliver again, requested by a person.",
+        Msg("incoming.deliver_again"),
         from_statuses=(Status.HELD, Status.FAILED),
         actor=actor,
         reason=reason,
@@ -545,7 +542,7 @@ def incoming_confirm_in_afas(*, invoice: IncomingInvoice, actor: User, reason: s
         invoice,
         from_statuses=(Status.HELD,),
         to_status=Status.DELIVERED,
-        message="Found in AFAS by a person; acknowledging at eConnect.",
+        message=Msg("incoming.confirmed_in_afas"),
         actor=actor,
         reason=reason,
         kind="confirmed_in_afas",
@@ -565,7 +562,7 @@ def incoming_resolve_manually(*, invoice: IncomingInvoice, actor: User, reason: 
         invoice,
         from_statuses=(Status.HELD, Status.FAILED, Status.RETRY_WAIT),
         to_status=Status.RESOLVED_MANUALLY,
-        message="Marked as resolved manually.",
+        message=Msg("document.resolved_manually"),
         actor=actor,
         reason=reason,
         hold_reason="",

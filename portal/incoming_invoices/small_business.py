@@ -35,6 +35,7 @@ from integrations.http import RemoteError
 from integrations.peppol.parser import AttachmentUnavailable, DocumentSummary, attachment_content, parse_document
 from integrations.peppol.xml import XmlRejected
 from portal.core.choices import ErrorKind
+from portal.events.messages import Msg
 from portal.incoming_invoices.models import IncomingInvoice
 from portal.organisations import clients
 from portal.organisations.models import Environment
@@ -244,7 +245,7 @@ def incoming_deliver_to_small_business(*, invoice: IncomingInvoice) -> IncomingI
             invoice,
             from_statuses=(Status.DELIVERING,),
             to_status=Status.HELD,
-            message=f"Held: {exc.message} Nothing was sent to AFAS Small Business; the document is kept.",
+            message=Msg("incoming.sb_held", detail=exc.message),
             system_actor="deliver",
             hold_reason=IncomingInvoice.HoldReason.VAT_NOT_MAPPABLE,
             last_error_kind=ErrorKind.INVALID_DOCUMENT,
@@ -256,7 +257,7 @@ def incoming_deliver_to_small_business(*, invoice: IncomingInvoice) -> IncomingI
             invoice,
             from_statuses=(Status.DELIVERING,),
             to_status=Status.FAILED,
-            message=f"Not delivered: {exc.message} Nothing was sent to AFAS Small Business; the document is kept.",
+            message=Msg("incoming.sb_not_delivered", detail=exc.message),
             system_actor="deliver",
             last_error_kind=ErrorKind.PERMANENT,
             last_error_message=exc.message,
@@ -270,12 +271,13 @@ def incoming_deliver_to_small_business(*, invoice: IncomingInvoice) -> IncomingI
         invoice,
         from_statuses=(Status.DELIVERING,),
         to_status=Status.DELIVERED,
-        message=f"Booked in AFAS Small Business as {reference}: {len(booking.lines)} journal lines totalling "
-        f"{booking.total}, VAT broken down by the portal from the UBL"
-        + "".join(f"; {note}" for note in booking.adjustments)
-        + "; the UBL"
-        + (" and its PDF" if delivery.with_pdf else "")
-        + " attached unchanged; acknowledging at eConnect.",
+        message=Msg(
+            "incoming.sb_booked_with_pdf" if delivery.with_pdf else "incoming.sb_booked",
+            reference=reference,
+            lines=len(booking.lines),
+            total=booking.total,
+            adjustments="".join(f"; {note}" for note in booking.adjustments),
+        ),
         system_actor="deliver",
         data=delivery.event_data(),
         afas_reference=reference[:100],

@@ -13,8 +13,7 @@ from datetime import datetime
 from typing import Any
 
 import httpx
-from django.utils import timezone, translation
-from django.utils.translation import gettext_lazy as _
+from django.utils import timezone
 
 from integrations.http import (
     AccessDenied,
@@ -27,6 +26,7 @@ from integrations.http import (
 )
 from portal.accounts.models import User
 from portal.core.fields import CredentialDecryptionError
+from portal.events.messages import Join, Msg
 from portal.events.services import event_record
 from portal.organisations import clients
 from portal.organisations.models import Environment
@@ -38,28 +38,23 @@ AFAS = "AFAS"
 ECONNECT = "eConnect"
 EVENT_KIND = "connection_tested"
 
-PROBLEMS = {
-    "no_token": _("no token set"),
-    "no_domain": _("no domain set"),
-    "no_keys": _("no keys set"),
-    "unreadable": _("credentials unreadable"),
-    "connectors_missing": _("connectors missing"),
-    "token_rejected": _("token rejected"),
-    "credentials_rejected": _("credentials not accepted"),
-    "access_denied": _("access denied"),
-    "timeout": _("no answer in time"),
-    "malformed": _("unreadable answer"),
-    "unavailable": _("unavailable, try again later"),
-    "refused": _("refused"),
-}
-
-# What to do when nothing could be sent at all.
-HINTS = {
-    "no_token": _("No AFAS token is set: set it in the settings."),
-    "no_domain": _("The AFAS Small Business domain is not set: set it in the settings."),
-    "no_keys": _("The eConnect connection keys (App Key and Secret) are not set: set them in the settings."),
-    "unreadable": _("The stored credentials cannot be decrypted (the encryption key changed): set them again."),
-}
+# Why a check failed (their wording: "connection.problem.<key>" in portal.events.catalogue).
+PROBLEMS = (
+    "no_token",
+    "no_domain",
+    "no_keys",
+    "unreadable",
+    "connectors_missing",
+    "token_rejected",
+    "credentials_rejected",
+    "access_denied",
+    "timeout",
+    "malformed",
+    "unavailable",
+    "refused",
+)
+# Problems found before anything could be sent; each has a hint ("connection.hint.<key>") saying what to do.
+HINTS = ("no_token", "no_domain", "no_keys", "unreadable")
 
 
 @dataclass(frozen=True)
@@ -77,38 +72,44 @@ class ServiceCheck:
 
     @property
     def problem_label(self) -> str:
-        return str(PROBLEMS.get(self.problem, self.problem))
+        return Msg(f"connection.problem.{self.problem}").render() if self.problem in PROBLEMS else self.problem
 
     @property
     def text(self) -> str:
         """What happened, in the reader's language where the portal itself says it."""
+        text = self.text_message()
+        return text.render() if isinstance(text, Msg) else text
+
+    def text_message(self) -> Msg | str:
+        """``text`` as a stored message: the portal's own words by key, the remote's as they are."""
         if self.ok:
             if self.detail.get("environment_id"):
-                return _("Connected to AFAS environment %(environment)s (Profit %(version)s).") % {
-                    "environment": self.detail["environment_id"],
-                    "version": self.detail.get("profit_version", "?"),
-                }
-            if self.service == AFAS:
-                return str(_("AFAS Small Business accepted the app token."))
-            return str(_("eConnect accepted the connection keys."))
+                return Msg(
+                    "connection.afas_profit_ok",
+                    environment=str(self.detail["environment_id"]),
+                    version=str(self.detail.get("profit_version", "?")),
+                )
+            return Msg("connection.afas_sb_ok" if self.service == AFAS else "connection.econnect_ok")
         if self.problem == "connectors_missing":
-            return _(
-                "The token works, but its app connector lacks: %(connectors)s. Add them in AFAS (app connector)."
-            ) % {"connectors": ", ".join(self.detail.get("missing", ()))}
+            return Msg("connection.connectors_missing", connectors=", ".join(self.detail.get("missing", ())))
         if self.problem in HINTS:
-            return str(HINTS[self.problem])
+            return Msg(f"connection.hint.{self.problem}")
         return self.message
+
+    def summary_message(self) -> Msg:
+        """``summary`` as a stored message, for the timeline."""
+        if self.ok:
+            return Msg("connection.ok", service=self.service, text=self.text_message())
+        parts: list = [f"HTTP {self.status}"] if self.status else []
+        parts.append(Msg(f"connection.problem.{self.problem}") if self.problem in PROBLEMS else self.problem)
+        if self.code:
+            parts.append(self.code)
+        return Msg("connection.failed", service=self.service, parts=Join(parts), text=self.text_message())
 
     @property
     def summary(self) -> str:
         """One line, e.g. 'AFAS: HTTP 401, token rejected: AFAS refused the token for metainfo: ...'."""
-        if self.ok:
-            return f"{self.service}: OK. {self.text}"
-        parts = [f"HTTP {self.status}"] if self.status else []
-        parts.append(self.problem_label)
-        if self.code:
-            parts.append(self.code)
-        return f"{self.service}: {', '.join(parts)}: {self.text}"
+        return self.summary_message().render()
 
 
 @dataclass(frozen=True)
@@ -156,7 +157,7 @@ def environment_test_connection(*, environment: Environment, actor: User | None)
         environment=environment,
         actor=actor,
         kind=EVENT_KIND,
-        message="Connection test: " + "; ".join(_english(check) for check in result.checks),
+        message=Msg("environment.connection_tested", afas=afas.summary_message(), econnect=econnect.summary_message()),
         to_status="ok" if result.ok else "failed",
         data=result.as_data(),
     )
@@ -167,12 +168,6 @@ def connection_test_last(environment: Environment) -> ConnectionTestResult | Non
     """The outcome of the environment's most recent connection test, if any."""
     event = environment.events.filter(kind=EVENT_KIND).order_by("-created_at", "-pk").only("data").first()
     return ConnectionTestResult.from_data(event.data) if event is not None else None
-
-
-def _english(check: ServiceCheck) -> str:
-    # The timeline is an audit trail: recorded in English, whatever language the person used.
-    with translation.override("en"):
-        return check.summary
 
 
 def _check_afas(environment: Environment) -> ServiceCheck:

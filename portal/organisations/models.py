@@ -13,6 +13,7 @@ from portal.core.validators import (
     afas_participant_validator,
     kvk_validator,
 )
+from portal.events.messages import render_data
 
 # The Environment fields that hold secrets: encrypted, write-only, deferred wherever they are not used.
 CREDENTIAL_FIELDS = ("afas_token", "econnect_app_key", "econnect_app_secret")
@@ -147,6 +148,9 @@ class Environment(TimeStampedModel):
         help_text="When all debtors and creditors were last read, which is how deleted ones are noticed.",
     )
     contacts_sync_error = models.TextField(blank=True, editable=False, help_text="Why the last contacts sync failed.")
+    contacts_sync_error_data = models.JSONField(
+        default=dict, blank=True, editable=False, help_text="The same as a message key, shown in the reader's language."
+    )
     route_checked_at = models.DateTimeField(
         null=True,
         blank=True,
@@ -207,6 +211,10 @@ class Environment(TimeStampedModel):
         return self.econnect_keys_set_at is not None
 
     @property
+    def contacts_sync_error_text(self) -> str:
+        return render_data(self.contacts_sync_error_data, self.contacts_sync_error)
+
+    @property
     def credentials_failing(self) -> bool:
         """AFAS or eConnect refused this environment's credentials at the last call that reached it."""
         return self.afas_failing_since is not None or self.econnect_failing_since is not None
@@ -246,6 +254,9 @@ class OwnPeppolIdentifier(PeppolIdentifierFields):
     registration_endpoint = models.URLField(blank=True, help_text="The access point address the directory named.")
     registration_checked_at = models.DateTimeField(null=True, blank=True)
     registration_error = models.TextField(blank=True, help_text="Why the last check could not be done.")
+    registration_error_data = models.JSONField(
+        default=dict, blank=True, help_text="The same as a message key, shown in the reader's language."
+    )
     route_override_by = models.ForeignKey(
         "accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -275,6 +286,10 @@ class OwnPeppolIdentifier(PeppolIdentifierFields):
 
     def __str__(self) -> str:
         return self.identifier
+
+    @property
+    def registration_error_text(self) -> str:
+        return render_data(self.registration_error_data, self.registration_error)
 
     @property
     def registered_elsewhere(self) -> bool:

@@ -18,6 +18,7 @@ from integrations.econnect.models import AccessPoint, Reachability
 from integrations.http import RemoteError
 from integrations.peppol.identifiers import PeppolIdentifier
 from portal.accounts.models import User
+from portal.events.messages import Choice, Msg
 from portal.events.services import event_record
 from portal.organisations import clients
 from portal.organisations.models import Environment, OwnPeppolIdentifier, Registration
@@ -55,8 +56,9 @@ def own_identifiers_check(
         with nullcontext(lookup) if lookup is not None else clients.peppol_lookup() as directory:
             found = directory.participants([PeppolIdentifier(i.scheme, i.value) for i in identifiers])
     except RemoteError as exc:
+        error = Msg("route.directory_unavailable", detail=exc.message)
         OwnPeppolIdentifier.objects.filter(pk__in=[i.pk for i in identifiers]).update(
-            registration_error=f"The Peppol directory could not be asked: {exc.message}"
+            registration_error=error.english(), registration_error_data=error.as_data()
         )
         raise
     with transaction.atomic():
@@ -68,37 +70,37 @@ def own_identifiers_check(
                 registration, endpoint = REGISTRATION_OF[participant.access_point], participant.endpoint_url
             before = own.registration
             own.registration, own.registration_endpoint = registration, endpoint[:200]
-            own.registration_checked_at, own.registration_error = now, ""
+            own.registration_checked_at, own.registration_error, own.registration_error_data = now, "", {}
             own.save(update_fields=["registration", "registration_endpoint", "registration_checked_at",
-                                    "registration_error"])  # fmt: skip
+                                    "registration_error", "registration_error_data"])  # fmt: skip
             if before != registration:
                 _record_registration(environment, own, before)
         Environment.objects.filter(pk=environment.pk).update(route_checked_at=now)
     return identifiers
 
 
+def registration_message(own: OwnPeppolIdentifier) -> Msg:
+    """Where the directory says the identifier receives, as the timeline and the identifier's page say it."""
+    where = Choice(Registration, own.registration)
+    if own.registration == Registration.NOT_REGISTERED:
+        return Msg("route.not_registered", identifier=own.identifier)
+    if own.registered_elsewhere and own.registration_endpoint:
+        return Msg("route.elsewhere_at", identifier=own.identifier, where=where, endpoint=own.registration_endpoint)
+    if own.registered_elsewhere:
+        return Msg("route.elsewhere", identifier=own.identifier, where=where)
+    return Msg("route.registered", identifier=own.identifier, where=where)
+
+
 def _record_registration(environment: Environment, own: OwnPeppolIdentifier, before: str) -> None:
     conflict = own.registered_elsewhere and environment.receiving_enabled
-    where = own.get_registration_display()
-    message = f"Peppol directory: {own.identifier} is registered at {where}"
-    if own.registration == Registration.NOT_REGISTERED:
-        message = f"Peppol directory: {own.identifier} is not registered on Peppol"
-    if own.registered_elsewhere:
-        message = f"Peppol directory: {own.identifier} is registered elsewhere: {where}"
-        if own.registration_endpoint:
-            message += f" ({own.registration_endpoint})"
+    message = registration_message(own)
     if conflict:
-        message += (
-            ". Receiving via eConnect is on, but suppliers' invoices for this identifier go to that access point: "
-            "deregister it there, or switch receiving here off."
-        )
-        if own.overridden:
-            message += " (Support allowed this deliberately.)"
+        message = Msg("route.conflict_overridden" if own.overridden else "route.conflict", finding=message)
     event_record(
         environment=environment,
         kind="route_conflict" if conflict else "route_registration",
         system_actor="route check",
-        message=message + ("" if message.endswith(".") else "."),
+        message=message,
         from_status=before,
         to_status=own.registration,
         data={"identifier": own.identifier, "endpoint": own.registration_endpoint},
@@ -152,7 +154,7 @@ def environment_set_receiving(
             Environment.objects.filter(pk=environment.pk).update(receiving_enabled=False, updated_at=timezone.now())
             environment.own_identifiers.update(receive_active=False)
             event_record(environment=environment, actor=actor, kind="receiving_switched",
-                         message="Receiving switched off.", to_status="off")  # fmt: skip
+                         message=Msg("environment.receiving_off"), to_status="off")  # fmt: skip
         environment.receiving_enabled = False
         return
     if environment.own_identifiers.exists():
@@ -178,9 +180,10 @@ def environment_set_receiving(
                 environment=locked,
                 actor=actor,
                 kind="receiving_switched",
-                message="Receiving switched on: "
-                + ", ".join(own.identifier for own in locked.own_identifiers.all())
-                + " now receive via eConnect here.",
+                message=Msg(
+                    "environment.receiving_on",
+                    identifiers=", ".join(own.identifier for own in locked.own_identifiers.all()),
+                ),
                 to_status="on",
             )
     except IntegrityError as exc:  # another environment switched on for the same identifier a moment ago
@@ -207,8 +210,7 @@ def own_identifier_override_route(*, own: OwnPeppolIdentifier, actor: User, reas
             actor=actor,
             kind="route_override",
             reason=reason,
-            message=f"Route conflict overridden for {own.identifier} (registered at {own.get_registration_display()}): "
-            "receiving via eConnect may be switched on.",
+            message=Msg("route.override", identifier=own.identifier, where=Choice(Registration, own.registration)),
         )
     return bool(updated)
 
@@ -219,7 +221,7 @@ def own_identifier_clear_override(*, own: OwnPeppolIdentifier, actor: User) -> b
     )
     if updated:
         event_record(environment=own.environment, actor=actor, kind="route_override_cleared",
-                     message=f"Route override for {own.identifier} withdrawn.")  # fmt: skip
+                     message=Msg("route.override_cleared", identifier=own.identifier))  # fmt: skip
     return bool(updated)
 
 

@@ -11,14 +11,9 @@ from django.views.decorators.debug import sensitive_variables
 
 from portal.accounts.models import User
 from portal.core.validators import AFAS_PARTICIPANT_PATTERN, KVK_PATTERN
+from portal.events.messages import Choice, Join, Msg
 from portal.events.services import event_record
 from portal.organisations.models import CREDENTIAL_FIELDS, Environment, Firm, Organisation
-
-CREDENTIAL_LABELS = {
-    "afas_token": "AFAS token",
-    "econnect_app_key": "eConnect App Key",
-    "econnect_app_secret": "eConnect Secret",
-}
 
 
 # No @transaction.atomic here: its wrapper frame would hold the secrets where error reports show them.
@@ -58,14 +53,18 @@ def environment_set_credentials(
             environment.econnect_keys_set_at = now if both_set else None
             update_fields.append("econnect_keys_set_at")
         environment.save(update_fields=update_fields)
-        described = ", ".join(
-            f"{CREDENTIAL_LABELS[name]} {'replaced' if new_values[name].strip() else 'cleared'}" for name in changed
+        described = Join(
+            Msg(
+                "environment.credential_replaced" if new_values[name].strip() else "environment.credential_cleared",
+                credential=Msg(f"credential.{name}"),
+            )
+            for name in changed
         )
         event_record(
             environment=environment,
             actor=actor,
             kind="credentials_changed",
-            message=f"Credentials changed: {described}.",
+            message=Msg("environment.credentials_changed", changes=described),
             data={"changed": changed},
         )
         return changed
@@ -132,8 +131,12 @@ def environment_create(*, organisation: Organisation, actor: User | None, **sett
                 environment=environment,
                 actor=actor,
                 kind="environment_created",
-                message=f"Environment created: AFAS participant {environment.afas_participant_number} "
-                f"({environment.afas_environment_type}, {environment.afas_edition}).",
+                message=Msg(
+                    "environment.created",
+                    participant=environment.afas_participant_number,
+                    type=Choice(Environment.Type, environment.afas_environment_type),
+                    edition=Choice(Environment.Edition, environment.afas_edition),
+                ),
                 data={name: _plain(getattr(environment, name)) for name in SETTINGS_FIELDS},
             )
     except IntegrityError as exc:
@@ -160,16 +163,20 @@ def environment_update_settings(*, environment: Environment, actor: User | None,
                 locked.save(update_fields=[*changed, "updated_at"])
         except IntegrityError as exc:
             raise _already_there(locked) from exc
-        described = ", ".join(
-            f"{Environment._meta.get_field(name).verbose_name} {_plain(before[name]) or '(empty)'} -> "
-            f"{_plain(getattr(locked, name)) or '(empty)'}"
+        described = Join(
+            Msg(
+                "environment.setting_change",
+                setting=Msg(f"setting.{name}"),
+                before=_shown(name, before[name]),
+                after=_shown(name, getattr(locked, name)),
+            )
             for name in changed
         )
         event_record(
             environment=locked,
             actor=actor,
             kind="settings_changed",
-            message=f"Settings changed: {described}.",
+            message=Msg("environment.settings_changed", changes=described),
             data={name: {"from": _plain(before[name]), "to": _plain(getattr(locked, name))} for name in changed},
         )
     for name in changed:
@@ -224,6 +231,19 @@ def _already_there(environment: Environment) -> SettingsRefused:
     )
 
 
+CHOICE_SETTINGS = {"afas_environment_type": Environment.Type, "afas_edition": Environment.Edition}
+
+
+def _shown(name: str, value: Any) -> Any:
+    """A setting's value as the timeline shows it: choices by their label, empty as "(empty)"."""
+    plain = _plain(value)
+    if plain in ("", None):
+        return Msg("environment.empty_value")
+    if name in CHOICE_SETTINGS:
+        return Choice(CHOICE_SETTINGS[name], plain)
+    return plain
+
+
 def _plain(value: Any) -> Any:
     return str(value) if isinstance(value, uuid.UUID) else ("" if value is None else value)
 
@@ -270,7 +290,7 @@ def environment_set_sending(*, environment: Environment, enabled: bool, actor: U
                 environment=locked,
                 actor=actor,
                 kind="sending_switched",
-                message="Sending switched on." if enabled else "Sending switched off.",
+                message=Msg("environment.sending_on" if enabled else "environment.sending_off"),
                 from_status="on" if locked.sending_enabled else "off",
                 to_status="on" if enabled else "off",
             )

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from portal.core.choices import DocumentType, ErrorKind
 from portal.core.models_base import TimeStampedModel
 from portal.core.validators import CURRENCY_PATTERN, SHA256_PATTERN
+from portal.events.messages import render_data
 
 
 class OutgoingStatus(models.TextChoices):
@@ -62,6 +63,12 @@ class OutgoingInvoice(TimeStampedModel):
     )
     validation_findings = models.JSONField(default=list, blank=True)
     validated_at = models.DateTimeField(null=True, blank=True)
+    validation_rules = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="The official rules the invoice was checked against, e.g. 'CEN 1.3.16 + Peppol 3.0.21'; empty when "
+        "no rules pack was installed and only its structure was checked.",
+    )
 
     recipient_scheme = models.CharField(max_length=4, blank=True)
     recipient_value = models.CharField(max_length=100, blank=True)
@@ -88,6 +95,12 @@ class OutgoingInvoice(TimeStampedModel):
     last_error_kind = models.CharField(max_length=20, choices=ErrorKind.choices, blank=True)
     last_error_code = models.CharField(max_length=50, blank=True, help_text="The remote system's error code.")
     last_error_message = models.TextField(blank=True)
+    last_error_data = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="The last error as a message key and parameters (portal.events.catalogue), shown in the reader's "
+        "language; empty when the last error is a remote system's own words.",
+    )
     submitted_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True, help_text="When a final status was reached.")
 
@@ -157,6 +170,16 @@ class OutgoingInvoice(TimeStampedModel):
                 fields=["created_at"], condition=Q(document_removed_at__isnull=True), name="outgoing_retention_idx"
             ),
         ]
+
+    @property
+    def checked_against_rules(self) -> bool:
+        """Validated with the official rules, not only structurally (no rules pack)."""
+        return self.validated_at is not None and bool(self.validation_rules)
+
+    @property
+    def last_error_text(self) -> str:
+        """The last error in the reader's language (a remote system's own words as they are)."""
+        return render_data(self.last_error_data, self.last_error_message)
 
     def __str__(self) -> str:
         return self.invoice_number or f"outgoing #{self.pk}"

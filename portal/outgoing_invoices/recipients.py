@@ -18,6 +18,8 @@ from integrations.peppol.identifiers import (
     parse_identifier,
 )
 from integrations.peppol.parser import DocumentSummary
+from portal.core.choices import DocumentType as DocumentTypeChoice
+from portal.events.messages import Bilingual, Choice, Join, Msg
 
 DUTCH_ORDER = ("0106", "0190", "9944")  # KvK, OIN, VAT
 
@@ -29,7 +31,29 @@ class Resolution:
 
     @property
     def explanation(self) -> str:
-        return "; ".join(f"{entry['identifier']}: {entry['outcome']}" for entry in self.tried) or "no identifiers"
+        return self.explanation_message.render()
+
+    @property
+    def explanation_message(self) -> Msg | Join:
+        """What was tried and why it failed, stored as messages (shown in the reader's language)."""
+        if not self.tried:
+            return Msg("outgoing.recipient.none")
+        return Join(
+            [
+                Msg(
+                    "outgoing.recipient.entry",
+                    identifier=entry["identifier"],
+                    outcome=Msg.from_data(entry.get("outcome_data")) or entry["outcome"],
+                )
+                for entry in self.tried
+            ],
+            "; ",
+        )
+
+
+def _entry(identifier: str, source: str, outcome: Msg, **more) -> dict:
+    return {"identifier": identifier, "source": source, "outcome": outcome.english(), "outcome_data": outcome.as_data(),
+            **more}  # fmt: skip
 
 
 def candidate_identifiers(
@@ -47,16 +71,18 @@ def candidate_identifiers(
         try:
             identifier = identifier_from_vat(value) if scheme == "VAT" else parse_identifier(f"{scheme or ''}:{value}")
         except IdentifierSyntaxError as exc:
-            rejected.append({"identifier": f"{scheme}:{value}", "source": source, "outcome": f"not usable: {exc}"})
+            not_usable = Msg("outgoing.recipient.not_usable", reason=Bilingual.of(exc.message))
+            rejected.append(_entry(f"{scheme}:{value}", source, not_usable))
             return
         check = check_identifier(identifier)
         if check.is_invalid:
-            rejected.append({"identifier": identifier.icd, "source": source, "outcome": f"invalid: {check.reason.en}"})
+            reason = Bilingual.of(check.reason)
+            rejected.append(_entry(identifier.icd, source, Msg("outgoing.recipient.invalid", reason=reason)))
         elif identifier not in candidates:
             candidates.append(identifier)
 
     if customer is None:
-        return candidates, [{"identifier": "-", "source": "UBL", "outcome": "the invoice names no customer"}]
+        return candidates, [_entry("-", "UBL", Msg("outgoing.recipient.no_customer"))]
     if customer.endpoint_id:
         consider(customer.endpoint_id.scheme, customer.endpoint_id.value, "UBL customer endpoint")
     for identifier in contact_identifiers:
@@ -85,18 +111,20 @@ def resolve_recipient(
         return Resolution(None, tried)
     result = gateway.look_up_participants(candidates, document_type)
     outcomes = {
-        Reachability.REGISTERED: "can receive this document type",
-        Reachability.NOT_REGISTERED: "not registered on Peppol",
-        Reachability.OTHER_DOCUMENT_TYPES_ONLY: f"on Peppol, but cannot receive a {document_type.value.replace('_', ' ')}",
+        Reachability.REGISTERED: Msg("outgoing.recipient.can_receive"),
+        Reachability.NOT_REGISTERED: Msg("outgoing.recipient.not_registered"),
+        Reachability.OTHER_DOCUMENT_TYPES_ONLY: Msg(
+            "outgoing.recipient.other_types_only", type=Choice(DocumentTypeChoice, document_type.value)
+        ),
     }
     for participant in result.participants:
         tried.append(
-            {
-                "identifier": participant.identifier.icd,
-                "source": "Peppol lookup",
-                "outcome": outcomes[participant.reachability],
-                "access_point": participant.access_point.value,
-            }
+            _entry(
+                participant.identifier.icd,
+                "Peppol lookup",
+                outcomes[participant.reachability],
+                access_point=participant.access_point.value,
+            )
         )
     best = result.best
     return Resolution(best.identifier if best else None, tried)

@@ -30,7 +30,9 @@ from portal.accounts.models import User
 from portal.contacts.services import contact_candidate_identifiers, contact_upsert_debtor
 from portal.core import workflow
 from portal.core.choices import DocumentType, ErrorKind
+from portal.core.fields import CredentialDecryptionError
 from portal.core.peppol import get_validator
+from portal.events.messages import Bilingual, Msg, When
 from portal.events.services import event_record
 from portal.organisations import clients
 from portal.organisations.models import Environment, SyncCursor
@@ -43,7 +45,7 @@ Status = OutgoingInvoice.Status
 COLLECT_LEASE = timedelta(minutes=10)
 # AFAS itself sends to debtors with these issue methods (InPv): C = via AFAS's Peppol access point,
 # F = via AFAS's own eConnect link. The portal must not send those invoices a second time.
-AFAS_SENDS_ITSELF = {"C": "AFAS sends it via its own Peppol access point", "F": "AFAS sends it via its eConnect link"}
+AFAS_SENDS_ITSELF = {"C": "outgoing.afas_sends_via_access_point", "F": "outgoing.afas_sends_via_econnect_link"}
 FINAL_STATUSES = {
     OutboxState.DELIVERED: Status.DELIVERED,
     OutboxState.FAILED: Status.FAILED,
@@ -134,7 +136,7 @@ def _collect(environment: Environment) -> CollectResult:
                         outgoing_invoice=invoice,
                         kind="collected",
                         to_status=Status.NEW,
-                        message=f"Collected from AFAS (dossier item {item.subject_id}).",
+                        message=Msg("outgoing.collected", subject_id=str(item.subject_id)),
                         system_actor="collect",
                     )
                     _enqueue("prepare", invoice.pk)
@@ -165,7 +167,9 @@ def outgoing_prepare(*, invoice: OutgoingInvoice) -> OutgoingInvoice:
     try:
         summary = parse_document(ubl)
     except XmlRejected as exc:
-        _needs_attention(invoice, ErrorKind.INVALID_DOCUMENT, f"The UBL from AFAS cannot be read: {exc.message.en}")
+        _needs_attention(
+            invoice, ErrorKind.INVALID_DOCUMENT, Msg("outgoing.unreadable", reason=Bilingual.of(exc.message))
+        )
         return invoice
     document_type = DocumentType.CREDIT_NOTE if summary.is_credit_note else DocumentType.INVOICE
     OutgoingInvoice.objects.filter(pk=invoice.pk).update(
@@ -179,44 +183,57 @@ def outgoing_prepare(*, invoice: OutgoingInvoice) -> OutgoingInvoice:
     invoice.refresh_from_db()
 
     if invoice.afas_issue_method.upper() in AFAS_SENDS_ITSELF:
-        reason = AFAS_SENDS_ITSELF[invoice.afas_issue_method.upper()]
+        reason = Msg(AFAS_SENDS_ITSELF[invoice.afas_issue_method.upper()])
         _transition(
             invoice,
             from_statuses=(Status.NEW,),
             to_status=Status.NOT_SENT,
-            message=f"Not sent by the portal: {reason} (issue method {invoice.afas_issue_method} on the debtor in AFAS).",
+            message=Msg("outgoing.not_sent", reason=reason, method=invoice.afas_issue_method),
             system_actor="prepare",
         )
         return invoice
 
     result = get_validator().validate(ubl)
     findings = [finding_as_dict(finding) for finding in result.findings]
-    OutgoingInvoice.objects.filter(pk=invoice.pk).update(validation_findings=findings, validated_at=timezone.now())
+    OutgoingInvoice.objects.filter(pk=invoice.pk).update(
+        validation_findings=findings, validated_at=timezone.now(), validation_rules=result.rules_version[:200]
+    )
     if not result.valid:
         rules = ", ".join(sorted({f.rule_id for f in result.fatal})[:8])
-        _needs_attention(invoice, ErrorKind.INVALID_DOCUMENT, f"The invoice does not pass the Peppol rules ({rules}).")
+        key = "outgoing.invalid_structure" if result.structural_only else "outgoing.invalid"
+        _needs_attention(invoice, ErrorKind.INVALID_DOCUMENT, Msg(key, rules=rules))
         return invoice
 
-    with clients.econnect_gateway_for(invoice.environment) as gateway:
-        resolution = resolve_recipient(
-            summary=summary,
-            gateway=gateway,
-            document_type=_peppol_type(document_type),
-            contact_identifiers=contact_candidate_identifiers(invoice.contact),
-        )
+    blocker = _sending_blocker(invoice.environment)
+    if blocker is not None:
+        _needs_attention(invoice, ErrorKind.CREDENTIALS, blocker)
+        return invoice
+    try:
+        with clients.econnect_gateway_for(invoice.environment) as gateway:
+            resolution = resolve_recipient(
+                summary=summary,
+                gateway=gateway,
+                document_type=_peppol_type(document_type),
+                contact_identifiers=contact_candidate_identifiers(invoice.contact),
+            )
+    except CredentialDecryptionError:
+        _needs_attention(invoice, ErrorKind.CREDENTIALS, Msg("outgoing.credentials_unreadable"))
+        return invoice
+    except RemoteError as exc:
+        _prepare_failed(invoice, exc)
+        return invoice
     OutgoingInvoice.objects.filter(pk=invoice.pk).update(recipient_lookups=resolution.tried)
     if resolution.recipient is None:
         _needs_attention(
-            invoice,
-            ErrorKind.RECIPIENT,
-            f"Customer not on Peppol: no identifier of the customer can receive this document ({resolution.explanation}).",
+            invoice, ErrorKind.RECIPIENT, Msg("outgoing.not_on_peppol", explanation=resolution.explanation_message)
         )
         return invoice
+    ready = "outgoing.ready_unchecked" if result.structural_only else "outgoing.ready"
     _transition(
         invoice,
         from_statuses=(Status.NEW,),
         to_status=Status.READY,
-        message=f"Valid; will be sent to {resolution.recipient.icd}.",
+        message=Msg(ready, recipient=resolution.recipient.icd),
         system_actor="prepare",
         recipient_scheme=resolution.recipient.scheme,
         recipient_value=resolution.recipient.value,
@@ -230,6 +247,30 @@ def outgoing_prepare(*, invoice: OutgoingInvoice) -> OutgoingInvoice:
     return invoice
 
 
+def _sending_blocker(environment: Environment) -> Msg | None:
+    """What keeps the environment from sending at all, as a message with the fix; None when nothing does."""
+    if not environment.has_econnect_keys:
+        return Msg("outgoing.no_econnect_keys")
+    if not environment.own_identifiers.exists():
+        return Msg("outgoing.no_sender")
+    return None
+
+
+def _prepare_failed(invoice: OutgoingInvoice, exc: RemoteError) -> None:
+    """The recipient could not be looked up. Refused keys need a person; anything else is tried again later (the
+    invoice stays new, with the reason shown, and the stalled-preparation sweep picks it up)."""
+    if isinstance(exc, AuthenticationError | AccessDenied) or not exc.transient:
+        _needs_attention(
+            invoice, ErrorKind.CREDENTIALS, Msg("outgoing.directory_refused", detail=exc.message), code=exc.code or ""
+        )
+        return
+    OutgoingInvoice.objects.filter(pk=invoice.pk, status=Status.NEW).update(
+        last_error_kind=ErrorKind.TRANSIENT,
+        last_error_code=(exc.code or "")[:50],
+        **workflow.error_fields(Msg("outgoing.directory_unavailable", detail=exc.message)),
+    )
+
+
 def finding_as_dict(finding) -> dict:
     return {
         "rule_id": finding.rule_id,
@@ -241,7 +282,9 @@ def finding_as_dict(finding) -> dict:
     }
 
 
-def _needs_attention(invoice: OutgoingInvoice, kind: str, message: str, *, code: str = "", from_statuses=(Status.NEW,)):
+def _needs_attention(
+    invoice: OutgoingInvoice, kind: str, message: Msg | str, *, code: str = "", from_statuses=(Status.NEW,)
+):
     _transition(
         invoice,
         from_statuses=from_statuses,
@@ -267,6 +310,10 @@ def _peppol_type(document_type: str):
 def outgoing_submit(*, invoice: OutgoingInvoice, now: datetime | None = None) -> OutgoingInvoice:
     """READY or due RETRY_WAIT → SUBMITTING (reference saved) → SUBMITTED, RETRY_WAIT, NEEDS_ATTENTION or FAILED."""
     now = now or timezone.now()
+    blocker = _sending_blocker(invoice.environment)
+    if blocker is not None:  # e.g. the keys were removed after the invoice was prepared
+        _needs_attention(invoice, ErrorKind.CREDENTIALS, blocker, from_statuses=(Status.READY, Status.RETRY_WAIT))
+        return invoice
     with transaction.atomic():
         claimed = (
             OutgoingInvoice.objects.select_for_update(skip_locked=True)
@@ -293,7 +340,7 @@ def outgoing_submit(*, invoice: OutgoingInvoice, now: datetime | None = None) ->
             kind="status_changed",
             from_status=claimed.status,
             to_status=Status.SUBMITTING,
-            message=f"Submitting to eConnect (attempt {claimed.attempts + 1}, reference {reference}).",
+            message=Msg("outgoing.submitting", attempt=claimed.attempts + 1, reference=reference),
             system_actor="submit",
         )
     invoice.refresh_from_db()
@@ -311,11 +358,19 @@ def outgoing_submit(*, invoice: OutgoingInvoice, now: datetime | None = None) ->
     except RemoteError as exc:
         _submit_failed(invoice, exc)
         return invoice
+    except CredentialDecryptionError:  # nothing was sent: the keys could not even be read
+        _needs_attention(
+            invoice,
+            ErrorKind.CREDENTIALS,
+            Msg("outgoing.credentials_unreadable"),
+            from_statuses=(Status.SUBMITTING,),
+        )
+        return invoice
     _transition(
         invoice,
         from_statuses=(Status.SUBMITTING,),
         to_status=Status.SUBMITTED,
-        message=f"Accepted by eConnect as {sent.external_id}.",
+        message=Msg("outgoing.accepted", document_id=sent.external_id),
         system_actor="submit",
         econnect_document_id=sent.external_id[:100],
         submitted_at=timezone.now(),
@@ -330,12 +385,7 @@ def outgoing_submit(*, invoice: OutgoingInvoice, now: datetime | None = None) ->
 def _sender(environment: Environment) -> PeppolIdentifier:
     own = environment.own_identifiers.order_by("-receive_active", "pk").first()
     if own is None:
-        raise PermanentError(
-            gettext(
-                "The environment has no own Peppol identifier to send from: add the organisation's identifier "
-                "(e.g. 0106 + KvK)."
-            )
-        )
+        raise PermanentError(Msg("outgoing.no_sender").render())
     return PeppolIdentifier(own.scheme, own.value)
 
 
@@ -345,7 +395,7 @@ def _submit_failed(invoice: OutgoingInvoice, exc: RemoteError) -> None:
         _needs_attention(
             invoice,
             ErrorKind.RECIPIENT,
-            f"eConnect does not know the recipient: {exc.message}",
+            Msg("outgoing.unknown_recipient", detail=exc.message),
             code=code,
             from_statuses=(Status.SUBMITTING,),
         )
@@ -353,7 +403,7 @@ def _submit_failed(invoice: OutgoingInvoice, exc: RemoteError) -> None:
         _needs_attention(
             invoice,
             ErrorKind.INVALID_DOCUMENT,
-            f"eConnect refused the document: {exc.message}",
+            Msg("outgoing.refused", detail=exc.message),
             code=code,
             from_statuses=(Status.SUBMITTING,),
         )
@@ -361,7 +411,7 @@ def _submit_failed(invoice: OutgoingInvoice, exc: RemoteError) -> None:
         _needs_attention(
             invoice,
             ErrorKind.CREDENTIALS,
-            f"eConnect refused the connection keys: {exc.message}. Check the App Key and Secret of this environment.",
+            Msg("outgoing.keys_refused", detail=exc.message),
             code=code,
             from_statuses=(Status.SUBMITTING,),
         )
@@ -370,7 +420,7 @@ def _submit_failed(invoice: OutgoingInvoice, exc: RemoteError) -> None:
             invoice,
             from_statuses=(Status.SUBMITTING,),
             to_status=Status.FAILED,
-            message=f"eConnect refused the document: {exc.message}",
+            message=Msg("outgoing.refused", detail=exc.message),
             system_actor="submit",
             last_error_kind=ErrorKind.PERMANENT,
             last_error_code=code,
@@ -382,7 +432,7 @@ def _submit_failed(invoice: OutgoingInvoice, exc: RemoteError) -> None:
             invoice,
             from_statuses=(Status.SUBMITTING,),
             to_status=Status.FAILED,
-            message=f"Gave up after {invoice.attempts} attempts; last error: {exc.message}",
+            message=Msg("document.gave_up", attempts=invoice.attempts, detail=exc.message),
             system_actor="submit",
             last_error_kind=ErrorKind.TRANSIENT,
             last_error_code=code,
@@ -399,7 +449,7 @@ def _submit_failed(invoice: OutgoingInvoice, exc: RemoteError) -> None:
             invoice,
             from_statuses=(Status.SUBMITTING,),
             to_status=Status.RETRY_WAIT,
-            message=f"Temporary failure ({exc.message}); next attempt at {timezone.localtime(next_attempt):%H:%M:%S}.",
+            message=Msg("outgoing.temporary_failure", detail=exc.message, when=When(next_attempt, "time")),
             system_actor="submit",
             last_error_kind=ErrorKind.TRANSIENT,
             last_error_code=code,
@@ -433,7 +483,7 @@ def outgoing_follow_status(*, invoice: OutgoingInvoice, now: datetime | None = N
                 invoice,
                 from_statuses=(Status.SUBMITTED,),
                 to_status=final,
-                message=f"eConnect reports: {status.name or status.state.value}.",
+                message=Msg("outgoing.econnect_reports", status=status.name or status.state.value),
                 system_actor="status",
                 completed_at=now,
                 next_attempt_at=None,
@@ -450,7 +500,7 @@ def outgoing_follow_status(*, invoice: OutgoingInvoice, now: datetime | None = N
             invoice,
             from_statuses=(Status.SUBMITTED,),
             to_status=Status.STALE,
-            message=f"No final status from eConnect after {settings.OUTGOING_STALE_AFTER_HOURS:g} hours. Not resent automatically: check it at eConnect.",
+            message=Msg("outgoing.stale", hours=f"{settings.OUTGOING_STALE_AFTER_HOURS:g}"),
             system_actor="status",
             next_attempt_at=None,
         )
@@ -483,7 +533,7 @@ def outgoing_sweep_stuck(*, now: datetime | None = None) -> int:
             invoice,
             from_statuses=(Status.SUBMITTING,),
             to_status=Status.RETRY_WAIT,
-            message="The submit did not finish (worker stopped); retrying, after checking whether eConnect already has it.",
+            message=Msg("outgoing.swept"),
             system_actor="sweeper",
             next_attempt_at=now,
         ):
@@ -501,7 +551,7 @@ def outgoing_retry(*, invoice: OutgoingInvoice, actor: User, reason: str = "") -
         invoice,
         from_statuses=RETRYABLE_BY_PEOPLE,
         to_status=target,
-        message="Retry requested.",
+        message=Msg("document.retry_requested"),
         actor=actor,
         reason=reason,
         next_attempt_at=timezone.now(),
@@ -526,7 +576,7 @@ def outgoing_resolve_manually(*, invoice: OutgoingInvoice, actor: User, reason: 
             Status.NOT_SENT,
         ),
         to_status=Status.RESOLVED_MANUALLY,
-        message="Marked as resolved manually.",
+        message=Msg("document.resolved_manually"),
         actor=actor,
         reason=reason,
         next_attempt_at=None,
@@ -564,7 +614,7 @@ def outgoing_send_test_invoice(*, environment: Environment, actor: User | None) 
             outgoing_invoice=invoice,
             kind="test_invoice",
             to_status=Status.NEW,
-            message=f"Test invoice {number} created, to be sent to the organisation itself ({sender.icd}).",
+            message=Msg("outgoing.test_created", number=number, identifier=sender.icd),
             actor=actor,
             system_actor="test invoice",
         )

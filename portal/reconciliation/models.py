@@ -12,6 +12,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from portal.events.messages import render_data
+
 
 class RunStatus(models.TextChoices):
     RUNNING = "running", _("Running")
@@ -121,6 +123,9 @@ class ReconciliationFinding(models.Model):
     )
     reason = models.TextField(blank=True, help_text="Why it was fixed or dismissed, in the person's words.")
     outcome = models.TextField(blank=True, help_text="What the fix did, or why the finding was closed.")
+    outcome_data = models.JSONField(
+        default=dict, blank=True, help_text="The same as a message key, shown in the reader's language."
+    )
 
     class Meta:
         ordering = ["-first_seen_at", "-id"]
@@ -142,6 +147,10 @@ class ReconciliationFinding(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} ({self.key})"
+
+    @property
+    def outcome_text(self) -> str:
+        return render_data(self.outcome_data, self.outcome)
 
     @property
     def is_open(self) -> bool:

@@ -43,6 +43,7 @@ from integrations.peppol.xml import XmlRejected
 from portal.accounts.models import User
 from portal.core import workflow
 from portal.core.choices import DocumentType, ErrorKind
+from portal.events.messages import Choice, Msg
 from portal.events.services import event_record
 from portal.incoming_invoices.models import IncomingInvoice
 from portal.organisations import clients
@@ -457,25 +458,24 @@ def _fail(run: ReconciliationRun, error: str) -> None:
     run.refresh_from_db()
 
 
-def _describe(candidate: Candidate) -> str:
+def _describe(candidate: Candidate) -> Msg:
     details = candidate.details
-    number = details.get("invoice_number") or details.get("subject") or candidate.econnect_document_id
+    number = str(details.get("invoice_number") or details.get("subject") or candidate.econnect_document_id)
+    document_id = candidate.econnect_document_id
     if candidate.kind == Kind.MISSING_IN_AFAS:
-        return f"Reconciliation: {number} was delivered to AFAS but AFAS does not list it."
+        return Msg("reconciliation.missing_in_afas", number=number)
     if candidate.kind == Kind.UNSEEN_INBOX:
-        return (
-            f"Reconciliation: eConnect received {number} ({candidate.econnect_document_id}); the portal never saw it."
-        )
+        return Msg("reconciliation.unseen_inbox", number=number, document_id=document_id)
     if candidate.kind == Kind.UNSEEN_OUTBOX:
-        return (
-            f"Reconciliation: eConnect sent {number} ({candidate.econnect_document_id}); the portal does not know it."
-        )
+        return Msg("reconciliation.unseen_outbox", number=number, document_id=document_id)
     if candidate.kind == Kind.OUTGOING_STATUS:
-        return (
-            f"Reconciliation: the portal says {details.get('portal_status')}, eConnect says "
-            f"{details.get('econnect_status') or details.get('econnect_state')}."
+        portal_status = str(details.get("portal_status") or "")
+        return Msg(
+            "reconciliation.outgoing_status",
+            portal=Choice(Out, portal_status) if portal_status in Out.values else portal_status,
+            econnect=str(details.get("econnect_status") or details.get("econnect_state") or ""),
         )
-    return f"Reconciliation: acknowledged here, but eConnect still lists it as {details.get('econnect_status')}."
+    return Msg("reconciliation.incoming_status", econnect=str(details.get("econnect_status") or ""))
 
 
 def _record(run: ReconciliationRun, environment: Environment, comparison: Comparison, *, now: datetime) -> None:
@@ -522,16 +522,15 @@ def _record(run: ReconciliationRun, environment: Environment, comparison: Compar
             continue
         if finding.document_at is not None and finding.document_at < comparison.window_start:
             continue  # out of this run's sight: not evidence that it is resolved
+        gone = Msg("reconciliation.outcome.no_longer_found", run=str(run.pk))
         ReconciliationFinding.objects.filter(pk=finding.pk, status=FindingStatus.OPEN).update(
-            status=FindingStatus.RESOLVED,
-            closed_at=now,
-            outcome=f"No longer found by reconciliation run {run.pk}.",
+            status=FindingStatus.RESOLVED, closed_at=now, outcome=gone.english(), outcome_data=gone.as_data()
         )
         resolved += 1
         event_record(
             environment=environment,
             kind="reconciliation_resolved",
-            message=f"Reconciliation: no longer found ({finding.get_kind_display()}).",
+            message=Msg("reconciliation.resolved", kind=Choice(Kind, finding.kind)),
             system_actor="reconciliation",
             outgoing_invoice=finding.outgoing_invoice,
             incoming_invoice=finding.incoming_invoice,
@@ -606,7 +605,7 @@ def _enqueue(module: str, task_name: str, pk: int) -> None:
     transaction.on_commit(lambda: task.delay(pk))
 
 
-def _fix_missing_in_afas(finding: ReconciliationFinding, actor: User, reason: str) -> str:
+def _fix_missing_in_afas(finding: ReconciliationFinding, actor: User, reason: str) -> Msg:
     """Deliver again (``incoming_deliver_again`` semantics): the document goes to AFAS unchanged, then is
     acknowledged again."""
     invoice = finding.incoming_invoice
@@ -617,7 +616,7 @@ def _fix_missing_in_afas(finding: ReconciliationFinding, actor: User, reason: st
         subject="incoming_invoice",
         from_statuses=INCOMING_IN_AFAS,
         to_status=In.READY,
-        message="Not found in AFAS by the reconciliation: delivering it to AFAS again.",
+        message=Msg("incoming.deliver_again_reconciliation"),
         system_actor="reconciliation",
         actor=actor,
         reason=reason,
@@ -634,10 +633,10 @@ def _fix_missing_in_afas(finding: ReconciliationFinding, actor: User, reason: st
             % {"status": invoice.get_status_display()}
         )
     _enqueue("portal.incoming_invoices.tasks", "deliver", invoice.pk)
-    return "Delivered to AFAS again (queued)."
+    return Msg("reconciliation.outcome.delivered_again")
 
 
-def _fix_unseen_inbox(finding: ReconciliationFinding, actor: User, reason: str) -> str:
+def _fix_unseen_inbox(finding: ReconciliationFinding, actor: User, reason: str) -> Msg:
     """Store the document exactly as eConnect hands it over, as the fetch does, and process it like any other."""
     environment = finding.environment
     with clients.econnect_gateway_for(environment) as gateway:
@@ -653,14 +652,16 @@ def _fix_unseen_inbox(finding: ReconciliationFinding, actor: User, reason: str) 
         },
     )
     if not created:
-        return "The portal already has this document."
+        return Msg("reconciliation.outcome.already_have")
     event_record(
         environment=environment,
         incoming_invoice=invoice,
         kind="received",
         to_status=In.RECEIVED,
-        message=f"Imported from eConnect by the reconciliation ({len(payload):,} bytes)"
-        + ("; eConnect flags it as a duplicate." if document.summary.flagged_duplicate else "."),
+        message=Msg(
+            "incoming.imported_flagged" if document.summary.flagged_duplicate else "incoming.imported",
+            size=len(payload),
+        ),
         actor=actor,
         reason=reason,
         system_actor="reconciliation",
@@ -668,20 +669,20 @@ def _fix_unseen_inbox(finding: ReconciliationFinding, actor: User, reason: str) 
     )
     ReconciliationFinding.objects.filter(pk=finding.pk).update(incoming_invoice=invoice)
     _enqueue("portal.incoming_invoices.tasks", "process", invoice.pk)
-    return f"Imported into the portal as purchase invoice {invoice.pk}; it is checked and delivered like any other."
+    return Msg("reconciliation.outcome.imported", pk=str(invoice.pk))
 
 
 def _has_field(model, name: str) -> bool:
     return any(f.name == name for f in model._meta.concrete_fields)
 
 
-def _fix_unseen_outbox(finding: ReconciliationFinding, actor: User, reason: str) -> str:
+def _fix_unseen_outbox(finding: ReconciliationFinding, actor: User, reason: str) -> Msg:
     """Record the sent document in the portal with eConnect's status, so that it is followed and shown."""
     environment = finding.environment
     external_id = finding.econnect_document_id
     existing = OutgoingInvoice.objects.filter(environment=environment, econnect_document_id=external_id).first()
     if existing is not None:
-        return f"The portal already has this document (sales invoice {existing.pk})."
+        return Msg("reconciliation.outcome.already_have_sales", pk=str(existing.pk))
     with clients.econnect_gateway_for(environment) as gateway:
         document = gateway.get_outbox_document(external_id)
     payload, summary = document.payload, document.summary
@@ -721,18 +722,21 @@ def _fix_unseen_outbox(finding: ReconciliationFinding, actor: User, reason: str)
         outgoing_invoice=invoice,
         kind="recorded_from_econnect",
         to_status=status,
-        message=f"Recorded from eConnect's outbox by the reconciliation ({external_id}, eConnect status: "
-        f"{fields['econnect_status'] or 'unknown'}).",
+        message=Msg(
+            "outgoing.recorded_from_econnect",
+            document_id=external_id,
+            status=fields["econnect_status"] or Msg("reconciliation.unknown_status"),
+        ),
         actor=actor,
         reason=reason,
         system_actor="reconciliation",
         data={"finding": finding.pk},
     )
     ReconciliationFinding.objects.filter(pk=finding.pk).update(outgoing_invoice=invoice)
-    return f"Recorded in the portal as sales invoice {invoice.pk} with eConnect's status."
+    return Msg("reconciliation.outcome.recorded", pk=str(invoice.pk))
 
 
-def _fix_outgoing_status(finding: ReconciliationFinding, actor: User, reason: str) -> str:
+def _fix_outgoing_status(finding: ReconciliationFinding, actor: User, reason: str) -> Msg:
     """Adopt eConnect's status as it is now (asked again, not taken from the night's run)."""
     invoice = finding.outgoing_invoice
     if invoice is None:
@@ -747,14 +751,14 @@ def _fix_outgoing_status(finding: ReconciliationFinding, actor: User, reason: st
     name = (status.name or status.state.value)[:100]
     if invoice.status == target:
         OutgoingInvoice.objects.filter(pk=invoice.pk).update(econnect_status=name)
-        return f"The portal and eConnect agree now ({name})."
+        return Msg("reconciliation.outcome.agree", status=name)
     final = target != Out.SUBMITTED
     moved = workflow.transition(
         invoice,
         subject="outgoing_invoice",
         from_statuses=(invoice.status,),
         to_status=target,
-        message=f"Status adopted from eConnect by the reconciliation: {name}.",
+        message=Msg("outgoing.status_adopted", status=name),
         system_actor="reconciliation",
         actor=actor,
         reason=reason,
@@ -768,10 +772,10 @@ def _fix_outgoing_status(finding: ReconciliationFinding, actor: User, reason: st
     )
     if not moved:
         raise FindingNotFixable(gettext("The sales invoice changed meanwhile; run the reconciliation again."))
-    return f"Status adopted from eConnect: {name}."
+    return Msg("reconciliation.outcome.adopted", status=name)
 
 
-def _fix_incoming_status(finding: ReconciliationFinding, actor: User, reason: str) -> str:
+def _fix_incoming_status(finding: ReconciliationFinding, actor: User, reason: str) -> Msg:
     """The document is in AFAS: report it processed at eConnect again."""
     invoice = finding.incoming_invoice
     if invoice is None or invoice.status != In.ACKNOWLEDGED:
@@ -782,13 +786,13 @@ def _fix_incoming_status(finding: ReconciliationFinding, actor: User, reason: st
         environment=finding.environment,
         incoming_invoice=invoice,
         kind="acknowledged_again",
-        message="Marked as processed at eConnect again by the reconciliation.",
+        message=Msg("incoming.acknowledged_again"),
         actor=actor,
         reason=reason,
         system_actor="reconciliation",
         data={"finding": finding.pk},
     )
-    return "Marked as processed at eConnect again."
+    return Msg("reconciliation.outcome.acknowledged_again")
 
 
 FIXES = {
@@ -800,15 +804,20 @@ FIXES = {
 }
 
 
-def _close(finding: ReconciliationFinding, *, status: str, actor: User, reason: str, outcome: str, kind: str) -> None:
+def _close(finding: ReconciliationFinding, *, status: str, actor: User, reason: str, outcome: Msg, kind: str) -> None:
     ReconciliationFinding.objects.filter(pk=finding.pk).update(
-        status=status, closed_at=timezone.now(), closed_by=actor, reason=reason, outcome=outcome
+        status=status,
+        closed_at=timezone.now(),
+        closed_by=actor,
+        reason=reason,
+        outcome=outcome.english(),
+        outcome_data=outcome.as_data(),
     )
     finding.refresh_from_db()
     event_record(
         environment=finding.environment,
         kind=kind,
-        message=f"Reconciliation finding closed ({finding.get_kind_display()}): {outcome}",
+        message=Msg("reconciliation.closed", kind=Choice(Kind, finding.kind), outcome=outcome),
         actor=actor,
         reason=reason,
         outgoing_invoice=finding.outgoing_invoice,
@@ -851,7 +860,7 @@ def finding_dismiss(*, finding: ReconciliationFinding, actor: User, reason: str)
             status=FindingStatus.DISMISSED,
             actor=actor,
             reason=reason,
-            outcome="Dismissed: no action needed.",
+            outcome=Msg("reconciliation.outcome.dismissed"),
             kind="reconciliation_dismissed",
         )
     finding.refresh_from_db()

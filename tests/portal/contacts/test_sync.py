@@ -43,7 +43,7 @@ def test_a_debtor_without_any_usable_identifier_is_invalid_with_the_reason_and_n
     assert "KvK number '3012346'" in seven_digits.lookup_detail and "has 8" in seven_digits.lookup_detail
     assert seven_digits.lookup_due_at is None
     nothing = stored["10013"]
-    assert nothing.lookup_outcome == Outcome.IDENTIFIER_INVALID and nothing.lookup_detail == NO_IDENTIFIERS
+    assert nothing.lookup_outcome == Outcome.IDENTIFIER_INVALID and nothing.lookup_detail == NO_IDENTIFIERS.english()
 
 
 def test_an_invalid_econnect_id_is_explained_while_the_valid_kvk_number_is_looked_up(contacts_world):

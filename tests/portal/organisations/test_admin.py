@@ -142,4 +142,4 @@ def test_credential_times_are_shown_in_dutch_local_time():
 
     summary = admin.site._registry[Environment].credentials_summary(environment)
 
-    assert "July 1, 2026, noon" in summary  # 10:00 UTC is 12:00 in Amsterdam in summer
+    assert "1 Jul 2026, 12:00" in summary  # 10:00 UTC is 12:00 in Amsterdam in summer; day month year, never US-style
