@@ -11,7 +11,9 @@ from portal.core.admin_display import xml_block
 from portal.core.retention import document_kept_until
 from portal.events.admin import EventInline
 from portal.outgoing_invoices.models import OutgoingInvoice
-from portal.outgoing_invoices.services import outgoing_resolve_manually, outgoing_retry
+from portal.outgoing_invoices.services import RESOLVABLE_BY_PEOPLE, outgoing_resolve_manually, outgoing_retry
+
+Status = OutgoingInvoice.Status
 
 
 class AgeFilter(admin.SimpleListFilter):
@@ -128,10 +130,20 @@ class OutgoingInvoiceAdmin(admin.ModelAdmin):
                 request, "Give the reason in the 'Reason' field: it is kept in the timeline.", messages.ERROR
             )
             return
-        resolved = sum(
-            outgoing_resolve_manually(invoice=invoice, actor=request.user, reason=reason) for invoice in queryset
-        )
+        skipped = []
+        for invoice in queryset:
+            if not outgoing_resolve_manually(invoice=invoice, actor=request.user, reason=reason):
+                skipped.append(f"{invoice} ({invoice.get_status_display()})")
+        resolved = len(queryset) - len(skipped)
         self.message_user(request, f"{resolved} invoice(s) marked as resolved manually.", messages.SUCCESS)
+        if skipped:
+            allowed = ", ".join(str(Status(status).label) for status in RESOLVABLE_BY_PEOPLE)
+            self.message_user(
+                request,
+                f"{len(skipped)} invoice(s) not changed: {'; '.join(skipped[:20])}. Only invoices in one of these "
+                f"statuses can be resolved manually: {allowed}.",
+                messages.WARNING,
+            )
 
     def get_queryset(self, request):
         qs = super().get_queryset(request)

@@ -562,19 +562,22 @@ def outgoing_retry(*, invoice: OutgoingInvoice, actor: User, reason: str = "") -
     return moved
 
 
+RESOLVABLE_BY_PEOPLE = (
+    Status.NEEDS_ATTENTION,
+    Status.FAILED,
+    Status.REJECTED,
+    Status.STALE,
+    Status.RETRY_WAIT,
+    Status.NOT_SENT,
+)
+
+
 def outgoing_resolve_manually(*, invoice: OutgoingInvoice, actor: User, reason: str) -> bool:
     if not reason.strip():
         raise ValueError(gettext("Say why the invoice is resolved manually."))
     return _transition(
         invoice,
-        from_statuses=(
-            Status.NEEDS_ATTENTION,
-            Status.FAILED,
-            Status.REJECTED,
-            Status.STALE,
-            Status.RETRY_WAIT,
-            Status.NOT_SENT,
-        ),
+        from_statuses=RESOLVABLE_BY_PEOPLE,
         to_status=Status.RESOLVED_MANUALLY,
         message=Msg("document.resolved_manually"),
         actor=actor,

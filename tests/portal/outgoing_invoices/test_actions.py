@@ -46,6 +46,21 @@ def test_resolving_without_a_reason_is_refused(staff_client):
     assert "Give the reason" in response.content.decode()
 
 
+def test_resolving_an_invoice_that_cannot_be_resolved_says_which_and_why(staff_client):
+    delivered = OutgoingInvoiceFactory(
+        status=Status.DELIVERED, invoice_number="F-2026-7", submission_reference="ref-f-2026-7"
+    )
+
+    response = admin_action(staff_client, "resolve_manually", [delivered], reason="Paid")
+
+    page = response.content.decode()
+    delivered.refresh_from_db()
+    assert delivered.status == Status.DELIVERED
+    assert "0 invoice(s) marked as resolved manually." in page
+    assert "1 invoice(s) not changed: F-2026-7 (Delivered)" in page
+    assert "Needs attention" in page  # the statuses that can be resolved
+
+
 def test_support_retries_an_invoice_that_needs_attention(staff_client, django_capture_on_commit_callbacks, monkeypatch):
     prepared = []
     monkeypatch.setattr("portal.outgoing_invoices.tasks.prepare.delay", prepared.append)
