@@ -30,6 +30,7 @@ migrate: venv
 # Web on http://127.0.0.1:8000, a Celery worker and beat, in one foreground command. Ctrl-C stops all.
 run: migrate
 	$(WITH_ENV) $(PY) manage.py demo_seed
+	@$(WITH_ENV) $(PY) manage.py peppol rules status --short || true
 	$(WITH_ENV) PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/honcho -f Procfile.dev start
 
 test: venv

@@ -18,6 +18,7 @@ logger = logging.getLogger(__name__)
 class CheckResult:
     ok: bool
     detail: str
+    degraded: bool = False  # working, but not as it should: /healthz says "degraded" with the detail
 
 
 def database_check() -> CheckResult:
@@ -63,7 +64,7 @@ def peppol_rules_check() -> CheckResult:
     except Exception as exc:
         logger.warning("Health check: Peppol rules pack unreadable: %s", exc)
         return CheckResult(False, f"rules pack unreadable ({type(exc).__name__})")
-    return CheckResult(health.ok, health.detail)
+    return CheckResult(health.ok, health.detail, degraded=health.degraded)
 
 
 def health_report() -> dict[str, CheckResult]:

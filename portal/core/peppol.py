@@ -90,10 +90,18 @@ def get_validator() -> Validator:
 class RulesHealth:
     ok: bool
     detail: str
+    degraded: bool = False
+
+
+NO_PACK_DETAIL = (
+    "no rules pack: structural checks only; invoices are NOT checked against the official Peppol rules "
+    "(install them with: manage.py peppol rules fetch)"
+)
 
 
 def rules_health() -> RulesHealth:
-    """For /healthz: ok with the versions when a pack is active; without one ok unless PEPPOL_REQUIRE_RULES."""
+    """For /healthz: ok with the versions when a pack is active; without one degraded (invoices are checked for
+    structure only), or failing when PEPPOL_REQUIRE_RULES is set."""
     active = active_rules_pack()
     if active.usable:
         pack = active.pack
@@ -103,4 +111,4 @@ def rules_health() -> RulesHealth:
         return RulesHealth(False, f"rules pack unusable ({active.origin_label}): see manage.py peppol rules status")
     if settings.PEPPOL_REQUIRE_RULES:
         return RulesHealth(False, "no rules pack, but PEPPOL_REQUIRE_RULES is set: every document is refused")
-    return RulesHealth(True, "no rules pack: structural checks only")
+    return RulesHealth(True, NO_PACK_DETAIL, degraded=True)

@@ -12,11 +12,17 @@ from portal.core.health import health_report
 def healthz(request):
     report = health_report()
     failing = [name for name, result in report.items() if not result.ok]
+    degraded = [name for name, result in report.items() if result.ok and result.degraded]
     return JsonResponse(
         {
-            "status": "failing" if failing else "ok",
+            "status": "failing" if failing else "degraded" if degraded else "ok",
             "failing": failing,
-            "checks": {name: {"ok": result.ok, "detail": result.detail} for name, result in report.items()},
+            "degraded": degraded,
+            "reasons": [report[name].detail for name in degraded],
+            "checks": {
+                name: {"ok": result.ok, "degraded": result.degraded, "detail": result.detail}
+                for name, result in report.items()
+            },
         },
         status=503 if failing else 200,
     )

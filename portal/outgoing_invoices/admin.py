@@ -5,6 +5,7 @@ from datetime import timedelta
 from django.contrib import admin, messages
 from django.contrib.admin.utils import flatten_fieldsets
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from portal.core.admin_actions import ReasonActionForm
 from portal.core.admin_display import xml_block
@@ -39,6 +40,7 @@ class OutgoingInvoiceAdmin(admin.ModelAdmin):
         "environment",
         "document_type",
         "status",
+        "rules_checked",
         "payable_amount",
         "attempts",
         "next_attempt_at",
@@ -99,7 +101,7 @@ class OutgoingInvoiceAdmin(admin.ModelAdmin):
                 )
             },
         ),
-        ("Validation", {"fields": ("validated_at", "validation_findings")}),
+        ("Validation", {"fields": ("validated_at", "rules_checked", "validation_findings")}),
         ("UBL as sent", {"fields": ("ubl_document",), "classes": ("collapse",)}),
         ("Retention", {"fields": ("sha256", "kept_until", "document_removed_at")}),
         ("History", {"fields": ("created_at", "updated_at")}),
@@ -156,6 +158,13 @@ class OutgoingInvoiceAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    @admin.display(description=_("Peppol rules"))
+    def rules_checked(self, obj):
+        """Which official rules the invoice was checked against; a verdict without them says so."""
+        if obj.validated_at is None:
+            return _("not checked yet")
+        return obj.validation_rules or _("NOT checked: structure only (no rules pack)")
 
     @admin.display(description="UBL")
     def ubl_document(self, obj):

@@ -77,6 +77,8 @@ LIST_FIELDS = (
     "status",
     "status_changed_at",
     "is_test",
+    "validated_at",
+    "validation_rules",
 )
 
 

@@ -1,4 +1,7 @@
-"""`manage.py peppol rules install PATH` and `manage.py peppol rules status`: the official validation rules packs.
+"""`manage.py peppol rules fetch | install PATH | status`: the official validation rules packs.
+
+``fetch`` downloads the pinned official releases (``integrations.peppol.rules_fetch``), checks each file against the
+SHA-256 pinned in the code and installs them as a pack; offline it says what to download and where to put it.
 
 ``install`` checks every SHA-256 listed in the pack's VERSIONS files (the whole pack is refused, naming the file, on
 any mismatch or missing file), copies it into a new versioned folder in PEPPOL_DATA_DIR and switches the ``current``
@@ -21,6 +24,7 @@ from integrations.peppol.rules import (
     installed_packs,
     verify_pack,
 )
+from integrations.peppol.rules_fetch import PINNED, RELEASE, download_instructions, fetch_pack, install_from_folder
 from portal.core.peppol import ORIGIN_SETTING, active_rules_pack
 
 EXIT_OK = 0
@@ -34,7 +38,31 @@ def add_parser(subparsers) -> None:
         help="Install the official validation rules pack or show which one is active.",
         description="Manage the official Peppol validation rules packs (stylesheets + UBL XSD, checked by SHA-256).",
     )
-    actions = parser.add_subparsers(dest="rules_action", required=True, metavar="{install,status}")
+    actions = parser.add_subparsers(dest="rules_action", required=True, metavar="{fetch,install,status}")
+    fetch = actions.add_parser(
+        "fetch",
+        help="Download the pinned official rules and install them (every file checked against its pinned SHA-256).",
+        description=(
+            f"Download the pinned official validation rules ({RELEASE}) from their publishers, check every file "
+            "against the SHA-256 pinned in the portal's code, and install them as the current pack. Nothing is "
+            "installed unless every file matches. Without internet access, it prints what to download and where "
+            "to put it."
+        ),
+    )
+    source = fetch.add_mutually_exclusive_group()
+    source.add_argument(
+        "--from",
+        dest="mirror",
+        metavar="URL",
+        help="a mirror laid out like a pack (URL/rules/..., URL/xsd/ubl-2.1/...) instead of the publishers",
+    )
+    source.add_argument(
+        "--from-folder",
+        dest="folder",
+        metavar="FOLDER",
+        help="the pinned files, downloaded elsewhere, in a folder laid out like a pack",
+    )
+    fetch.set_defaults(run=run_fetch)
     install = actions.add_parser(
         "install",
         help="Verify a rules pack (directory or .zip) and make it the installed pack.",
@@ -47,7 +75,43 @@ def add_parser(subparsers) -> None:
     install.set_defaults(run=run_install)
     status = actions.add_parser("status", help="Show the active rules pack, its versions and integrity.")
     status.add_argument("--json", action="store_true", help="machine-readable output")
+    status.add_argument("--short", action="store_true", help="one line: the active pack, or what its absence means")
     status.set_defaults(run=run_status)
+
+
+def run_fetch(options, out, err) -> int:
+    mirror, folder = options.get("mirror"), options.get("folder")
+    try:
+        if folder:
+            if not Path(folder).is_dir():
+                err.write(f"peppol rules fetch: {folder}: no such folder\n")
+                return EXIT_USAGE
+            result = install_from_folder(folder, settings.PEPPOL_DATA_DIR)
+        else:
+            out.write(f"Downloading {len(PINNED)} files of {RELEASE}...\n")
+            result = fetch_pack(
+                settings.PEPPOL_DATA_DIR,
+                mirror=mirror,
+                progress=lambda pinned: out.write(f"  {pinned.path}\n"),
+            )
+    except RulesPackError as exc:
+        err.write(f"Refused: {exc}\nNothing was installed; the validation rules are as they were.\n")
+        if not folder:
+            err.write("\n" + download_instructions(mirror) + "\n")
+        return EXIT_FAILED
+    pack = result.pack
+    out.write(f"Installed {pack.label}, UBL {pack.xsd_version} ({len(pack.files)} files, SHA-256 verified)\n")
+    out.write(f"  into {pack.root}\n")
+    _write_precedence_note(out)
+    out.write("Running web and worker processes pick it up with their next validation.\n")
+    return EXIT_OK
+
+
+def _write_precedence_note(out) -> None:
+    if settings.PEPPOL_RULES_DIR:
+        out.write(
+            f"Note: PEPPOL_RULES_DIR is set ({settings.PEPPOL_RULES_DIR}) and takes precedence over installed packs.\n"
+        )
 
 
 def run_install(options, out, err) -> int:
@@ -69,12 +133,25 @@ def run_install(options, out, err) -> int:
     out.write("It is now the current installed pack.\n")
     if result.previous and result.previous.resolve() != pack.root.resolve():
         out.write(f"  (previously: {result.previous.name}; kept, can be reinstalled)\n")
-    if settings.PEPPOL_RULES_DIR:
-        out.write(
-            f"Note: PEPPOL_RULES_DIR is set ({settings.PEPPOL_RULES_DIR}) and takes precedence over installed packs.\n"
-        )
+    _write_precedence_note(out)
     out.write("Running web and worker processes pick it up with their next validation.\n")
     return EXIT_OK
+
+
+NO_PACK_SUMMARY = (
+    "No Peppol rules pack is active: invoices are checked for their structure only, NOT against the official "
+    "Peppol rules, and every page says so. Fix: .venv/bin/python manage.py peppol rules fetch (needs internet; "
+    "README, 'Peppol validation')."
+)
+
+
+def rules_summary(active) -> str:
+    """One line for `make run`: the active pack, or what having none means and the command that fixes it."""
+    if active.usable:
+        return f"Peppol rules: {active.pack.label}, UBL {active.pack.xsd_version} ({active.description})."
+    if active.problem:
+        return f"The Peppol rules pack ({active.description}) cannot be used: {active.problem}. " + NO_PACK_SUMMARY
+    return NO_PACK_SUMMARY
 
 
 def _status(active) -> dict:
@@ -108,6 +185,9 @@ def _status(active) -> dict:
 
 def run_status(options, out, err) -> int:
     active = active_rules_pack()
+    if options.get("short"):
+        out.write(rules_summary(active) + "\n")
+        return EXIT_OK if active.usable else EXIT_FAILED
     report = _status(active)
     healthy = report["verified"] or (active.pack is None and not active.problem and not report["require_rules"])
     if options.get("json"):

@@ -1,8 +1,9 @@
 """`manage.py peppol validate FILE...`: validate UBL invoices and credit notes with the official rules.
 
 Uses the active rules pack (PEPPOL_RULES_DIR, else the installed pack, else structural checks only, which every
-result then says). Exit status 0 when every file is valid, 1 when any is invalid, 2 on usage errors (a file that
-does not exist or cannot be read); nothing is validated when the arguments are wrong.
+result then says: never "valid"). Exit status 0 when every file is valid, 1 when any is invalid, 2 on usage errors (a
+file that does not exist or cannot be read; nothing is validated then), 3 when no file is invalid but the official
+rules were not run (no rules pack): a script must not take that for "valid".
 """
 
 from __future__ import annotations
@@ -19,8 +20,10 @@ LANGUAGES = ("en", "nl")
 EXIT_VALID = 0
 EXIT_INVALID = 1
 EXIT_USAGE = 2
+EXIT_NOT_CHECKED = 3
 
 VALID = Text("VALID", "GELDIG")
+NOT_CHECKED = Text("STRUCTURE OK, NOT CHECKED AGAINST THE PEPPOL RULES", "OPBOUW IN ORDE, NIET GECONTROLEERD MET DE PEPPOL-REGELS")
 INVALID = Text("INVALID", "ONGELDIG")
 RULES = Text("rules", "regels")
 STRUCTURAL_ONLY = Text("structural checks only", "alleen structurele controles")
@@ -28,6 +31,10 @@ AT = Text("at", "bij")
 HINT = Text("hint", "tip")
 SEVERITY_WORDS = {"fatal": Text("fatal", "fout"), "warning": Text("warning", "waarschuwing")}
 SUMMARY = Text("{valid} valid, {invalid} invalid", "{valid} geldig, {invalid} ongeldig")
+SUMMARY_NOT_CHECKED = Text(
+    ", {count} not checked against the Peppol rules (no rules pack)",
+    ", {count} niet gecontroleerd met de Peppol-regels (geen regelpakket)",
+)
 
 
 def add_parser(subparsers) -> None:
@@ -37,7 +44,8 @@ def add_parser(subparsers) -> None:
         description=(
             "Validate UBL 2.1 invoices and credit notes: hardened XML parse, UBL 2.1 XSD, then the official rules "
             "chosen by CustomizationID (CEN EN 16931; + Peppol BIS 3 for Peppol documents; SI-UBL 2.0 for NLCIUS). "
-            "Exit status 0 when all are valid, 1 when any is invalid, 2 on usage errors."
+            "Exit status 0 when all are valid, 1 when any is invalid, 2 on usage errors, 3 when none is invalid but "
+            "the official rules were not run (no rules pack)."
         ),
     )
     parser.add_argument("files", nargs="+", metavar="FILE", help="a UBL XML file")
@@ -80,12 +88,15 @@ def run(options, out, err) -> int:
         _write_json(results, language, out)
     else:
         _write_human(results, language, out)
-    return EXIT_VALID if all(result.valid for _, result in results) else EXIT_INVALID
+    if not all(result.valid for _, result in results):
+        return EXIT_INVALID
+    return EXIT_NOT_CHECKED if any(result.structural_only for _, result in results) else EXIT_VALID
 
 
 def _write_json(results: list[tuple[str, ValidationResult]], language: str, out) -> None:
     report = {
         "valid": all(result.valid for _, result in results),
+        "checked_against_official_rules": not any(result.structural_only for _, result in results),
         "files": [{"file": name, **result.to_dict(language)} for name, result in results],
     }
     out.write(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
@@ -96,7 +107,7 @@ def _write_human(results: list[tuple[str, ValidationResult]], language: str, out
         return text.in_language(language)
 
     for name, result in results:
-        verdict = say(VALID if result.valid else INVALID)
+        verdict = say(INVALID if not result.valid else NOT_CHECKED if result.structural_only else VALID)
         rules = result.rules_version if not result.structural_only else say(STRUCTURAL_ONLY)
         counts = f"{len(result.fatal)} {say(SEVERITY_WORDS['fatal'])}, {len(result.warnings)} {say(SEVERITY_WORDS['warning'])}"
         out.write(f"{verdict}  {name}  ({say(RULES)}: {rules or '-'}; {counts})\n")
@@ -104,9 +115,12 @@ def _write_human(results: list[tuple[str, ValidationResult]], language: str, out
             out.write(f"  ! {say(result.notice)}\n")
         for finding in result.findings:
             out.write(_format_finding(finding, say))
-    valid = sum(1 for _, result in results if result.valid)
+    valid = sum(1 for _, result in results if result.valid and not result.structural_only)
+    unchecked = sum(1 for _, result in results if result.valid and result.structural_only)
+    invalid = len(results) - valid - unchecked
     if len(results) > 1:
-        out.write(say(SUMMARY).format(valid=valid, invalid=len(results) - valid) + "\n")
+        summary = say(SUMMARY).format(valid=valid, invalid=invalid)
+        out.write(summary + (say(SUMMARY_NOT_CHECKED).format(count=unchecked) if unchecked else "") + "\n")
 
 
 def _format_finding(finding: Finding, say) -> str:

@@ -39,11 +39,13 @@ def test_with_an_installed_pack_the_check_is_ok(no_pack, settings, tmp_path):
     assert str(tmp_path) not in result.detail  # /healthz is public: no paths
 
 
-def test_without_a_pack_the_check_is_ok_but_says_structural_checks_only(no_pack):
+def test_without_a_pack_the_check_is_degraded_and_says_invoices_are_not_checked_against_the_rules(no_pack):
     result = peppol_rules_check()
 
-    assert result.ok
-    assert result.detail == "no rules pack: structural checks only"
+    assert result.ok and result.degraded
+    assert result.detail.startswith("no rules pack: structural checks only;")
+    assert "NOT checked against the official Peppol rules" in result.detail
+    assert "peppol rules fetch" in result.detail
 
 
 def test_without_a_pack_when_rules_are_required_the_check_fails(no_pack, settings):
@@ -82,8 +84,21 @@ def test_healthz_answers_503_when_rules_are_required_but_missing(client, no_pack
 
 
 @pytest.mark.django_db
-def test_healthz_is_ok_without_a_pack_when_not_required(client, no_pack):
+def test_healthz_is_degraded_with_the_reason_without_a_pack_when_not_required(client, no_pack):
     response = client.get("/healthz")
 
+    body = response.json()
     assert response.status_code == 200
-    assert response.json()["checks"]["peppol_rules"] == {"ok": True, "detail": "no rules pack: structural checks only"}
+    assert body["status"] == "degraded"
+    assert body["failing"] == [] and body["degraded"] == ["peppol_rules"]
+    assert "NOT checked against the official Peppol rules" in body["reasons"][0]
+    assert body["checks"]["peppol_rules"]["degraded"] is True
+
+
+@pytest.mark.django_db
+def test_healthz_is_ok_with_a_pack(client):
+    require_shared_peppol()
+
+    body = client.get("/healthz").json()
+
+    assert body["status"] == "ok" and body["degraded"] == []

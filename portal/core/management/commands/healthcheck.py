@@ -11,7 +11,8 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         report = health_report()
         for name, result in report.items():
-            self.stdout.write(f"{name}: {'ok' if result.ok else 'FAILING'} ({result.detail})")
+            state = "FAILING" if not result.ok else "DEGRADED" if result.degraded else "ok"
+            self.stdout.write(f"{name}: {state} ({result.detail})")
         failing = [name for name, result in report.items() if not result.ok]
         if failing:
             raise CommandError(f"Failing: {', '.join(failing)}")
