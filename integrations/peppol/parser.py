@@ -198,6 +198,7 @@ class DocumentSummary:
     attachments: tuple[Attachment, ...]
     sbdh_wrapped: bool
     warnings: tuple[Text, ...]
+    notes: tuple[str, ...] = ()  # cbc:Note (BT-22), as written
 
     @property
     def is_credit_note(self) -> bool:
@@ -319,6 +320,7 @@ class _Reader:
             attachments=tuple(self._attachment(i, el) for i, el in enumerate(_attachment_references(doc))),
             sbdh_wrapped=sbdh_wrapped,
             warnings=tuple(self.warnings),
+            notes=tuple(text for text in (_element_text(el) for el in _findall(doc, "cbc:Note")) if text),
         )
 
     # -- single values

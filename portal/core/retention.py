@@ -88,7 +88,11 @@ STORES = (
         model=IncomingInvoice,
         bytes_field="raw_xml",
         event_subject="incoming_invoice",
-        final_statuses=(IncomingInvoice.Status.ACKNOWLEDGED, IncomingInvoice.Status.RESOLVED_MANUALLY),
+        final_statuses=(
+            IncomingInvoice.Status.ACKNOWLEDGED,
+            IncomingInvoice.Status.RESOLVED_MANUALLY,
+            IncomingInvoice.Status.TEST_DONE,
+        ),
     ),
 )
 

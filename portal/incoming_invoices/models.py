@@ -20,6 +20,9 @@ class IncomingStatus(models.TextChoices):
     ACKNOWLEDGED = "acknowledged", _("In AFAS and acknowledged")
     FAILED = "failed", _("Failed")
     RESOLVED_MANUALLY = "resolved_manually", _("Resolved manually")
+    # The organisation's own test invoice came back: acknowledged at eConnect, never delivered to AFAS.
+    TEST_RECEIVED = "test_received", _("Own test invoice: acknowledging, not booked")
+    TEST_DONE = "test_done", _("Own test invoice: received back, not booked")
 
 
 class HoldReason(models.TextChoices):
@@ -29,6 +32,7 @@ class HoldReason(models.TextChoices):
     HOSTILE = "hostile", _("Refused as unsafe XML")
     VAT_NOT_MAPPABLE = "vat_not_mappable", _("VAT cannot be mapped to AFAS Small Business")
     DELIVERY_UNCERTAIN = "delivery_uncertain", _("Delivery to AFAS interrupted: check AFAS before delivering again")
+    TEST_UNMATCHED = "test_unmatched", _("Marked as the portal's test invoice, but matches none sent")
 
 
 class DuplicateVerdict(models.TextChoices):

@@ -35,7 +35,7 @@ def deliveries_due(*, now: datetime | None = None) -> list[int]:
 
 
 def acknowledgements_due(*, now: datetime | None = None) -> list[int]:
-    return list(_due((Status.DELIVERED,), now or timezone.now()))
+    return list(_due((Status.DELIVERED, Status.TEST_RECEIVED), now or timezone.now()))
 
 
 def processing_stalled(*, now: datetime | None = None) -> list[int]:
@@ -64,7 +64,7 @@ DUPLICATE_VERDICTS = (Verdict.CERTAIN_DUPLICATE, Verdict.DUPLICATE, Verdict.SUSP
 # Verdicts after which the portal did not find a duplicate from the same supplier.
 NOT_DUPLICATE_VERDICTS = (Verdict.ORIGINAL, Verdict.SUPPLIER_UNKNOWN)
 # Statuses that do not change without a person: the status fragment stops polling.
-SETTLED_STATUSES = (Status.HELD, Status.FAILED, Status.ACKNOWLEDGED, Status.RESOLVED_MANUALLY)
+SETTLED_STATUSES = (Status.HELD, Status.FAILED, Status.ACKNOWLEDGED, Status.RESOLVED_MANUALLY, Status.TEST_DONE)
 INBOX_PAGE_SIZE = 50
 INBOX_LIST_FIELDS = (
     "id",

@@ -36,19 +36,17 @@ from integrations.peppol.parser import AttachmentUnavailable, attachment_content
 from integrations.peppol.xml import XmlRejected
 from portal.accounts.models import User
 from portal.core import workflow
-from portal.core.choices import DocumentType, ErrorKind
+from portal.core.choices import ErrorKind
 from portal.events.messages import Bilingual, Choice, Msg, When
 from portal.events.services import event_record
 from portal.incoming_invoices import small_business
-from portal.incoming_invoices.duplicates import (
-    duplicate_verdict,
-    normalise_invoice_number,
-    resolve_supplier_key,
-    supplier_identifiers,
-)
+from portal.incoming_invoices.duplicates import duplicate_verdict
 from portal.incoming_invoices.models import IncomingInvoice
+from portal.incoming_invoices.own_test_invoices import TestInvoiceMark, own_test_invoice
+from portal.incoming_invoices.summaries import summary_fields
 from portal.organisations import clients
 from portal.organisations.models import Environment
+from portal.outgoing_invoices.round_trip import outgoing_record_test_returned
 
 logger = logging.getLogger(__name__)
 
@@ -190,79 +188,65 @@ def incoming_process(*, invoice: IncomingInvoice) -> IncomingInvoice:
         summary = parse_document(raw, max_bytes=settings.PEPPOL_MAX_DOCUMENT_BYTES)
     except XmlRejected as exc:
         hostile = exc.kind in HOSTILE_KINDS
-        _transition(
-            invoice,
-            from_statuses=(Status.RECEIVED,),
-            to_status=Status.HELD,
-            message=Msg(
-                "incoming.held_unsafe" if hostile else "incoming.held_unreadable", reason=Bilingual.of(exc.message)
-            ),
-            system_actor="process",
-            hold_reason=Hold.HOSTILE if hostile else Hold.UNPARSEABLE,
-            parse_error=exc.message.en,
+        message = Msg(
+            "incoming.held_unsafe" if hostile else "incoming.held_unreadable", reason=Bilingual.of(exc.message)
         )
+        _hold(invoice, Hold.HOSTILE if hostile else Hold.UNPARSEABLE, message, parse_error=exc.message.en)
         return invoice
 
-    identifiers = supplier_identifiers(summary)
     IncomingInvoice.objects.filter(pk=invoice.pk).update(
-        document_type=DocumentType.CREDIT_NOTE if summary.is_credit_note else DocumentType.INVOICE,
-        invoice_number=(summary.number or "")[:100],
-        normalised_invoice_number=normalise_invoice_number(summary.number),
-        issue_date=summary.issue_date,
-        currency=(summary.currency or "")[:3]
-        if (summary.currency or "").isalpha() and len(summary.currency) == 3
-        else "",
-        supplier_name=((summary.supplier.display_name if summary.supplier else "") or "")[:255],
-        supplier_identifiers=identifiers,
-        supplier_key=resolve_supplier_key(environment=invoice.environment, identifiers=identifiers),
-        payable_amount=summary.totals.payable,
-        tax_amount=summary.totals.vat_total,
-        vat_breakdown=[
-            {
-                "category": line.category,
-                "rate": str(line.rate) if line.rate is not None else None,
-                "taxable_amount": str(line.taxable_amount) if line.taxable_amount is not None else None,
-                "tax_amount": str(line.tax_amount) if line.tax_amount is not None else None,
-                "exemption_reason": line.exemption_reason,
-            }
-            for line in summary.vat_breakdown
-        ],
-        attachments=[
-            {"index": a.index, "filename": a.filename, "mime_code": a.mime_code, "size": a.size}
-            for a in summary.attachments
-        ],
-        parse_error="; ".join(warning.en for warning in summary.warnings)[:2000],
+        **summary_fields(environment=invoice.environment, summary=summary)
     )
     invoice.refresh_from_db()
+
+    mark = own_test_invoice(environment=invoice.environment, summary=summary)
+    if mark is not None:
+        return _own_test_invoice_came_back(invoice, mark)
 
     result = duplicate_verdict(invoice)
     IncomingInvoice.objects.filter(pk=invoice.pk).update(
         duplicate_verdict=result.verdict, duplicate_of=result.duplicate_of, duplicate_evidence=result.evidence
     )
     if result.verdict in (Verdict.CERTAIN_DUPLICATE, Verdict.DUPLICATE, Verdict.SUSPECTED_DUPLICATE):
-        _transition(
-            invoice,
-            from_statuses=(Status.RECEIVED,),
-            to_status=Status.HELD,
-            message=Msg(
-                "incoming.held_duplicate",
-                verdict=Choice(IncomingInvoice.DuplicateVerdict, result.verdict),
-                original=str(result.duplicate_of),
-            ),
-            system_actor="duplicates",
-            hold_reason=Hold.DUPLICATE,
-        )
+        verdict = Choice(IncomingInvoice.DuplicateVerdict, result.verdict)
+        message = Msg("incoming.held_duplicate", verdict=verdict, original=str(result.duplicate_of))
+        _hold(invoice, Hold.DUPLICATE, message, system_actor="duplicates")
     elif result.econnect_flag_disputed:
-        _transition(
-            invoice,
-            from_statuses=(Status.RECEIVED,),
-            to_status=Status.HELD,
-            message=Msg("incoming.held_flag_disputed"),
-            system_actor="duplicates",
-            hold_reason=Hold.ECONNECT_FLAG_DISPUTED,
-        )
+        _hold(invoice, Hold.ECONNECT_FLAG_DISPUTED, Msg("incoming.held_flag_disputed"), system_actor="duplicates")
     else:
         _ready(invoice, Msg("incoming.ready"))
+    return invoice
+
+
+def _hold(invoice: IncomingInvoice, reason: str, message: Msg, *, system_actor: str = "process", **fields) -> bool:
+    """RECEIVED → HELD for a person to decide, with the reason."""
+    return _transition(
+        invoice,
+        from_statuses=(Status.RECEIVED,),
+        to_status=Status.HELD,
+        message=message,
+        system_actor=system_actor,
+        hold_reason=reason,
+        **fields,
+    )
+
+
+def _own_test_invoice_came_back(invoice: IncomingInvoice, mark: TestInvoiceMark) -> IncomingInvoice:
+    """The organisation's own test invoice: acknowledged at eConnect, recorded on the test invoice that was sent, and
+    never delivered to AFAS. One with the marker that matches no test invoice sent is held for a person."""
+    if mark.sent is None:
+        _hold(invoice, Hold.TEST_UNMATCHED, Msg("incoming.held_test_unmatched"), system_actor="process")
+        return invoice
+    if _transition(
+        invoice,
+        from_statuses=(Status.RECEIVED,),
+        to_status=Status.TEST_RECEIVED,
+        message=Msg("incoming.test_returned", number=mark.sent.invoice_number),
+        system_actor="process",
+        next_attempt_at=timezone.now(),
+    ):
+        outgoing_record_test_returned(invoice=mark.sent, econnect_document_id=invoice.econnect_document_id)
+        incoming_acknowledge(invoice=invoice)
     return invoice
 
 
@@ -422,10 +406,16 @@ def _deliver_failed(invoice: IncomingInvoice, exc: RemoteError) -> None:
     )
 
 
+# What a document becomes once eConnect took the acknowledgement: in AFAS, or the own test invoice (never booked).
+ACKNOWLEDGED_AFTER = {Status.DELIVERED: Status.ACKNOWLEDGED, Status.TEST_RECEIVED: Status.TEST_DONE}
+
+
 def incoming_acknowledge(*, invoice: IncomingInvoice) -> IncomingInvoice:
-    """Only a document safely in AFAS is marked processed at eConnect; a failure here is retried, never re-delivered."""
+    """Only a document safely in AFAS (or the organisation's own test invoice, which is never booked) is marked
+    processed at eConnect; a failure here is retried, never re-delivered."""
     invoice.refresh_from_db()
-    if invoice.status != Status.DELIVERED:
+    before = invoice.status
+    if before not in ACKNOWLEDGED_AFTER:
         return invoice
     try:
         with clients.econnect_gateway_for(invoice.environment) as gateway:
@@ -436,7 +426,7 @@ def incoming_acknowledge(*, invoice: IncomingInvoice) -> IncomingInvoice:
             exc.retry_after or 0.0,
             1.0,
         )
-        IncomingInvoice.objects.filter(pk=invoice.pk, status=Status.DELIVERED).update(
+        IncomingInvoice.objects.filter(pk=invoice.pk, status=before).update(
             next_attempt_at=timezone.now() + timedelta(seconds=delay),
             dispatched_at=None,
             last_error_kind=ErrorKind.TRANSIENT if exc.transient else ErrorKind.PERMANENT,
@@ -445,8 +435,8 @@ def incoming_acknowledge(*, invoice: IncomingInvoice) -> IncomingInvoice:
         return invoice
     _transition(
         invoice,
-        from_statuses=(Status.DELIVERED,),
-        to_status=Status.ACKNOWLEDGED,
+        from_statuses=(before,),
+        to_status=ACKNOWLEDGED_AFTER[before],
         message=Msg("incoming.acknowledged"),
         system_actor="acknowledge",
         acknowledged_at=timezone.now(),
@@ -491,11 +481,16 @@ def incoming_sweep_stuck(*, now: datetime | None = None) -> int:
     return swept
 
 
+# Held documents a person may release as an original: duplicates, a disputed eConnect flag, and a document that
+# carries the test-invoice marker without being one of the organisation's test invoices.
+RELEASABLE_AS_ORIGINAL = (Hold.DUPLICATE, Hold.ECONNECT_FLAG_DISPUTED, Hold.TEST_UNMATCHED)
+
+
 def incoming_mark_as_original(*, invoice: IncomingInvoice, actor: User, reason: str) -> bool:
     """A person releases a held duplicate (or a disputed eConnect flag): audited, then delivered."""
     if not reason.strip():
         raise ValueError(gettext("Say why this document is an original."))
-    if invoice.status != Status.HELD or invoice.hold_reason not in (Hold.DUPLICATE, Hold.ECONNECT_FLAG_DISPUTED):
+    if invoice.status != Status.HELD or invoice.hold_reason not in RELEASABLE_AS_ORIGINAL:
         return False
     released = _ready(
         invoice,

@@ -260,7 +260,7 @@ class EnvironmentAdmin(admin.ModelAdmin):
     @admin.action(description="Send a test invoice (from the organisation to itself)", permissions=["change"])
     def send_test_invoice(self, request, queryset):
         from integrations.http import PermanentError
-        from portal.outgoing_invoices.services import outgoing_send_test_invoice
+        from portal.outgoing_invoices.round_trip import outgoing_send_test_invoice
 
         for environment in queryset:
             try:

@@ -102,6 +102,12 @@ class OutgoingInvoice(TimeStampedModel):
         "language; empty when the last error is a remote system's own words.",
     )
     submitted_at = models.DateTimeField(null=True, blank=True)
+    returned_at = models.DateTimeField(
+        null=True, blank=True, help_text="Test invoices: when it came back through the environment's own inbox."
+    )
+    returned_document_id = models.CharField(
+        "returned as eConnect document", max_length=100, blank=True, help_text="Test invoices: the inbox copy."
+    )
     completed_at = models.DateTimeField(null=True, blank=True, help_text="When a final status was reached.")
 
     class Meta:
@@ -170,6 +176,21 @@ class OutgoingInvoice(TimeStampedModel):
                 fields=["created_at"], condition=Q(document_removed_at__isnull=True), name="outgoing_retention_idx"
             ),
         ]
+
+    @property
+    def awaiting_round_trip(self) -> bool:
+        """A test invoice on its way, or delivered and expected back through the inbox (receiving on)."""
+        if not self.is_test or self.returned_at is not None:
+            return False
+        if self.status == OutgoingStatus.DELIVERED:
+            return self.environment.receiving_enabled
+        return self.status in (
+            OutgoingStatus.NEW,
+            OutgoingStatus.READY,
+            OutgoingStatus.SUBMITTING,
+            OutgoingStatus.RETRY_WAIT,
+            OutgoingStatus.SUBMITTED,
+        )
 
     @property
     def checked_against_rules(self) -> bool:

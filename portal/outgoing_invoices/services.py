@@ -60,7 +60,7 @@ def _transition(invoice: OutgoingInvoice, *, system_actor: str = "sending", **kw
     return workflow.transition(invoice, subject="outgoing_invoice", system_actor=system_actor, **kwargs)
 
 
-def _enqueue(task_name: str, *ids: int) -> None:
+def enqueue_after_commit(task_name: str, *ids: int) -> None:
     """Enqueue after the current transaction commits, so the task sees the rows."""
     from portal.outgoing_invoices import tasks
 
@@ -139,7 +139,7 @@ def _collect(environment: Environment) -> CollectResult:
                         message=Msg("outgoing.collected", subject_id=str(item.subject_id)),
                         system_actor="collect",
                     )
-                    _enqueue("prepare", invoice.pk)
+                    enqueue_after_commit("prepare", invoice.pk)
                 else:
                     skipped += 1
                 # The cursor moves in the same transaction as the row it covers: never ahead of what is stored.
@@ -243,7 +243,7 @@ def outgoing_prepare(*, invoice: OutgoingInvoice) -> OutgoingInvoice:
         last_error_code="",
         last_error_message="",
     )
-    _enqueue("submit", invoice.pk)
+    enqueue_after_commit("submit", invoice.pk)
     return invoice
 
 
@@ -346,7 +346,7 @@ def outgoing_submit(*, invoice: OutgoingInvoice, now: datetime | None = None) ->
     invoice.refresh_from_db()
     document = OutgoingDocument(
         reference=reference,
-        sender=_sender(invoice.environment),
+        sender=sender_identifier(invoice.environment),
         recipient=PeppolIdentifier(invoice.recipient_scheme, invoice.recipient_value),
         payload=bytes(invoice.ubl),
         prepared_at=prepared_at,
@@ -382,7 +382,8 @@ def outgoing_submit(*, invoice: OutgoingInvoice, now: datetime | None = None) ->
     return invoice
 
 
-def _sender(environment: Environment) -> PeppolIdentifier:
+def sender_identifier(environment: Environment) -> PeppolIdentifier:
+    """The own identifier the environment sends from (the one that receives here, if any)."""
     own = environment.own_identifiers.order_by("-receive_active", "pk").first()
     if own is None:
         raise PermanentError(Msg("outgoing.no_sender").render())
@@ -558,7 +559,7 @@ def outgoing_retry(*, invoice: OutgoingInvoice, actor: User, reason: str = "") -
         completed_at=None,
     )
     if moved:
-        _enqueue("prepare" if target == Status.NEW else "submit", invoice.pk)
+        enqueue_after_commit("prepare" if target == Status.NEW else "submit", invoice.pk)
     return moved
 
 
@@ -585,41 +586,3 @@ def outgoing_resolve_manually(*, invoice: OutgoingInvoice, actor: User, reason: 
         next_attempt_at=None,
         completed_at=timezone.now(),
     )
-
-
-def outgoing_send_test_invoice(*, environment: Environment, actor: User | None) -> OutgoingInvoice:
-    """Build a valid test invoice from the organisation to itself and send it like any other invoice."""
-    from integrations.peppol.model import Identifier
-    from portal.outgoing_invoices.sample_invoice import build_test_invoice
-
-    sender = _sender(environment)
-    now = timezone.now()
-    number = f"TEST-{timezone.localtime(now):%Y%m%d-%H%M%S}"
-    ubl = build_test_invoice(
-        organisation_name=environment.organisation.name,
-        identifier=Identifier(sender.scheme, sender.value),
-        kvk=environment.organisation.kvk_number,
-        number=number,
-        issue_date=timezone.localdate(now),
-    )
-    with transaction.atomic():
-        invoice = OutgoingInvoice.objects.create(
-            environment=environment,
-            afas_identity=f"test:{uuid.uuid4().hex}",
-            is_test=True,
-            ubl=ubl,
-            sha256=hashlib.sha256(ubl).hexdigest(),
-            invoice_number=number,
-            customer_name=environment.organisation.name,
-        )
-        event_record(
-            environment=environment,
-            outgoing_invoice=invoice,
-            kind="test_invoice",
-            to_status=Status.NEW,
-            message=Msg("outgoing.test_created", number=number, identifier=sender.icd),
-            actor=actor,
-            system_actor="test invoice",
-        )
-        _enqueue("prepare", invoice.pk)
-    return invoice

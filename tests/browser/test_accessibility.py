@@ -7,7 +7,7 @@ import pytest
 
 from portal.incoming_invoices import services as incoming
 from portal.incoming_invoices.models import IncomingInvoice
-from portal.outgoing_invoices.services import outgoing_send_test_invoice
+from portal.outgoing_invoices.round_trip import outgoing_send_test_invoice
 
 # What the browser reports as wrong on the page; an empty list is a pass.
 PROBLEMS_JS = """

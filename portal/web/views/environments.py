@@ -27,8 +27,8 @@ from portal.organisations.services import (
     sending_blockers,
 )
 from portal.outgoing_invoices.models import OutgoingInvoice
+from portal.outgoing_invoices.round_trip import outgoing_send_test_invoice
 from portal.outgoing_invoices.selectors import outbox_for_environment
-from portal.outgoing_invoices.services import outgoing_send_test_invoice
 from portal.web.access import can_act, can_release, firm_member_required, is_firm_admin
 from portal.web.forms.environments import (
     CredentialsForm,
@@ -55,6 +55,7 @@ def _require_firm_admin(request) -> None:
 def _latest_test_invoice(environment) -> OutgoingInvoice | None:
     return (
         OutgoingInvoice.objects.filter(environment=environment, is_test=True)
+        .select_related("environment")
         .defer("ubl")
         .order_by("-created_at", "-pk")
         .first()
@@ -136,6 +137,20 @@ def environment_send_test_invoice(request, pk: int):
             _("Test invoice %(number)s is on its way; its status shows below.") % {"number": invoice.invoice_number},
         )
     return redirect("web:environment_detail", pk=environment.pk)
+
+
+@require_GET
+@firm_member_required
+def environment_test_invoice_status(request, pk: int):
+    """The test invoice fragment; it polls itself (htmx) while the invoice is on its way or awaited back."""
+    environment = _environment(request, pk)
+    if not request.htmx:
+        return redirect("web:environment_detail", pk=environment.pk)
+    return render(
+        request,
+        "web/_environment_test_invoice.html",
+        {"environment": environment, "test_invoice": _latest_test_invoice(environment)},
+    )
 
 
 # --- switches ----------------------------------------------------------------------------------------------------------
@@ -297,6 +312,11 @@ urlpatterns = [
         "environments/<int:pk>/test-connection/", environment_test_connection_view, name="environment_test_connection"
     ),
     path("environments/<int:pk>/test-invoice/", environment_send_test_invoice, name="environment_send_test_invoice"),
+    path(
+        "environments/<int:pk>/test-invoice/status/",
+        environment_test_invoice_status,
+        name="environment_test_invoice_status",
+    ),
     path("environments/<int:pk>/sending/", environment_set_sending_view, name="environment_set_sending"),
     path("environments/<int:pk>/receiving/", environment_set_receiving_view, name="environment_set_receiving"),
     path("environments/<int:pk>/route-check/", environment_route_check, name="environment_route_check"),

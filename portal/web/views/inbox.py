@@ -19,6 +19,7 @@ from integrations.peppol.readable import XmlRejected, pretty_xml, read_document
 from portal.incoming_invoices import selectors
 from portal.incoming_invoices.models import IncomingInvoice
 from portal.incoming_invoices.services import (
+    RELEASABLE_AS_ORIGINAL,
     incoming_confirm_in_afas,
     incoming_deliver_again,
     incoming_mark_as_original,
@@ -29,7 +30,6 @@ logger = logging.getLogger(__name__)
 
 Status = IncomingInvoice.Status
 Hold = IncomingInvoice.HoldReason
-RELEASABLE_HOLDS = (Hold.DUPLICATE, Hold.ECONNECT_FLAG_DISPUTED)
 PRETTY_XML_MAX_CHARS = 500_000  # the rest of a huge document is not worth a page that large
 
 
@@ -156,6 +156,8 @@ EVENT_LABELS_BY_STATUS = {
     Status.RETRY_WAIT: gettext_lazy("Delivery failed, will retry"),
     Status.FAILED: gettext_lazy("Failed"),
     Status.RESOLVED_MANUALLY: gettext_lazy("Resolved manually"),
+    Status.TEST_RECEIVED: gettext_lazy("Own test invoice received back"),
+    Status.TEST_DONE: gettext_lazy("Own test invoice acknowledged, not booked"),
 }
 EVENT_TONES = {
     Status.HELD: "attention",
@@ -163,6 +165,7 @@ EVENT_TONES = {
     Status.FAILED: "error",
     Status.DELIVERED: "ok",
     Status.ACKNOWLEDGED: "ok",
+    Status.TEST_DONE: "ok",
 }
 
 
@@ -198,7 +201,7 @@ def incoming_detail(request, pk: int):
             "evidence": selectors.duplicate_evidence_for(invoice=document),
             "timeline": _timeline(document),
             "settled": document.status in selectors.SETTLED_STATUSES,
-            "releasable": document.status == Status.HELD and document.hold_reason in RELEASABLE_HOLDS,
+            "releasable": document.status == Status.HELD and document.hold_reason in RELEASABLE_AS_ORIGINAL,
             "deliverable_again": _can_deliver_again(document),
             "can_release": can_release(request),
             "can_act": can_act(request),

@@ -8,7 +8,7 @@ from django.utils import timezone, translation
 from integrations.http import RemoteUnavailable
 from portal.organisations.models import OwnPeppolIdentifier
 from portal.organisations.services import environment_set_credentials
-from portal.outgoing_invoices import services
+from portal.outgoing_invoices import round_trip, services
 from portal.outgoing_invoices.models import OutgoingInvoice
 
 Status = OutgoingInvoice.Status
@@ -27,7 +27,7 @@ def test_a_test_invoice_without_econnect_keys_needs_attention_with_the_fix(world
     world.environment.refresh_from_db()
 
     with django_capture_on_commit_callbacks(execute=True):
-        invoice = services.outgoing_send_test_invoice(environment=world.environment, actor=None)
+        invoice = round_trip.outgoing_send_test_invoice(environment=world.environment, actor=None)
 
     invoice.refresh_from_db()
     assert invoice.status == Status.NEEDS_ATTENTION

@@ -39,6 +39,7 @@ def summary_with_endpoint(scheme: str, value: str):
         kvk="30123456",
         number="F-1",
         issue_date=date(2026, 11, 2),
+        token="0" * 32,
     )
     return parse_document(ubl)
 

@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from portal.events.models import Event
 from portal.organisations.models import Environment, SyncCursor
-from portal.outgoing_invoices import services
+from portal.outgoing_invoices import round_trip, services
 from portal.outgoing_invoices.models import OutgoingInvoice
 
 Status = OutgoingInvoice.Status
@@ -251,7 +251,7 @@ def test_an_invalid_invoice_needs_attention_with_findings_and_hints(world, djang
 
 def test_a_test_invoice_is_delivered_into_the_environments_own_inbox(world, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        invoice = services.outgoing_send_test_invoice(environment=world.environment, actor=None)
+        invoice = round_trip.outgoing_send_test_invoice(environment=world.environment, actor=None)
 
     invoice.refresh_from_db()
     assert invoice.is_test

@@ -77,6 +77,7 @@ OBJECTS: dict[str, Callable[[Firm], dict]] = {
     "environment_settings": environment,
     "environment_test_connection": environment,
     "environment_send_test_invoice": environment,
+    "environment_test_invoice_status": environment,
     "environment_set_sending": environment,
     "environment_set_receiving": environment,
     "environment_route_check": environment,
@@ -128,7 +129,7 @@ FIRM_ADMIN_ONLY = {
 SELF_SERVICE = {"account_password_change"}
 
 # Polled fragments: fetched the way htmx fetches them (without htmx some redirect to their full page).
-HTMX_FRAGMENTS = {"outgoing_status", "incoming_status", "contact_job_progress"}
+HTMX_FRAGMENTS = {"outgoing_status", "incoming_status", "contact_job_progress", "environment_test_invoice_status"}
 
 # Pages whose GET answers with a redirect by design (none so far).
 GET_REDIRECTS: set[str] = set()

@@ -6,6 +6,7 @@ import pytest
 from django.contrib.messages import get_messages
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from portal.accounts.models import Membership
 from portal.events.models import Event
@@ -498,7 +499,7 @@ def test_sending_a_test_invoice_with_htmx_answers_its_polling_status(accountant_
     assert "<html" not in fragment
     assert invoice.invoice_number in fragment
     assert "New" in fragment
-    assert f'hx-get="{reverse("web:outgoing_status", args=[invoice.pk])}"' in fragment
+    assert f'hx-get="{reverse("web:environment_test_invoice_status", args=[environment.pk])}"' in fragment
     assert 'hx-trigger="every 3s"' in fragment
 
 
@@ -536,7 +537,7 @@ def make_test_invoice(environment, status, number) -> OutgoingInvoice:
 )  # fmt: skip
 def test_the_page_shows_the_latest_test_invoice_polling_until_it_is_final(viewer_client, environment, status, polls):
     make_test_invoice(environment, status, "TEST-OLD")
-    latest = make_test_invoice(environment, status, "TEST-NEW")
+    make_test_invoice(environment, status, "TEST-NEW")
     OutgoingInvoiceFactory(environment=environment, is_test=False, invoice_number="F-REAL")
 
     page = viewer_client.get(reverse("web:environment_detail", args=[environment.pk])).content.decode()
@@ -546,5 +547,30 @@ def test_the_page_shows_the_latest_test_invoice_polling_until_it_is_final(viewer
     assert "TEST-OLD" not in section and "F-REAL" not in section
     assert str(OutgoingInvoice.Status(status).label) in section
     assert 'aria-live="polite"' in section
-    assert (f'hx-get="{reverse("web:outgoing_status", args=[latest.pk])}"' in section) is polls
+    assert (f'hx-get="{reverse("web:environment_test_invoice_status", args=[environment.pk])}"' in section) is polls
     assert ('hx-trigger="every 3s"' in section) is polls
+
+
+def test_a_returned_test_invoice_shows_the_round_trip_and_stops_polling(viewer_client, environment):
+    returned = make_test_invoice(environment, Status.DELIVERED, "TEST-BACK")
+    OutgoingInvoice.objects.filter(pk=returned.pk).update(returned_at=timezone.now(), returned_document_id="XCNIN9")
+    Environment.objects.filter(pk=environment.pk).update(receiving_enabled=True)
+
+    section = section_of_test_invoice(
+        viewer_client.get(reverse("web:environment_detail", args=[environment.pk])).content.decode()
+    )
+
+    assert "Received back on" in section and "the connection works both ways" in section
+    assert "hx-trigger" not in section
+
+
+def test_a_delivered_test_invoice_is_awaited_back_only_while_receiving_is_on(viewer_client, environment):
+    make_test_invoice(environment, Status.DELIVERED, "TEST-AWAY")
+    page_url = reverse("web:environment_detail", args=[environment.pk])
+
+    receiving_off = section_of_test_invoice(viewer_client.get(page_url).content.decode())
+    Environment.objects.filter(pk=environment.pk).update(receiving_enabled=True)
+    receiving_on = section_of_test_invoice(viewer_client.get(page_url).content.decode())
+
+    assert "Switch receiving on to see it come back" in receiving_off and "hx-trigger" not in receiving_off
+    assert "waiting for it to come back" in receiving_on and 'hx-trigger="every 3s"' in receiving_on

@@ -16,3 +16,16 @@ def test_an_unknown_currency_shows_its_code_and_no_amount_shows_a_dash():
     with translation.override("nl"):
         assert money(Decimal("3"), "SEK") == "SEK\u00a03,00"
         assert money(None) == "–"
+
+
+def test_econnect_statuses_are_english_in_english_with_econnects_own_wording_beside_them():
+    from django.utils import translation
+
+    from portal.web.templatetags.portal_format import econnect_status
+
+    with translation.override("en"):
+        assert econnect_status("Afgeleverd") == "Delivered (eConnect: “Afgeleverd”)"
+        assert econnect_status("Afleveren mislukt") == "Delivery failed (eConnect: “Afleveren mislukt”)"
+        assert econnect_status("Iets nieuws") == "Iets nieuws"  # unknown: as eConnect wrote it
+    with translation.override("nl"):
+        assert econnect_status("Afgeleverd") == "Afgeleverd"

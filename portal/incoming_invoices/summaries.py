@@ -1,0 +1,44 @@
+"""What the portal keeps of a received document's parsed summary: the fields the inbox, the duplicate check and
+Small Business read, so that the stored bytes need not be parsed again."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from integrations.peppol.parser import DocumentSummary
+from portal.core.choices import DocumentType
+from portal.incoming_invoices.duplicates import normalise_invoice_number, resolve_supplier_key, supplier_identifiers
+from portal.organisations.models import Environment
+
+
+def summary_fields(*, environment: Environment, summary: DocumentSummary) -> dict[str, Any]:
+    """The IncomingInvoice fields for a parsed document, bounded to their columns."""
+    identifiers = supplier_identifiers(summary)
+    currency = summary.currency or ""
+    return {
+        "document_type": DocumentType.CREDIT_NOTE if summary.is_credit_note else DocumentType.INVOICE,
+        "invoice_number": (summary.number or "")[:100],
+        "normalised_invoice_number": normalise_invoice_number(summary.number),
+        "issue_date": summary.issue_date,
+        "currency": currency if currency.isalpha() and len(currency) == 3 else "",
+        "supplier_name": ((summary.supplier.display_name if summary.supplier else "") or "")[:255],
+        "supplier_identifiers": identifiers,
+        "supplier_key": resolve_supplier_key(environment=environment, identifiers=identifiers),
+        "payable_amount": summary.totals.payable,
+        "tax_amount": summary.totals.vat_total,
+        "vat_breakdown": [
+            {
+                "category": line.category,
+                "rate": str(line.rate) if line.rate is not None else None,
+                "taxable_amount": str(line.taxable_amount) if line.taxable_amount is not None else None,
+                "tax_amount": str(line.tax_amount) if line.tax_amount is not None else None,
+                "exemption_reason": line.exemption_reason,
+            }
+            for line in summary.vat_breakdown
+        ],
+        "attachments": [
+            {"index": a.index, "filename": a.filename, "mime_code": a.mime_code, "size": a.size}
+            for a in summary.attachments
+        ],
+        "parse_error": "; ".join(warning.en for warning in summary.warnings)[:2000],
+    }
