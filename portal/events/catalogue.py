@@ -306,6 +306,69 @@ CATALOGUE = {
     "reconciliation.outcome.no_longer_found": _("No longer found by reconciliation run %(run)s."),
     "reconciliation.resolved": _("Reconciliation: no longer found (%(kind)s)."),
     "reconciliation.closed": _("Reconciliation finding closed (%(kind)s): %(outcome)s"),
+    # --- the setup checklist ---------------------------------------------------------------------------------------
+    "checklist.afas_token": _("AFAS token accepted"),
+    "checklist.afas_connectors": _("The AFAS connectors the portal needs are there"),
+    "checklist.econnect_keys": _("eConnect connection keys accepted"),
+    "checklist.own_identifier": _("Own Peppol identifier registered at eConnect, and nowhere else"),
+    "checklist.sending": _("Sending switched on"),
+    "checklist.receiving": _("Receiving switched on"),
+    "checklist.round_trip": _("A test invoice made the round trip"),
+    "checklist.open_settings": _("Open Settings and connection keys"),
+    "checklist.test_connection": _("Test the connection"),
+    "checklist.then_test_again": _("Add them in AFAS, then test the connection again"),
+    "checklist.add_identifier": _("Add the identifier"),
+    "checklist.check_directory": _("Check the directory now"),
+    "checklist.check_again": _("Check the directory again"),
+    "checklist.switch_sending_on": _("Switch sending on"),
+    "checklist.switch_receiving_on": _("Switch receiving on"),
+    "checklist.send_test_invoice": _("Send a test invoice"),
+    "checklist.open_test_invoice": _("Open the test invoice"),
+    "checklist.afas_token_missing": _(
+        "No AFAS token is set. Create one for the portal's app connector in AFAS and enter it under Settings and connection keys."
+    ),
+    "checklist.sb_domain_missing": _(
+        "The AFAS Small Business domain is not set: enter it under Settings and connection keys."
+    ),
+    "checklist.econnect_keys_missing": _(
+        "No eConnect App Key and Secret are set: enter the keys eConnect gave for this company under Settings and connection keys."
+    ),
+    "checklist.refused": _(
+        "%(service)s refuses it: %(detail)s Enter a new one under Settings and connection keys, then test the connection."
+    ),
+    "checklist.accepted_on": _("Accepted on %(when)s."),
+    "checklist.not_tested": _("Set, but not tested yet: test the connection to see whether it is accepted."),
+    "checklist.sb_no_connectors": _("AFAS Small Business has no connectors to check."),
+    "checklist.connectors_not_checked": _(
+        "Checked by the connection test: run it to see whether the token's app connector has every connector the portal needs."
+    ),
+    "checklist.connectors_missing": _(
+        "The token's app connector lacks: %(connectors)s. Add them on the Connectors tab of the app connector in AFAS Profit, then test the connection again."
+    ),
+    "checklist.connectors_there": _("All there at the connection test of %(when)s."),
+    "checklist.no_own_identifier": _(
+        "The organisation has no own Peppol identifier on this environment: add it below (its KvK number as 0106:<KvK>, or its OIN or VAT number)."
+    ),
+    "checklist.registered_elsewhere": _(
+        "%(identifier)s is registered at %(where)s: suppliers' invoices for it go there, not to eConnect. Have it deregistered there, then check the directory again."
+    ),
+    "checklist.not_looked_up": _("%(identifier)s has not been looked up in the Peppol directory yet."),
+    "checklist.not_registered": _(
+        "%(identifier)s is not registered on Peppol yet. Have eConnect register it for this company, then check the directory again."
+    ),
+    "checklist.registered_at_econnect": _("%(identifiers)s: registered at eConnect."),
+    "checklist.blocked": _("Not yet possible: %(reasons)s"),
+    "checklist.switched_off": _("Switched off: switch it on when the steps above are done."),
+    "checklist.came_back": _("Test invoice %(number)s came back on %(when)s: the connection works both ways."),
+    "checklist.came_back_on": _("A test invoice came back on %(when)s: the connection works both ways."),
+    "checklist.no_test_invoice": _(
+        "No test invoice has been sent yet: send one when sending works (it comes back when receiving is on, and is never booked)."
+    ),
+    "checklist.test_invoice_stopped": _("Test invoice %(number)s did not get through: %(reason)s"),
+    "checklist.test_needs_receiving": _(
+        "The test invoice was delivered; switch receiving on to see it come back (it is never booked in AFAS)."
+    ),
+    "checklist.test_on_its_way": _("Test invoice %(number)s is on its way or waiting to come back."),
     # --- plain joins, for messages made of parts ---------------------------------------------------------------------
     "text.plain": "%(text)s",
 }

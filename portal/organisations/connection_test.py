@@ -153,6 +153,7 @@ def environment_test_connection(*, environment: Environment, actor: User | None)
         afas = ServiceCheck(AFAS, False, problem="unreadable")
         econnect = ServiceCheck(ECONNECT, False, problem="unreadable")
     result = ConnectionTestResult(afas=afas, econnect=econnect)
+    _record_afas_setup(environment, afas, result.tested_at)
     event_record(
         environment=environment,
         actor=actor,
@@ -162,6 +163,17 @@ def environment_test_connection(*, environment: Environment, actor: User | None)
         data=result.as_data(),
     )
     return result
+
+
+def _record_afas_setup(environment: Environment, check: ServiceCheck, at: datetime) -> None:
+    """What the test learnt of the token's connectors, kept for the setup checklist (Profit only: SB has none)."""
+    if check.ok and check.detail.get("environment_id"):
+        missing = []
+    elif check.problem == "connectors_missing":
+        missing = list(check.detail.get("missing", ()))
+    else:
+        return
+    Environment.objects.filter(pk=environment.pk).update(afas_setup_checked_at=at, afas_setup_missing=missing)
 
 
 def connection_test_last(environment: Environment) -> ConnectionTestResult | None:

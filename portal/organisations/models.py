@@ -151,6 +151,24 @@ class Environment(TimeStampedModel):
     contacts_sync_error_data = models.JSONField(
         default=dict, blank=True, editable=False, help_text="The same as a message key, shown in the reader's language."
     )
+    afas_setup_checked_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When a connection test last read AFAS's list of the connectors the token may use.",
+    )
+    afas_setup_missing = models.JSONField(
+        default=list,
+        blank=True,
+        editable=False,
+        help_text="The connectors the portal needs that the token's app connector lacked at that test.",
+    )
+    test_round_trip_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When a test invoice of this environment last came back through the inbox.",
+    )
     route_checked_at = models.DateTimeField(
         null=True,
         blank=True,

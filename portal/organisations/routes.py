@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from integrations.econnect.lookup import PeppolLookup
-from integrations.econnect.models import AccessPoint, Reachability
+from integrations.econnect.models import AccessPoint, ParticipantLookup, Reachability
 from integrations.http import RemoteError
 from integrations.peppol.identifiers import PeppolIdentifier
 from portal.accounts.models import User
@@ -63,17 +63,11 @@ def own_identifiers_check(
         raise
     with transaction.atomic():
         for own in identifiers:
-            participant = found.get(PeppolIdentifier(own.scheme, own.value))
-            if participant is None or participant.reachability is Reachability.NOT_REGISTERED:
-                registration, endpoint = Registration.NOT_REGISTERED, ""
-            else:
-                registration, endpoint = REGISTRATION_OF[participant.access_point], participant.endpoint_url
             before = own.registration
-            own.registration, own.registration_endpoint = registration, endpoint[:200]
-            own.registration_checked_at, own.registration_error, own.registration_error_data = now, "", {}
+            apply_directory_answer(own, found.get(PeppolIdentifier(own.scheme, own.value)), now=now)
             own.save(update_fields=["registration", "registration_endpoint", "registration_checked_at",
                                     "registration_error", "registration_error_data"])  # fmt: skip
-            if before != registration:
+            if before != own.registration:
                 _record_registration(environment, own, before)
         Environment.objects.filter(pk=environment.pk).update(route_checked_at=now)
     return identifiers
@@ -89,6 +83,18 @@ def registration_message(own: OwnPeppolIdentifier) -> Msg:
     if own.registered_elsewhere:
         return Msg("route.elsewhere", identifier=own.identifier, where=where)
     return Msg("route.registered", identifier=own.identifier, where=where)
+
+
+def apply_directory_answer(
+    own: OwnPeppolIdentifier, participant: ParticipantLookup | None, *, now: datetime | None = None
+) -> None:
+    """Set where the directory says ``own`` receives (not saved): nowhere, eConnect, AFAS or another access point."""
+    if participant is None or participant.reachability is Reachability.NOT_REGISTERED:
+        registration, endpoint = Registration.NOT_REGISTERED, ""
+    else:
+        registration, endpoint = REGISTRATION_OF[participant.access_point], participant.endpoint_url
+    own.registration, own.registration_endpoint = registration, endpoint[:200]
+    own.registration_checked_at, own.registration_error, own.registration_error_data = now or timezone.now(), "", {}
 
 
 def _record_registration(environment: Environment, own: OwnPeppolIdentifier, before: str) -> None:

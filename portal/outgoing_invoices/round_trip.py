@@ -43,6 +43,7 @@ def outgoing_record_test_returned(*, invoice: OutgoingInvoice, econnect_document
             returned_at=now, returned_document_id=econnect_document_id[:100], updated_at=now
         )
         if recorded:
+            Environment.objects.filter(pk=invoice.environment_id).update(test_round_trip_at=now)
             event_record(
                 environment=invoice.environment,
                 outgoing_invoice=invoice,

@@ -13,6 +13,7 @@ from django.views.decorators.debug import sensitive_variables
 
 from portal.core.validators import afas_participant_validator, kvk_validator
 from portal.organisations.models import Environment, Organisation
+from portal.organisations.own_identifiers import MAX_IDENTIFIER_INPUT
 from portal.organisations.services import POLL_INTERVAL_RANGE
 
 
@@ -35,6 +36,15 @@ class OrganisationForm(forms.Form):
         max_length=8,
         validators=[_translated(kvk_validator, _("A KvK number has exactly 8 digits."))],
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )
+
+
+class OwnIdentifierForm(forms.Form):
+    identifier = forms.CharField(
+        label=_("Peppol identifier"),
+        max_length=MAX_IDENTIFIER_INPUT,
+        help_text=_("Either notation: 0106:12345678 or NL:KVK:12345678 (KvK), 0190:… (OIN), 9944:NL…B01 (VAT)."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
     )
 
 

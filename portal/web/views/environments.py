@@ -14,7 +14,10 @@ from integrations.http import PermanentError, RemoteError
 from portal.contacts import services as contact_services
 from portal.incoming_invoices.models import IncomingInvoice
 from portal.organisations import routes
+from portal.organisations.checklist import environment_checklist
 from portal.organisations.connection_test import connection_test_last, environment_test_connection
+from portal.organisations.own_identifiers import IdentifierRefused, own_identifier_add, own_identifier_remove
+from portal.organisations.routes import registration_message
 from portal.organisations.selectors import environments_for_firm
 from portal.organisations.services import (
     SendingRefused,
@@ -35,6 +38,7 @@ from portal.web.forms.environments import (
     EnvironmentCreateForm,
     EnvironmentSettingsForm,
     OrganisationForm,
+    OwnIdentifierForm,
 )
 
 
@@ -68,12 +72,27 @@ def _latest_test_invoice(environment) -> OutgoingInvoice | None:
 @require_GET
 @firm_member_required
 def environment_detail(request, pk: int):
-    environment = get_object_or_404(environments_for_firm(firm=request.firm).prefetch_related("own_identifiers"), pk=pk)
+    environment = get_object_or_404(environments_for_firm(firm=request.firm), pk=pk)
+    identifiers = list(environment.own_identifiers.order_by("pk"))
+    test_invoice = _latest_test_invoice(environment)
+    sending_problems = [] if environment.sending_enabled else sending_blockers(environment)
+    receiving_problems = [] if environment.receiving_enabled else routes.receiving_blockers(environment)
     return render(
         request,
         "web/environment_detail.html",
         {
             "environment": environment,
+            "identifiers": identifiers,
+            "checklist": environment_checklist(
+                environment,
+                identifiers=identifiers,
+                latest_test=test_invoice,
+                sending_blockers=sending_problems,
+                receiving_blockers=receiving_problems,
+            ),
+            "identifier_form": OwnIdentifierForm(
+                initial={"identifier": "" if identifiers else f"0106:{environment.organisation.kvk_number}"}
+            ),
             "recent_invoices": outbox_for_environment(environment=environment).defer("ubl")[:10],
             "recent_documents": IncomingInvoice.objects.filter(environment=environment)
             .defer("raw_xml")
@@ -81,11 +100,11 @@ def environment_detail(request, pk: int):
             "can_act": can_act(request),
             "can_release": can_release(request),
             "can_manage": is_firm_admin(request),
-            "receiving_blockers": [] if environment.receiving_enabled else routes.receiving_blockers(environment),
-            "sending_blockers": [] if environment.sending_enabled else sending_blockers(environment),
+            "receiving_blockers": receiving_problems,
+            "sending_blockers": sending_problems,
             "contacts_syncable": contact_services.contacts_sync_eligible(environment),
             "connection_test": connection_test_last(environment),
-            "test_invoice": _latest_test_invoice(environment),
+            "test_invoice": test_invoice,
         },
     )
 
@@ -211,6 +230,44 @@ def environment_route_check(request, pk: int):
     return redirect("web:environment_detail", pk=environment.pk)
 
 
+# --- own Peppol identifiers: firm admins -------------------------------------------------------------------------------
+
+
+@require_POST
+@firm_member_required
+def environment_identifier_add(request, pk: int):
+    environment = _environment(request, pk)
+    _require_firm_admin(request)
+    form = OwnIdentifierForm(request.POST)
+    if not form.is_valid():
+        for error in form.errors.get("identifier", []):
+            messages.error(request, error)
+        return redirect(f"{reverse('web:environment_detail', args=[environment.pk])}#own-identifiers")
+    try:
+        own = own_identifier_add(environment=environment, text=form.cleaned_data["identifier"], actor=request.user)
+    except IdentifierRefused as exc:
+        messages.error(request, exc.message)
+    else:
+        found = own.registration_error_text or registration_message(own).render()
+        messages.success(request, _("%(identifier)s is added.") % {"identifier": own.identifier} + " " + found)
+    return redirect(f"{reverse('web:environment_detail', args=[environment.pk])}#own-identifiers")
+
+
+@require_POST
+@firm_member_required
+def environment_identifier_remove(request, pk: int, identifier_pk: int):
+    environment = _environment(request, pk)
+    _require_firm_admin(request)
+    own = get_object_or_404(environment.own_identifiers.all(), pk=identifier_pk)
+    try:
+        own_identifier_remove(own=own, actor=request.user)
+    except IdentifierRefused as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("%(identifier)s is removed.") % {"identifier": own.identifier})
+    return redirect(f"{reverse('web:environment_detail', args=[environment.pk])}#own-identifiers")
+
+
 # --- settings: firm admins only ----------------------------------------------------------------------------------------
 
 
@@ -320,4 +377,10 @@ urlpatterns = [
     path("environments/<int:pk>/sending/", environment_set_sending_view, name="environment_set_sending"),
     path("environments/<int:pk>/receiving/", environment_set_receiving_view, name="environment_set_receiving"),
     path("environments/<int:pk>/route-check/", environment_route_check, name="environment_route_check"),
+    path("environments/<int:pk>/identifiers/", environment_identifier_add, name="environment_identifier_add"),
+    path(
+        "environments/<int:pk>/identifiers/<int:identifier_pk>/remove/",
+        environment_identifier_remove,
+        name="environment_identifier_remove",
+    ),
 ]

@@ -44,6 +44,13 @@ def environment(firm: Firm) -> dict:
     return {"pk": EnvironmentFactory(organisation__firm=firm).pk}
 
 
+def own_identifier(firm: Firm) -> dict:
+    from tests.portal.organisations.factories import OwnPeppolIdentifierFactory
+
+    own = OwnPeppolIdentifierFactory(environment__organisation__firm=firm)
+    return {"pk": own.environment_id, "identifier_pk": own.pk}
+
+
 def outgoing_invoice(firm: Firm) -> dict:
     return {"pk": OutgoingInvoiceFactory(environment__organisation__firm=firm).pk}
 
@@ -81,6 +88,8 @@ OBJECTS: dict[str, Callable[[Firm], dict]] = {
     "environment_set_sending": environment,
     "environment_set_receiving": environment,
     "environment_route_check": environment,
+    "environment_identifier_add": environment,
+    "environment_identifier_remove": own_identifier,
     "environment_contacts": environment,
     "environment_contacts_csv": environment,
     "environment_contacts_sync": environment,
@@ -122,6 +131,8 @@ FIRM_ADMIN_ONLY = {
     "organisation_new",
     "environment_new",
     "environment_settings",
+    "environment_identifier_add",
+    "environment_identifier_remove",
     "incoming_mark_as_original",
 }
 

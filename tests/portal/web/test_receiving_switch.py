@@ -10,28 +10,10 @@ from portal.accounts.models import Membership
 from portal.organisations import clients, routes
 from portal.organisations.models import OwnPeppolIdentifier, Registration
 from portal.organisations.services import environment_set_credentials
+from tests.portal.organisations.directory import FakeLookup
 from tests.portal.organisations.factories import EnvironmentFactory, OrganisationFactory, OwnPeppolIdentifierFactory
 
 pytestmark = pytest.mark.django_db
-
-
-class FakeLookup:
-    """The Peppol directory as the route check sees it: what it says per identifier, or an error."""
-
-    def __init__(self, found=None, error=None):
-        self.found, self.error, self.asked = found or {}, error, []
-
-    def participants(self, identifiers):
-        self.asked.extend(identifiers)
-        if self.error:
-            raise self.error
-        return self.found
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
 
 
 @pytest.fixture
