@@ -50,6 +50,11 @@ ENVIRONMENTS = (
     ),
 )
 
+# A client both simulators know but the portal's demo data does not: a newcomer onboards it in the portal alone (the
+# README's "Try it: onboard a new client"), with these demo credentials.
+NEW_CLIENT = DemoEnvironment("13579", "production", "profit", "Drukkerij Het Anker B.V.", "67890123", "production")
+SIMULATED_ENVIRONMENTS = (*ENVIRONMENTS, NEW_CLIENT)
+
 
 @dataclass(frozen=True)
 class DemoCustomer:

@@ -29,7 +29,8 @@ from django.utils import timezone
 
 from portal.contacts.selectors import Readiness, readiness_by_environment
 from portal.incoming_invoices.models import DuplicateVerdict, HoldReason, IncomingInvoice, IncomingStatus
-from portal.organisations.models import Environment, EnvironmentType, Firm, Organisation
+from portal.organisations.checklist import Checklist, environment_checklist
+from portal.organisations.models import Environment, EnvironmentType, Firm, Organisation, OwnPeppolIdentifier
 from portal.outgoing_invoices.models import OutgoingInvoice, OutgoingStatus
 from portal.reconciliation.selectors import open_findings_count
 
@@ -64,6 +65,13 @@ ROW_FIELDS = (
     "econnect_last_success_at",
     "econnect_failing_since",
     "econnect_failure",
+    # the setup checklist
+    "afas_sb_domain",
+    "afas_token_set_at",
+    "econnect_keys_set_at",
+    "afas_setup_checked_at",
+    "afas_setup_missing",
+    "test_round_trip_at",
 )
 
 
@@ -264,6 +272,7 @@ class DashboardRow:
     environment: Environment
     figures: EnvironmentFigures
     readiness: Readiness
+    setup: Checklist
 
     @property
     def organisation(self) -> Organisation:
@@ -275,7 +284,7 @@ class DashboardRow:
 
     @property
     def needs_action(self) -> bool:
-        return self.credentials_failing or self.figures.action_count > 0
+        return self.credentials_failing or self.figures.action_count > 0 or self.setup.failed
 
     def sort_key(self) -> tuple:
         environment = self.environment
@@ -294,6 +303,7 @@ class ActionSummary:
     """What needs action across the firm, for the top of the dashboard."""
 
     failing_credentials: list[DashboardRow] = field(default_factory=list)
+    setup_unfinished: list[DashboardRow] = field(default_factory=list)
     failed: int = 0
     rejected: int = 0
     needs_attention: int = 0
@@ -329,6 +339,8 @@ def action_summary(rows: Sequence[DashboardRow]) -> ActionSummary:
         f = row.figures
         if row.credentials_failing:
             summary.failing_credentials.append(row)
+        if not row.setup.complete:
+            summary.setup_unfinished.append(row)
         summary.failed += f.failed_only_month
         summary.rejected += f.rejected_month
         summary.needs_attention += f.needs_attention
@@ -341,8 +353,17 @@ def action_summary(rows: Sequence[DashboardRow]) -> ActionSummary:
     return summary
 
 
+def own_identifiers_by_environment(environment_ids: Sequence[int]) -> dict[int, list[OwnPeppolIdentifier]]:
+    """The own identifiers of many environments in one query (an organisation has a handful)."""
+    found: dict[int, list[OwnPeppolIdentifier]] = defaultdict(list)
+    rows = OwnPeppolIdentifier.objects.filter(environment_id__in=environment_ids).order_by("environment_id", "pk")
+    for own in rows.only("environment_id", "scheme", "value", "registration", "route_override_at"):
+        found[own.environment_id].append(own)
+    return found
+
+
 def dashboard_rows(scope: QuerySet[Environment], *, period: Period | None = None) -> list[DashboardRow]:
-    """The figures of the environments in ``scope``, those needing action first. Eight queries however many.
+    """The figures of the environments in ``scope``, those needing action first. Nine queries however many.
 
     The open reconciliation findings are counted in the query that loads the environments (a subquery per row on the
     partial index ``reconciliation_open_idx``), so they cost no query of their own."""
@@ -355,8 +376,15 @@ def dashboard_rows(scope: QuerySet[Environment], *, period: Period | None = None
         if environment.open_findings:
             figures[environment.pk].open_findings = environment.open_findings
     readiness = readiness_by_environment([environment.pk for environment in environments], with_amounts=False)
+    identifiers = own_identifiers_by_environment([environment.pk for environment in environments])
     rows = [
-        DashboardRow(environment, figures[environment.pk], readiness[environment.pk]) for environment in environments
+        DashboardRow(
+            environment,
+            figures[environment.pk],
+            readiness[environment.pk],
+            environment_checklist(environment, identifiers=identifiers.get(environment.pk, ())),
+        )
+        for environment in environments
     ]
     rows.sort(key=DashboardRow.sort_key)
     return rows
@@ -372,7 +400,7 @@ class Dashboard:
 
 
 def dashboard_for_firm(*, firm: Firm, now: datetime | None = None) -> Dashboard:
-    """Thirteen queries however many organisations and environments the firm has."""
+    """Fourteen queries however many organisations and environments the firm has."""
     period = dashboard_period(now)
     scope = Environment.objects.filter(organisation__firm=firm)
     rows = dashboard_rows(scope, period=period)

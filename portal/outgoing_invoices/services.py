@@ -480,6 +480,8 @@ def outgoing_follow_status(*, invoice: OutgoingInvoice, now: datetime | None = N
         OutgoingInvoice.objects.filter(pk=invoice.pk).update(econnect_status=(status.name or status.state.value)[:100])
         if status.state in FINAL_STATUSES:
             final = FINAL_STATUSES[status.state]
+            if final == Status.DELIVERED and invoice.is_test:  # it comes back through the inbox: look soon
+                Environment.objects.filter(pk=invoice.environment_id, receiving_enabled=True).update(next_fetch_at=now)
             _transition(
                 invoice,
                 from_statuses=(Status.SUBMITTED,),

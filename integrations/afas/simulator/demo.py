@@ -8,7 +8,7 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from integrations.afas.simulator.documents import nl_vat
-from integrations.demo_data import CUSTOMERS, ENVIRONMENTS, DemoEnvironment
+from integrations.demo_data import CUSTOMERS, SIMULATED_ENVIRONMENTS, DemoEnvironment
 
 if TYPE_CHECKING:
     from integrations.afas.simulator.app import AfasSimulator
@@ -95,7 +95,7 @@ def _environment_spec(spec: DemoEnvironment) -> dict:
 
 def seed_demo(app: AfasSimulator) -> None:
     """Load the demo world; environments already present are left as they are (idempotent)."""
-    for spec in ENVIRONMENTS:
+    for spec in SIMULATED_ENVIRONMENTS:
         if spec.key in app.environments:
             continue
         key = app.load_environment(_environment_spec(spec))

@@ -26,6 +26,8 @@ def home(request):
             "dashboard": dashboard,
             "page": page,
             "rows": row_views(page.object_list),
+            # The setup of the environments on this page that is not finished, with the next step of each.
+            "setup_unfinished": [row for row in page.object_list if not row.setup.complete],
             "chart": chart_for(dashboard.days),
             "outbox_url": reverse("web:outbox"),
             "inbox_url": reverse("web:inbox"),

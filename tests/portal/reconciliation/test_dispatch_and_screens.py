@@ -114,7 +114,7 @@ def test_counting_findings_costs_no_extra_query_however_many_environments(member
     with CaptureQueriesContext(connection) as many:
         dashboard = dashboard_for_firm(firm=large)
 
-    assert len(many) == len(few) <= 13
+    assert len(many) == len(few) <= 14
     assert dashboard.summary.findings == 18
 
 

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from integrations.demo_data import NEW_CLIENT
 from portal.core.demo import demo_seed
 
 
@@ -17,3 +18,10 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
         self.stdout.write(f"  Accountant (web portal): {logins.accountant[0]} / {logins.accountant[1]}")
         self.stdout.write(f"  Support (admin at /admin/): {logins.support[0]} / {logins.support[1]}")
+        client = NEW_CLIENT
+        self.stdout.write(
+            f"  To try onboarding: add client {client.organisation_name} (KvK {client.organisation_kvk}), AFAS "
+            f"participant {client.participant} ({client.environment_type}, Profit), AFAS token "
+            f"{client.afas_token}, eConnect App Key {client.econnect_app_key} and Secret {client.econnect_app_secret}; "
+            "its setup checklist then shows each next step."
+        )
