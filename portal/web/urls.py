@@ -1,6 +1,16 @@
 """The accountant's portal: each page module lists its own URLs, all under the ``web`` namespace."""
 
-from portal.web.views import contacts, dashboard, environments, inbox, organisations, outbox, reconciliation, team
+from portal.web.views import (
+    contacts,
+    dashboard,
+    environments,
+    inbox,
+    onboarding,
+    organisations,
+    outbox,
+    reconciliation,
+    team,
+)
 
 app_name = "web"
 
@@ -8,6 +18,7 @@ urlpatterns = [
     *dashboard.urlpatterns,
     *organisations.urlpatterns,
     *environments.urlpatterns,
+    *onboarding.urlpatterns,
     *outbox.urlpatterns,
     *inbox.urlpatterns,
     *contacts.urlpatterns,

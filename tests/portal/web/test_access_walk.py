@@ -133,6 +133,9 @@ FIRM_ADMIN_ONLY = {
     "environment_settings",
     "environment_identifier_add",
     "environment_identifier_remove",
+    "onboarding_import",
+    "onboarding_import_create",
+    "onboarding_import_template",
     "incoming_mark_as_original",
 }
 
