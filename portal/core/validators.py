@@ -1,8 +1,10 @@
-"""Format rules the database also enforces (see the CheckConstraints that use these patterns)."""
+"""Format rules the database also enforces (see the CheckConstraints that use these patterns), and the bounds of the
+free text people type (a reason, a credential), enforced on the server whatever the browser allowed."""
 
 from __future__ import annotations
 
 from django.core.validators import RegexValidator
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 KVK_PATTERN = r"^[0-9]{8}$"
@@ -18,3 +20,29 @@ afas_participant_validator = RegexValidator(
 icd_scheme_validator = RegexValidator(
     ICD_SCHEME_PATTERN, _("A Peppol identifier scheme is a 4-digit ICD code, such as 0106 for KvK.")
 )
+
+# A reason kept in a timeline (why a document is an original, why a finding is dismissed, ...).
+MAX_REASON_LENGTH = 1000
+# An AFAS token is about a hundred characters and eConnect's keys fewer; anything far longer is not a credential.
+MAX_CREDENTIAL_LENGTH = 2000
+
+
+def reason_too_long(reason: str) -> str | None:
+    """What is wrong with a reason of this length, or None."""
+    if len(reason) > MAX_REASON_LENGTH:
+        return gettext("A reason is at most %(max)s characters (this one has %(length)s).") % {
+            "max": MAX_REASON_LENGTH,
+            "length": len(reason),
+        }
+    return None
+
+
+def checked_reason(reason: str, *, required: str) -> str:
+    """The stripped reason; ``ValueError`` with ``required`` when it is empty, or when it is too long."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValueError(required)
+    problem = reason_too_long(reason)
+    if problem:
+        raise ValueError(problem)
+    return reason

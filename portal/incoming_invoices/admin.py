@@ -6,7 +6,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from portal.core.admin_actions import ReasonActionForm
+from portal.core.admin_actions import ReasonActionForm, action_reason
 from portal.core.admin_display import xml_block
 from portal.core.retention import document_kept_until
 from portal.events.admin import EventInline
@@ -112,14 +112,11 @@ class IncomingInvoiceAdmin(admin.ModelAdmin):
     readonly_fields = flatten_fieldsets(fieldsets)  # support reads documents here; changes go through services
     inlines = [EventInline]
     action_form = ReasonActionForm
-    actions = ["mark_as_original", "deliver_again", "confirm_in_afas", "resolve_manually"]
+    actions = ["mark_as_original", "mark_identical_as_original", "deliver_again", "confirm_in_afas", "resolve_manually"]
 
     def _act(self, request, queryset, service, done: str, skipped: str) -> None:
-        reason = request.POST.get("reason", "").strip()
-        if not reason:
-            self.message_user(
-                request, "Give the reason in the 'Reason' field: it is kept in the timeline.", messages.ERROR
-            )
+        reason = action_reason(self, request)
+        if reason is None:
             return
         count = sum(bool(service(invoice=invoice, actor=request.user, reason=reason)) for invoice in queryset)
         self.message_user(request, f"{count} document(s) {done}.", messages.SUCCESS)
@@ -128,12 +125,36 @@ class IncomingInvoiceAdmin(admin.ModelAdmin):
 
     @admin.action(description="Mark as original and deliver (give the reason)", permissions=["change"])
     def mark_as_original(self, request, queryset):
+        identical = [document for document in queryset if document.duplicate_verdict == "certain_duplicate"]
+        if identical:
+            self.message_user(
+                request,
+                "Not marked, each the very same file as an earlier document: "
+                + "; ".join(f"{document} = {document.duplicate_of}" for document in identical)
+                + ". Use 'Mark an IDENTICAL file as original' to deliver the same file to AFAS a second time.",
+                messages.WARNING,
+            )
         self._act(
             request,
-            queryset,
+            queryset.exclude(duplicate_verdict="certain_duplicate"),
             incoming_mark_as_original,
             "marked as original and on their way to AFAS",
             "only documents held as duplicate or with a disputed eConnect flag can be marked as original.",
+        )
+
+    @admin.action(
+        description="Mark an IDENTICAL file as original: AFAS gets the very same file a second time (give the reason)",
+        permissions=["change"],
+    )
+    def mark_identical_as_original(self, request, queryset):
+        self._act(
+            request,
+            queryset.filter(duplicate_verdict="certain_duplicate"),
+            lambda invoice, **kwargs: incoming_mark_as_original(
+                invoice=invoice, identical_to=invoice.duplicate_of_id, **kwargs
+            ),
+            "delivered to AFAS again although identical to an earlier document",
+            "only held identical files can be released this way.",
         )
 
     @admin.action(description="Deliver again after checking AFAS (give the reason)", permissions=["change"])

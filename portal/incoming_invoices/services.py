@@ -37,6 +37,7 @@ from integrations.peppol.xml import XmlRejected
 from portal.accounts.models import User
 from portal.core import workflow
 from portal.core.choices import ErrorKind
+from portal.core.validators import checked_reason
 from portal.events.messages import Bilingual, Choice, Msg, When
 from portal.events.services import event_record
 from portal.incoming_invoices import small_business
@@ -486,12 +487,28 @@ def incoming_sweep_stuck(*, now: datetime | None = None) -> int:
 RELEASABLE_AS_ORIGINAL = (Hold.DUPLICATE, Hold.ECONNECT_FLAG_DISPUTED, Hold.TEST_UNMATCHED)
 
 
-def incoming_mark_as_original(*, invoice: IncomingInvoice, actor: User, reason: str) -> bool:
-    """A person releases a held duplicate (or a disputed eConnect flag): audited, then delivered."""
-    if not reason.strip():
-        raise ValueError(gettext("Say why this document is an original."))
+class IdenticalFileNotConfirmed(Exception):
+    """The document is the very same file as an earlier one: releasing it needs an explicit second confirmation that
+    names that earlier document (``earlier``)."""
+
+    def __init__(self, earlier: IncomingInvoice | None):
+        super().__init__(f"identical to {earlier}")
+        self.earlier = earlier
+
+
+def incoming_mark_as_original(
+    *, invoice: IncomingInvoice, actor: User, reason: str, identical_to: int | None = None
+) -> bool:
+    """A person releases a held duplicate (or a disputed eConnect flag): audited, then delivered.
+
+    An identical file (same SHA-256 as an earlier document) is released only when ``identical_to`` names that earlier
+    document: the person confirmed, a second time, that AFAS must get the very same file again."""
+    reason = checked_reason(reason, required=gettext("Say why this document is an original."))
     if invoice.status != Status.HELD or invoice.hold_reason not in RELEASABLE_AS_ORIGINAL:
         return False
+    identical = invoice.duplicate_verdict == Verdict.CERTAIN_DUPLICATE
+    if identical and (identical_to is None or identical_to != invoice.duplicate_of_id):
+        raise IdenticalFileNotConfirmed(invoice.duplicate_of)
     released = _ready(
         invoice,
         Msg("incoming.marked_original"),
@@ -501,6 +518,7 @@ def incoming_mark_as_original(*, invoice: IncomingInvoice, actor: User, reason: 
         kind="marked_original",
         hold_reason="",
         released_at=timezone.now(),
+        data={"identical_to": invoice.duplicate_of_id} if identical else None,
     )
     if released and invoice.econnect_duplicate_flag:
         clients.econnect_release_duplicate(invoice.environment, invoice.econnect_document_id)
@@ -509,8 +527,9 @@ def incoming_mark_as_original(*, invoice: IncomingInvoice, actor: User, reason: 
 
 def incoming_deliver_again(*, invoice: IncomingInvoice, actor: User, reason: str) -> bool:
     """After a person checked AFAS: deliver a held (interrupted) or failed document again. Audited."""
-    if not reason.strip():
-        raise ValueError(gettext("Say why it is safe to deliver again (e.g. checked: not in AFAS)."))
+    reason = checked_reason(
+        reason, required=gettext("Say why it is safe to deliver again (e.g. checked: not in AFAS).")
+    )
     if invoice.status == Status.HELD and invoice.hold_reason != Hold.DELIVERY_UNCERTAIN:
         return False
     return _ready(
@@ -528,8 +547,7 @@ def incoming_deliver_again(*, invoice: IncomingInvoice, actor: User, reason: str
 def incoming_confirm_in_afas(*, invoice: IncomingInvoice, actor: User, reason: str) -> bool:
     """After a person found an interrupted delivery in AFAS: it counts as delivered, so it is acknowledged at
     eConnect (retried like any acknowledgement) instead of staying "new" there for ever. Audited."""
-    if not reason.strip():
-        raise ValueError(gettext("Say where you found it in AFAS (e.g. the entry number)."))
+    reason = checked_reason(reason, required=gettext("Say where you found it in AFAS (e.g. the entry number)."))
     if invoice.status != Status.HELD or invoice.hold_reason != Hold.DELIVERY_UNCERTAIN:
         return False
     now = timezone.now()
@@ -551,8 +569,7 @@ def incoming_confirm_in_afas(*, invoice: IncomingInvoice, actor: User, reason: s
 
 
 def incoming_resolve_manually(*, invoice: IncomingInvoice, actor: User, reason: str) -> bool:
-    if not reason.strip():
-        raise ValueError(gettext("Say why the document is resolved manually."))
+    reason = checked_reason(reason, required=gettext("Say why the document is resolved manually."))
     return _transition(
         invoice,
         from_statuses=(Status.HELD, Status.FAILED, Status.RETRY_WAIT),

@@ -11,7 +11,8 @@ from django.views.decorators.debug import sensitive_post_parameters, sensitive_v
 
 from integrations.http import RemoteError
 from portal.accounts.models import Membership
-from portal.core.admin_actions import ReasonActionForm
+from portal.core.admin_actions import ReasonActionForm, action_reason
+from portal.core.validators import MAX_CREDENTIAL_LENGTH
 from portal.events.admin import EnvironmentEventInline
 from portal.organisations import routes
 from portal.organisations.models import (
@@ -80,9 +81,8 @@ class OwnPeppolIdentifierAdmin(admin.ModelAdmin):
     @admin.action(description="Allow receiving via eConnect despite another registration (needs a reason)",
                   permissions=["change"])  # fmt: skip
     def override_route_conflict(self, request, queryset):
-        reason = request.POST.get("reason", "").strip()
-        if not reason:
-            self.message_user(request, "An override needs a reason: it is kept in the timeline.", messages.ERROR)
+        reason = action_reason(self, request)
+        if reason is None:
             return
         done = sum(routes.own_identifier_override_route(own=own, actor=request.user, reason=reason) for own in queryset)
         self.message_user(request, f"{done} identifier(s) overridden; receiving may now be switched on.")
@@ -121,6 +121,7 @@ def _secret_input(label: str) -> forms.CharField:
         label=label,
         required=False,
         strip=True,
+        max_length=MAX_CREDENTIAL_LENGTH,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
         help_text="Write-only: leave empty to keep the stored value.",
     )

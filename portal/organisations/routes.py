@@ -18,6 +18,7 @@ from integrations.econnect.models import AccessPoint, ParticipantLookup, Reachab
 from integrations.http import RemoteError
 from integrations.peppol.identifiers import PeppolIdentifier
 from portal.accounts.models import User
+from portal.core.validators import checked_reason
 from portal.events.messages import Choice, Msg
 from portal.events.services import event_record
 from portal.organisations import clients
@@ -204,9 +205,7 @@ def environment_set_receiving(
 
 def own_identifier_override_route(*, own: OwnPeppolIdentifier, actor: User, reason: str) -> bool:
     """Support allows receiving via eConnect although the directory names another access point (audited)."""
-    reason = reason.strip()
-    if not reason:
-        raise ValueError(_("An override needs a reason."))
+    reason = checked_reason(reason, required=_("An override needs a reason."))
     updated = OwnPeppolIdentifier.objects.filter(pk=own.pk, route_override_at__isnull=True).update(
         route_override_at=timezone.now(), route_override_by=actor, route_override_reason=reason
     )

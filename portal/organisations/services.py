@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_variables
 
 from portal.accounts.models import User
-from portal.core.validators import AFAS_PARTICIPANT_PATTERN, KVK_PATTERN
+from portal.core.validators import AFAS_PARTICIPANT_PATTERN, KVK_PATTERN, MAX_CREDENTIAL_LENGTH
 from portal.events.messages import Choice, Join, Msg
 from portal.events.services import event_record
 from portal.organisations.models import CREDENTIAL_FIELDS, Environment, Firm, Organisation
@@ -39,6 +39,13 @@ def environment_set_credentials(
     changed = [name for name, value in new_values.items() if value is not None]
     if not changed:
         return []
+    for name in changed:
+        if len(new_values[name].strip()) > MAX_CREDENTIAL_LENGTH:
+            raise SettingsRefused(
+                _("This is far longer than a credential (at most %(max)s characters): check what was pasted.")
+                % {"max": MAX_CREDENTIAL_LENGTH},
+                field=name,
+            )
     with transaction.atomic():
         environment = Environment.objects.select_for_update().get(pk=environment.pk)
         now = timezone.now()

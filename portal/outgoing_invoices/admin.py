@@ -7,7 +7,7 @@ from django.contrib.admin.utils import flatten_fieldsets
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from portal.core.admin_actions import ReasonActionForm
+from portal.core.admin_actions import ReasonActionForm, action_reason
 from portal.core.admin_display import xml_block
 from portal.core.retention import document_kept_until
 from portal.events.admin import EventInline
@@ -113,7 +113,9 @@ class OutgoingInvoiceAdmin(admin.ModelAdmin):
 
     @admin.action(description="Retry now (checks and sends again; never sends twice)", permissions=["change"])
     def retry_now(self, request, queryset):
-        reason = request.POST.get("reason", "")
+        reason = action_reason(self, request, required=False)
+        if reason is None:
+            return
         retried = sum(outgoing_retry(invoice=invoice, actor=request.user, reason=reason) for invoice in queryset)
         skipped = queryset.count() - retried
         self.message_user(request, f"{retried} invoice(s) will be retried.", messages.SUCCESS)
@@ -126,11 +128,8 @@ class OutgoingInvoiceAdmin(admin.ModelAdmin):
 
     @admin.action(description="Mark as resolved manually (give the reason)", permissions=["change"])
     def resolve_manually(self, request, queryset):
-        reason = request.POST.get("reason", "").strip()
-        if not reason:
-            self.message_user(
-                request, "Give the reason in the 'Reason' field: it is kept in the timeline.", messages.ERROR
-            )
+        reason = action_reason(self, request)
+        if reason is None:
             return
         skipped = []
         for invoice in queryset:

@@ -32,6 +32,7 @@ from portal.core import workflow
 from portal.core.choices import DocumentType, ErrorKind
 from portal.core.fields import CredentialDecryptionError
 from portal.core.peppol import get_validator
+from portal.core.validators import checked_reason, reason_too_long
 from portal.events.messages import Bilingual, Msg, When
 from portal.events.services import event_record
 from portal.organisations import clients
@@ -549,6 +550,9 @@ RETRYABLE_BY_PEOPLE = (Status.NEEDS_ATTENTION, Status.FAILED, Status.RETRY_WAIT,
 
 def outgoing_retry(*, invoice: OutgoingInvoice, actor: User, reason: str = "") -> bool:
     """A person asks to try again: validation and recipient are checked anew; a reference already used is kept."""
+    too_long = reason_too_long(reason)
+    if too_long:
+        raise ValueError(too_long)
     target = Status.NEW if not invoice.submission_reference else Status.READY
     moved = _transition(
         invoice,
@@ -576,8 +580,7 @@ RESOLVABLE_BY_PEOPLE = (
 
 
 def outgoing_resolve_manually(*, invoice: OutgoingInvoice, actor: User, reason: str) -> bool:
-    if not reason.strip():
-        raise ValueError(gettext("Say why the invoice is resolved manually."))
+    reason = checked_reason(reason, required=gettext("Say why the invoice is resolved manually."))
     return _transition(
         invoice,
         from_statuses=RESOLVABLE_BY_PEOPLE,

@@ -6,7 +6,7 @@ from django.contrib import admin, messages
 from django.urls import reverse
 from django.utils.html import format_html
 
-from portal.core.admin_actions import ReasonActionForm
+from portal.core.admin_actions import ReasonActionForm, action_reason
 from portal.reconciliation.models import ReconciliationFinding, ReconciliationRun
 from portal.reconciliation.services import FindingNotFixable, finding_dismiss, finding_fix
 
@@ -84,12 +84,7 @@ class ReconciliationFindingAdmin(admin.ModelAdmin):
         return False
 
     def _reason(self, request) -> str:
-        reason = request.POST.get("reason", "").strip()
-        if not reason:
-            self.message_user(
-                request, "Give the reason in the 'Reason' field: it is kept in the timeline.", messages.ERROR
-            )
-        return reason
+        return action_reason(self, request) or ""
 
     @admin.action(description="Fix: apply the action of its kind (give the reason)", permissions=["change"])
     def fix(self, request, queryset):

@@ -43,6 +43,7 @@ from integrations.peppol.xml import XmlRejected
 from portal.accounts.models import User
 from portal.core import workflow
 from portal.core.choices import DocumentType, ErrorKind
+from portal.core.validators import checked_reason
 from portal.events.messages import Choice, Msg
 from portal.events.services import event_record
 from portal.incoming_invoices.models import IncomingInvoice
@@ -829,8 +830,7 @@ def _close(finding: ReconciliationFinding, *, status: str, actor: User, reason: 
 def finding_fix(*, finding: ReconciliationFinding, actor: User, reason: str) -> ReconciliationFinding:
     """Fix one finding with the action of its kind, audited with the person and their reason. Raises
     ``FindingNotFixable`` (nothing changed) when it cannot, e.g. because a remote refused."""
-    if not reason.strip():
-        raise ValueError(gettext("Say why this fix is right (it is kept in the timeline)."))
+    reason = checked_reason(reason, required=gettext("Say why this fix is right (it is kept in the timeline)."))
     with transaction.atomic():
         locked = ReconciliationFinding.objects.select_for_update().filter(pk=finding.pk).first()
         if locked is None or locked.status != FindingStatus.OPEN:
@@ -849,8 +849,7 @@ def finding_fix(*, finding: ReconciliationFinding, actor: User, reason: str) -> 
 
 def finding_dismiss(*, finding: ReconciliationFinding, actor: User, reason: str) -> bool:
     """A person decides the finding needs no action (e.g. handled outside the portal). Audited."""
-    if not reason.strip():
-        raise ValueError(gettext("Say why this finding needs no action."))
+    reason = checked_reason(reason, required=gettext("Say why this finding needs no action."))
     with transaction.atomic():
         locked = ReconciliationFinding.objects.select_for_update().filter(pk=finding.pk).first()
         if locked is None or locked.status != FindingStatus.OPEN:

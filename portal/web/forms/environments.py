@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
 
-from portal.core.validators import afas_participant_validator, kvk_validator
+from portal.core.validators import MAX_CREDENTIAL_LENGTH, afas_participant_validator, kvk_validator
 from portal.organisations.models import Environment, Organisation
 from portal.organisations.own_identifiers import MAX_IDENTIFIER_INPUT
 from portal.organisations.services import POLL_INTERVAL_RANGE
@@ -138,6 +138,7 @@ def _secret(label):
         label=label,
         required=False,
         strip=True,
+        max_length=MAX_CREDENTIAL_LENGTH,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password", "spellcheck": "false"}),
         help_text=_("Write-only: leave empty to keep the stored value."),
     )

@@ -49,8 +49,8 @@ def _firm_jobs(request):
 
 def _contacts_url(environment_id: int, filters: str = "") -> str:
     """The contacts page with only the known filters of ``filters`` (a query string from the form) kept."""
-    given = QueryDict(filters)
-    kept = {name: given[name] for name in CONTACT_FILTERS if given.get(name)}
+    given = QueryDict(filters[:2000])  # a query string of a few known filters: anything longer is not one
+    kept = {name: given[name][:100] for name in CONTACT_FILTERS if given.get(name)}
     url = reverse("web:environment_contacts", args=[environment_id])
     return f"{url}?{urlencode(kept)}" if kept else url
 

@@ -20,11 +20,13 @@ from portal.incoming_invoices import selectors
 from portal.incoming_invoices.models import IncomingInvoice
 from portal.incoming_invoices.services import (
     RELEASABLE_AS_ORIGINAL,
+    IdenticalFileNotConfirmed,
     incoming_confirm_in_afas,
     incoming_deliver_again,
     incoming_mark_as_original,
 )
 from portal.web.access import can_act, can_release, firm_member_required
+from portal.web.forms.reasons import posted_reason
 
 logger = logging.getLogger(__name__)
 
@@ -226,10 +228,27 @@ def incoming_mark_as_original_view(request, pk: int):
     document = _document_for(request, pk)
     if not can_release(request):
         raise PermissionDenied("Only firm admins can mark a held document as original.")
-    reason = request.POST.get("reason", "").strip()
-    if not reason:
-        messages.error(request, _("Say why this document is an original: the reason is kept in its timeline."))
-    elif incoming_mark_as_original(invoice=document, actor=request.user, reason=reason):
+    reason = posted_reason(
+        request, missing=_("Say why this document is an original: the reason is kept in its timeline.")
+    )
+    if reason is None:
+        return redirect("web:incoming_detail", pk=document.pk)
+    confirmed = request.POST.get("identical_to", "")
+    try:
+        released = incoming_mark_as_original(
+            invoice=document,
+            actor=request.user,
+            reason=reason,
+            identical_to=int(confirmed) if confirmed.isdigit() else None,
+        )
+    except IdenticalFileNotConfirmed as exc:
+        # The very same file as an earlier document: a second, explicit confirmation that names that document.
+        return render(
+            request,
+            "web/incoming_confirm_identical.html",
+            {"document": document, "earlier": exc.earlier, "reason": reason},
+        )
+    if released:
         messages.success(
             request, _("%(document)s is marked as original and on its way to AFAS.") % {"document": document}
         )
@@ -247,9 +266,11 @@ def incoming_deliver_again_view(request, pk: int):
     document = _document_for(request, pk)
     if not can_act(request):
         raise PermissionDenied("Viewers cannot deliver a document again.")
-    reason = request.POST.get("reason", "").strip()
-    if not reason:
-        messages.error(request, _("Say why it is safe to deliver again, e.g. that you checked it is not in AFAS."))
+    reason = posted_reason(
+        request, missing=_("Say why it is safe to deliver again, e.g. that you checked it is not in AFAS.")
+    )
+    if reason is None:
+        pass
     elif _can_deliver_again(document) and incoming_deliver_again(invoice=document, actor=request.user, reason=reason):
         messages.success(request, _("%(document)s is on its way to AFAS again.") % {"document": document})
     else:
@@ -266,9 +287,9 @@ def incoming_confirm_in_afas_view(request, pk: int):
     document = _document_for(request, pk)
     if not can_act(request):
         raise PermissionDenied("Viewers cannot confirm a delivery.")
-    reason = request.POST.get("reason", "").strip()
-    if not reason:
-        messages.error(request, _("Say where you found it in AFAS, e.g. the entry number."))
+    reason = posted_reason(request, missing=_("Say where you found it in AFAS, e.g. the entry number."))
+    if reason is None:
+        pass
     elif incoming_confirm_in_afas(invoice=document, actor=request.user, reason=reason):
         messages.success(
             request, _("%(document)s counts as delivered and is acknowledged at eConnect.") % {"document": document}

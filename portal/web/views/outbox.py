@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from integrations.peppol.readable import XmlRejected, pretty_xml, read_document
+from portal.core.validators import reason_too_long
 from portal.organisations.models import Environment
 from portal.organisations.selectors import environments_for_firm
 from portal.outgoing_invoices import selectors
@@ -172,8 +173,11 @@ def outgoing_retry_view(request, pk: int):
     invoice = selectors.outgoing_detail_for_firm(firm=request.firm, pk=pk)
     if not can_act(request):
         raise PermissionDenied("Viewers cannot retry invoices.")
-    reason = request.POST.get("reason", "").strip()[:1000]
-    if outgoing_retry(invoice=invoice, actor=request.user, reason=reason):
+    reason = request.POST.get("reason", "").strip()
+    problem = reason_too_long(reason)
+    if problem:
+        messages.error(request, problem)
+    elif outgoing_retry(invoice=invoice, actor=request.user, reason=reason):
         messages.success(
             request, _("Invoice %(number)s will be tried again; its status shows below.") % {"number": invoice}
         )

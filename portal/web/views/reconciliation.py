@@ -15,6 +15,7 @@ from portal.reconciliation import selectors
 from portal.reconciliation.models import ReconciliationFinding
 from portal.reconciliation.services import FindingNotFixable, finding_dismiss, finding_fix
 from portal.web.access import can_act, firm_member_required
+from portal.web.forms.reasons import posted_reason
 
 Kind = ReconciliationFinding.Kind
 FindingStatus = ReconciliationFinding.Status
@@ -89,9 +90,8 @@ def _act(request, pk: int, action: str):
     finding = _finding_for(request, pk)
     if not can_act(request):
         raise PermissionDenied("Viewers cannot fix or dismiss reconciliation findings.")
-    reason = request.POST.get("reason", "").strip()
-    if not reason:
-        messages.error(request, _("Give the reason: it is kept in the timeline."))
+    reason = posted_reason(request, missing=_("Give the reason: it is kept in the timeline."))
+    if reason is None:
         return _back(request)
     if action == "fix":
         try:

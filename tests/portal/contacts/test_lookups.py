@@ -155,6 +155,26 @@ def test_a_bulk_lookup_runs_to_the_end_with_its_progress(synced, django_capture_
     assert Event.objects.filter(environment=synced.environment, kind="contact_job_done").exists()
 
 
+def test_a_bulk_lookup_reports_reachable_not_reachable_and_invalid_separately(
+    synced, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        job = contact_job_start(environment=synced.environment, kind=ContactJob.Kind.LOOKUP, actor=None)
+
+    job.refresh_from_db()
+    debtors = Contact.objects.filter(environment=synced.environment, kind=Contact.Kind.DEBTOR)
+    expected = {
+        "reachable": debtors.filter(lookup_outcome=Outcome.REACHABLE).count(),
+        "not_reachable": debtors.filter(lookup_outcome__in=(Outcome.NOT_ON_PEPPOL, Outcome.CANNOT_RECEIVE)).count(),
+        "invalid": debtors.filter(lookup_outcome=Outcome.IDENTIFIER_INVALID).count(),
+    }
+    assert {name: getattr(job, name) for name in expected} == expected
+    assert expected["reachable"] and expected["not_reachable"] and expected["invalid"]
+    assert sum(expected.values()) == job.processed
+    done = Event.objects.get(environment=synced.environment, kind="contact_job_done")
+    assert f"{expected['reachable']} reachable, {expected['not_reachable']} not reachable" in done.message
+
+
 def test_a_second_bulk_lookup_is_not_started_while_one_runs(synced):
     job = contact_job_start(environment=synced.environment, kind=ContactJob.Kind.LOOKUP, actor=None)
 

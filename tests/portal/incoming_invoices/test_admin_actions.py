@@ -120,3 +120,33 @@ def test_a_duplicate_is_shown_beside_the_earlier_document_it_matches(staff_clien
     assert "F 1001" in page and "F-1001" in page
     assert "&lt;Invoice&gt;original&lt;/Invoice&gt;" in page
     assert "&lt;Invoice&gt;resend&lt;/Invoice&gt;" in page
+
+
+def test_an_identical_file_is_only_released_by_the_action_that_says_so(staff_client, queued):
+    earlier = IncomingInvoiceFactory(invoice_number="SAME-1")
+    identical = IncomingInvoiceFactory(
+        environment=earlier.environment,
+        status=Status.HELD,
+        hold_reason=Hold.DUPLICATE,
+        duplicate_verdict="certain_duplicate",
+        duplicate_of=earlier,
+    )
+
+    plain = admin_action(staff_client, "mark_as_original", [identical], reason="Sent twice on purpose")
+    identical.refresh_from_db()
+    assert identical.status == Status.HELD
+    assert "the very same file as an earlier document" in plain.content.decode()
+
+    admin_action(staff_client, "mark_identical_as_original", [identical], reason="Sent twice on purpose")
+    identical.refresh_from_db()
+    assert identical.status == Status.READY
+
+
+def test_an_admin_reason_is_bounded_on_the_server(staff_client, queued):
+    document = IncomingInvoiceFactory(status=Status.HELD, hold_reason=Hold.DUPLICATE)
+
+    response = admin_action(staff_client, "mark_as_original", [document], reason="x" * 5000)
+
+    document.refresh_from_db()
+    assert document.status == Status.HELD
+    assert "A reason is at most 1000 characters" in response.content.decode()

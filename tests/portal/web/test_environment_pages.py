@@ -574,3 +574,20 @@ def test_a_delivered_test_invoice_is_awaited_back_only_while_receiving_is_on(vie
 
     assert "Switch receiving on to see it come back" in receiving_off and "hx-trigger" not in receiving_off
     assert "waiting for it to come back" in receiving_on and 'hx-trigger="every 3s"' in receiving_on
+
+
+def test_a_token_far_longer_than_a_credential_is_refused_on_the_server(firm_admin_client, with_keys):
+    response = firm_admin_client.post(
+        reverse("web:environment_settings", args=[with_keys.pk]), settings_data(with_keys, afas_token="x" * 200_000)
+    )
+
+    assert response.status_code == 200  # the form again, with the problem
+    assert "at most 2000 characters" in response.content.decode()
+    assert stored(with_keys).afas_token == SECRETS["afas_token"]
+
+
+def test_the_credentials_service_refuses_what_cannot_be_a_credential(with_keys):
+    from portal.organisations.services import SettingsRefused
+
+    with pytest.raises(SettingsRefused, match="far longer than a credential"):
+        environment_set_credentials(environment=with_keys, actor=None, econnect_app_secret="s" * 5000)

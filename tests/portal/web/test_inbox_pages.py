@@ -390,3 +390,71 @@ def test_viewers_cannot_confirm_a_delivery(viewer_client, interrupted):
     interrupted.refresh_from_db()
     assert response.status_code == 403
     assert interrupted.status == Status.HELD
+
+
+# --- an identical file needs a second confirmation ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def identical(environment):
+    earlier = IncomingInvoiceFactory(environment=environment, invoice_number="ORIG-1", status=Status.ACKNOWLEDGED)
+    return IncomingInvoiceFactory(
+        environment=environment,
+        status=Status.HELD,
+        hold_reason="duplicate",
+        duplicate_verdict="certain_duplicate",
+        duplicate_of=earlier,
+        invoice_number="ORIG-1",
+        sha256=earlier.sha256,
+    )
+
+
+def test_releasing_an_identical_file_asks_a_second_time_naming_the_earlier_document(firm_admin_client, identical):
+    url = reverse("web:incoming_mark_as_original", args=[identical.pk])
+
+    first = firm_admin_client.post(url, {"reason": "The supplier really sent it twice"})
+
+    identical.refresh_from_db()
+    page = first.content.decode()
+    assert first.status_code == 200 and identical.status == Status.HELD
+    assert "is the very same file as an earlier document" in page
+    assert f'href="{reverse("web:incoming_detail", args=[identical.duplicate_of_id])}"' in page
+    assert "Yes: deliver it although it is identical to ORIG-1" in page
+
+    second = firm_admin_client.post(
+        url, {"reason": "The supplier really sent it twice", "identical_to": str(identical.duplicate_of_id)}
+    )
+
+    identical.refresh_from_db()
+    assert second.status_code == 302 and identical.status == Status.READY
+    assert identical.events.get(kind="marked_original").data == {"identical_to": identical.duplicate_of_id}
+
+
+def test_a_confirmation_naming_another_document_is_not_enough(firm_admin_client, identical, environment):
+    other = IncomingInvoiceFactory(environment=environment)
+
+    firm_admin_client.post(
+        reverse("web:incoming_mark_as_original", args=[identical.pk]), {"reason": "x", "identical_to": str(other.pk)}
+    )
+
+    identical.refresh_from_db()
+    assert identical.status == Status.HELD
+
+
+def test_other_duplicates_are_released_in_one_step(firm_admin_client, held):
+    firm_admin_client.post(reverse("web:incoming_mark_as_original", args=[held.pk]), {"reason": "Another delivery"})
+
+    held.refresh_from_db()
+    assert held.status == Status.READY
+
+
+def test_a_reason_is_bounded_on_the_server(firm_admin_client, held):
+    response = firm_admin_client.post(
+        reverse("web:incoming_mark_as_original", args=[held.pk]), {"reason": "x" * 100_000}
+    )
+
+    held.refresh_from_db()
+    assert held.status == Status.HELD
+    assert "A reason is at most 1000 characters (this one has 100000)." in str(
+        list(get_messages(response.wsgi_request))[0]
+    )
