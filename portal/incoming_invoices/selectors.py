@@ -88,11 +88,12 @@ _ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"  # normalised invoice numbers
 
 
 def disagrees_with_econnect_q() -> Q:
-    """eConnect flagged it but the portal found no duplicate from this supplier, or the portal found one that eConnect
-    did not flag."""
-    return Q(econnect_duplicate_flag=True, duplicate_verdict__in=NOT_DUPLICATE_VERDICTS) | Q(
-        econnect_duplicate_flag=False, duplicate_verdict__in=DUPLICATE_VERDICTS
+    """eConnect flagged it but the portal found no duplicate from this supplier (or held it as a disputed flag), or the
+    portal found one that eConnect did not flag. The inbox filter and the dashboard count the same documents."""
+    flagged = Q(econnect_duplicate_flag=True) & (
+        Q(duplicate_verdict__in=NOT_DUPLICATE_VERDICTS) | Q(hold_reason=Hold.ECONNECT_FLAG_DISPUTED)
     )
+    return flagged | Q(econnect_duplicate_flag=False, duplicate_verdict__in=DUPLICATE_VERDICTS)
 
 
 def econnect_disagreement(invoice: IncomingInvoice) -> str:

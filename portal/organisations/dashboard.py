@@ -5,14 +5,15 @@ last 30 days) or by a state few invoices are in (needs attention, stale, failed,
 index made for it (see the ``indexes`` of ``OutgoingInvoice`` and ``IncomingInvoice``):
 
 - sent: ``outgoing_sent_idx`` (environment, submitted_at) INCLUDE (status), partial on submitted_at IS NOT NULL;
-- failed or rejected, by when: ``outgoing_failed_idx`` (environment, status_changed_at), partial on those states;
+- failed or rejected (all still so: few rows): ``outgoing_failed_idx``, partial on those states;
 - needs attention and stale: ``outgoing_env_status_idx`` (environment, status);
 - received: ``incoming_received_idx`` (environment, created_at) INCLUDE (status, flag, verdict, hold reason);
-- incoming failed, by when: ``incoming_failed_idx``; held, by reason: ``incoming_held_idx``;
+- incoming failed (all still so): ``incoming_failed_idx``; held, by reason: ``incoming_held_idx``;
 - the chart: the same indexes per day, and ``incoming_inbox_idx`` (environment, -created_at) for received.
 
-The month (up to 31 days) and the chart (30 days) are bounded separately, each by its own start. Never a count over
-an environment's whole invoice table. Days are days in Europe/Amsterdam.
+The month (up to 31 days) and the chart (30 days) are bounded separately, each by its own start; what waits for a
+person (failed, needs attention, stale, held) is counted whatever its age, from partial indexes that hold only those
+few rows. Never a count over an environment's whole invoice table. Days are days in Europe/Amsterdam.
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from portal.contacts.selectors import Readiness, readiness_by_environment
-from portal.incoming_invoices.models import DuplicateVerdict, HoldReason, IncomingInvoice, IncomingStatus
+from portal.incoming_invoices.models import HoldReason, IncomingInvoice, IncomingStatus
+from portal.incoming_invoices.selectors import disagrees_with_econnect_q
 from portal.organisations.checklist import Checklist, environment_checklist
 from portal.organisations.models import Environment, EnvironmentType, Firm, Organisation, OwnPeppolIdentifier
 from portal.outgoing_invoices.models import OutgoingInvoice, OutgoingStatus
@@ -39,17 +41,6 @@ CHART_DAYS = 30
 
 OUTGOING_FAILED = (OutgoingStatus.FAILED, OutgoingStatus.REJECTED)
 INCOMING_IN_AFAS = (IncomingStatus.DELIVERED, IncomingStatus.ACKNOWLEDGED)
-PORTAL_SAYS_DUPLICATE = (
-    DuplicateVerdict.CERTAIN_DUPLICATE,
-    DuplicateVerdict.DUPLICATE,
-    DuplicateVerdict.SUSPECTED_DUPLICATE,
-)
-PORTAL_SAYS_NOT_DUPLICATE = (DuplicateVerdict.ORIGINAL, DuplicateVerdict.SUPPLIER_UNKNOWN)
-# eConnect's duplicate flag against the portal's own verdict: flagged but found original (or the supplier could not be
-# told, or the flag was disputed), or not flagged but found a duplicate.
-DISAGREES_WITH_ECONNECT = Q(econnect_duplicate_flag=True) & (
-    Q(duplicate_verdict__in=PORTAL_SAYS_NOT_DUPLICATE) | Q(hold_reason=HoldReason.ECONNECT_FLAG_DISPUTED)
-) | Q(econnect_duplicate_flag=False, duplicate_verdict__in=PORTAL_SAYS_DUPLICATE)
 ENVIRONMENT_TYPE_ORDER = {value: position for position, value in enumerate(EnvironmentType.values)}
 # What a row shows of its environment: never the credentials, and hundreds of rows load faster without the rest.
 ROW_FIELDS = (
@@ -110,34 +101,34 @@ class EnvironmentFigures:
     sent_today: int = 0
     sent_month: int = 0
     delivered_month: int = 0  # of the invoices sent this month
-    failed_today: int = 0  # failed or rejected today
-    failed_month: int = 0  # failed or rejected this month (and still so)
-    rejected_month: int = 0  # of which rejected by the recipient
+    failed: int = 0  # failed or rejected and still so, whenever it happened: each needs a person
+    rejected: int = 0  # of which rejected by the recipient
     needs_attention: int = 0
     stale: int = 0
     received_today: int = 0
     received_month: int = 0
     delivered_to_afas_month: int = 0  # of the documents received this month: in AFAS (acknowledged or not)
-    incoming_failed_month: int = 0
+    incoming_failed: int = 0  # could not be delivered and still so, whenever it happened
     held_duplicates: int = 0
     held_other: int = 0  # held for another reason (unreadable, unsafe, VAT, interrupted delivery, disputed flag)
-    disagreements_month: int = 0  # received this month where eConnect's duplicate flag and the portal disagree
+    disagreements_month: int = 0  # received this month where eConnect's flag and the portal disagree (information)
     open_findings: int = 0  # open findings of the nightly reconciliation (eConnect, portal and AFAS disagree)
 
     @property
-    def failed_only_month(self) -> int:
-        return self.failed_month - self.rejected_month
+    def failed_only(self) -> int:
+        return self.failed - self.rejected
 
     @property
     def action_count(self) -> int:
+        """What waits for a person, each linked to the list of exactly those documents. It drops as soon as one is
+        resolved. Disagreements with eConnect's flag are information: the portal's verdict decided."""
         return (
-            self.failed_month
+            self.failed
             + self.needs_attention
             + self.stale
-            + self.incoming_failed_month
+            + self.incoming_failed
             + self.held_duplicates
             + self.held_other
-            + self.disagreements_month
             + self.open_findings
         )
 
@@ -177,12 +168,9 @@ def figures_by_environment(
         delivered_month=_count(filter=Q(status=OutgoingStatus.DELIVERED)),
     )
     failed = _per_environment(
-        OutgoingInvoice.objects.filter(
-            environment_id__in=ids, status__in=OUTGOING_FAILED, status_changed_at__gte=period.month_start
-        ),
-        failed_month=_count(),
-        failed_today=_count(filter=Q(status_changed_at__gte=today)),
-        rejected_month=_count(filter=Q(status=OutgoingStatus.REJECTED)),
+        OutgoingInvoice.objects.filter(environment_id__in=ids, status__in=OUTGOING_FAILED),
+        failed=_count(),
+        rejected=_count(filter=Q(status=OutgoingStatus.REJECTED)),
     )
     waiting = _per_environment(
         OutgoingInvoice.objects.filter(
@@ -196,13 +184,11 @@ def figures_by_environment(
         received_month=_count(),
         received_today=_count(filter=Q(created_at__gte=today)),
         delivered_to_afas_month=_count(filter=Q(status__in=INCOMING_IN_AFAS)),
-        disagreements_month=_count(filter=DISAGREES_WITH_ECONNECT),
+        disagreements_month=_count(filter=disagrees_with_econnect_q()),
     )
     incoming_failed = _per_environment(
-        IncomingInvoice.objects.filter(
-            environment_id__in=ids, status=IncomingStatus.FAILED, status_changed_at__gte=period.month_start
-        ),
-        incoming_failed_month=_count(),
+        IncomingInvoice.objects.filter(environment_id__in=ids, status=IncomingStatus.FAILED),
+        incoming_failed=_count(),
     )
     held = _per_environment(
         IncomingInvoice.objects.filter(environment_id__in=ids, status=IncomingStatus.HELD),
@@ -328,7 +314,6 @@ class ActionSummary:
             or self.stale
             or self.incoming_failed
             or self.held
-            or self.disagreements
             or self.findings
         )
 
@@ -341,11 +326,11 @@ def action_summary(rows: Sequence[DashboardRow]) -> ActionSummary:
             summary.failing_credentials.append(row)
         if not row.setup.complete:
             summary.setup_unfinished.append(row)
-        summary.failed += f.failed_only_month
-        summary.rejected += f.rejected_month
+        summary.failed += f.failed_only
+        summary.rejected += f.rejected
         summary.needs_attention += f.needs_attention
         summary.stale += f.stale
-        summary.incoming_failed += f.incoming_failed_month
+        summary.incoming_failed += f.incoming_failed
         summary.held_duplicates += f.held_duplicates
         summary.held_other += f.held_other
         summary.disagreements += f.disagreements_month

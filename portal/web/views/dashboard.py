@@ -30,6 +30,7 @@ def home(request):
             "setup_unfinished": [row for row in page.object_list if not row.setup.complete],
             "chart": chart_for(dashboard.days),
             "outbox_url": reverse("web:outbox"),
+            "month_start": dashboard.period.today.replace(day=1).isoformat(),
             "inbox_url": reverse("web:inbox"),
         },
     )

@@ -64,15 +64,16 @@ class InboxFilterForm(forms.Form):
         self.fields["environment"].choices = [("", _("All")), *environments.items()]
 
     def inbox_filters(self) -> selectors.InboxFilters:
+        """The filters that were given and valid (an invalid one is left out)."""
         data = self.cleaned_data
         return selectors.InboxFilters(
-            status=data["status"],
-            hold_reason=data["hold_reason"],
-            held_duplicates=data["held_duplicates"],
-            disagreements=data["disagreements"],
-            received_from=data["received_from"],
-            received_until=data["received_until"],
-            search=data["q"].strip(),
+            status=data.get("status", ""),
+            hold_reason=data.get("hold_reason", ""),
+            held_duplicates=data.get("held_duplicates", False),
+            disagreements=data.get("disagreements", False),
+            received_from=data.get("received_from"),
+            received_until=data.get("received_until"),
+            search=data.get("q", "").strip(),
         )
 
 
@@ -83,15 +84,17 @@ def inbox(request):
     form = InboxFilterForm(request.GET or None, environments=labels)
     filters = selectors.InboxFilters()
     environment_ids = list(labels)
+    ignored = []
     if form.is_bound:
         if not form.is_valid():
-            # A value outside the choices: another firm's environment is not found, other mistakes show on the form.
+            # A value outside the choices: another firm's environment is not found; other mistakes are ignored and
+            # said so (as in the outbox), the valid filters still apply.
             if "environment" in form.errors and request.GET.get("environment", "").isdigit():
                 raise Http404("No such environment.")
-        else:
-            filters = form.inbox_filters()
-            if form.cleaned_data["environment"] is not None:
-                environment_ids = [form.cleaned_data["environment"]]
+            ignored = [f"{form.fields[name].label}: “{request.GET.get(name, '')[:50]}”" for name in form.errors]
+        filters = form.inbox_filters()
+        if form.cleaned_data.get("environment") is not None:
+            environment_ids = [form.cleaned_data["environment"]]
     page = selectors.inbox_page(
         selectors.inbox_for_environments(environment_ids=environment_ids, filters=filters),
         older_than=selectors.cursor_parse(request.GET.get("older")),
@@ -110,6 +113,7 @@ def inbox(request):
         {
             "form": form,
             "page": page,
+            "ignored_filters": ignored,
             "paged": bool(request.GET.get("older") or request.GET.get("newer")),
             "filters_query": query.urlencode(),
             # Plain options: a firm may have hundreds of environments, and the widget renders each one slowly.

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.shortcuts import get_object_or_404, render
 from django.urls import path, reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from portal.organisations.dashboard import dashboard_for_organisation
@@ -20,6 +21,7 @@ def organisation_detail(request, pk: int):
             "organisation": organisation,
             "rows": row_views(dashboard_for_organisation(organisation=organisation)),
             "outbox_url": reverse("web:outbox"),
+            "month_start": timezone.localdate().replace(day=1).isoformat(),
             "inbox_url": reverse("web:inbox"),
         },
     )

@@ -8,11 +8,12 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -80,30 +81,71 @@ def _options(choices, selected: str):
     )
 
 
-def _filters(request, environments: list[_EnvironmentOption]) -> selectors.OutboxFilters:
-    organisation_id = _int(request.GET.get("organisation"))
-    environment_id = _int(request.GET.get("environment"))
+FILTER_LABELS = {
+    "organisation": gettext_lazy("Client"),
+    "environment": gettext_lazy("Environment"),
+    "status": gettext_lazy("Status"),
+    "test": gettext_lazy("Test invoices"),
+    "from": gettext_lazy("Collected from"),
+    "to": gettext_lazy("Collected until"),
+    "q": gettext_lazy("Invoice number or customer"),
+}
+STATUS_FILTERS = {*Status.values, *selectors.STATUS_GROUPS}
+
+
+def _filters(request, environments: list[_EnvironmentOption]) -> tuple[selectors.OutboxFilters, list[str]]:
+    """The filters of the query string, and those that are malformed (ignored, and said so, as in the inbox).
+
+    An id of an organisation or environment that is not the firm's is not found (404), as in the inbox."""
+    given = {name: request.GET.get(name, "") for name in FILTER_LABELS}
+    ignored = []
+
+    def bad(name: str) -> None:
+        ignored.append(f"{FILTER_LABELS[name]}: “{given[name][:50]}”")
+
+    organisation_id, environment_id = _int(given["organisation"]), _int(given["environment"])
+    for name, value in (("organisation", organisation_id), ("environment", environment_id)):
+        if given[name] and value is None:
+            bad(name)
+    if environment_id is not None and environment_id not in {e.pk for e in environments}:
+        raise Http404("No such environment.")
+    if organisation_id is not None and organisation_id not in {e.organisation_id for e in environments}:
+        raise Http404("No such organisation.")
     chosen = None
     if environment_id is not None:
         chosen = (environment_id,)
     elif organisation_id is not None:
         chosen = tuple(e.pk for e in environments if e.organisation_id == organisation_id)
-    test = request.GET.get("test", "")
-    return selectors.OutboxFilters(
+    status = given["status"]
+    if status and status not in STATUS_FILTERS:
+        bad("status")
+        status = ""
+    if given["test"] and given["test"] not in ("yes", "no"):
+        bad("test")
+    dates = {name: _date(given[name]) for name in ("from", "to")}
+    for name, value in dates.items():
+        if given[name] and value is None:
+            bad(name)
+    search = given["q"]
+    if len(search) > 100:
+        bad("q")
+        search = ""
+    filters = selectors.OutboxFilters(
         environment_ids=chosen,
-        status=request.GET.get("status", ""),
-        is_test={"yes": True, "no": False}.get(test),
-        created_from=_date(request.GET.get("from")),
-        created_to=_date(request.GET.get("to")),
-        search=request.GET.get("q", "")[:100],
+        status=status,
+        is_test={"yes": True, "no": False}.get(given["test"]),
+        created_from=dates["from"],
+        created_to=dates["to"],
+        search=search,
     )
+    return filters, ignored
 
 
 @require_GET
 @firm_member_required
 def outbox(request):
     environments = _environment_options(request.firm)
-    filters = _filters(request, environments)
+    filters, ignored = _filters(request, environments)
     cursor = selectors.OutboxCursor.decode(request.GET.get("after") or request.GET.get("before"))
     page = selectors.outbox_page(
         environment_ids=[e.pk for e in environments],
@@ -130,6 +172,7 @@ def outbox(request):
             "organisation_options": _options(organisations, values["organisation"]),
             "environment_options": _options(((e.pk, e.label) for e in environments), values["environment"]),
             "status_choices": Status.choices,
+            "ignored_filters": ignored,
         },
     )
 

@@ -111,17 +111,18 @@ def test_sent_invoices_are_counted_for_today_and_this_month(environment):
     assert figures.delivered_month == 3
 
 
-def test_failed_and_rejected_invoices_count_in_the_month_they_failed(environment):
+def test_failed_and_rejected_invoices_count_until_resolved_whenever_they_failed(environment):
     outgoing(environment, Out.FAILED, status_changed_at=at(24, 8))
     outgoing(environment, Out.REJECTED, submitted_at=at(2), status_changed_at=at(3))
-    outgoing(environment, Out.FAILED, status_changed_at=at(20, month=10))  # failed last month
+    outgoing(environment, Out.FAILED, status_changed_at=at(20, month=10))  # failed last month: still waiting
+    outgoing(environment, Out.RESOLVED_MANUALLY, status_changed_at=at(24, 9))  # resolved: no longer counted
 
     figures = figures_of(environment)
 
-    assert figures.failed_today == 1
-    assert figures.failed_month == 2
-    assert figures.rejected_month == 1
-    assert figures.failed_only_month == 1
+    assert figures.failed == 3
+    assert figures.rejected == 1
+    assert figures.failed_only == 2
+    assert figures.action_count == 3
 
 
 def test_invoices_needing_attention_or_stale_count_whatever_their_age(environment):
@@ -185,11 +186,12 @@ def test_disagreements_with_econnects_duplicate_flag_are_counted(environment):
     assert figures_of(environment).disagreements_month == len(disagreeing)
 
 
-def test_purchase_invoices_that_failed_this_month_are_counted(environment):
+def test_purchase_invoices_that_failed_are_counted_until_resolved(environment):
     incoming(environment, In.FAILED, created_at=at(1, month=9), status_changed_at=at(20))
     incoming(environment, In.FAILED, created_at=at(1, month=9), status_changed_at=at(20, month=10))
+    incoming(environment, In.RESOLVED_MANUALLY, created_at=at(1, month=9), status_changed_at=at(21))
 
-    assert figures_of(environment).incoming_failed_month == 1
+    assert figures_of(environment).incoming_failed == 2
 
 
 # --- the chart -----------------------------------------------------------------------------------------------

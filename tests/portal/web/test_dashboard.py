@@ -84,6 +84,27 @@ def test_an_environments_figures_are_in_its_row_with_links_to_the_filtered_lists
     assert "needs action" in row
 
 
+def test_a_failure_from_months_ago_still_needs_action_until_resolved(accountant_client, own):
+    failed = outgoing(own, Out.FAILED, status_changed_at=_now() - timedelta(days=90))
+
+    before = _page(accountant_client)
+    OutgoingInvoice.objects.filter(pk=failed.pk).update(status=Out.RESOLVED_MANUALLY)
+    after = _page(accountant_client)
+
+    assert "1 sales invoice failed" in before
+    assert "Nothing needs action" in after
+
+
+def test_disagreements_with_econnect_are_information_linked_to_exactly_those_documents(accountant_client, own):
+    incoming(own, In.ACKNOWLEDGED, created_at=_now(), econnect_duplicate_flag=True, duplicate_verdict="original")
+
+    page = _page(accountant_client)
+
+    month_start = timezone.localdate().replace(day=1).isoformat()
+    assert "Nothing needs action" in page
+    assert f"{reverse('web:inbox')}?disagreements=on&amp;received_from={month_start}" in page
+
+
 def test_the_summary_says_what_needs_action_and_links_to_the_filtered_lists(accountant_client, own):
     outgoing(own, Out.FAILED, status_changed_at=_now())
     outgoing(own, Out.STALE, submitted_at=_now() - timedelta(days=40))
@@ -92,7 +113,7 @@ def test_the_summary_says_what_needs_action_and_links_to_the_filtered_lists(acco
     page = _page(accountant_client)
 
     outbox, inbox = reverse("web:outbox"), reverse("web:inbox")
-    assert f'href="{outbox}?status=failed">1 sales invoice failed this month' in page
+    assert f'href="{outbox}?status=failed">1 sales invoice failed' in page
     assert f'href="{outbox}?status=stale">1 sent invoice has no delivery status' in page
     assert f'href="{inbox}?status=held">1 purchase invoice is held' in page
     assert "Nothing needs action" not in page

@@ -93,12 +93,39 @@ def test_another_firms_invoices_are_not_listed(accountant_client, environment, o
     assert "OTHER-1" not in response.content.decode()
 
 
-def test_another_firms_environment_as_filter_shows_nothing(accountant_client, environment, other_firms_invoice):
+def test_another_firms_environment_as_filter_is_not_found_as_in_the_inbox(
+    accountant_client, environment, other_firms_invoice
+):
     invoice_at(environment, 1, invoice_number="MINE-1")
 
-    response = accountant_client.get(OUTBOX, {"environment": other_firms_invoice.environment_id})
+    outbox = accountant_client.get(OUTBOX, {"environment": other_firms_invoice.environment_id})
+    inbox = accountant_client.get(reverse("web:inbox"), {"environment": other_firms_invoice.environment_id})
 
-    assert shown_numbers(response) == []
+    assert outbox.status_code == inbox.status_code == 404
+    assert "MINE-1" not in outbox.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("outbox_query", "inbox_query"),
+    [
+        ({"status": "nonsense"}, {"status": "nonsense"}),
+        ({"from": "2026-13-45"}, {"received_from": "2026-13-45"}),
+        ({"environment": "abc"}, {"environment": "abc"}),
+        ({"q": "x" * 101}, {"q": "x" * 101}),
+    ],
+)
+def test_a_malformed_filter_is_left_out_and_said_so_in_outbox_and_inbox_alike(
+    accountant_client, environment, outbox_query, inbox_query
+):
+    invoice_at(environment, 1, invoice_number="MINE-1")
+
+    outbox = accountant_client.get(OUTBOX, outbox_query)
+    inbox = accountant_client.get(reverse("web:inbox"), inbox_query)
+
+    assert outbox.status_code == inbox.status_code == 200
+    for response in (outbox, inbox):
+        assert "Not understood, so left out:" in response.content.decode()
+    assert shown_numbers(outbox) == ["MINE-1"]
 
 
 def test_filter_by_environment(accountant_client, environment, membership):
