@@ -212,6 +212,11 @@ def _cell(value):
     return value
 
 
+def _money(amount) -> Decimal:
+    """An amount with its two decimals; the export writes it with the reader's decimal separator."""
+    return Decimal(amount).quantize(Decimal("0.01"))
+
+
 def _yes_no(value: bool | None) -> str:
     return "" if value is None else (_("yes") if value else _("no"))
 
@@ -238,7 +243,7 @@ def contacts_csv_rows(*, environment: Environment) -> Iterator[tuple]:
                 contact.kvk_number,
                 contact.oin,
                 contact.vat_number,
-                contact.lookup_detail,
+                contact.lookup_detail_text,
             )
         )
 
@@ -259,11 +264,12 @@ def firm_csv_rows(*, firm: Firm, today: date | None = None) -> Iterator[tuple]:
                 r.not_reachable,
                 r.invalid,
                 r.unchecked,
-                f"{r.invoiced:.2f}",
-                f"{r.invoiced_reachable:.2f}",
-                "" if r.reachable_share is None else str(r.reachable_share),
+                _money(r.invoiced),
+                _money(r.invoiced_reachable),
+                "" if r.reachable_share is None else Decimal(r.reachable_share),
             )
         )
     t = report.total
     yield (_("Total"), "", "", "", t.customers, t.reachable, t.not_reachable, t.invalid, t.unchecked,
-           f"{t.invoiced:.2f}", f"{t.invoiced_reachable:.2f}", "" if t.reachable_share is None else str(t.reachable_share))  # fmt: skip
+           _money(t.invoiced), _money(t.invoiced_reachable),
+           "" if t.reachable_share is None else Decimal(t.reachable_share))  # fmt: skip

@@ -125,7 +125,7 @@ def test_the_csv_exports_have_a_header_and_a_row_per_customer_or_environment(see
     assert rows[0] == CONTACT_CSV_HEADER and len(rows) == 1 + 8
 
     firm_rows = list(firm_csv_rows(firm=seeded.organisation.firm, today=TODAY))
-    assert firm_rows[1][4:9] == (6, 2, 2, 1, 1) and firm_rows[1][-1] == "75.0"
+    assert firm_rows[1][4:9] == (6, 2, 2, 1, 1) and firm_rows[1][-1] == Decimal("75.0")  # the export formats it
     assert firm_rows[-1][0] == "Total"
 
 

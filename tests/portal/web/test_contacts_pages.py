@@ -553,6 +553,35 @@ def test_the_readiness_csv_has_a_row_per_environment_and_a_total(accountant_clie
     assert [row[0] for row in rows[1:]] == ["Own Client B.V.", "Total"]
 
 
+def test_a_dutch_reader_gets_semicolons_and_decimal_commas_for_excel(accountant_client, environment, reachable):
+    from decimal import Decimal
+
+    from tests.portal.outgoing_invoices.factories import OutgoingInvoiceFactory
+
+    OutgoingInvoiceFactory(
+        environment=environment, contact=reachable, payable_amount=Decimal("1234.50"), currency="EUR",
+        issue_date=timezone.localdate(),
+    )  # fmt: skip
+    accountant_client.cookies["django_language"] = "nl"
+
+    response = accountant_client.get(reverse("web:readiness_csv"))
+
+    raw = b"".join(response.streaming_content)
+    assert raw.startswith("\ufeff".encode())  # UTF-8 with BOM: Excel reads the names right
+    rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig")), delimiter=";"))
+    assert rows[0][0] == "Klant"
+    assert "1234,50" in rows[1]
+
+
+def test_the_separator_can_be_chosen(accountant_client, environment, reachable):
+    accountant_client.cookies["django_language"] = "nl"
+
+    response = accountant_client.get(reverse("web:readiness_csv"), {"separator": "comma"})
+
+    header = b"".join(response.streaming_content).decode("utf-8-sig").splitlines()[0]
+    assert header.startswith("Klant,KvK,")
+
+
 # --- the firm's readiness page ---------------------------------------------------------------------------------------
 
 
