@@ -26,6 +26,7 @@ from portal.incoming_invoices.services import (
     incoming_mark_as_original,
 )
 from portal.web.access import can_act, can_release, firm_member_required
+from portal.web.downloads import attachment_download, document_download
 from portal.web.forms.reasons import posted_reason
 
 logger = logging.getLogger(__name__)
@@ -226,6 +227,32 @@ def incoming_status(request, pk: int):
     )
 
 
+@require_GET
+@firm_member_required
+def incoming_download(request, pk: int):
+    """The document exactly as it was received (the same bytes and SHA-256 as went to AFAS)."""
+    document = _document_for(request, pk)
+    return document_download(
+        bytes(document.raw_xml or b""),
+        name=document.invoice_number or document.econnect_document_id,
+        removed=document.document_removed_at is not None,
+    )
+
+
+@require_GET
+@firm_member_required
+def incoming_attachment(request, pk: int, index: int):
+    """A file embedded in the received document (the supplier's PDF, say)."""
+    document = _document_for(request, pk)
+    found = {item.get("index"): item for item in document.attachments if item.get("size")}
+    if index not in found:
+        raise Http404("No such attachment.")
+    item = found[index]
+    return attachment_download(
+        bytes(document.raw_xml or b""), index, filename=item.get("filename"), mime_code=item.get("mime_code")
+    )
+
+
 @require_POST
 @firm_member_required
 def incoming_mark_as_original_view(request, pk: int):
@@ -307,6 +334,8 @@ urlpatterns = [
     path("inbox/", inbox, name="inbox"),
     path("inbox/<int:pk>/", incoming_detail, name="incoming_detail"),
     path("inbox/<int:pk>/status/", incoming_status, name="incoming_status"),
+    path("inbox/<int:pk>/document/", incoming_download, name="incoming_download"),
+    path("inbox/<int:pk>/attachments/<int:index>/", incoming_attachment, name="incoming_attachment"),
     path("inbox/<int:pk>/mark-as-original/", incoming_mark_as_original_view, name="incoming_mark_as_original"),
     path("inbox/<int:pk>/deliver-again/", incoming_deliver_again_view, name="incoming_deliver_again"),
     path("inbox/<int:pk>/in-afas/", incoming_confirm_in_afas_view, name="incoming_confirm_in_afas"),

@@ -25,6 +25,7 @@ from portal.outgoing_invoices import selectors
 from portal.outgoing_invoices.models import OutgoingInvoice
 from portal.outgoing_invoices.services import RETRYABLE_BY_PEOPLE, outgoing_retry
 from portal.web.access import can_act, firm_member_required
+from portal.web.downloads import attachment_download, document_download, embedded_attachments
 
 Status = OutgoingInvoice.Status
 # The query parameters of the list that a "newer"/"older" link keeps.
@@ -202,12 +203,37 @@ def outgoing_detail(request, pk: int):
             "document": document,
             "unreadable": unreadable,
             "pretty_ubl": pretty_xml(ubl) if ubl else "",
+            "attachments": embedded_attachments(ubl) if invoice.document_removed_at is None else [],
             "findings": selectors.outgoing_findings(invoice=invoice, language=get_language() or "en"),
             "error_hint": selectors.last_error_hint(invoice),
             "timeline": timeline,
             "can_retry": can_act(request) and invoice.status in RETRYABLE_BY_PEOPLE,
         },
     )
+
+
+@require_GET
+@firm_member_required
+def outgoing_download(request, pk: int):
+    """The UBL exactly as it was sent."""
+    invoice = selectors.outgoing_detail_for_firm(firm=request.firm, pk=pk)
+    return document_download(
+        bytes(invoice.ubl or b""),
+        name=invoice.invoice_number or f"invoice-{invoice.pk}",
+        removed=invoice.document_removed_at is not None,
+    )
+
+
+@require_GET
+@firm_member_required
+def outgoing_attachment(request, pk: int, index: int):
+    """A file embedded in the UBL (the invoice's PDF, say)."""
+    invoice = selectors.outgoing_detail_for_firm(firm=request.firm, pk=pk)
+    ubl = bytes(invoice.ubl or b"")
+    found = {attachment.index: attachment for attachment in embedded_attachments(ubl)}
+    if index not in found:
+        raise Http404("No such attachment.")
+    return attachment_download(ubl, index, filename=found[index].filename, mime_code=found[index].mime_code)
 
 
 @require_POST
@@ -247,5 +273,7 @@ urlpatterns = [
     path("outbox/", outbox, name="outbox"),
     path("outbox/<int:pk>/", outgoing_detail, name="outgoing_detail"),
     path("outbox/<int:pk>/retry/", outgoing_retry_view, name="outgoing_retry"),
+    path("outbox/<int:pk>/ubl/", outgoing_download, name="outgoing_download"),
+    path("outbox/<int:pk>/attachments/<int:index>/", outgoing_attachment, name="outgoing_attachment"),
     path("outbox/<int:pk>/status/", outgoing_status, name="outgoing_status"),
 ]

@@ -14,6 +14,7 @@ names the URL. To add a page: add its name to ``OBJECTS`` (URLs with an id), and
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from django.test import Client
@@ -59,6 +60,24 @@ def incoming_invoice(firm: Firm) -> dict:
     return {"pk": IncomingInvoiceFactory(environment__organisation__firm=firm).pk}
 
 
+# A UBL invoice with an embedded PDF, for the attachment downloads.
+WITH_ATTACHMENT = (Path(__file__).parents[2] / "fixtures" / "peppol" / "edge" / "nlcius_invoice.xml").read_bytes()
+
+
+def outgoing_attachment(firm: Firm) -> dict:
+    invoice = OutgoingInvoiceFactory(environment__organisation__firm=firm, ubl=WITH_ATTACHMENT)
+    return {"pk": invoice.pk, "index": 0}
+
+
+def incoming_attachment(firm: Firm) -> dict:
+    document = IncomingInvoiceFactory(
+        environment__organisation__firm=firm,
+        raw_xml=WITH_ATTACHMENT,
+        attachments=[{"index": 0, "filename": "invoice.pdf", "mime_code": "application/pdf", "size": 1}],
+    )
+    return {"pk": document.pk, "index": 0}
+
+
 def customer(firm: Firm) -> dict:
     return {"pk": ContactFactory(environment__organisation__firm=firm).pk}
 
@@ -102,8 +121,12 @@ OBJECTS: dict[str, Callable[[Firm], dict]] = {
     "outgoing_detail": outgoing_invoice,
     "outgoing_status": outgoing_invoice,
     "outgoing_retry": outgoing_invoice,
+    "outgoing_download": outgoing_invoice,
+    "outgoing_attachment": outgoing_attachment,
     "incoming_detail": incoming_invoice,
     "incoming_status": incoming_invoice,
+    "incoming_download": incoming_invoice,
+    "incoming_attachment": incoming_attachment,
     "incoming_mark_as_original": incoming_invoice,
     "incoming_deliver_again": incoming_invoice,
     "incoming_confirm_in_afas": incoming_invoice,
