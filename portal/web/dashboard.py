@@ -23,11 +23,21 @@ X_LABEL_EVERY = 5  # days; the last day is always labelled
 
 
 @dataclass(frozen=True)
+class Bar:
+    x: float
+    y: float
+    width: float
+    height: float
+    value: int
+    day: date
+
+
+@dataclass(frozen=True)
 class Series:
     key: str
     label: str | Promise
-    css_class: str  # colour and dash pattern (dashboard.css): never colour alone
-    points: str  # "x,y x,y ..." for <polyline>
+    css_class: str  # colour and fill or outline (dashboard.css): never colour alone
+    bars: list[Bar]  # one per day, side by side with the other series' bars of that day
     total: int
 
 
@@ -71,8 +81,18 @@ def nice_step(largest: int, ticks: int = 4) -> int:
     return 10 * magnitude  # pragma: no cover - the loop always returns
 
 
+SERIES = (("sent", _("Sent"), "series-sent"), ("received", _("Received"), "series-received"),
+          ("failed", _("Failed"), "series-failed"))  # fmt: skip
+GROUP_SHARE = 0.8  # of a day's width, the rest is the gap between days
+
+
+def _slot(count: int) -> float:
+    return PLOT_WIDTH / max(count, 1)
+
+
 def _x(index: int, count: int) -> float:
-    return LEFT + (PLOT_WIDTH * index / (count - 1) if count > 1 else PLOT_WIDTH / 2)
+    """The middle of day ``index``'s group of bars."""
+    return LEFT + _slot(count) * (index + 0.5)
 
 
 def _y(value: int, top_value: int) -> float:
@@ -80,15 +100,22 @@ def _y(value: int, top_value: int) -> float:
 
 
 def chart_for(days: Sequence[ChartDay]) -> Chart:
+    """Grouped bars: per day one bar per series side by side, so that sent and received never hide each other."""
     largest = max((max(day.sent, day.received, day.failed) for day in days), default=0)
     step = nice_step(largest)
     top_value = step * max(1, -(-largest // step))  # the y axis ends on a whole step at or above the largest value
     count = len(days)
+    slot = _slot(count)
+    width = slot * GROUP_SHARE / len(SERIES)
 
-    def series(key: str, label: str | Promise, css_class: str) -> Series:
-        values = [getattr(day, key) for day in days]
-        points = " ".join(f"{_x(i, count):.1f},{_y(v, top_value):.1f}" for i, v in enumerate(values))
-        return Series(key, label, css_class, points, sum(values))
+    def series(position: int, key: str, label: str | Promise, css_class: str) -> Series:
+        bars = []
+        for index, day in enumerate(days):
+            value = getattr(day, key)
+            x = LEFT + slot * index + slot * (1 - GROUP_SHARE) / 2 + width * position
+            y = _y(value, top_value)
+            bars.append(Bar(round(x, 1), round(y, 1), round(width, 1), round(TOP + PLOT_HEIGHT - y, 1), value, day.day))
+        return Series(key, label, css_class, bars, sum(bar.value for bar in bars))
 
     return Chart(
         width=WIDTH,
@@ -101,11 +128,7 @@ def chart_for(days: Sequence[ChartDay]) -> Chart:
         x_ticks=[
             Tick(round(_x(i, count), 1), day.day) for i, day in enumerate(days) if (count - 1 - i) % X_LABEL_EVERY == 0
         ],
-        series=[
-            series("sent", _("Sent"), "series-sent"),
-            series("received", _("Received"), "series-received"),
-            series("failed", _("Failed"), "series-failed"),
-        ],
+        series=[series(position, *spec) for position, spec in enumerate(SERIES)],
         days=days,
     )
 

@@ -158,7 +158,8 @@ def test_the_chart_is_an_accessible_svg_with_a_table_of_the_figures_per_day(acco
     assert days[-1] == ChartDay(dashboard_period().today, sent=2, received=1, failed=0)
     assert re.search(r'<svg class="chart"[^>]*role="img"[^>]*aria-labelledby="chart-title chart-desc"', page)
     assert '<title id="chart-title">' in page
-    assert page.count("<polyline") == 3
+    assert page.count('<g class="series-') == 3
+    assert page.count("<rect x=") == 2  # today's bars: sent (2) and received (1); no empty bar for failed
     table = page[page.index('<details class="chart-table">') : page.index("</details>")]
     assert table.count('<th scope="row">') == 30
     assert '<td class="num">2</td><td class="num">1</td><td class="num">0</td></tr>' in table
@@ -236,9 +237,22 @@ def test_the_chart_axis_ends_on_a_round_step_above_the_largest_value():
     assert [tick.label for tick in chart.y_ticks] == [0, 20, 40, 60]
     assert chart.y_ticks[-1].position == chart.top
     assert chart.y_ticks[0].position == chart.bottom
-    assert [len(series.points.split()) for series in chart.series] == [30, 30, 30]
+    assert [len(series.bars) for series in chart.series] == [30, 30, 30]
     assert chart.x_ticks[-1].label == days[-1].day
     assert [series.total for series in chart.series] == [435, 870, 0]
+
+
+def test_the_bars_of_a_day_stand_side_by_side_so_none_hides_another():
+    days = [ChartDay(dashboard_period().today - timedelta(days=29 - i), sent=5, received=5, failed=1) for i in range(30)]
+
+    chart = chart_for(days)
+
+    for index in range(30):
+        sent, received, failed = (series.bars[index] for series in chart.series)
+        assert sent.x + sent.width <= received.x + 0.1 and received.x + received.width <= failed.x + 0.1  # rounding
+        assert sent.height == received.height > failed.height > 0
+        assert chart.left <= sent.x and failed.x + failed.width <= chart.right
+    assert chart.series[0].bars[1].x - chart.series[0].bars[0].x > 3 * chart.series[0].bars[0].width
 
 
 def test_only_firm_admins_are_offered_to_add_clients_and_environments(accountant_client, firm_admin_client, membership):
