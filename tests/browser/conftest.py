@@ -289,6 +289,11 @@ class World:
 
         return httpx.request(method, self.econnect.url + path, timeout=10, **kwargs)
 
+    def afas_control(self, method: str, path: str, **kwargs):
+        import httpx
+
+        return httpx.request(method, self.afas.url + path, timeout=10, **kwargs)
+
 
 @pytest.fixture
 def world(live_server, simulators, settings) -> Iterator[World]:

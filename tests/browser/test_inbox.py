@@ -36,6 +36,13 @@ def test_a_firm_admin_releases_a_held_duplicate_with_a_reason(world, context, pa
 
     page.get_by_label("Why is this an original?").fill("Checked with the supplier: a second delivery, ordered twice.")
     page.get_by_role("button", name="Mark as original").click()
+    if held.duplicate_verdict == IncomingInvoice.DuplicateVerdict.CERTAIN_DUPLICATE:
+        # The very same file as an earlier document: a second confirmation that names that document.
+        earlier = held.duplicate_of
+        expect(page.get_by_role("heading", level=1)).to_have_text("Deliver an identical file again?")
+        expect(page.get_by_role("main")).to_contain_text(f"It has the same SHA-256 as {earlier}")
+        shots.take("identical file: confirm", both=True)
+        page.get_by_role("button", name=f"Yes: deliver it although it is identical to {earlier}").click()
 
     expect(page.get_by_role("status").filter(has_text="marked as original")).to_be_visible()
     expect(status).to_contain_text("In AFAS and acknowledged")

@@ -243,7 +243,9 @@ def test_the_chart_axis_ends_on_a_round_step_above_the_largest_value():
 
 
 def test_the_bars_of_a_day_stand_side_by_side_so_none_hides_another():
-    days = [ChartDay(dashboard_period().today - timedelta(days=29 - i), sent=5, received=5, failed=1) for i in range(30)]
+    days = [
+        ChartDay(dashboard_period().today - timedelta(days=29 - i), sent=5, received=5, failed=1) for i in range(30)
+    ]
 
     chart = chart_for(days)
 
