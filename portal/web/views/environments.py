@@ -69,27 +69,42 @@ def _latest_test_invoice(environment) -> OutgoingInvoice | None:
 # --- the page --------------------------------------------------------------------------------------------------------
 
 
-@require_GET
-@firm_member_required
-def environment_detail(request, pk: int):
-    environment = get_object_or_404(environments_for_firm(firm=request.firm), pk=pk)
+def _setup(request, environment) -> dict:
+    """What the setup checklist needs, and what the page shows beside it (the same reads, made once)."""
+    environment.refresh_from_db()  # a test or a switch may just have moved it on
     identifiers = list(environment.own_identifiers.order_by("pk"))
     test_invoice = _latest_test_invoice(environment)
     sending_problems = [] if environment.sending_enabled else sending_blockers(environment)
     receiving_problems = [] if environment.receiving_enabled else routes.receiving_blockers(environment)
+    return {
+        "environment": environment,
+        "identifiers": identifiers,
+        "test_invoice": test_invoice,
+        "sending_blockers": sending_problems,
+        "receiving_blockers": receiving_problems,
+        "checklist": environment_checklist(
+            environment,
+            identifiers=identifiers,
+            latest_test=test_invoice,
+            sending_blockers=sending_problems,
+            receiving_blockers=receiving_problems,
+        ),
+        "can_act": can_act(request),
+        "can_manage": is_firm_admin(request),
+    }
+
+
+@require_GET
+@firm_member_required
+def environment_detail(request, pk: int):
+    environment = get_object_or_404(environments_for_firm(firm=request.firm), pk=pk)
+    setup = _setup(request, environment)
+    identifiers = setup["identifiers"]
     return render(
         request,
         "web/environment_detail.html",
         {
-            "environment": environment,
-            "identifiers": identifiers,
-            "checklist": environment_checklist(
-                environment,
-                identifiers=identifiers,
-                latest_test=test_invoice,
-                sending_blockers=sending_problems,
-                receiving_blockers=receiving_problems,
-            ),
+            **setup,
             "identifier_form": OwnIdentifierForm(
                 initial={"identifier": "" if identifiers else f"0106:{environment.organisation.kvk_number}"}
             ),
@@ -97,14 +112,9 @@ def environment_detail(request, pk: int):
             "recent_documents": IncomingInvoice.objects.filter(environment=environment)
             .defer("raw_xml")
             .order_by("-created_at", "-pk")[:10],
-            "can_act": can_act(request),
             "can_release": can_release(request),
-            "can_manage": is_firm_admin(request),
-            "receiving_blockers": receiving_problems,
-            "sending_blockers": sending_problems,
             "contacts_syncable": contact_services.contacts_sync_eligible(environment),
             "connection_test": connection_test_last(environment),
-            "test_invoice": test_invoice,
         },
     )
 
@@ -118,11 +128,11 @@ def environment_test_connection_view(request, pk: int):
     environment = _environment(request, pk)
     _require_act(request, "test the connection")
     result = environment_test_connection(environment=environment, actor=request.user)
-    if request.htmx:
+    if request.htmx:  # the result in place, and the setup checklist it moved on (out of band)
         return render(
             request,
             "web/_environment_connection.html",
-            {"environment": environment, "connection_test": result, "can_act": True},
+            {**_setup(request, environment), "connection_test": result, "checklist_out_of_band": True},
         )
     for check in result.checks:
         (messages.success if check.ok else messages.error)(request, check.summary)
@@ -165,11 +175,8 @@ def environment_test_invoice_status(request, pk: int):
     environment = _environment(request, pk)
     if not request.htmx:
         return redirect("web:environment_detail", pk=environment.pk)
-    return render(
-        request,
-        "web/_environment_test_invoice.html",
-        {"environment": environment, "test_invoice": _latest_test_invoice(environment)},
-    )
+    return render(request, "web/_environment_test_invoice.html", {**_setup(request, environment),
+                                                                    "checklist_out_of_band": True})  # fmt: skip
 
 
 # --- switches ----------------------------------------------------------------------------------------------------------
