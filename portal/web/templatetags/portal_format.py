@@ -47,3 +47,14 @@ def econnect_status(name: str) -> str:
     if label is None or str(label).casefold() == name.strip().casefold():
         return name
     return gettext("%(label)s (eConnect: “%(name)s”)") % {"label": label, "name": name}
+
+
+@register.filter
+def day_month(value, with_weekday: str = "") -> str:
+    """``6 Dec`` in English, ``6 dec`` in Dutch (Django's ``M`` would write ``Dec`` in Dutch too); with any argument
+    the weekday comes first (``Sun 6 Dec``, ``zo 6 dec``)."""
+    if not value:
+        return ""
+    dutch = (get_language() or "").startswith("nl")
+    fmt = "j b" if dutch else "j M"
+    return formats.date_format(value, f"D {fmt}" if with_weekday else fmt)

@@ -29,3 +29,17 @@ def test_econnect_statuses_are_english_in_english_with_econnects_own_wording_bes
         assert econnect_status("Iets nieuws") == "Iets nieuws"  # unknown: as eConnect wrote it
     with translation.override("nl"):
         assert econnect_status("Afgeleverd") == "Afgeleverd"
+
+
+def test_short_dates_have_the_readers_month_names():
+    import datetime
+
+    from django.utils import translation
+
+    from portal.web.templatetags.portal_format import day_month
+
+    day = datetime.date(2026, 12, 6)
+    with translation.override("en"):
+        assert (day_month(day), day_month(day, "weekday")) == ("6 Dec", "Sun 6 Dec")
+    with translation.override("nl"):
+        assert (day_month(day), day_month(day, "weekday")) == ("6 dec", "zo 6 dec")
