@@ -131,20 +131,49 @@ def environment_checklist(
 
 
 def _afas_token(environment: Environment) -> Step:
-    title = Msg("checklist.afas_token")
-    settings = (Action.SETTINGS, Msg("checklist.open_settings"))
+    missing = None
     if not environment.has_afas_token:
-        return Step("afas_token", StepState.TODO, title, Msg("checklist.afas_token_missing"), *settings)
-    if environment.afas_edition == Environment.Edition.SMALL_BUSINESS and not environment.afas_sb_domain:
-        return Step("afas_token", StepState.TODO, title, Msg("checklist.sb_domain_missing"), *settings)
-    if environment.afas_failing_since is not None:
-        detail = Msg("checklist.refused", service="AFAS", detail=environment.afas_failure)
-        return Step("afas_token", StepState.FAILED, title, detail, *settings)
-    accepted = environment.afas_last_success_at
-    if accepted is not None and accepted >= environment.afas_token_set_at:
-        return Step("afas_token", StepState.DONE, title, Msg("checklist.accepted_on", when=When(accepted)))
-    return Step(
+        missing = Msg("checklist.afas_token_missing")
+    elif environment.afas_edition == Environment.Edition.SMALL_BUSINESS and not environment.afas_sb_domain:
+        missing = Msg("checklist.sb_domain_missing")
+    return _credential_step(
         "afas_token",
+        Msg("checklist.afas_token"),
+        missing=missing,
+        service="AFAS",
+        failing_since=environment.afas_failing_since,
+        failure=environment.afas_failure,
+        accepted=environment.afas_last_success_at,
+        set_at=environment.afas_token_set_at,
+    )
+
+
+def _econnect_keys(environment: Environment) -> Step:
+    return _credential_step(
+        "econnect_keys",
+        Msg("checklist.econnect_keys"),
+        missing=None if environment.has_econnect_keys else Msg("checklist.econnect_keys_missing"),
+        service="eConnect",
+        failing_since=environment.econnect_failing_since,
+        failure=environment.econnect_failure,
+        accepted=environment.econnect_last_success_at,
+        set_at=environment.econnect_keys_set_at,
+    )
+
+
+def _credential_step(
+    key: str, title: Msg, *, missing: Msg | None, service: str, failing_since, failure: str, accepted, set_at
+) -> Step:
+    """A credential: not set yet, refused (with what the service said), accepted since it was set, or untested."""
+    if missing is not None:
+        return Step(key, StepState.TODO, title, missing, Action.SETTINGS, Msg("checklist.open_settings"))
+    if failing_since is not None:
+        detail = Msg("checklist.refused", service=service, detail=failure)
+        return Step(key, StepState.FAILED, title, detail, Action.SETTINGS, Msg("checklist.open_settings"))
+    if accepted is not None and accepted >= set_at:
+        return Step(key, StepState.DONE, title, Msg("checklist.accepted_on", when=When(accepted)))
+    return Step(
+        key,
         StepState.TODO,
         title,
         Msg("checklist.not_tested"),
@@ -171,27 +200,6 @@ def _afas_connectors(environment: Environment) -> Step:
         detail = Msg("checklist.connectors_missing", connectors=", ".join(environment.afas_setup_missing))
         return Step("afas_connectors", StepState.FAILED, title, detail, Action.AFAS, Msg("checklist.then_test_again"))
     return Step("afas_connectors", StepState.DONE, title, Msg("checklist.connectors_there", when=When(checked)))
-
-
-def _econnect_keys(environment: Environment) -> Step:
-    title = Msg("checklist.econnect_keys")
-    settings = (Action.SETTINGS, Msg("checklist.open_settings"))
-    if not environment.has_econnect_keys:
-        return Step("econnect_keys", StepState.TODO, title, Msg("checklist.econnect_keys_missing"), *settings)
-    if environment.econnect_failing_since is not None:
-        detail = Msg("checklist.refused", service="eConnect", detail=environment.econnect_failure)
-        return Step("econnect_keys", StepState.FAILED, title, detail, *settings)
-    accepted = environment.econnect_last_success_at
-    if accepted is not None and accepted >= environment.econnect_keys_set_at:
-        return Step("econnect_keys", StepState.DONE, title, Msg("checklist.accepted_on", when=When(accepted)))
-    return Step(
-        "econnect_keys",
-        StepState.TODO,
-        title,
-        Msg("checklist.not_tested"),
-        Action.TEST_CONNECTION,
-        Msg("checklist.test_connection"),
-    )
 
 
 def _own_identifier(identifiers: Sequence[OwnPeppolIdentifier]) -> Step:

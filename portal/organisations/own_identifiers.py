@@ -107,27 +107,11 @@ def own_identifier_add(
 
 
 def _refuse_second_route(environment: Environment, own: OwnPeppolIdentifier) -> None:
-    if own.blocks_receiving:
+    problems = routes.route_problems(environment, own)
+    if problems:
         raise IdentifierRefused(
-            _(
-                "%(identifier)s is registered at %(where)s: suppliers' invoices for it go there, not to eConnect. "
-                "Receiving is on here, so it cannot be added; have it deregistered there first."
-            )
-            % {"identifier": own.identifier, "where": own.get_registration_display()}
-        )
-    other = (
-        OwnPeppolIdentifier.objects.filter(scheme=own.scheme, value=own.value, receive_active=True)
-        .exclude(environment=environment)
-        .select_related("environment__organisation")
-        .first()
-    )
-    if other is not None:
-        raise IdentifierRefused(
-            _(
-                "%(identifier)s already receives via eConnect on %(environment)s: one identifier can receive on one "
-                "environment only. Switch receiving off there first."
-            )
-            % {"identifier": own.identifier, "environment": other.environment}
+            _("Receiving is on here, so %(identifier)s cannot be added: %(problems)s")
+            % {"identifier": own.identifier, "problems": " ".join(problems)}
         )
 
 

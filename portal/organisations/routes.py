@@ -125,28 +125,36 @@ def receiving_blockers(environment: Environment) -> list[str]:
     if not environment.has_afas_token:
         problems.append(_("The AFAS token is not set."))
     for own in identifiers:
-        if own.blocks_receiving:
-            problems.append(
-                _(
-                    "%(identifier)s is registered elsewhere: %(where)s. Suppliers' invoices for it go there, not to "
-                    "eConnect. Have it deregistered there first (support can override this deliberately)."
-                )
-                % {"identifier": own.identifier, "where": own.get_registration_display()}
+        problems.extend(route_problems(environment, own))
+    return problems
+
+
+def route_problems(environment: Environment, own: OwnPeppolIdentifier) -> list[str]:
+    """Why ``own`` cannot receive via eConnect on ``environment``: registered at another access point, or receiving
+    on another environment already (one route per identifier); [] when nothing stands in the way."""
+    problems = []
+    if own.blocks_receiving:
+        problems.append(
+            _(
+                "%(identifier)s is registered elsewhere: %(where)s. Suppliers' invoices for it go there, not to "
+                "eConnect. Have it deregistered there first (support can override this deliberately)."
             )
-        other = (
-            OwnPeppolIdentifier.objects.filter(scheme=own.scheme, value=own.value, receive_active=True)
-            .exclude(environment=environment)
-            .select_related("environment__organisation")
-            .first()
+            % {"identifier": own.identifier, "where": own.get_registration_display()}
         )
-        if other is not None:
-            problems.append(
-                _(
-                    "%(identifier)s already receives via eConnect on %(environment)s: one identifier can receive on "
-                    "one environment only. Switch receiving off there first."
-                )
-                % {"identifier": own.identifier, "environment": other.environment}
+    other = (
+        OwnPeppolIdentifier.objects.filter(scheme=own.scheme, value=own.value, receive_active=True)
+        .exclude(environment=environment)
+        .select_related("environment__organisation")
+        .first()
+    )
+    if other is not None:
+        problems.append(
+            _(
+                "%(identifier)s already receives via eConnect on %(environment)s: one identifier can receive on "
+                "one environment only. Switch receiving off there first."
             )
+            % {"identifier": own.identifier, "environment": other.environment}
+        )
     return problems
 
 

@@ -69,7 +69,7 @@ def test_while_receiving_is_on_an_identifier_registered_elsewhere_is_refused(env
     environment.refresh_from_db()
     directory = FakeLookup(registered("0106:12345678", AccessPoint.AFAS))
 
-    with pytest.raises(IdentifierRefused, match="registered at AFAS"):
+    with pytest.raises(IdentifierRefused, match="cannot be added: 0106:12345678 is registered elsewhere: AFAS"):
         own_identifier_add(environment=environment, text="0106:12345678", actor=None, lookup=directory)
 
     assert not OwnPeppolIdentifier.objects.exists()
