@@ -1,10 +1,19 @@
 import pytest
 from cryptography.fernet import Fernet, MultiFernet
 from django.test import Client
+from django.utils import translation
 from encrypted_model_fields import fields as encrypted_fields
 
 from portal.accounts.models import Membership
 from tests.portal.accounts.factories import MembershipFactory, UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _language_reset():
+    """A request in Dutch leaves Dutch active in this thread (LocaleMiddleware activates, nothing deactivates); every
+    test starts in the default language, whatever ran before it."""
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture

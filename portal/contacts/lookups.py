@@ -30,7 +30,7 @@ from integrations.peppol.identifiers import PeppolIdentifier
 from portal.accounts.models import User
 from portal.contacts.models import Contact, ContactIdentifier, ContactJob
 from portal.contacts.services import NO_IDENTIFIERS, ordered_identifiers
-from portal.events.messages import Choice, Join, Msg, set_explanation
+from portal.events.messages import Choice, Join, Msg, explained, set_explanation
 from portal.events.services import event_record
 from portal.organisations import clients
 from portal.organisations.models import Environment
@@ -233,9 +233,7 @@ def _retry_after(exc: TransientError, attempt: int) -> float:
 def _lookup_failed(contact_ids: list[int], exc: RemoteError, *, retry_at: datetime) -> None:
     logger.warning("Peppol lookup failed for %s contacts: %s", len(contact_ids), exc.message)
     error = Msg("lookup.directory_unavailable", detail=exc.message)
-    Contact.objects.filter(pk__in=contact_ids).update(
-        lookup_error=error.english(), lookup_error_data=error.as_data(), lookup_due_at=retry_at
-    )
+    Contact.objects.filter(pk__in=contact_ids).update(**explained("lookup_error", error), lookup_due_at=retry_at)
 
 
 # --- writing a confirmed identifier back to AFAS ---------------------------------------------------------------------
@@ -493,18 +491,15 @@ def _job_paused(job: ContactJob, exc: TransientError) -> float | None:
     waiting = Msg("contacts.job_waiting", service=service, detail=exc.message, seconds=round(delay))
     ContactJob.objects.filter(pk=job.pk).update(
         consecutive_errors=errors,
-        last_error=waiting.english(),
-        last_error_data=waiting.as_data(),
+        **explained("last_error", waiting),
         updated_at=timezone.now(),
     )
     return delay
 
 
 def _job_finish(job: ContactJob, state: str, *, error: Msg | str = "") -> None:
-    error_data = error.as_data() if isinstance(error, Msg) else {}
-    error_text = error.english() if isinstance(error, Msg) else error
     finished = ContactJob.objects.filter(pk=job.pk, state=ContactJob.State.RUNNING).update(
-        state=state, finished_at=timezone.now(), last_error=error_text, last_error_data=error_data, next_run_at=None
+        state=state, finished_at=timezone.now(), **explained("last_error", error), next_run_at=None
     )
     if finished:
         job.refresh_from_db()

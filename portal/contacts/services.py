@@ -27,7 +27,7 @@ from integrations.peppol.identifiers import (
 )
 from portal.contacts.models import Contact, ContactIdentifier
 from portal.core import workflow
-from portal.events.messages import Bilingual, Join, Msg, explanation_data, set_explanation
+from portal.events.messages import Bilingual, Join, Msg, explained, set_explanation
 from portal.events.services import event_record
 from portal.organisations import clients
 from portal.organisations.models import Environment, SyncCursor
@@ -123,8 +123,7 @@ def _contact_fields(relation: Debtor | Creditor) -> ContactFields:
         already = kept.get(derived.identifier.scheme)
         if already is None or (already.invalid_reason and not derived.invalid_reason):
             kept[derived.identifier.scheme] = derived
-    values["identifier_problems"] = Join(problems, " ").english() if problems else ""
-    values["identifier_problems_data"] = explanation_data(Join(problems, " ")) if problems else {}
+    values.update(explained("identifier_problems", Join(problems, " ") if problems else None))
     return ContactFields(values=values, identifiers=kept, problems=tuple(problems))
 
 
@@ -393,9 +392,7 @@ def _sync_failed(environment: Environment, exc: RemoteError) -> None:
     if environment.contacts_sync_error != message.english():  # one timeline entry per new problem, not per attempt
         event_record(environment=environment, kind="contacts_sync_failed", system_actor="contacts sync",
                      message=message, data={"transient": exc.transient})  # fmt: skip
-    Environment.objects.filter(pk=environment.pk).update(
-        contacts_sync_error=message.english(), contacts_sync_error_data=message.as_data()
-    )
+    Environment.objects.filter(pk=environment.pk).update(**explained("contacts_sync_error", message))
 
 
 # --- kept for the sending path ---------------------------------------------------------------------------------

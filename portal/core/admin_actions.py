@@ -5,7 +5,7 @@ from django.contrib import messages
 from django.contrib.admin.helpers import ActionForm
 from django.utils.translation import gettext_lazy as _
 
-from portal.core.validators import MAX_REASON_LENGTH, reason_too_long
+from portal.core.validators import MAX_REASON_LENGTH, checked_reason
 
 
 class ReasonActionForm(ActionForm):
@@ -23,14 +23,9 @@ class ReasonActionForm(ActionForm):
 def action_reason(model_admin, request, *, required: bool = True) -> str | None:
     """The reason POSTed with an admin action (the action form is not validated by the admin itself); None, with the
     problem told to the person, when it is missing or too long."""
-    reason = request.POST.get("reason", "").strip()
-    if required and not reason:
-        model_admin.message_user(
-            request, "Give the reason in the 'Reason' field: it is kept in the timeline.", messages.ERROR
-        )
+    missing = "Give the reason in the 'Reason' field: it is kept in the timeline." if required else None
+    try:
+        return checked_reason(request.POST.get("reason", ""), required=missing)
+    except ValueError as exc:
+        model_admin.message_user(request, str(exc), messages.ERROR)
         return None
-    problem = reason_too_long(reason)
-    if problem:
-        model_admin.message_user(request, problem, messages.ERROR)
-        return None
-    return reason

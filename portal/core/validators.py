@@ -37,10 +37,11 @@ def reason_too_long(reason: str) -> str | None:
     return None
 
 
-def checked_reason(reason: str, *, required: str) -> str:
-    """The stripped reason; ``ValueError`` with ``required`` when it is empty, or when it is too long."""
+def checked_reason(reason: str, *, required: str | None) -> str:
+    """The stripped reason; ``ValueError`` saying why when it is too long, or (with ``required``, the message that
+    asks for it) when it is empty. ``required=None``: the reason may be left out."""
     reason = (reason or "").strip()
-    if not reason:
+    if not reason and required is not None:
         raise ValueError(required)
     problem = reason_too_long(reason)
     if problem:

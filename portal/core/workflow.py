@@ -9,7 +9,7 @@ from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from portal.events.messages import Msg
+from portal.events.messages import Msg, english_and_data
 from portal.events.services import event_record
 from portal.organisations.models import Environment
 
@@ -62,9 +62,8 @@ def transition(
 def error_fields(error: str | Msg) -> dict:
     """The ``last_error_message`` and ``last_error_data`` fields for an error: our own words as a message key,
     a remote system's words (a plain string) as they are."""
-    if isinstance(error, Msg):
-        return {"last_error_message": error.english(), "last_error_data": error.as_data()}
-    return {"last_error_message": error, "last_error_data": {}}
+    text, data = english_and_data(error)
+    return {"last_error_message": text, "last_error_data": data}
 
 
 def environments_due(

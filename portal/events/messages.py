@@ -32,6 +32,8 @@ __all__ = [
     "Msg",
     "When",
     "actor_label",
+    "english_and_data",
+    "explained",
     "explanation_data",
     "render_data",
     "set_explanation",
@@ -175,15 +177,26 @@ def explanation_data(message: Msg | Join) -> dict[str, Any]:
     return (Msg("text.plain", text=message) if isinstance(message, Join) else message).as_data()
 
 
-def set_explanation(obj: Any, field: str, message: Msg | Join | None) -> None:
-    """Set ``field`` to the message in English and ``<field>_data`` to its key (None clears both). Not saved."""
+def english_and_data(message: Msg | Join | str | None) -> tuple[str, dict[str, Any]]:
+    """What is stored of a message: its English text (the audit trail, the admin's search) and its key data (shown
+    in the reader's language). A plain string (a remote system's words) is kept as it is, without a key."""
     if message is None:
-        setattr(obj, field, "")
-        setattr(obj, f"{field}_data", {})
-        return
-    data = explanation_data(message)
-    setattr(obj, field, Msg.from_data(data).english())
-    setattr(obj, f"{field}_data", data)
+        return "", {}
+    if isinstance(message, str):
+        return message, {}
+    return message.english(), explanation_data(message)
+
+
+def explained(field: str, message: Msg | Join | str | None) -> dict[str, Any]:
+    """``field`` and ``<field>_data`` for a message, e.g. for ``QuerySet.update(**explained("lookup_error", m))``."""
+    text, data = english_and_data(message)
+    return {field: text, f"{field}_data": data}
+
+
+def set_explanation(obj: Any, field: str, message: Msg | Join | str | None) -> None:
+    """Set ``field`` to the message in English and ``<field>_data`` to its key (None clears both). Not saved."""
+    for name, value in explained(field, message).items():
+        setattr(obj, name, value)
 
 
 def render_data(data: Any, fallback: str = "") -> str:

@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from portal.accounts.models import User
-from portal.events.messages import Msg
+from portal.events.messages import Msg, english_and_data
 from portal.events.models import Event
 
 
@@ -27,7 +27,7 @@ def event_record(
     ``actor`` is the person who acted; without one, ``system_actor`` names the part of the system. A ``Msg``
     message is stored as its key and parameters (shown in the reader's language) and in English.
     """
-    message_data = message.as_data() if isinstance(message, Msg) else {}
+    text, message_data = english_and_data(message)
     return Event.objects.create(
         environment=environment,
         outgoing_invoice=outgoing_invoice,
@@ -39,7 +39,7 @@ def event_record(
         kind=kind,
         from_status=from_status,
         to_status=to_status,
-        message=message.english() if isinstance(message, Msg) else message,
+        message=text,
         message_data=message_data,
         reason=reason,
         data=data or {},

@@ -31,7 +31,7 @@ def own_test_invoice(*, environment: Environment, summary: DocumentSummary) -> T
     token = test_token_in(summary.notes)
     if token is None:
         return None
-    own = {f"{own.scheme}:{own.value}" for own in environment.own_identifiers.all()}
+    own = {own.identifier for own in environment.own_identifiers.all()}
     supplier, customer = _endpoint(summary.supplier), _endpoint(summary.customer)
     if supplier is None or supplier != customer or supplier not in own:
         return TestInvoiceMark(token, None)

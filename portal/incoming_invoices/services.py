@@ -236,7 +236,7 @@ def _own_test_invoice_came_back(invoice: IncomingInvoice, mark: TestInvoiceMark)
     """The organisation's own test invoice: acknowledged at eConnect, recorded on the test invoice that was sent, and
     never delivered to AFAS. One with the marker that matches no test invoice sent is held for a person."""
     if mark.sent is None:
-        _hold(invoice, Hold.TEST_UNMATCHED, Msg("incoming.held_test_unmatched"), system_actor="process")
+        _hold(invoice, Hold.TEST_UNMATCHED, Msg("incoming.held_test_unmatched"))
         return invoice
     if _transition(
         invoice,

@@ -330,13 +330,6 @@ def _create_row(firm: Firm, row: ImportRow, actor: User | None, file_name: str) 
     return environment
 
 
-def template_csv() -> str:
-    """An example file with every column, to fill in."""
-    out = io.StringIO()
-    csv.writer(out, delimiter=";", lineterminator="\r\n").writerows(TEMPLATE_ROWS)
-    return out.getvalue()
-
-
 COLUMN_HELP = (
     ("name", gettext_lazy("the organisation's name (rows with the same KvK number are one organisation)")),
     ("kvk", gettext_lazy("its KvK number, 8 digits")),

@@ -14,6 +14,7 @@ from typing import Protocol
 
 from portal.events.messages import Choice, Msg, When
 from portal.organisations.models import Environment, OwnPeppolIdentifier, Registration
+from portal.outgoing_invoices.models import OutgoingStatus
 
 
 class StepState(StrEnum):
@@ -90,7 +91,19 @@ class Checklist:
         )
 
 
-TEST_INVOICE_STOPPED = ("needs_attention", "failed", "rejected", "stale", "resolved_manually", "not_sent")
+TEST_INVOICE_STOPPED = (
+    OutgoingStatus.NEEDS_ATTENTION,
+    OutgoingStatus.FAILED,
+    OutgoingStatus.REJECTED,
+    OutgoingStatus.STALE,
+    OutgoingStatus.RESOLVED_MANUALLY,
+    OutgoingStatus.NOT_SENT,
+)
+# An own identifier the directory has not confirmed yet: what the step says, where it is taken, and its button.
+NOT_CONFIRMED = {
+    Registration.NOT_CHECKED: ("checklist.not_looked_up", Action.CHECK_DIRECTORY, "checklist.check_directory"),
+    Registration.NOT_REGISTERED: ("checklist.not_registered", Action.ECONNECT, "checklist.check_again"),
+}
 
 
 def environment_checklist(
@@ -223,24 +236,10 @@ def _own_identifier(identifiers: Sequence[OwnPeppolIdentifier]) -> Step:
             return Step("own_identifier", StepState.FAILED, title, detail, Action.CHECK_DIRECTORY,
                         Msg("checklist.check_again"))  # fmt: skip
     for own in identifiers:
-        if own.registration == Registration.NOT_CHECKED:
-            return Step(
-                "own_identifier",
-                StepState.TODO,
-                title,
-                Msg("checklist.not_looked_up", identifier=own.identifier),
-                Action.CHECK_DIRECTORY,
-                Msg("checklist.check_directory"),
-            )
-        if own.registration == Registration.NOT_REGISTERED:
-            return Step(
-                "own_identifier",
-                StepState.TODO,
-                title,
-                Msg("checklist.not_registered", identifier=own.identifier),
-                Action.ECONNECT,
-                Msg("checklist.check_again"),
-            )
+        if own.registration in NOT_CONFIRMED:
+            detail, action, label = NOT_CONFIRMED[own.registration]
+            return Step("own_identifier", StepState.TODO, title, Msg(detail, identifier=own.identifier), action,
+                        Msg(label))  # fmt: skip
     names = ", ".join(own.identifier for own in identifiers)
     return Step("own_identifier", StepState.DONE, title, Msg("checklist.registered_at_econnect", identifiers=names))
 
@@ -269,7 +268,7 @@ def _round_trip(environment: Environment, latest: TestInvoice | None) -> Step:
         )
         return Step("round_trip", StepState.FAILED, title, detail, Action.OPEN_TEST_INVOICE,
                     Msg("checklist.open_test_invoice"))  # fmt: skip
-    if latest.status == "delivered" and not environment.receiving_enabled:
+    if latest.status == OutgoingStatus.DELIVERED and not environment.receiving_enabled:
         return Step("round_trip", StepState.TODO, title, Msg("checklist.test_needs_receiving"), Action.RECEIVING,
                     Msg("checklist.switch_receiving_on"))  # fmt: skip
     return Step("round_trip", StepState.TODO, title, Msg("checklist.test_on_its_way", number=latest.invoice_number),

@@ -18,7 +18,7 @@ from integrations.econnect.lookup import PeppolLookup
 from integrations.http import RemoteError
 from integrations.peppol.identifiers import IdentifierStatus, IdentifierSyntaxError, check_identifier, parse_identifier
 from portal.accounts.models import User
-from portal.events.messages import Msg
+from portal.events.messages import Msg, set_explanation
 from portal.events.services import event_record
 from portal.organisations import clients, routes
 from portal.organisations.models import Environment, OwnPeppolIdentifier
@@ -80,8 +80,7 @@ def own_identifier_add(
                 )
                 % {"identifier": identifier.icd, "reason": exc.message}
             ) from exc
-        error = Msg("route.directory_unavailable", detail=exc.message)
-        own.registration_error, own.registration_error_data = error.english(), error.as_data()
+        set_explanation(own, "registration_error", Msg("route.directory_unavailable", detail=exc.message))
     else:
         routes.apply_directory_answer(own, found)
     if environment.receiving_enabled:

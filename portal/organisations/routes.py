@@ -19,7 +19,7 @@ from integrations.http import RemoteError
 from integrations.peppol.identifiers import PeppolIdentifier
 from portal.accounts.models import User
 from portal.core.validators import checked_reason
-from portal.events.messages import Choice, Msg
+from portal.events.messages import Choice, Msg, explained
 from portal.events.services import event_record
 from portal.organisations import clients
 from portal.organisations.models import Environment, OwnPeppolIdentifier, Registration
@@ -59,7 +59,7 @@ def own_identifiers_check(
     except RemoteError as exc:
         error = Msg("route.directory_unavailable", detail=exc.message)
         OwnPeppolIdentifier.objects.filter(pk__in=[i.pk for i in identifiers]).update(
-            registration_error=error.english(), registration_error_data=error.as_data()
+            **explained("registration_error", error)
         )
         raise
     with transaction.atomic():

@@ -19,7 +19,7 @@ from integrations.peppol.identifiers import (
 )
 from integrations.peppol.parser import DocumentSummary
 from portal.core.choices import DocumentType as DocumentTypeChoice
-from portal.events.messages import Bilingual, Choice, Join, Msg
+from portal.events.messages import Bilingual, Choice, Join, Msg, explained
 
 DUTCH_ORDER = ("0106", "0190", "9944")  # KvK, OIN, VAT
 
@@ -52,8 +52,7 @@ class Resolution:
 
 
 def _entry(identifier: str, source: str, outcome: Msg, **more) -> dict:
-    return {"identifier": identifier, "source": source, "outcome": outcome.english(), "outcome_data": outcome.as_data(),
-            **more}  # fmt: skip
+    return {"identifier": identifier, "source": source, **explained("outcome", outcome), **more}
 
 
 def candidate_identifiers(

@@ -32,7 +32,7 @@ from portal.core import workflow
 from portal.core.choices import DocumentType, ErrorKind
 from portal.core.fields import CredentialDecryptionError
 from portal.core.peppol import get_validator
-from portal.core.validators import checked_reason, reason_too_long
+from portal.core.validators import checked_reason
 from portal.events.messages import Bilingual, Msg, When
 from portal.events.services import event_record
 from portal.organisations import clients
@@ -550,9 +550,7 @@ RETRYABLE_BY_PEOPLE = (Status.NEEDS_ATTENTION, Status.FAILED, Status.RETRY_WAIT,
 
 def outgoing_retry(*, invoice: OutgoingInvoice, actor: User, reason: str = "") -> bool:
     """A person asks to try again: validation and recipient are checked anew; a reference already used is kept."""
-    too_long = reason_too_long(reason)
-    if too_long:
-        raise ValueError(too_long)
+    reason = checked_reason(reason, required=None)
     target = Status.NEW if not invoice.submission_reference else Status.READY
     moved = _transition(
         invoice,

@@ -44,7 +44,7 @@ from portal.accounts.models import User
 from portal.core import workflow
 from portal.core.choices import DocumentType, ErrorKind
 from portal.core.validators import checked_reason
-from portal.events.messages import Choice, Msg
+from portal.events.messages import Choice, Msg, explained
 from portal.events.services import event_record
 from portal.incoming_invoices.models import IncomingInvoice
 from portal.organisations import clients
@@ -525,7 +525,7 @@ def _record(run: ReconciliationRun, environment: Environment, comparison: Compar
             continue  # out of this run's sight: not evidence that it is resolved
         gone = Msg("reconciliation.outcome.no_longer_found", run=str(run.pk))
         ReconciliationFinding.objects.filter(pk=finding.pk, status=FindingStatus.OPEN).update(
-            status=FindingStatus.RESOLVED, closed_at=now, outcome=gone.english(), outcome_data=gone.as_data()
+            status=FindingStatus.RESOLVED, closed_at=now, **explained("outcome", gone)
         )
         resolved += 1
         event_record(
@@ -811,8 +811,7 @@ def _close(finding: ReconciliationFinding, *, status: str, actor: User, reason: 
         closed_at=timezone.now(),
         closed_by=actor,
         reason=reason,
-        outcome=outcome.english(),
-        outcome_data=outcome.as_data(),
+        **explained("outcome", outcome),
     )
     finding.refresh_from_db()
     event_record(

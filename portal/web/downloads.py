@@ -1,4 +1,5 @@
-"""Downloads of a stored document and of the files embedded in it, for the invoice pages.
+"""Downloads: a stored document and the files embedded in it (the invoice pages), and CSV files (exports and the
+onboarding template), written the way the reader's spreadsheet reads them.
 
 The document is handed over byte for byte as stored (as sent, or exactly as received). An embedded attachment is
 decoded from it with the hardened parser. Every download is an attachment (never shown inline in the portal's own
@@ -7,11 +8,14 @@ origin), with a file name made safe for every file system and a content type fro
 
 from __future__ import annotations
 
+import csv
 import re
+from decimal import Decimal
 
 from django.conf import settings
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.utils.http import content_disposition_header
+from django.utils.translation import get_language
 
 from integrations.peppol.parser import AttachmentUnavailable, attachment_content, parse_document
 from integrations.peppol.xml import XmlRejected
@@ -73,3 +77,34 @@ def attachment_download(content: bytes, index: int, *, filename: str | None, mim
     extension = {"application/pdf": ".pdf"}.get(content_type, "")
     fallback = f"attachment-{index + 1}{extension}"
     return download(data, filename=safe_filename(filename, fallback), content_type=content_type)
+
+
+class _Echo:
+    """A file-like object whose ``write`` hands the line back, so csv.writer can feed a streaming response."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def csv_download(request, rows, filename: str) -> StreamingHttpResponse:
+    """Streams the rows (header first) as CSV, so a large environment's export never sits in memory.
+
+    Written the way the reader's spreadsheet reads it: for a Dutch reader ``;`` between the columns and a decimal
+    comma (as Dutch Excel expects), else ``,`` and a decimal point; ``?separator=semicolon`` or ``comma`` chooses."""
+    separator = request.GET.get("separator", "")
+    if separator not in ("semicolon", "comma"):
+        separator = "semicolon" if (get_language() or "").startswith("nl") else "comma"
+    delimiter, decimal = (";", ",") if separator == "semicolon" else (",", ".")
+    writer = csv.writer(_Echo(), delimiter=delimiter)
+
+    def cell(value):
+        return format(value, "f").replace(".", decimal) if isinstance(value, Decimal) else value
+
+    def lines():
+        yield "\ufeff"  # the byte order mark makes spreadsheet programs read the names as UTF-8
+        for row in rows:
+            yield writer.writerow([cell(value) for value in row])
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = content_disposition_header(True, filename)
+    return response

@@ -1,20 +1,17 @@
-"""The reason people give for an action (kept in the timeline): required, and bounded on the server."""
+"""The reason people give for an action (kept in the timeline): bounded on the server, and asked for where needed."""
 
 from __future__ import annotations
 
 from django.contrib import messages
 
-from portal.core.validators import reason_too_long
+from portal.core.validators import checked_reason
 
 
-def posted_reason(request, *, missing: str) -> str | None:
-    """The POSTed reason, stripped; None (with the problem shown as a message) when it is empty or too long."""
-    reason = request.POST.get("reason", "").strip()
-    if not reason:
-        messages.error(request, missing)
+def posted_reason(request, *, missing: str | None) -> str | None:
+    """The POSTed reason, stripped; None (with the problem shown as a message) when it is too long, or empty while
+    ``missing`` (the message that asks for it) is given."""
+    try:
+        return checked_reason(request.POST.get("reason", ""), required=missing)
+    except ValueError as exc:
+        messages.error(request, str(exc))
         return None
-    problem = reason_too_long(reason)
-    if problem:
-        messages.error(request, problem)
-        return None
-    return reason

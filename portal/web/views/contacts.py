@@ -1,17 +1,15 @@
 from __future__ import annotations
 
-import csv
-from decimal import Decimal
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpResponseBadRequest, QueryDict, StreamingHttpResponse
+from django.http import HttpResponseBadRequest, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
-from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from integrations.http import RemoteError
@@ -23,6 +21,7 @@ from portal.contacts.models import Contact, ContactJob, ContactRoute
 from portal.organisations.models import CREDENTIAL_FIELDS, Environment
 from portal.organisations.selectors import environments_for_firm
 from portal.web.access import can_act, firm_member_required
+from portal.web.downloads import csv_download
 
 # --- contacts and their Peppol readiness ---------------------------------------------------------------------------
 
@@ -94,43 +93,12 @@ def environment_contacts(request, pk: int):
     )
 
 
-class _Echo:
-    """A file-like object whose ``write`` hands the line back, so csv.writer can feed a streaming response."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
-def _csv_response(request, rows, filename: str) -> StreamingHttpResponse:
-    """Streams the rows (header first) as CSV, so a large environment's export never sits in memory.
-
-    Written the way the reader's spreadsheet reads it: for a Dutch reader ``;`` between the columns and a decimal
-    comma (as Dutch Excel expects), else ``,`` and a decimal point; ``?separator=semicolon`` or ``comma`` chooses."""
-    separator = request.GET.get("separator", "")
-    if separator not in ("semicolon", "comma"):
-        separator = "semicolon" if (get_language() or "").startswith("nl") else "comma"
-    delimiter, decimal = (";", ",") if separator == "semicolon" else (",", ".")
-    writer = csv.writer(_Echo(), delimiter=delimiter)
-
-    def cell(value):
-        return format(value, "f").replace(".", decimal) if isinstance(value, Decimal) else value
-
-    def lines():
-        yield "\ufeff"  # the byte order mark makes spreadsheet programs read the names as UTF-8
-        for row in rows:
-            yield writer.writerow([cell(value) for value in row])
-
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
-
-
 @require_GET
 @firm_member_required
 def environment_contacts_csv(request, pk: int):
     environment = get_object_or_404(environments_for_firm(firm=request.firm), pk=pk)
     filename = f"contacts-{environment.afas_participant_number}-{environment.afas_environment_type}.csv"
-    return _csv_response(request, contact_selectors.contacts_csv_rows(environment=environment), filename)
+    return csv_download(request, contact_selectors.contacts_csv_rows(environment=environment), filename)
 
 
 @require_POST
@@ -272,7 +240,7 @@ def firm_readiness(request):
 @require_GET
 @firm_member_required
 def firm_readiness_csv(request):
-    return _csv_response(request, contact_selectors.firm_csv_rows(firm=request.firm), "peppol-readiness.csv")
+    return csv_download(request, contact_selectors.firm_csv_rows(firm=request.firm), "peppol-readiness.csv")
 
 
 urlpatterns = [

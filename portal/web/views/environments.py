@@ -71,7 +71,6 @@ def _latest_test_invoice(environment) -> OutgoingInvoice | None:
 
 def _setup(request, environment) -> dict:
     """What the setup checklist needs, and what the page shows beside it (the same reads, made once)."""
-    environment.refresh_from_db()  # a test or a switch may just have moved it on
     identifiers = list(environment.own_identifiers.order_by("pk"))
     test_invoice = _latest_test_invoice(environment)
     sending_problems = [] if environment.sending_enabled else sending_blockers(environment)
@@ -129,6 +128,7 @@ def environment_test_connection_view(request, pk: int):
     _require_act(request, "test the connection")
     result = environment_test_connection(environment=environment, actor=request.user)
     if request.htmx:  # the result in place, and the setup checklist it moved on (out of band)
+        environment.refresh_from_db()  # the test recorded what it learnt (credentials accepted, connectors found)
         return render(
             request,
             "web/_environment_connection.html",

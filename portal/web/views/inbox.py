@@ -301,8 +301,8 @@ def incoming_deliver_again_view(request, pk: int):
         request, missing=_("Say why it is safe to deliver again, e.g. that you checked it is not in AFAS.")
     )
     if reason is None:
-        pass
-    elif _can_deliver_again(document) and incoming_deliver_again(invoice=document, actor=request.user, reason=reason):
+        return redirect("web:incoming_detail", pk=document.pk)
+    if _can_deliver_again(document) and incoming_deliver_again(invoice=document, actor=request.user, reason=reason):
         messages.success(request, _("%(document)s is on its way to AFAS again.") % {"document": document})
     else:
         messages.error(
@@ -320,8 +320,8 @@ def incoming_confirm_in_afas_view(request, pk: int):
         raise PermissionDenied("Viewers cannot confirm a delivery.")
     reason = posted_reason(request, missing=_("Say where you found it in AFAS, e.g. the entry number."))
     if reason is None:
-        pass
-    elif incoming_confirm_in_afas(invoice=document, actor=request.user, reason=reason):
+        return redirect("web:incoming_detail", pk=document.pk)
+    if incoming_confirm_in_afas(invoice=document, actor=request.user, reason=reason):
         messages.success(
             request, _("%(document)s counts as delivered and is acknowledged at eConnect.") % {"document": document}
         )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django import forms
 from django.core import signing
-from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import path
 from django.utils.translation import gettext as _
@@ -14,26 +13,22 @@ from django.views.decorators.http import require_GET, require_POST
 from portal.organisations.bulk_import import (
     COLUMN_HELP,
     MAX_FILE_BYTES,
+    TEMPLATE_ROWS,
     ImportRefused,
     import_create,
     plan_from_data,
     plan_import,
-    template_csv,
 )
 from portal.web.access import firm_admin_required
+from portal.web.downloads import csv_download
 
 SIGNING_SALT = "portal.onboarding.import"
 PLAN_MAX_AGE = 60 * 60  # seconds a checked file may wait for "create"
 
 
 class ImportFileForm(forms.Form):
+    # Its size is checked by plan_import, which reads at most one byte more than it allows.
     file = forms.FileField(label=gettext_lazy("CSV file"), allow_empty_file=False)
-
-    def clean_file(self):
-        upload = self.cleaned_data["file"]
-        if upload.size > MAX_FILE_BYTES:
-            raise forms.ValidationError(_("The file is larger than 1 MB; split it into smaller files."))
-        return upload
 
 
 def _page(request, **context):
@@ -85,9 +80,7 @@ def onboarding_import_create(request):
 @require_GET
 @firm_admin_required
 def onboarding_import_template(request):
-    response = HttpResponse("\ufeff" + template_csv(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="peppol-bridge-clients.csv"'
-    return response
+    return csv_download(request, TEMPLATE_ROWS, "peppol-bridge-clients.csv")
 
 
 urlpatterns = [

@@ -18,7 +18,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from integrations.peppol.readable import XmlRejected, pretty_xml, read_document
-from portal.core.validators import reason_too_long
 from portal.organisations.models import Environment
 from portal.organisations.selectors import environments_for_firm
 from portal.outgoing_invoices import selectors
@@ -26,6 +25,7 @@ from portal.outgoing_invoices.models import OutgoingInvoice
 from portal.outgoing_invoices.services import RETRYABLE_BY_PEOPLE, outgoing_retry
 from portal.web.access import can_act, firm_member_required
 from portal.web.downloads import attachment_download, document_download, embedded_attachments
+from portal.web.forms.reasons import posted_reason
 
 Status = OutgoingInvoice.Status
 # The query parameters of the list that a "newer"/"older" link keeps.
@@ -242,11 +242,10 @@ def outgoing_retry_view(request, pk: int):
     invoice = selectors.outgoing_detail_for_firm(firm=request.firm, pk=pk)
     if not can_act(request):
         raise PermissionDenied("Viewers cannot retry invoices.")
-    reason = request.POST.get("reason", "").strip()
-    problem = reason_too_long(reason)
-    if problem:
-        messages.error(request, problem)
-    elif outgoing_retry(invoice=invoice, actor=request.user, reason=reason):
+    reason = posted_reason(request, missing=None)
+    if reason is None:  # too long: said so
+        return redirect("web:outgoing_detail", pk=invoice.pk)
+    if outgoing_retry(invoice=invoice, actor=request.user, reason=reason):
         messages.success(
             request, _("Invoice %(number)s will be tried again; its status shows below.") % {"number": invoice}
         )
