@@ -349,7 +349,7 @@ def simulated_world() -> Iterator[World]:
 def fault_spec(kind: str, *, service: str, operation: str) -> tuple[str, dict] | None:
     """(simulator, Fault fields) for one fault kind on one operation; None where the fault does not exist there."""
     from integrations.econnect.errors import INVALID_KEY_OR_TOKEN
-    from integrations.econnect.simulator.app import TOKEN_EXPIRED, soap_fault_body
+    from integrations.econnect.simulator.common import TOKEN_EXPIRED, soap_fault_body
 
     app = "afas" if service == "afas" else "econnect"
     xml = {"Content-Type": "text/xml; charset=utf-8"}

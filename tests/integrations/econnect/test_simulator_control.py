@@ -6,7 +6,7 @@ import base64
 import pytest
 from lxml import etree
 
-from integrations.econnect.simulator.app import MAX_CLOCK_OFFSET, NS, SOAP_ENV
+from integrations.econnect.simulator.common import MAX_CLOCK_OFFSET, NS, SOAP_ENV
 from tests.integrations.econnect.conftest import KEY, OWN, SECRET
 from tests.integrations.econnect.test_inbox import incoming
 
