@@ -18,7 +18,6 @@ and the v3 WSDL, whose element names v3.1 keeps under the namespace ``http://api
 from __future__ import annotations
 
 import logging
-import re
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
@@ -50,19 +49,35 @@ from integrations.econnect.errors import (
 )
 from integrations.econnect.lookup import PeppolLookup
 from integrations.econnect.models import (
-    DeliveryMethod,
-    DocumentParty,
     InboxDocument,
-    InboxDocumentSummary,
     InboxPage,
     InboxState,
     LookupResult,
     OutboxDocument,
-    OutboxDocumentSummary,
     OutboxPage,
     OutboxStatus,
     OutgoingDocument,
     SentDocument,
+)
+from integrations.econnect.soap_messages import (
+    ERROR_CODE_PATTERN,
+    MAX_RESPONSE_BYTES,
+    NS,
+    SOAP_ENV,
+    XSI,
+    build_envelope,
+    child_text,
+    operation_element,
+    parse_datetime,
+    payload_bytes,
+    q,
+    read_delivery_method,
+    read_inbox_summary,
+    read_outbox_status,
+    read_outbox_summary,
+    strip_prolog,
+    sub_element,
+    xml_datetime,
 )
 from integrations.http import (
     DEFAULT_TIMEOUT,
@@ -80,166 +95,14 @@ from integrations.peppol.parser import DocumentSummary, parse_document
 from integrations.peppol.xml import XmlRejected, parse_untrusted_xml
 
 logger = logging.getLogger(__name__)
-
-NS = "http://api.everbinding.nl/v3_1/"
-SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
-XSI = "http://www.w3.org/2001/XMLSchema-instance"
 SOAP_PATH = "/soap/v3.1"
 # MasterTemplateId of the standard SI-UBL "Factuur" template (documentsAndTemplates.html). Credit notes are sent
 # with the same template [GUESS: no separate credit-note template id is published].
 INVOICE_TEMPLATE_ID = "GLDT9223370666504283001RA000000006DTP2000001"
 TOKEN_LIFETIME = timedelta(hours=4)  # "renew it within 4 hours" (securityToken.html)
 TOKEN_RENEW_MARGIN = timedelta(minutes=15)
-MAX_RESPONSE_BYTES = 60 * 1024 * 1024  # a payload may embed PDFs
 OUTBOX_SEARCH_SLACK = timedelta(minutes=10)  # clock skew between us and eConnect
 MAX_OUTBOX_PAGES = 50
-
-_ERROR_CODE = re.compile(r"\[\s*([A-Za-z0-9_]+)\s*\]\s*$")
-
-
-def q(name: str) -> str:
-    return f"{{{NS}}}{name}"
-
-
-def _sub(parent: etree._Element, name: str, text: str | None = None) -> etree._Element:
-    element = etree.SubElement(parent, q(name))
-    if text is not None:
-        element.text = text
-    return element
-
-
-def build_envelope(body: etree._Element, *, token: str | None) -> bytes:
-    """A SOAP 1.1 envelope around ``body`` (an element in the v3_1 namespace), with the token header if given."""
-    envelope = etree.Element(f"{{{SOAP_ENV}}}Envelope", nsmap={"soap": SOAP_ENV})
-    header = etree.SubElement(envelope, f"{{{SOAP_ENV}}}Header")
-    if token is not None:
-        authentication = etree.SubElement(header, q("Authentication"), nsmap={None: NS})
-        _sub(authentication, "SecurityToken", token)
-    etree.SubElement(envelope, f"{{{SOAP_ENV}}}Body").append(body)
-    return etree.tostring(envelope, xml_declaration=True, encoding="utf-8")
-
-
-def operation_element(operation: str) -> etree._Element:
-    return etree.Element(q(operation), nsmap={None: NS})
-
-
-def _text(parent: etree._Element | None, path: str) -> str:
-    if parent is None:
-        return ""
-    element = parent.find(path, namespaces={"e": NS})
-    return (element.text or "").strip() if element is not None else ""
-
-
-def _datetime(value: str) -> datetime | None:
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
-def _xml_datetime(value: datetime) -> str:
-    return value.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
-def _party(element: etree._Element | None) -> DocumentParty | None:
-    if element is None:
-        return None
-    return DocumentParty(_text(element, "e:EConnectPartyId"), _text(element, "e:Name"))
-
-
-def _inbox_summary(element: etree._Element) -> InboxDocumentSummary:
-    code, name = _text(element, "e:Status/e:Code"), _text(element, "e:Status/e:Name")
-    external_id = _text(element, "e:ExternalId")
-    if not external_id:
-        raise MalformedResponse("An eConnect document without an ExternalId.", service=SERVICE)
-    return InboxDocumentSummary(
-        external_id=external_id,
-        subject=_text(element, "e:Subject"),
-        created_on=_datetime(_text(element, "e:CreatedOn")),
-        modified_on=_datetime(_text(element, "e:ModifiedOn")),
-        sender=_party(element.find(q("Sender"))),
-        receiver=_party(element.find(q("Reciever"))),  # sic: the WSDL spells it "Reciever"
-        state=statuses.inbox_state(code, name),
-        status_name=name,
-        status_code=code,
-    )
-
-
-def _outbox_status(external_id: str, status: etree._Element | None) -> OutboxStatus | None:
-    if status is None:
-        return None
-    code, name = _text(status, "e:Code"), _text(status, "e:Name")
-    return OutboxStatus(
-        external_id=external_id,
-        state=statuses.outbox_state(code, name),
-        name=name,
-        code=code,
-        changed_on=_datetime(_text(status, "e:Info/e:ChangedOn")),
-    )
-
-
-def _outbox_summary(element: etree._Element) -> OutboxDocumentSummary:
-    external_id = _text(element, "e:ExternalId")
-    if not external_id:
-        raise MalformedResponse("An eConnect outbox document without an ExternalId.", service=SERVICE)
-    return OutboxDocumentSummary(
-        external_id=external_id,
-        subject=_text(element, "e:Subject"),
-        created_on=_datetime(_text(element, "e:CreatedOn")),
-        modified_on=_datetime(_text(element, "e:ModifiedOn")),
-        receiver=_party(element.find(q("Reciever"))),  # sic: the WSDL spells it "Reciever"
-        status=_outbox_status(external_id, element.find(q("Status"))),
-        delivery_method=_delivery_method(_text(element, "e:Transaction/e:DeliveryMethod")),
-    )
-
-
-def _delivery_method(value: str) -> DeliveryMethod:
-    try:
-        return DeliveryMethod(value)
-    except ValueError:
-        return DeliveryMethod.UNKNOWN
-
-
-def _strip_prolog(data: bytes) -> bytes:
-    """The document without BOM and XML declaration: the platform wants the payload "without the XML prolog"."""
-    data = data.removeprefix(b"\xef\xbb\xbf").lstrip()
-    if data.startswith(b"<?xml"):
-        end = data.find(b"?>")
-        data = data[end + 2 :].lstrip() if end != -1 else data
-    return data
-
-
-def payload_bytes(raw: bytes, payload: etree._Element) -> bytes:
-    """The document inside ``Payload`` exactly as eConnect wrote it into the response, from the root element's start
-    tag to its end tag (whitespace around it is not part of the document).
-
-    Re-serialising the element would change bytes (inherited namespace declarations, quoting, empty tags), so
-    the bytes between the Payload tags are cut out of the raw response and then checked: they must parse, with the
-    hardened parser, to the same canonical XML as the element the response parser saw. If not (e.g. a comment that
-    looks like a tag), the canonical serialisation is returned instead.
-    """
-    children = [child for child in payload if isinstance(child.tag, str)]
-    if len(children) != 1:
-        raise MalformedResponse("The eConnect Payload does not hold exactly one document.", service=SERVICE)
-    document = children[0]
-    prefix = payload.prefix
-    tag = f"{prefix}:Payload" if prefix else "Payload"
-    open_match = re.search(rb"<" + re.escape(tag.encode()) + rb"(\s[^>]*)?>", raw)
-    close_at = raw.rfind(b"</" + tag.encode())
-    canonical = etree.tostring(document, method="c14n", exclusive=True)
-    if open_match and close_at > open_match.end():
-        candidate = raw[open_match.end() : close_at].strip()
-        try:
-            parsed = parse_untrusted_xml(candidate, max_bytes=MAX_RESPONSE_BYTES).getroot()
-        except XmlRejected:
-            parsed = None
-        if parsed is not None and etree.tostring(parsed, method="c14n", exclusive=True) == canonical:
-            return candidate
-    logger.warning("eConnect payload could not be cut out byte for byte; using its canonical form")
-    return canonical
 
 
 class _Answer(NamedTuple):
@@ -296,9 +159,9 @@ class PlatformSoapGateway:
 
     def _login_locked(self) -> str:
         body = operation_element("Login")
-        _sub(body, "ConsumerKey", self._app_key)
-        _sub(body, "ConsumerSecret", self._app_secret)
-        token = _text(self._exchange("Login", body, token=None).element, "e:SecurityToken")
+        sub_element(body, "ConsumerKey", self._app_key)
+        sub_element(body, "ConsumerSecret", self._app_secret)
+        token = child_text(self._exchange("Login", body, token=None).element, "e:SecurityToken")
         if not token:
             raise MalformedResponse("eConnect Login answered without a SecurityToken.", service=SERVICE)
         self._token = token
@@ -400,7 +263,7 @@ class PlatformSoapGateway:
     def _fault_error(operation: str, fault: etree._Element, status: int) -> RemoteError:
         faultcode = (fault.findtext("faultcode") or "").strip()
         faultstring = (fault.findtext("faultstring") or "").strip()
-        match = _ERROR_CODE.search(faultstring)
+        match = ERROR_CODE_PATTERN.search(faultstring)
         code = match.group(1) if match else ""
         message = f"eConnect {operation}: {faultstring or faultcode or 'SOAP fault'}"
         kwargs = {"service": SERVICE, "status": status, "code": code}
@@ -428,19 +291,19 @@ class PlatformSoapGateway:
 
         def build() -> etree._Element:
             body = operation_element("SendDocument")
-            _sub(_sub(body, "Via"), "ReferenceId", _party_reference(document.sender))
-            to = _sub(body, "To")
-            _sub(to, "ReferenceId", _party_reference(document.recipient))
+            sub_element(sub_element(body, "Via"), "ReferenceId", _party_reference(document.sender))
+            to = sub_element(body, "To")
+            sub_element(to, "ReferenceId", _party_reference(document.recipient))
             if document.fallback_email:
-                _sub(to, "EmailAddress", document.fallback_email)
-            _sub(body, "Subject", _subject(summary))  # the platform overwrites it with "{template} {invoiceid}"
-            _sub(body, "Payload").append(etree.fromstring(etree.tostring(root)))
-            _sub(body, "TemplateId", self._template_id)
+                sub_element(to, "EmailAddress", document.fallback_email)
+            sub_element(body, "Subject", _subject(summary))  # the platform overwrites it with "{template} {invoiceid}"
+            sub_element(body, "Payload").append(etree.fromstring(etree.tostring(root)))
+            sub_element(body, "TemplateId", self._template_id)
             return body
 
         logger.info("Sending %s to eConnect (reference %s)", summary.number, document.reference)
         answer = self._call("SendDocument", build).element
-        external_id = _text(answer, "e:ExternalId")
+        external_id = child_text(answer, "e:ExternalId")
         if not external_id:
             # "Without an ExternalId a document can be considered as not sent" - but we cannot be sure: transient,
             # and the caller checks the outbox before sending again.
@@ -460,10 +323,10 @@ class PlatformSoapGateway:
         wanted = _invoice_key(summary)
         since = document.prepared_at - OUTBOX_SEARCH_SLACK
         for item in self._outbox_since(since):
-            subject = _text(item, "e:Subject")
+            subject = child_text(item, "e:Subject")
             if summary.number and not subject.endswith(summary.number):
                 continue
-            external_id = _text(item, "e:ExternalId")
+            external_id = child_text(item, "e:ExternalId")
             details, raw = self._outbox_document(external_id)
             payload = details.find(q("Payload"))
             if payload is None:
@@ -476,10 +339,10 @@ class PlatformSoapGateway:
                 return SentDocument(
                     external_id=external_id,
                     reference=document.reference,
-                    subject=_text(details, "e:Subject"),
-                    created_on=_datetime(_text(details, "e:CreatedOn")),
-                    status=_outbox_status(external_id, details.find(q("Status"))),
-                    delivery_method=_delivery_method(_text(details, "e:Transaction/e:DeliveryMethod")),
+                    subject=child_text(details, "e:Subject"),
+                    created_on=parse_datetime(child_text(details, "e:CreatedOn")),
+                    status=read_outbox_status(external_id, details.find(q("Status"))),
+                    delivery_method=read_delivery_method(child_text(details, "e:Transaction/e:DeliveryMethod")),
                 )
         return None
 
@@ -497,18 +360,18 @@ class PlatformSoapGateway:
 
             def build(page: str | None = page) -> etree._Element:
                 body = operation_element("GetOutboxDocuments")
-                paging = _sub(body, "Paging")
-                _sub(paging, "Limit", "50")
+                paging = sub_element(body, "Paging")
+                sub_element(paging, "Limit", "50")
                 if page:
-                    _sub(paging, "StartPage", page)
-                created = _sub(_sub(body, "Search"), "CreatedOn")
-                _sub(created, "To").set(f"{{{XSI}}}nil", "true")
-                _sub(created, "From", _xml_datetime(since))
+                    sub_element(paging, "StartPage", page)
+                created = sub_element(sub_element(body, "Search"), "CreatedOn")
+                sub_element(created, "To").set(f"{{{XSI}}}nil", "true")
+                sub_element(created, "From", xml_datetime(since))
                 return body
 
             answer = self._call("GetOutboxDocuments", build).element
             yield from answer.iterfind("e:Results/e:Document", namespaces={"e": NS})
-            page = _text(answer, "e:PagingResponse/e:NextPage") or None
+            page = child_text(answer, "e:PagingResponse/e:NextPage") or None
             if page is None:
                 return
         raise MalformedResponse("eConnect's outbox paging does not end.", service=SERVICE)
@@ -516,7 +379,7 @@ class PlatformSoapGateway:
     def _outbox_document(self, external_id: str) -> tuple[etree._Element, bytes]:
         def build() -> etree._Element:
             body = operation_element("GetOutboxDocument")
-            _sub(body, "ExternalId", external_id)
+            sub_element(body, "ExternalId", external_id)
             return body
 
         answer = self._call("GetOutboxDocument", build)
@@ -528,10 +391,12 @@ class PlatformSoapGateway:
     def outbox_status(self, external_id: str) -> OutboxStatus:
         def build() -> etree._Element:
             body = operation_element("GetOutboxDocumentStatus")
-            _sub(body, "ExternalId", external_id)
+            sub_element(body, "ExternalId", external_id)
             return body
 
-        status = _outbox_status(external_id, self._call("GetOutboxDocumentStatus", build).element.find(q("Details")))
+        status = read_outbox_status(
+            external_id, self._call("GetOutboxDocumentStatus", build).element.find(q("Details"))
+        )
         if status is None:
             raise MalformedResponse("eConnect GetOutboxDocumentStatus answered without Details.", service=SERVICE)
         return status
@@ -542,24 +407,24 @@ class PlatformSoapGateway:
     ) -> InboxPage:
         def build() -> etree._Element:
             body = operation_element("GetInboxDocuments")
-            paging = _sub(body, "Paging")
-            _sub(paging, "Limit", str(limit))
+            paging = sub_element(body, "Paging")
+            sub_element(paging, "Limit", str(limit))
             if page:
-                _sub(paging, "StartPage", page)
+                sub_element(paging, "StartPage", page)
             if state is not None:
-                _sub(_sub(_sub(body, "Search"), "Status"), "Code", statuses.inbox_code(state))
+                sub_element(sub_element(sub_element(body, "Search"), "Status"), "Code", statuses.inbox_code(state))
             return body
 
         answer = self._call("GetInboxDocuments", build).element
         documents = tuple(
-            _inbox_summary(item) for item in answer.iterfind("e:Results/e:Document", namespaces={"e": NS})
+            read_inbox_summary(item) for item in answer.iterfind("e:Results/e:Document", namespaces={"e": NS})
         )
-        return InboxPage(documents=documents, next_page=_text(answer, "e:PagingResponse/e:NextPage") or None)
+        return InboxPage(documents=documents, next_page=child_text(answer, "e:PagingResponse/e:NextPage") or None)
 
     def get_inbox_document(self, external_id: str) -> InboxDocument:
         def build() -> etree._Element:
             body = operation_element("GetInboxDocument")
-            _sub(body, "ExternalId", external_id)
+            sub_element(body, "ExternalId", external_id)
             return body
 
         try:
@@ -572,11 +437,11 @@ class PlatformSoapGateway:
             if details is None or payload is None:
                 raise MalformedResponse("eConnect GetInboxDocument answered without a payload.", service=SERVICE)
             allowed = tuple(
-                statuses.inbox_state(_text(s, "e:Code"), _text(s, "e:Name"))
+                statuses.inbox_state(child_text(s, "e:Code"), child_text(s, "e:Name"))
                 for s in answer.iterfind("e:Statuses/e:Status", namespaces={"e": NS})
             )
             return InboxDocument(
-                summary=_inbox_summary(details), payload=payload_bytes(raw, payload), allowed_states=allowed
+                summary=read_inbox_summary(details), payload=payload_bytes(raw, payload), allowed_states=allowed
             )
         except MalformedResponse as exc:
             # Read, but holding no single document with an id: the same answer again next time, so kept as evidence.
@@ -587,8 +452,8 @@ class PlatformSoapGateway:
 
         def build() -> etree._Element:
             body = operation_element("SetInboxDocumentStatus")
-            _sub(body, "ExternalId", external_id)
-            _sub(body, "StatusCode", code)
+            sub_element(body, "ExternalId", external_id)
+            sub_element(body, "StatusCode", code)
             return body
 
         self._call("SetInboxDocumentStatus", build)
@@ -599,20 +464,20 @@ class PlatformSoapGateway:
 
         def build() -> etree._Element:
             body = operation_element("GetOutboxDocuments")
-            paging = _sub(body, "Paging")
-            _sub(paging, "Limit", str(limit))
+            paging = sub_element(body, "Paging")
+            sub_element(paging, "Limit", str(limit))
             if page:
-                _sub(paging, "StartPage", page)
-            created = _sub(_sub(body, "Search"), "CreatedOn")
-            _sub(created, "To").set(f"{{{XSI}}}nil", "true")
-            _sub(created, "From", _xml_datetime(since))
+                sub_element(paging, "StartPage", page)
+            created = sub_element(sub_element(body, "Search"), "CreatedOn")
+            sub_element(created, "To").set(f"{{{XSI}}}nil", "true")
+            sub_element(created, "From", xml_datetime(since))
             return body
 
         answer = self._call("GetOutboxDocuments", build).element
         documents = tuple(
-            _outbox_summary(item) for item in answer.iterfind("e:Results/e:Document", namespaces={"e": NS})
+            read_outbox_summary(item) for item in answer.iterfind("e:Results/e:Document", namespaces={"e": NS})
         )
-        return OutboxPage(documents=documents, next_page=_text(answer, "e:PagingResponse/e:NextPage") or None)
+        return OutboxPage(documents=documents, next_page=child_text(answer, "e:PagingResponse/e:NextPage") or None)
 
     def get_outbox_document(self, external_id: str) -> OutboxDocument:
         """One sent document with its payload, as eConnect holds it."""
@@ -620,7 +485,7 @@ class PlatformSoapGateway:
         payload = details.find(q("Payload"))
         if payload is None:
             raise MalformedResponse("eConnect GetOutboxDocument answered without a payload.", service=SERVICE)
-        return OutboxDocument(summary=_outbox_summary(details), payload=payload_bytes(raw, payload))
+        return OutboxDocument(summary=read_outbox_summary(details), payload=payload_bytes(raw, payload))
 
     def list_inbox_documents_since(
         self, *, since: datetime, state: InboxState | None = None, page: str | None = None, limit: int = 100
@@ -629,23 +494,23 @@ class PlatformSoapGateway:
 
         def build() -> etree._Element:
             body = operation_element("GetInboxDocuments")
-            paging = _sub(body, "Paging")
-            _sub(paging, "Limit", str(limit))
+            paging = sub_element(body, "Paging")
+            sub_element(paging, "Limit", str(limit))
             if page:
-                _sub(paging, "StartPage", page)
-            search = _sub(body, "Search")
-            created = _sub(search, "CreatedOn")
-            _sub(created, "To").set(f"{{{XSI}}}nil", "true")
-            _sub(created, "From", _xml_datetime(since))
+                sub_element(paging, "StartPage", page)
+            search = sub_element(body, "Search")
+            created = sub_element(search, "CreatedOn")
+            sub_element(created, "To").set(f"{{{XSI}}}nil", "true")
+            sub_element(created, "From", xml_datetime(since))
             if state is not None:
-                _sub(_sub(search, "Status"), "Code", statuses.inbox_code(state))
+                sub_element(sub_element(search, "Status"), "Code", statuses.inbox_code(state))
             return body
 
         answer = self._call("GetInboxDocuments", build).element
         documents = tuple(
-            _inbox_summary(item) for item in answer.iterfind("e:Results/e:Document", namespaces={"e": NS})
+            read_inbox_summary(item) for item in answer.iterfind("e:Results/e:Document", namespaces={"e": NS})
         )
-        return InboxPage(documents=documents, next_page=_text(answer, "e:PagingResponse/e:NextPage") or None)
+        return InboxPage(documents=documents, next_page=child_text(answer, "e:PagingResponse/e:NextPage") or None)
 
     # --- lookup --------------------------------------------------------------------------------------------------
     def look_up_participants(self, candidates: Sequence[PeppolIdentifier], document_type: DocumentType) -> LookupResult:
@@ -667,7 +532,7 @@ def _read_outgoing(document: OutgoingDocument) -> tuple[DocumentSummary, etree._
     """Our own document, read like any other XML; a document that cannot be read is refused before sending."""
     try:
         summary = parse_document(document.payload)
-        root = parse_untrusted_xml(_strip_prolog(document.payload)).getroot()
+        root = parse_untrusted_xml(strip_prolog(document.payload)).getroot()
     except XmlRejected as exc:
         raise DocumentRejected(f"The document cannot be sent: {exc}", service=SERVICE, code=exc.kind) from exc
     return summary, root
