@@ -535,7 +535,7 @@ def run_readable(data: bytes) -> tuple[str, list[str]]:
 
 
 def run_pretty_xml(data: bytes) -> tuple[str, list[str]]:
-    from integrations.peppol.readable import MAX_PRETTY_CHARS, pretty_xml
+    from integrations.peppol.pretty import MAX_PRETTY_CHARS, pretty_xml
 
     shown = pretty_xml(data, max_bytes=_settings_max_bytes())
     if not isinstance(shown, str) or len(shown) > MAX_PRETTY_CHARS + 1_000:
@@ -1127,7 +1127,8 @@ def fuzz_strategies() -> dict[str, Any]:
 def ubl_fuzz_check(data: bytes) -> str:
     """The parser contract on one input: a summary, a readable document and pretty text, or XmlRejected."""
     from integrations.peppol.parser import DocumentSummary, XmlRejected, parse_document
-    from integrations.peppol.readable import pretty_xml, read_document
+    from integrations.peppol.pretty import pretty_xml
+    from integrations.peppol.readable import read_document
 
     try:
         summary = parse_document(data)

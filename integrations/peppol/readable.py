@@ -8,8 +8,6 @@ with ``XmlRejected`` from the hardened reader in ``integrations.peppol.xml``.
 
 A hostile document cannot blow up the page: texts are cut to ``MAX_TEXT`` characters and at most ``MAX_LINES``
 lines are kept (``line_count`` says how many there are). Embedded attachments are named, their content is not kept.
-
-``pretty_xml`` gives the document indented for reading, with embedded binary content (base64 PDFs) left out.
 """
 
 from __future__ import annotations
@@ -22,6 +20,7 @@ from decimal import Decimal
 from lxml import etree
 
 from integrations.peppol import namespaces as ns
+from integrations.peppol.code_labels import PAYMENT_MEANS_LABELS, TYPE_CODE_LABELS, UNIT_LABELS, VAT_CATEGORY_LABELS
 from integrations.peppol.document_types import DocumentType
 from integrations.peppol.i18n import Text
 from integrations.peppol.parser import date_or_none, decimal_or_none, describe_location
@@ -39,87 +38,13 @@ __all__ = [
     "ReadableTotals",
     "ReadableVat",
     "XmlRejected",
-    "pretty_xml",
     "read_document",
 ]
 
 MAX_LINES = 500
 MAX_TEXT = 2000
-# Longer base64 content is left out of the pretty-printed XML: it is unreadable and may be megabytes.
-MAX_BINARY_SHOWN = 200
-MAX_PRETTY_CHARS = 2_000_000
 
 _IBAN = re.compile(r"[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}")
-
-# UNCL 5305 VAT categories.
-VAT_CATEGORY_LABELS: dict[str, Text] = {
-    "S": Text("Standard rate", "Standaardtarief"),
-    "Z": Text("Zero rated", "Nultarief"),
-    "E": Text("Exempt from VAT", "Vrijgesteld van btw"),
-    "AE": Text("VAT reverse charge", "Btw verlegd"),
-    "K": Text("Intra-community supply", "Intracommunautaire levering"),
-    "G": Text("Export outside the EU", "Export buiten de EU"),
-    "O": Text("Not subject to VAT", "Niet onderworpen aan btw"),
-    "L": Text("Canary Islands tax (IGIC)", "Canarische belasting (IGIC)"),
-    "M": Text("Ceuta and Melilla tax (IPSI)", "Belasting Ceuta en Melilla (IPSI)"),
-}
-# UNCL 4461 payment means most used on Dutch invoices.
-PAYMENT_MEANS_LABELS: dict[str, Text] = {
-    "1": Text("Not defined", "Niet gedefinieerd"),
-    "10": Text("Cash", "Contant"),
-    "30": Text("Credit transfer", "Overboeking"),
-    "31": Text("Debit transfer", "Debetoverboeking"),
-    "42": Text("Payment to bank account", "Betaling op bankrekening"),
-    "48": Text("Bank card", "Bankkaart"),
-    "49": Text("Direct debit", "Automatische incasso"),
-    "54": Text("Credit card", "Creditcard"),
-    "57": Text("Standing agreement", "Doorlopende afspraak"),
-    "58": Text("SEPA credit transfer", "SEPA-overboeking"),
-    "59": Text("SEPA direct debit", "SEPA-incasso"),
-    "97": Text("Clearing between partners", "Verrekening tussen partijen"),
-    "ZZZ": Text("Mutually defined", "Onderling afgesproken"),
-}
-# UN/ECE Recommendation 20 (and 21) units seen on invoices.
-UNIT_LABELS: dict[str, Text] = {
-    "C62": Text("piece", "stuk"),
-    "H87": Text("piece", "stuk"),
-    "EA": Text("each", "stuk"),
-    "XPP": Text("piece", "stuk"),
-    "HUR": Text("hour", "uur"),
-    "MIN": Text("minute", "minuut"),
-    "DAY": Text("day", "dag"),
-    "WEE": Text("week", "week"),
-    "MON": Text("month", "maand"),
-    "QAN": Text("quarter", "kwartaal"),
-    "ANN": Text("year", "jaar"),
-    "KGM": Text("kilogram", "kilogram"),
-    "GRM": Text("gram", "gram"),
-    "TNE": Text("tonne", "ton"),
-    "MTR": Text("metre", "meter"),
-    "KMT": Text("kilometre", "kilometer"),
-    "MTK": Text("square metre", "vierkante meter"),
-    "MTQ": Text("cubic metre", "kubieke meter"),
-    "LTR": Text("litre", "liter"),
-    "KWH": Text("kilowatt hour", "kilowattuur"),
-    "LS": Text("lump sum", "vast bedrag"),
-    "SET": Text("set", "set"),
-    "PR": Text("pair", "paar"),
-    "ZZ": Text("mutually defined", "onderling afgesproken"),
-}
-# Type codes (UNCL 1001) that are not a plain commercial invoice or credit note.
-TYPE_CODE_LABELS: dict[str, Text] = {
-    "380": Text("Invoice", "Factuur"),
-    "381": Text("Credit note", "Creditnota"),
-    "384": Text("Corrected invoice", "Correctiefactuur"),
-    "389": Text("Self-billed invoice", "Self-billing factuur"),
-    "326": Text("Partial invoice", "Deelfactuur"),
-    "386": Text("Prepayment invoice", "Voorschotfactuur"),
-    "393": Text("Factored invoice", "Gefactoreerde factuur"),
-    "395": Text("Consignment invoice", "Consignatiefactuur"),
-    "261": Text("Self-billed credit note", "Self-billing creditnota"),
-    "383": Text("Debit note", "Debetnota"),
-}
-
 
 # --- the readable document ------------------------------------------------------------------------------------
 
@@ -615,29 +540,3 @@ def _unique(items) -> tuple:
 
 def _quote(raw: str, limit: int = 60) -> str:
     return repr(raw if len(raw) <= limit else f"{raw[:limit]}…")
-
-
-# --- pretty-printed XML ---------------------------------------------------------------------------------------------
-
-
-def pretty_xml(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES, max_chars: int = MAX_PRETTY_CHARS) -> str:
-    """The document indented for reading; long embedded binary content is replaced by a note of its length.
-
-    A document the hardened reader refuses is shown as its raw text (undecodable bytes replaced), so it can still be
-    looked at: a bad document is kept and shown, never hidden. The result is plain text: escape it when rendering.
-    """
-    try:
-        tree = parse_untrusted_xml(data, max_bytes=max_bytes)
-    except XmlRejected:
-        text = bytes(data[: max_chars * 4]).decode("utf-8", errors="replace")
-        return _limit(text, max_chars)
-    for binary in tree.getroot().iter(f"{{{ns.CBC}}}EmbeddedDocumentBinaryObject"):
-        content = "".join((binary.text or "").split())
-        if len(content) > MAX_BINARY_SHOWN:
-            binary.text = f"[{len(content):,} characters of base64 left out]"
-    etree.indent(tree, space="  ")
-    return _limit(etree.tostring(tree, encoding="unicode"), max_chars)
-
-
-def _limit(text: str, max_chars: int) -> str:
-    return text if len(text) <= max_chars else f"{text[:max_chars]}\n… [{len(text) - max_chars:,} more characters]"

@@ -15,7 +15,8 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from integrations.peppol.readable import XmlRejected, pretty_xml, read_document
+from integrations.peppol.pretty import pretty_xml
+from integrations.peppol.readable import XmlRejected, read_document
 from portal.incoming_invoices import selectors
 from portal.incoming_invoices.models import IncomingInvoice
 from portal.incoming_invoices.services import (

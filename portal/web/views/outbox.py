@@ -17,7 +17,8 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from integrations.peppol.readable import XmlRejected, pretty_xml, read_document
+from integrations.peppol.pretty import pretty_xml
+from integrations.peppol.readable import XmlRejected, read_document
 from portal.organisations.models import Environment
 from portal.organisations.selectors import environments_for_firm
 from portal.outgoing_invoices import selectors

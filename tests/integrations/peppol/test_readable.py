@@ -6,7 +6,7 @@ import pytest
 
 from integrations.peppol.builder import build_ubl
 from integrations.peppol.model import Vat
-from integrations.peppol.readable import MAX_LINES, XmlRejected, pretty_xml, read_document
+from integrations.peppol.readable import MAX_LINES, XmlRejected, read_document
 from tests.integrations.peppol import builders as b
 
 D = Decimal
@@ -155,36 +155,6 @@ def test_a_huge_number_of_lines_is_cut_for_display():
     assert len(document.lines) == MAX_LINES
     assert document.line_count == MAX_LINES + 2
     assert document.lines_truncated
-
-
-# --- the pretty-printed XML --------------------------------------------------------------------------------------------
-
-
-def test_pretty_xml_indents_the_document():
-    compact = b"".join(line.strip() for line in built().splitlines())
-
-    text = pretty_xml(compact)
-
-    assert "\n  <cbc:CustomizationID>" in text
-    assert "<cbc:ID>F2025-0001</cbc:ID>" in text
-
-
-def test_pretty_xml_leaves_out_embedded_pdfs():
-    data = built(attachments=(b.pdf_attachment(content=b"%PDF-1.4\n" + b"x" * 5000),))
-
-    text = pretty_xml(data)
-
-    assert "characters of base64 left out" in text
-    assert len(text) < len(data)
-
-
-def test_pretty_xml_shows_a_refused_document_as_its_raw_text():
-    hostile = b'<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><Invoice>&e;</Invoice>'
-
-    text = pretty_xml(hostile)
-
-    assert text == hostile.decode()
-    assert "root:" not in text
 
 
 # --- the official examples (skipped without the shared folder) --------------------------------------------------------
