@@ -7,8 +7,8 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from portal.core.admin_actions import ReasonActionForm, action_reason
+from portal.reconciliation.fixes import FindingNotFixable, finding_dismiss, finding_fix
 from portal.reconciliation.models import ReconciliationFinding, ReconciliationRun
-from portal.reconciliation.services import FindingNotFixable, finding_dismiss, finding_fix
 
 
 def _link(obj, label: str) -> str:

@@ -12,8 +12,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from portal.reconciliation import selectors
+from portal.reconciliation.fixes import FindingNotFixable, finding_dismiss, finding_fix
 from portal.reconciliation.models import ReconciliationFinding
-from portal.reconciliation.services import FindingNotFixable, finding_dismiss, finding_fix
 from portal.web.access import can_act, firm_member_required
 from portal.web.forms.reasons import posted_reason
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 from portal.events.models import Event
 from portal.incoming_invoices.models import IncomingInvoice
 from portal.outgoing_invoices.models import OutgoingInvoice
-from portal.reconciliation import services
+from portal.reconciliation import comparison, fixes, services
 from portal.reconciliation.models import ReconciliationFinding, ReconciliationRun
 from tests.portal.accounts.factories import UserFactory
 from tests.portal.outgoing_invoices.factories import OutgoingInvoiceFactory
@@ -82,9 +82,9 @@ def test_fixing_a_missing_document_delivers_it_again_unchanged_with_an_audit_tra
     [finding] = open_findings(world)
 
     with pytest.raises(ValueError):
-        services.finding_fix(finding=finding, actor=person, reason="  ")
+        fixes.finding_fix(finding=finding, actor=person, reason="  ")
     with django_capture_on_commit_callbacks(execute=True):
-        services.finding_fix(finding=finding, actor=person, reason="Checked AFAS: not there")
+        fixes.finding_fix(finding=finding, actor=person, reason="Checked AFAS: not there")
 
     finding.refresh_from_db()
     missing.refresh_from_db()
@@ -122,7 +122,7 @@ def test_importing_an_unseen_inbox_document_stores_its_exact_bytes_and_delivers_
     [finding] = open_findings(world)
 
     with django_capture_on_commit_callbacks(execute=True):
-        services.finding_fix(finding=finding, actor=person, reason="Fetch was off that night")
+        fixes.finding_fix(finding=finding, actor=person, reason="Fetch was off that night")
 
     imported = IncomingInvoice.objects.get(environment=world.environment, econnect_document_id=injected["external_id"])
     assert imported.sha256 == injected["sha256"] == hashlib.sha256(bytes(imported.raw_xml)).hexdigest()
@@ -138,7 +138,7 @@ def test_an_outbox_document_the_portal_never_saw_is_found_and_recorded(world, re
 
     reconcile(world)
     [finding] = open_findings(world)
-    services.finding_fix(finding=finding, actor=person, reason="Sent by hand from eConnect's platform")
+    fixes.finding_fix(finding=finding, actor=person, reason="Sent by hand from eConnect's platform")
 
     assert (finding.kind, finding.econnect_document_id) == (Kind.UNSEEN_OUTBOX, external_id)
     recorded = OutgoingInvoice.objects.get(environment=world.environment, econnect_document_id=external_id)
@@ -180,7 +180,7 @@ def test_delivered_in_the_portal_but_failed_at_econnect_is_found_and_econnects_s
 
     reconcile(world)
     [finding] = open_findings(world)
-    services.finding_fix(finding=finding, actor=person, reason="eConnect is right")
+    fixes.finding_fix(finding=finding, actor=person, reason="eConnect is right")
 
     assert (finding.kind, finding.details["portal_status"], finding.details["econnect_state"]) == (
         Kind.OUTGOING_STATUS,
@@ -209,7 +209,7 @@ def test_acknowledged_in_the_portal_but_new_at_econnect_is_found_and_acknowledge
 
     reconcile(world)
     [finding] = open_findings(world)
-    services.finding_fix(finding=finding, actor=person, reason="Acknowledgement was lost")
+    fixes.finding_fix(finding=finding, actor=person, reason="Acknowledgement was lost")
 
     assert (finding.kind, finding.incoming_invoice) == (Kind.INCOMING_STATUS, acknowledged)
     assert world.inbox_state(acknowledged.econnect_document_id) == "processed"
@@ -250,10 +250,10 @@ def test_a_fixed_finding_cannot_be_fixed_twice_and_a_dismissed_one_keeps_its_rea
     reconcile(world)
     first, second = open_findings(world)
 
-    services.finding_fix(finding=first, actor=person, reason="import")
-    with pytest.raises(services.FindingNotFixable):
-        services.finding_fix(finding=first, actor=person, reason="again")
-    assert services.finding_dismiss(finding=second, actor=person, reason="Test document, ignore")
+    fixes.finding_fix(finding=first, actor=person, reason="import")
+    with pytest.raises(fixes.FindingNotFixable):
+        fixes.finding_fix(finding=first, actor=person, reason="again")
+    assert fixes.finding_dismiss(finding=second, actor=person, reason="Test document, ignore")
 
     second.refresh_from_db()
     assert (second.status, second.reason) == (ReconciliationFinding.Status.DISMISSED, "Test document, ignore")
@@ -267,8 +267,8 @@ def test_a_fix_refused_by_the_remote_changes_nothing(world, received, person):
     [finding] = open_findings(world)
     world.econnect_fault(operation="GetInboxDocument", status=503, count=1)
 
-    with pytest.raises(services.FindingNotFixable):
-        services.finding_fix(finding=finding, actor=person, reason="import")
+    with pytest.raises(fixes.FindingNotFixable):
+        fixes.finding_fix(finding=finding, actor=person, reason="import")
 
     finding.refresh_from_db()
     assert finding.status == Open
@@ -305,7 +305,7 @@ def test_an_afas_failure_fails_the_run_too(world, received):
 def test_each_side_is_read_a_bounded_number_of_documents_per_run(world, received, settings, monkeypatch):
     world.inject("REC-86")
     reconcile(world)
-    monkeypatch.setattr(services, "PAGE_SIZE", 2)
+    monkeypatch.setattr(comparison, "PAGE_SIZE", 2)
     settings.RECONCILIATION_MAX_DOCUMENTS = 2
 
     run = reconcile(world)
