@@ -44,8 +44,7 @@ def _document(number: str, *, supplier_kvk: str, customer_kvk: str, issued: date
 
 def set_up(afas_app, econnect_app, *, documents: int, each: int) -> dict:
     """One environment in both simulators and the portal, everything in agreement; then the planted disagreements."""
-    from integrations.econnect.models import InboxState, OutboxState
-    from integrations.econnect.statuses import INBOX_CODES
+    from integrations.econnect.simulator import statuses
     from portal.incoming_invoices.models import IncomingInvoice
     from portal.organisations.models import Environment, Firm, Organisation, OwnPeppolIdentifier
     from portal.organisations.services import environment_set_credentials
@@ -76,7 +75,7 @@ def set_up(afas_app, econnect_app, *, documents: int, each: int) -> dict:
     )
     now = datetime.now(UTC)
     two_hours_ago = now - timedelta(hours=2)  # older than the grace period: judged
-    processed = INBOX_CODES[InboxState.PROCESSED][0]
+    processed = statuses.inbox_code(statuses.DEFAULT_INBOX_TEMPLATE, "processed")
     outgoing, incoming, delivered = [], [], afas_app.environments[key]["delivered"]["purchase_invoices"]
     with econnect_app.state.lock:
         for n in range(documents):
@@ -124,7 +123,7 @@ def set_up(afas_app, econnect_app, *, documents: int, each: int) -> dict:
                     "sha256": hashlib.sha256(sent).hexdigest(),
                     "delivery_method": "ToPeppol",
                     "behaviour": "deliver",
-                    "state": OutboxState.DELIVERED.value,
+                    "state": "delivered",
                     "created_at": two_hours_ago.timestamp(),
                     "modified_at": two_hours_ago.timestamp(),
                     "history": [],
@@ -162,9 +161,9 @@ def set_up(afas_app, econnect_app, *, documents: int, each: int) -> dict:
             planted["unseen_inbox"] += 1
             OutgoingInvoice.objects.filter(econnect_document_id=outbox[base + 2 * step]["external_id"]).delete()
             planted["unseen_outbox"] += 1
-            outbox[base + 3 * step]["state"] = OutboxState.FAILED.value
+            outbox[base + 3 * step]["state"] = "failed"
             planted["outgoing_status"] += 1
-            inbox[base + 4 * step]["status_code"] = INBOX_CODES[InboxState.NEW][0]
+            inbox[base + 4 * step]["status_code"] = statuses.NEW_CODE
             planted["incoming_status"] += 1
         econnect_app.state.save()
     afas_app.state.save()

@@ -631,14 +631,13 @@ def _ack_decide(world: World, subject: dict, exc: Exception | None, baseline: in
 
 
 def _ack_check(world: World, subject: dict) -> tuple[bool, str]:
-    from integrations.econnect.models import InboxState
-    from integrations.econnect.statuses import INBOX_CODES
+    from integrations.econnect.simulator import statuses
     from portal.incoming_invoices.models import IncomingInvoice
 
     invoice = _incoming(subject)
     booked = world.afas_deliveries(invoice.sha256)
     code = world.econnect_inbox_code(invoice.econnect_document_id)
-    processed = code == INBOX_CODES[InboxState.PROCESSED][0]
+    processed = statuses.inbox_label(statuses.DEFAULT_INBOX_TEMPLATE, code) == "processed"
     ok = booked == 1 and processed and invoice.status == IncomingInvoice.Status.ACKNOWLEDGED
     return ok, f"booked {booked}x in AFAS, eConnect status {code}, {invoice.status}"
 

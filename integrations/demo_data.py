@@ -5,7 +5,12 @@ Tokens and keys here are demo values; the portal's demo seed stores exactly thes
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
+
+
+# The eConnect simulator of `make run` accepts this subscription key; the portal's DEBUG default is the same value.
+SIMULATOR_SUBSCRIPTION_KEY = "simulator-subscription-key"
 
 
 @dataclass(frozen=True)
@@ -19,6 +24,7 @@ class DemoEnvironment:
     # Where the organisation's own identifier is registered on Peppol. "afas": it already receives via AFAS's own
     # access point, so the portal must refuse to switch receiving via eConnect on (one route per identifier).
     registered_at: str = "econnect"
+    sb_environment: str = ""  # Small Business: the customer environment's name in the SB address
 
     @property
     def key(self) -> str:
@@ -37,6 +43,19 @@ class DemoEnvironment:
         return f"demo-secret-{self.key}"
 
     @property
+    def sb_unknown_relations(self) -> list[dict]:
+        """SB's system relations of this environment; received invoices are booked on "Diverse creditors"."""
+        return [
+            {"Id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"afas-sim/{self.key}/{name}")), "Name": name,
+             "IsBlocked": False, "SalesRelation": sales, "PurchaseRelation": not sales}
+            for name, sales in (("Diverse debtors", True), ("Diverse creditors", False))
+        ]  # fmt: skip
+
+    @property
+    def sb_diverse_creditors_id(self) -> str:
+        return self.sb_unknown_relations[1]["Id"]
+
+    @property
     def own_identifier(self) -> str:
         return f"0106:{self.organisation_kvk}"
 
@@ -44,7 +63,15 @@ class DemoEnvironment:
 ENVIRONMENTS = (
     DemoEnvironment("12345", "production", "profit", "Bakkerij De Korenschoof B.V.", "34567890", "production"),
     DemoEnvironment("12345", "test", "profit", "Bakkerij De Korenschoof B.V.", "34567890", "test"),
-    DemoEnvironment("67890", "production", "small_business", "Installatiebedrijf Noordhoek", "45678901", "production"),
+    DemoEnvironment(
+        "67890",
+        "production",
+        "small_business",
+        "Installatiebedrijf Noordhoek",
+        "45678901",
+        "production",
+        sb_environment="noordhoek",
+    ),  # fmt: skip
     DemoEnvironment(
         "24680", "production", "profit", "Garage Van Wijk B.V.", "56789012", "production", registered_at="afas"
     ),

@@ -300,6 +300,19 @@ ECONNECT_SIMULATOR_CONTROL_URL = env.str(
 ECONNECT_LOOKUP_URL = env.str(
     "ECONNECT_LOOKUP_URL", default=f"{SIMULATOR_HOST}:8102" if DEBUG else "https://psb.econnect.eu"
 )
+# eConnect's subscription key: sent as ?subscriptionKey= on every SOAP call, never logged. The simulator of
+# `make run` accepts the development key below; a real one comes from eConnect with the connection.
+SIMULATOR_SUBSCRIPTION_KEY = "simulator-subscription-key"
+ECONNECT_SUBSCRIPTION_KEY = env.str("ECONNECT_SUBSCRIPTION_KEY", default=SIMULATOR_SUBSCRIPTION_KEY if DEBUG else "")
+# The MasterTemplateId for credit notes, if eConnect gives one; empty: credit notes use the invoice template
+# (none is published; see docs/vendor-contracts.md).
+ECONNECT_CREDIT_NOTE_TEMPLATE_ID = env.str("ECONNECT_CREDIT_NOTE_TEMPLATE_ID", default="")
+# The statuses (codes or names, first match wins) that tell eConnect a document is safely in AFAS, each looked up
+# in the document's own allowed statuses. Empty: the portal's order (ACKNOWLEDGE_PREFERENCE in
+# integrations/econnect/statuses.py).
+ECONNECT_ACKNOWLEDGE_STATUSES = env.list("ECONNECT_ACKNOWLEDGE_STATUSES", default=[])
+# AFAS asks partners to send their IntegrationId (<subscription>_<project>) on every call.
+AFAS_INTEGRATION_ID = env.str("AFAS_INTEGRATION_ID", default="")
 
 # --- Sending -------------------------------------------------------------------
 # Transient send failures are retried with exponential backoff and jitter, at most this many attempts.

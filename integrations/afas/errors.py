@@ -36,6 +36,10 @@ class AfasAuthenticationError(AuthenticationError):
     """401: the token is wrong, for another environment, or its app connector lacks this connector."""
 
 
+class AfasNotConfigured(PermanentError):
+    """The environment's AFAS settings cannot make a valid address (e.g. no SB customer environment)."""
+
+
 class AfasAccessDenied(AccessDenied):
     """403: the app connector's IP restriction refuses the portal's address."""
 

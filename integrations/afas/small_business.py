@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -22,7 +23,7 @@ from typing import Any
 
 import httpx
 
-from integrations.afas.errors import SERVICE, malformed
+from integrations.afas.errors import SERVICE, AfasNotConfigured, malformed
 from integrations.http import (
     DEFAULT_TIMEOUT,
     AuthenticationError,
@@ -169,6 +170,13 @@ class SmallBusinessClient:
         timeout: httpx.Timeout = DEFAULT_TIMEOUT,
         clock: Callable[[], float] = time.monotonic,
     ):
+        if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,62}", environment or ""):
+            # The customer environment is the name after the host ("enyoi" in concepts.md's examples).
+            raise AfasNotConfigured(
+                "The AFAS Small Business customer environment is missing or not a name like 'enyoi' (the part after "
+                "the host in the SB address): set it on the environment.",
+                service=SERVICE,
+            )
         self.base_url = base_url_template.format(domain=domain, environment=environment).rstrip("/")
         self._app_token = app_token
         self._clock = clock

@@ -37,6 +37,10 @@ class DocumentNotFound(PermanentError):
     """No inbox or outbox document with that ExternalId for this account."""
 
 
+class StatusNotOffered(PermanentError):
+    """The document's template offers none of the statuses the portal acknowledges with: nothing is set."""
+
+
 class InvalidRequest(PermanentError):
     """eConnect says our request is wrong (a client fault it did not explain further). A bug on our side."""
 

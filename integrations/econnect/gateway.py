@@ -42,15 +42,27 @@ class EConnectGateway(Protocol):
 
     def outbox_status(self, external_id: str) -> OutboxStatus: ...
 
+    @property
+    def receive_template_ids(self) -> tuple[str, ...]:
+        """The document templates (MasterTemplateIds) the inbox is read for."""
+
     def list_inbox_documents(
-        self, *, state: InboxState | None = InboxState.NEW, page: str | None = None, limit: int = 25
+        self,
+        *,
+        state: InboxState | None = InboxState.NEW,
+        page: str | None = None,
+        limit: int = 25,
+        since: datetime | None = None,
+        template_id: str | None = None,
     ) -> InboxPage:
-        """One page of inbox documents in ``state`` (NEW: not yet picked up; DUPLICATE: held back by eConnect)."""
+        """One page of this environment's inbox documents in ``state`` (NEW: not yet picked up; DUPLICATE: held back
+        by eConnect), created at or after ``since``, of the template ``template_id``."""
 
     def get_inbox_document(self, external_id: str) -> InboxDocument: ...
 
-    def set_inbox_document_status(self, external_id: str, state: InboxState) -> None:
-        """Report back, e.g. PROCESSED once the document is safely in AFAS, or REJECTED."""
+    def set_inbox_document_status(self, external_id: str, code: str) -> None:
+        """Report back with one of the document's allowed statuses (``InboxDocument.allowed_statuses``), e.g. the
+        one ``statuses.acknowledgement_status`` picks once the document is safely in AFAS."""
 
     def list_outbox_documents(self, *, since: datetime, page: str | None = None, limit: int = 100) -> OutboxPage:
         """One page of the outbox since ``since`` (reconciliation); each document with the status listed."""

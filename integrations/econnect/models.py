@@ -116,12 +116,21 @@ class InboxPage:
 
 
 @dataclass(frozen=True)
+class StatusOption:
+    """One status a document's template allows (GetInboxDocument ``Statuses``), as eConnect wrote it."""
+
+    code: str
+    name: str
+
+
+@dataclass(frozen=True)
 class InboxDocument:
-    """One received document. ``payload`` is the document exactly as eConnect hands it over (SOAP: without prolog)."""
+    """One received document. ``payload`` is the document exactly as eConnect hands it over (SOAP: without prolog).
+    ``allowed_statuses``: the statuses ``SetInboxDocumentStatus`` accepts for it."""
 
     summary: InboxDocumentSummary
     payload: bytes
-    allowed_states: tuple[InboxState, ...] = ()
+    allowed_statuses: tuple[StatusOption, ...] = ()
 
     @property
     def sha256(self) -> str:

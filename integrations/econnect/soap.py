@@ -58,6 +58,7 @@ from integrations.econnect.models import (
     OutboxStatus,
     OutgoingDocument,
     SentDocument,
+    StatusOption,
 )
 from integrations.econnect.soap_messages import (
     ERROR_CODE_PATTERN,
@@ -96,8 +97,8 @@ from integrations.peppol.xml import XmlRejected, parse_untrusted_xml
 
 logger = logging.getLogger(__name__)
 SOAP_PATH = "/soap/v3.1"
-# MasterTemplateId of the standard SI-UBL "Factuur" template (documentsAndTemplates.html). Credit notes are sent
-# with the same template [GUESS: no separate credit-note template id is published].
+# MasterTemplateId of the standard SI-UBL "Factuur" template (documentsAndTemplates.html). No credit-note template id
+# is published: credit notes use this one unless ``credit_note_template_id`` names one [GUESS].
 INVOICE_TEMPLATE_ID = "GLDT9223370666504283001RA000000006DTP2000001"
 TOKEN_LIFETIME = timedelta(hours=4)  # "renew it within 4 hours" (securityToken.html)
 TOKEN_RENEW_MARGIN = timedelta(minutes=15)
@@ -124,6 +125,9 @@ class PlatformSoapGateway:
         transport: httpx.BaseTransport | None = None,
         lookup_transport: httpx.BaseTransport | None = None,
         template_id: str = INVOICE_TEMPLATE_ID,
+        credit_note_template_id: str = "",
+        subscription_key: str = "",
+        group_id: str = "",
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ):
         if not app_key or not app_secret:
@@ -132,6 +136,11 @@ class PlatformSoapGateway:
         self._app_secret = app_secret
         self._soap_url = soap_url
         self._template_id = template_id
+        self._credit_note_template_id = credit_note_template_id
+        # eConnect's subscription key goes on the endpoint URL of every call (?subscriptionKey=); it is a secret:
+        # integrations.http logs paths only, and it is never part of a message.
+        self._params = {"subscriptionKey": subscription_key} if subscription_key else None
+        self._group_id = group_id
         self._clock = clock
         self._http = HttpClient(service=SERVICE, timeout=timeout, transport=transport)
         self._lookup = PeppolLookup(base_url=lookup_url, timeout=timeout, transport=lookup_transport or transport)
@@ -197,6 +206,7 @@ class PlatformSoapGateway:
             "POST",
             self._soap_url,
             headers={"Content-Type": "text/xml; charset=utf-8", "SOAPAction": f'"{NS}{operation}"'},
+            params=self._params,
             content=content,
         )
         return self._read(operation, response)
@@ -254,7 +264,13 @@ class PlatformSoapGateway:
                 f"{where}: HTTP {status} without a SOAP fault.", service=SERVICE, status=status, retry_after=retry_after
             )
         if status == 401:
-            return AuthenticationError(f"{where}: HTTP 401 (subscription key?).", service=SERVICE, status=status)
+            return AuthenticationError(
+                f"{where}: HTTP 401: eConnect refused the subscription key (ECONNECT_SUBSCRIPTION_KEY is missing or "
+                "wrong; eConnect gives it with the connection).",
+                service=SERVICE,
+                status=status,
+                code="SUBSCRIPTION_KEY",
+            )
         if status == 403:
             return AccessDenied(f"{where}: HTTP 403.", service=SERVICE, status=status)
         return InvalidRequest(f"{where}: HTTP {status}.", service=SERVICE, status=status)
@@ -298,7 +314,7 @@ class PlatformSoapGateway:
                 sub_element(to, "EmailAddress", document.fallback_email)
             sub_element(body, "Subject", _subject(summary))  # the platform overwrites it with "{template} {invoiceid}"
             sub_element(body, "Payload").append(etree.fromstring(etree.tostring(root)))
-            sub_element(body, "TemplateId", self._template_id)
+            sub_element(body, "TemplateId", self._template_for(summary))
             return body
 
         logger.info("Sending %s to eConnect (reference %s)", summary.number, document.reference)
@@ -311,6 +327,24 @@ class PlatformSoapGateway:
         return SentDocument(
             external_id=external_id, reference=document.reference, subject=_subject(summary), created_on=None
         )
+
+    def _template_for(self, summary: DocumentSummary) -> str:
+        if summary.is_credit_note and self._credit_note_template_id:
+            return self._credit_note_template_id
+        return self._template_id
+
+    @property
+    def receive_template_ids(self) -> tuple[str, ...]:
+        """The MasterTemplateIds the inbox is read for: invoices, and credit notes when they have their own."""
+        ids = [self._template_id]
+        if self._credit_note_template_id and self._credit_note_template_id != self._template_id:
+            ids.append(self._credit_note_template_id)
+        return tuple(ids)
+
+    def _scope(self, body: etree._Element) -> None:
+        """GroupId: the company whose inbox is read, so keys that see several companies read only this one."""
+        if self._group_id:
+            sub_element(body, "GroupId", self._group_id)
 
     def find_sent_document(self, document: OutgoingDocument) -> SentDocument | None:
         """The outbox document eConnect already has for ``document``, found the way eConnect itself recognises
@@ -360,6 +394,7 @@ class PlatformSoapGateway:
 
             def build(page: str | None = page) -> etree._Element:
                 body = operation_element("GetOutboxDocuments")
+                self._scope(body)
                 paging = sub_element(body, "Paging")
                 sub_element(paging, "Limit", "50")
                 if page:
@@ -403,16 +438,30 @@ class PlatformSoapGateway:
 
     # --- receiving -----------------------------------------------------------------------------------------------
     def list_inbox_documents(
-        self, *, state: InboxState | None = InboxState.NEW, page: str | None = None, limit: int = 25
+        self,
+        *,
+        state: InboxState | None = InboxState.NEW,
+        page: str | None = None,
+        limit: int = 25,
+        since: datetime | None = None,
+        template_id: str | None = None,
     ) -> InboxPage:
         def build() -> etree._Element:
             body = operation_element("GetInboxDocuments")
+            self._scope(body)
             paging = sub_element(body, "Paging")
             sub_element(paging, "Limit", str(limit))
             if page:
                 sub_element(paging, "StartPage", page)
+            search = sub_element(body, "Search")
+            if since is not None:
+                created = sub_element(search, "CreatedOn")
+                sub_element(created, "To").set(f"{{{XSI}}}nil", "true")
+                sub_element(created, "From", xml_datetime(since))
             if state is not None:
-                sub_element(sub_element(sub_element(body, "Search"), "Status"), "Code", statuses.inbox_code(state))
+                sub_element(sub_element(search, "Status"), "Code", statuses.inbox_code(state))
+            if template_id:
+                sub_element(sub_element(search, "Template"), "MasterId", template_id)
             return body
 
         answer = self._call("GetInboxDocuments", build).element
@@ -437,18 +486,18 @@ class PlatformSoapGateway:
             if details is None or payload is None:
                 raise MalformedResponse("eConnect GetInboxDocument answered without a payload.", service=SERVICE)
             allowed = tuple(
-                statuses.inbox_state(child_text(s, "e:Code"), child_text(s, "e:Name"))
+                StatusOption(code=child_text(s, "e:Code"), name=child_text(s, "e:Name"))
                 for s in answer.iterfind("e:Statuses/e:Status", namespaces={"e": NS})
             )
             return InboxDocument(
-                summary=read_inbox_summary(details), payload=payload_bytes(raw, payload), allowed_states=allowed
+                summary=read_inbox_summary(details), payload=payload_bytes(raw, payload), allowed_statuses=allowed
             )
         except MalformedResponse as exc:
             # Read, but holding no single document with an id: the same answer again next time, so kept as evidence.
             raise _unreadable_inbox_document(external_id, raw, exc.message) from exc
 
-    def set_inbox_document_status(self, external_id: str, state: InboxState) -> None:
-        code = statuses.inbox_code(state)
+    def set_inbox_document_status(self, external_id: str, code: str) -> None:
+        """``code``: one of the document's allowed statuses (``InboxDocument.allowed_statuses``)."""
 
         def build() -> etree._Element:
             body = operation_element("SetInboxDocumentStatus")
@@ -464,6 +513,7 @@ class PlatformSoapGateway:
 
         def build() -> etree._Element:
             body = operation_element("GetOutboxDocuments")
+            self._scope(body)
             paging = sub_element(body, "Paging")
             sub_element(paging, "Limit", str(limit))
             if page:
@@ -494,6 +544,7 @@ class PlatformSoapGateway:
 
         def build() -> etree._Element:
             body = operation_element("GetInboxDocuments")
+            self._scope(body)
             paging = sub_element(body, "Paging")
             sub_element(paging, "Limit", str(limit))
             if page:

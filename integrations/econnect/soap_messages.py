@@ -87,6 +87,12 @@ def _party(element: etree._Element | None) -> DocumentParty | None:
     return DocumentParty(child_text(element, "e:EConnectPartyId"), child_text(element, "e:Name"))
 
 
+def _receiver(element: etree._Element) -> DocumentParty | None:
+    """The WSDL spells it "Reciever", eConnect's pages "Receiver": either is read."""
+    found = element.find(q("Reciever"))
+    return _party(found if found is not None else element.find(q("Receiver")))
+
+
 def read_inbox_summary(element: etree._Element) -> InboxDocumentSummary:
     code, name = child_text(element, "e:Status/e:Code"), child_text(element, "e:Status/e:Name")
     external_id = child_text(element, "e:ExternalId")
@@ -98,7 +104,7 @@ def read_inbox_summary(element: etree._Element) -> InboxDocumentSummary:
         created_on=parse_datetime(child_text(element, "e:CreatedOn")),
         modified_on=parse_datetime(child_text(element, "e:ModifiedOn")),
         sender=_party(element.find(q("Sender"))),
-        receiver=_party(element.find(q("Reciever"))),  # sic: the WSDL spells it "Reciever"
+        receiver=_receiver(element),
         state=statuses.inbox_state(code, name),
         status_name=name,
         status_code=code,
@@ -127,7 +133,7 @@ def read_outbox_summary(element: etree._Element) -> OutboxDocumentSummary:
         subject=child_text(element, "e:Subject"),
         created_on=parse_datetime(child_text(element, "e:CreatedOn")),
         modified_on=parse_datetime(child_text(element, "e:ModifiedOn")),
-        receiver=_party(element.find(q("Reciever"))),  # sic: the WSDL spells it "Reciever"
+        receiver=_receiver(element),
         status=read_outbox_status(external_id, element.find(q("Status"))),
         delivery_method=read_delivery_method(child_text(element, "e:Transaction/e:DeliveryMethod")),
     )

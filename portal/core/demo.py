@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 
 from django.contrib.auth.models import Group, Permission
@@ -11,21 +10,29 @@ from django.db import transaction
 from integrations import demo_data
 from integrations.afas.simulator.demo import SB_ADMINISTRATION_ID, SB_LEDGER_ACCOUNTS
 from portal.accounts.models import Membership, User
-from portal.organisations.models import Environment, Firm, Organisation, OwnPeppolIdentifier
+from portal.organisations.models import Environment, Firm, Organisation, OwnPeppolIdentifier, SyncCursor
 from portal.organisations.services import environment_set_credentials
 
 DEMO_FIRM = "Van Dijk & Partners Accountants"
 ACCOUNTANT_LOGIN = ("accountant", "demo-accountant-2026")
 SUPPORT_LOGIN = ("support", "demo-support-2026")
 SUPPORT_GROUP = "Support"
-# The Small Business environment books received invoices in the simulator's demo administration, on "Inkopen".
-# [GUESS] The simulator seeds no SB relations and accepts any uuid: a stable one stands for "Diverse crediteuren".
-DEMO_SB_SETTINGS = {
-    "afas_sb_domain": "demo",
-    "afas_sb_administration_id": SB_ADMINISTRATION_ID,
-    "afas_sb_ledger_account_id": SB_LEDGER_ACCOUNTS[0]["Id"],
-    "afas_sb_relation_id": str(uuid.uuid5(uuid.NAMESPACE_URL, "afas-sim/relation/diverse-crediteuren")),
-}
+DEMO_INBOX_FROM = "2020-01-01T00:00:00+00:00"
+
+
+def _sb_settings(spec: demo_data.DemoEnvironment) -> dict:
+    """The Small Business environment books received invoices in the simulator's demo administration, on "Inkopen",
+    with SB's own "Diverse creditors" relation (RelationType unknown)."""
+    return {
+        "afas_sb_domain": "demo",
+        "afas_sb_environment": spec.sb_environment,
+        "afas_sb_administration_id": SB_ADMINISTRATION_ID,
+        "afas_sb_ledger_account_id": SB_LEDGER_ACCOUNTS[0]["Id"],
+        "afas_sb_relation_id": spec.sb_diverse_creditors_id,
+        "afas_sb_relation_type": Environment.SbRelationType.UNKNOWN,
+    }
+
+
 SUPPORT_APPS = (
     "accounts",
     "organisations",
@@ -62,7 +69,7 @@ def demo_seed() -> DemoLogins:
                 "sending_enabled": _works_end_to_end(spec),
                 "receiving_enabled": _works_end_to_end(spec),
                 "poll_interval_seconds": 60,
-                **(DEMO_SB_SETTINGS if spec.edition == Environment.Edition.SMALL_BUSINESS else {}),
+                **(_sb_settings(spec) if spec.edition == Environment.Edition.SMALL_BUSINESS else {}),
             },
         )
         if created:
@@ -73,6 +80,11 @@ def demo_seed() -> DemoLogins:
                 afas_token=spec.afas_token,
                 econnect_app_key=spec.econnect_app_key,
                 econnect_app_secret=spec.econnect_app_secret,
+            )
+            # The demo inbox was filled before the portal's demo existed: it is read from the start (a backfill a
+            # person would ask for; a real environment reads from the moment receiving is switched on).
+            SyncCursor.objects.get_or_create(
+                environment=environment, stream=SyncCursor.Stream.ECONNECT_INBOX, defaults={"position": DEMO_INBOX_FROM}
             )
             scheme, value = spec.own_identifier.split(":")
             OwnPeppolIdentifier.objects.create(

@@ -12,10 +12,19 @@ AFAS_PARTICIPANT_PATTERN = r"^[0-9]{5,6}$"
 ICD_SCHEME_PATTERN = r"^[0-9]{4}$"
 CURRENCY_PATTERN = r"^[A-Z]{3}$"
 SHA256_PATTERN = r"^[0-9a-f]{64}$"
+ECONNECT_GROUP_PATTERN = r"^[A-Za-z0-9]{2,40}$"
+AFAS_SB_ENVIRONMENT_PATTERN = r"^[a-z0-9][a-z0-9-]{0,62}$"
 
 kvk_validator = RegexValidator(KVK_PATTERN, _("A KvK number has exactly 8 digits."))
 afas_participant_validator = RegexValidator(
     AFAS_PARTICIPANT_PATTERN, _("An AFAS participant number has 5 or 6 digits (the number in your AFAS URL).")
+)
+econnect_group_validator = RegexValidator(
+    ECONNECT_GROUP_PATTERN, _("An eConnect company id has letters and digits only, such as XCNL10019.")
+)
+afas_sb_environment_validator = RegexValidator(
+    AFAS_SB_ENVIRONMENT_PATTERN,
+    _("The customer environment is the lowercase name after the host in the SB address, such as enyoi."),
 )
 icd_scheme_validator = RegexValidator(
     ICD_SCHEME_PATTERN, _("A Peppol identifier scheme is a 4-digit ICD code, such as 0106 for KvK.")

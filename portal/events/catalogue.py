@@ -49,6 +49,10 @@ CATALOGUE = {
     "outgoing.stale": _(
         "No final status from eConnect after %(hours)s hours. Not resent automatically: check it at eConnect."
     ),
+    "outgoing.econnect_status_unknown": _(
+        'eConnect reports the status "%(status)s" (code %(code)s), which the portal does not know. It is shown as '
+        "eConnect wrote it and flagged for support; the invoice stays submitted and is asked again."
+    ),
     "outgoing.swept": _(
         "The submit did not finish (worker stopped); retrying, after checking whether eConnect already has it."
     ),
@@ -117,6 +121,11 @@ CATALOGUE = {
         "Held: it carries the portal's test-invoice marker, but matches no test invoice sent from this organisation. "
         "It is not delivered to AFAS; check it, then deliver it or mark it resolved."
     ),
+    "incoming.held_other_party": _(
+        "Held: addressed to %(receiver)s, which is not one of this environment's own Peppol identifiers "
+        "(%(own)s). It is not delivered to AFAS and not acknowledged at eConnect: check to whom it belongs."
+    ),
+    "incoming.backfill": _("The inbox is read again from %(since)s on."),
     "incoming.test_returned": _(
         "The organisation's own test invoice %(number)s came back: it is acknowledged at eConnect and never "
         "delivered to AFAS."
@@ -178,6 +187,9 @@ CATALOGUE = {
     "setting.afas_sb_administration_id": _("Small Business administration id"),
     "setting.afas_sb_ledger_account_id": _("Small Business ledger account id"),
     "setting.afas_sb_relation_id": _("Small Business relation id"),
+    "setting.afas_sb_environment": _("AFAS Small Business customer environment"),
+    "setting.afas_sb_relation_type": _("Small Business relation type"),
+    "setting.econnect_group_id": _("eConnect company id (GroupId)"),
     "environment.sending_on": _("Sending switched on."),
     "environment.sending_off": _("Sending switched off."),
     "environment.receiving_on": _("Receiving switched on: %(identifiers)s now receive via eConnect here."),

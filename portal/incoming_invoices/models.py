@@ -33,6 +33,7 @@ class HoldReason(models.TextChoices):
     VAT_NOT_MAPPABLE = "vat_not_mappable", _("VAT cannot be mapped to AFAS Small Business")
     DELIVERY_UNCERTAIN = "delivery_uncertain", _("Delivery to AFAS interrupted: check AFAS before delivering again")
     TEST_UNMATCHED = "test_unmatched", _("Marked as the portal's test invoice, but matches none sent")
+    OTHER_PARTY = "other_party", _("Addressed to another party: not delivered, not acknowledged")
 
 
 class DuplicateVerdict(models.TextChoices):
@@ -82,6 +83,19 @@ class IncomingInvoice(TimeStampedModel):
     vat_breakdown = models.JSONField(default=list, blank=True)
     attachments = models.JSONField(default=list, blank=True)
 
+    econnect_allowed_statuses = models.JSONField(
+        "eConnect's allowed statuses",
+        default=list,
+        blank=True,
+        help_text="The statuses eConnect allows for this document ([{code, name}]), read when it was fetched; the "
+        "acknowledgement uses one of them.",
+    )
+    receiver_evidence = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="To whom the document is addressed, beside the environment's own identifiers, when it is not one "
+        "of them.",
+    )
     econnect_duplicate_flag = models.BooleanField("eConnect says duplicate", default=False)
     duplicate_verdict = models.CharField(
         max_length=20, choices=DuplicateVerdict.choices, default=DuplicateVerdict.NOT_CHECKED

@@ -8,9 +8,7 @@ acknowledgement next time and never delivers twice.
 
 from __future__ import annotations
 
-import hashlib
 import logging
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import httpx
@@ -20,9 +18,6 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from integrations.econnect.errors import UnreadableDocument
-from integrations.econnect.gateway import EConnectGateway
-from integrations.econnect.models import InboxState
 from integrations.http import (
     AccessDenied,
     AuthenticationError,
@@ -41,9 +36,17 @@ from portal.core.validators import checked_reason
 from portal.events.messages import Bilingual, Choice, Msg, When
 from portal.events.services import event_record
 from portal.incoming_invoices import small_business
+from portal.incoming_invoices.acknowledgement import econnect_acknowledge
+from portal.incoming_invoices.addressee import addressee_check
 from portal.incoming_invoices.duplicates import duplicate_verdict
+from portal.incoming_invoices.fetching import (  # noqa: F401  (receiving's services, in one place for callers)
+    FetchResult,
+    incoming_dispatch_fetches,
+    incoming_fetch,
+)
 from portal.incoming_invoices.models import IncomingInvoice
 from portal.incoming_invoices.own_test_invoices import TestInvoiceMark, own_test_invoice
+from portal.incoming_invoices.queue import enqueue
 from portal.incoming_invoices.summaries import summary_fields
 from portal.organisations import clients
 from portal.organisations.models import Environment
@@ -54,127 +57,12 @@ logger = logging.getLogger(__name__)
 Status = IncomingInvoice.Status
 Hold = IncomingInvoice.HoldReason
 Verdict = IncomingInvoice.DuplicateVerdict
-FETCH_LEASE = timedelta(minutes=10)
-MAX_PAGES = 200  # per state and fetch; the next fetch goes on where this one stopped
 HOSTILE_KINDS = {"dtd_forbidden", "too_large", "too_deep"}
+PERMANENT_ACK_RETRY_SECONDS = 3600.0
 
 
 def _transition(invoice: IncomingInvoice, *, system_actor: str = "receiving", **kwargs) -> bool:
     return workflow.transition(invoice, subject="incoming_invoice", system_actor=system_actor, **kwargs)
-
-
-def _enqueue(task_name: str, *ids: int) -> None:
-    from portal.incoming_invoices import tasks
-
-    task = getattr(tasks, task_name)
-    for pk in ids:
-        transaction.on_commit(lambda pk=pk: task.delay(pk))
-
-
-# --- fetch ----------------------------------------------------------------------------------------------------------
-
-
-def incoming_dispatch_fetches(*, now: datetime | None = None) -> list[int]:
-    return workflow.environments_due(enabled_field="receiving_enabled", next_field="next_fetch_at", now=now)
-
-
-@dataclass(frozen=True)
-class FetchResult:
-    stored: int
-    replays: int
-    ran: bool = True
-
-
-def incoming_fetch(*, environment: Environment) -> FetchResult:
-    """Store every new inbox document (and those eConnect flags as duplicates) exactly as received."""
-    if not workflow.lease_environment(
-        environment, enabled_field="receiving_enabled", lease_field="fetch_lease_until", duration=FETCH_LEASE
-    ):
-        return FetchResult(0, 0, ran=False)
-    try:
-        return _fetch(Environment.objects.get(pk=environment.pk))
-    finally:
-        workflow.release_environment(environment, lease_field="fetch_lease_until")
-
-
-def _fetch(environment: Environment) -> FetchResult:
-    stored = replays = 0
-    with clients.econnect_gateway_for(environment) as gateway:
-        for state in (InboxState.NEW, InboxState.DUPLICATE):
-            page = None
-            for _ in range(MAX_PAGES):
-                listing = gateway.list_inbox_documents(state=state, page=page)
-                for summary in listing.documents:
-                    if IncomingInvoice.objects.filter(
-                        environment=environment, econnect_document_id=summary.external_id
-                    ).exists():
-                        replays += 1
-                        continue
-                    payload, unreadable = _download(gateway, summary.external_id)
-                    if _store(
-                        environment, payload, summary.external_id, summary.flagged_duplicate, unreadable=unreadable
-                    ):
-                        stored += 1
-                    else:
-                        replays += 1
-                page = listing.next_page
-                if not page:
-                    break
-    return FetchResult(stored, replays)
-
-
-def _download(gateway: EConnectGateway, external_id: str) -> tuple[bytes, UnreadableDocument | None]:
-    """The document's payload; or, when eConnect's answer cannot be read safely twice in a row, the whole answer as
-    received, with the refusal. One such document must not block every document listed after it, and it must not be
-    lost: it is stored like any other, then held by ``incoming_process`` (it is no UBL document) for a person to
-    decide; it is never acknowledged at eConnect by itself. Transient failures (5xx, timeouts) are raised as before:
-    the fetch is retried later and nothing is stored."""
-    try:
-        return gateway.get_inbox_document(external_id).payload, None
-    except UnreadableDocument as exc:
-        logger.warning(
-            "eConnect's answer for inbox document %s cannot be read (%s); asking once more", external_id, exc.reason
-        )
-    try:
-        return gateway.get_inbox_document(external_id).payload, None
-    except UnreadableDocument as exc:
-        logger.warning("eConnect's answer for inbox document %s cannot be read again; kept as evidence", external_id)
-        return exc.raw, exc
-
-
-def _store(
-    environment: Environment,
-    payload: bytes,
-    external_id: str,
-    flagged_duplicate: bool,
-    *,
-    unreadable: UnreadableDocument | None = None,
-) -> bool:
-    with transaction.atomic():
-        invoice, created = IncomingInvoice.objects.get_or_create(
-            environment=environment,
-            econnect_document_id=external_id[:100],
-            defaults={
-                "raw_xml": payload,
-                "sha256": hashlib.sha256(payload).hexdigest(),
-                "econnect_duplicate_flag": flagged_duplicate,
-            },
-        )
-        if created:
-            message = Msg("incoming.received_flagged" if flagged_duplicate else "incoming.received", size=len(payload))
-            if unreadable is not None:
-                message = Msg("incoming.received_unreadable", reason=unreadable.reason.rstrip("."), size=len(payload))
-            event_record(
-                environment=environment,
-                incoming_invoice=invoice,
-                kind="received",
-                to_status=Status.RECEIVED,
-                message=message,
-                system_actor="fetch",
-                data={"unreadable_answer": True} if unreadable is not None else None,
-            )
-            _enqueue("process", invoice.pk)
-    return created
 
 
 # --- process: parse and judge ---------------------------------------------------------------------------------------
@@ -199,6 +87,16 @@ def incoming_process(*, invoice: IncomingInvoice) -> IncomingInvoice:
         **summary_fields(environment=invoice.environment, summary=summary)
     )
     invoice.refresh_from_db()
+
+    addressee = addressee_check(environment=invoice.environment, summary=summary)
+    if not addressee.ours:
+        message = Msg(
+            "incoming.held_other_party",
+            receiver=addressee.receiver or "-",
+            own=", ".join(addressee.evidence["own_identifiers"]) or "-",
+        )
+        _hold(invoice, Hold.OTHER_PARTY, message, receiver_evidence=addressee.evidence)
+        return invoice
 
     mark = own_test_invoice(environment=invoice.environment, summary=summary)
     if mark is not None:
@@ -262,7 +160,7 @@ def _ready(invoice: IncomingInvoice, message: Msg, **transition) -> bool:
         **transition,
     )
     if moved:
-        _enqueue("deliver", invoice.pk)
+        enqueue("deliver", invoice.pk)
     return moved
 
 
@@ -420,17 +318,18 @@ def incoming_acknowledge(*, invoice: IncomingInvoice) -> IncomingInvoice:
         return invoice
     try:
         with clients.econnect_gateway_for(invoice.environment) as gateway:
-            gateway.set_inbox_document_status(invoice.econnect_document_id, InboxState.PROCESSED)
+            econnect_acknowledge(gateway, invoice)
     except RemoteError as exc:
         delay = max(
             backoff_delay(max(invoice.attempts, 1), base=settings.OUTGOING_RETRY_BASE_SECONDS),
             exc.retry_after or 0.0,
-            1.0,
+            1.0 if exc.transient else PERMANENT_ACK_RETRY_SECONDS,  # waits for a setting or eConnect to change
         )
         IncomingInvoice.objects.filter(pk=invoice.pk, status=before).update(
             next_attempt_at=timezone.now() + timedelta(seconds=delay),
             dispatched_at=None,
             last_error_kind=ErrorKind.TRANSIENT if exc.transient else ErrorKind.PERMANENT,
+            last_error_code=(exc.code or "")[:50],
             **workflow.error_fields(Msg("incoming.acknowledge_failed", detail=exc.message)),
         )
         return invoice

@@ -113,6 +113,7 @@ def small_business_missing_settings(environment: Environment) -> list[str]:
     required = (
         ("AFAS token (the SB app token)", environment.afas_token),
         ("AFAS SB domain", environment.afas_sb_domain),
+        ("AFAS SB customer environment", environment.afas_sb_environment),
         ("AFAS SB administration id", environment.afas_sb_administration_id),
         ("AFAS SB ledger account id", environment.afas_sb_ledger_account_id),
         ("AFAS SB relation id", environment.afas_sb_relation_id),
@@ -322,6 +323,7 @@ def incoming_book_in_small_business(*, invoice: IncomingInvoice) -> SmallBusines
             administration_id=str(environment.afas_sb_administration_id),
             invoice_number=summary.number[:100],
             relation_id=str(environment.afas_sb_relation_id),
+            relation_type=environment.afas_sb_relation_type,
             invoice_date=summary.issue_date,
             # SB requires a due date; an invoice without one is due on its date rather than on a guessed term.
             due_date=summary.due_date or summary.issue_date,

@@ -41,6 +41,7 @@ def afas_client_for(
         environment_type=environment.afas_environment_type,
         token=token,
         base_url_template=settings.AFAS_BASE_URL_TEMPLATE,
+        integration_id=settings.AFAS_INTEGRATION_ID,
         transport=transport,
         **_timeout(timeout),
     )
@@ -53,11 +54,10 @@ def afas_small_business_client_for(
     transport: httpx.BaseTransport | None = None,
     timeout: httpx.Timeout | None = None,
 ) -> SmallBusinessClient:
-    # [GUESS] The customer environment in the SB address is the participant number (as the simulator assumes).
     token = environment.afas_token
     client = SmallBusinessClient(
         domain=environment.afas_sb_domain,
-        environment=environment.afas_participant_number,
+        environment=environment.afas_sb_environment,
         app_token=token,
         base_url_template=settings.AFAS_SB_BASE_URL_TEMPLATE,
         transport=transport,
@@ -79,6 +79,9 @@ def econnect_gateway_for(
             app_secret=secret,
             soap_url=settings.ECONNECT_SOAP_URL,
             lookup_url=settings.ECONNECT_LOOKUP_URL,
+            subscription_key=settings.ECONNECT_SUBSCRIPTION_KEY,
+            group_id=environment.econnect_group_id,
+            credit_note_template_id=settings.ECONNECT_CREDIT_NOTE_TEMPLATE_ID,
             transport=transport,
             lookup_transport=transport,
             **_timeout(timeout),

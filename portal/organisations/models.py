@@ -11,6 +11,8 @@ from portal.core.validators import (
     ICD_SCHEME_PATTERN,
     KVK_PATTERN,
     afas_participant_validator,
+    afas_sb_environment_validator,
+    econnect_group_validator,
     kvk_validator,
 )
 from portal.events.messages import render_data
@@ -60,12 +62,19 @@ class EnvironmentEdition(models.TextChoices):
     SMALL_BUSINESS = "small_business", _("AFAS Small Business")
 
 
+class SbRelationType(models.TextChoices):
+    ORGANISATION = "organisation", _("Organisation (a creditor)")
+    UNKNOWN = "unknown", _("Diverse creditors (SB's unknown relation)")
+
+
 class Environment(TimeStampedModel):
     """One AFAS environment of an organisation, with its own AFAS token and eConnect connection keys."""
 
     Type = EnvironmentType
 
     Edition = EnvironmentEdition
+
+    SbRelationType = SbRelationType
 
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="environments")
     afas_participant_number = models.CharField(
@@ -80,6 +89,25 @@ class Environment(TimeStampedModel):
     afas_token = CredentialField("AFAS token", blank=True, default="")
     econnect_app_key = CredentialField("eConnect App Key", blank=True, default="")
     econnect_app_secret = CredentialField("eConnect Secret", blank=True, default="")
+    econnect_group_id = models.CharField(
+        "eConnect company id (GroupId)",
+        max_length=40,
+        blank=True,
+        validators=[econnect_group_validator],
+        help_text="The eConnect company whose inbox and outbox this environment reads, e.g. XCNL10019. Needed when "
+        "the connection keys' user sees several companies; empty: the keys' own inbox.",
+    )
+    afas_own_econnect_link_off_at = models.DateTimeField(
+        "AFAS's own eConnect link confirmed off",
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When a person confirmed that AFAS's built-in eConnect link (eVerbinding) does not receive for "
+        "this environment; with both on, every purchase invoice arrives in AFAS twice.",
+    )
+    afas_own_econnect_link_off_by = models.ForeignKey(
+        "accounts.User", on_delete=models.SET_NULL, null=True, blank=True, editable=False, related_name="+"
+    )
     afas_token_set_at = models.DateTimeField(null=True, blank=True, editable=False)
     econnect_keys_set_at = models.DateTimeField(null=True, blank=True, editable=False)
 
@@ -89,8 +117,15 @@ class Environment(TimeStampedModel):
         "AFAS SB domain",
         max_length=63,
         blank=True,
-        help_text="The subdomain of the SB address, e.g. 'acme' in https://acme.afasfocus.nl/12345 "
-        "(the path, the customer environment, is the participant number).",
+        help_text="The subdomain of the SB address, e.g. 'acme' in https://acme.afasfocus.nl/enyoi.",
+    )
+    afas_sb_environment = models.CharField(
+        "AFAS SB customer environment",
+        max_length=63,
+        blank=True,
+        validators=[afas_sb_environment_validator],
+        help_text="The customer environment, the name after the host in the SB address, e.g. 'enyoi' in "
+        "https://acme.afasfocus.nl/enyoi.",
     )
     afas_sb_administration_id = models.UUIDField(
         "AFAS SB administration id",
@@ -108,8 +143,16 @@ class Environment(TimeStampedModel):
         "AFAS SB relation id",
         null=True,
         blank=True,
-        help_text="The SB relation (uuid, an organisation) received invoices are booked on, e.g. a collective "
-        "creditor; the supplier's name stays in the invoice and its UBL.",
+        help_text="The SB relation (uuid) received invoices are booked on: an organisation (a collective creditor) "
+        "or SB's own 'Diverse creditors' relation; the supplier's name stays in the invoice and its UBL.",
+    )
+    afas_sb_relation_type = models.CharField(
+        "AFAS SB relation type",
+        max_length=20,
+        choices=SbRelationType.choices,
+        default=SbRelationType.ORGANISATION,
+        help_text="'Diverse creditors' (SB's unknown relation) is booked as 'unknown', a real creditor as "
+        "'organisation'; SB refuses the wrong combination.",
     )
 
     sending_enabled = models.BooleanField(default=False, help_text="Collect issued sales invoices and send them.")

@@ -22,7 +22,7 @@ from portal.core.validators import checked_reason
 from portal.events.messages import Choice, Msg, explained
 from portal.events.services import event_record
 from portal.organisations import clients
-from portal.organisations.models import Environment, OwnPeppolIdentifier, Registration
+from portal.organisations.models import Environment, OwnPeppolIdentifier, Registration, SyncCursor
 
 logger = logging.getLogger(__name__)
 
@@ -191,6 +191,12 @@ def environment_set_receiving(
             locked = Environment.objects.select_for_update().get(pk=environment.pk)
             locked.own_identifiers.update(receive_active=True)
             Environment.objects.filter(pk=locked.pk).update(receiving_enabled=True, updated_at=timezone.now())
+            # The inbox is read from now on, never its history (portal.incoming_invoices.inbox_cursor).
+            SyncCursor.objects.get_or_create(
+                environment=locked,
+                stream=SyncCursor.Stream.ECONNECT_INBOX,
+                defaults={"position": timezone.now().isoformat()},
+            )
             event_record(
                 environment=locked,
                 actor=actor,

@@ -10,7 +10,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_variables
 
 from portal.accounts.models import User
-from portal.core.validators import AFAS_PARTICIPANT_PATTERN, KVK_PATTERN, MAX_CREDENTIAL_LENGTH
+from portal.core.validators import (
+    AFAS_PARTICIPANT_PATTERN,
+    AFAS_SB_ENVIRONMENT_PATTERN,
+    ECONNECT_GROUP_PATTERN,
+    KVK_PATTERN,
+    MAX_CREDENTIAL_LENGTH,
+)
 from portal.events.messages import Choice, Join, Msg
 from portal.events.services import event_record
 from portal.organisations.models import CREDENTIAL_FIELDS, Environment, Firm, Organisation
@@ -96,9 +102,12 @@ SETTINGS_FIELDS = (
     "afas_edition",
     "poll_interval_seconds",
     "afas_sb_domain",
+    "afas_sb_environment",
     "afas_sb_administration_id",
     "afas_sb_ledger_account_id",
     "afas_sb_relation_id",
+    "afas_sb_relation_type",
+    "econnect_group_id",
 )
 POLL_INTERVAL_RANGE = (60, 86400)
 SB_DOMAIN_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$"
@@ -215,8 +224,19 @@ def _settings_check(environment: Environment) -> None:
         )
     if environment.afas_edition == Environment.Edition.SMALL_BUSINESS and not environment.afas_sb_domain:
         raise SettingsRefused(
-            _("AFAS Small Business needs its domain, e.g. 'acme' in https://acme.afasfocus.nl/12345."),
+            _("AFAS Small Business needs its domain, e.g. 'acme' in https://acme.afasfocus.nl/enyoi."),
             field="afas_sb_domain",
+        )
+    if environment.afas_sb_environment and not re.match(AFAS_SB_ENVIRONMENT_PATTERN, environment.afas_sb_environment):
+        raise SettingsRefused(
+            _("The customer environment is the lowercase name after the host in the SB address, such as enyoi."),
+            field="afas_sb_environment",
+        )
+    if environment.afas_sb_relation_type not in Environment.SbRelationType.values:
+        raise SettingsRefused(_("Choose organisation or 'Diverse creditors'."), field="afas_sb_relation_type")
+    if environment.econnect_group_id and not re.match(ECONNECT_GROUP_PATTERN, environment.econnect_group_id):
+        raise SettingsRefused(
+            _("An eConnect company id has letters and digits only, such as XCNL10019."), field="econnect_group_id"
         )
     taken = Environment.objects.filter(
         afas_participant_number=environment.afas_participant_number,

@@ -84,6 +84,12 @@ class OutgoingInvoice(TimeStampedModel):
     )
     econnect_document_id = models.CharField("eConnect document id", max_length=100, blank=True)
     econnect_status = models.CharField("eConnect status", max_length=100, blank=True)
+    econnect_status_code = models.CharField("eConnect status code", max_length=20, blank=True)
+    econnect_status_unknown = models.BooleanField(
+        "eConnect status unknown to the portal",
+        default=False,
+        help_text="eConnect reported a status the portal does not know: shown as eConnect wrote it, for support.",
+    )
 
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.NEW)
     status_changed_at = models.DateTimeField(auto_now_add=True)

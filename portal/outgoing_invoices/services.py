@@ -37,6 +37,7 @@ from portal.events.messages import Bilingual, Msg, When
 from portal.events.services import event_record
 from portal.organisations import clients
 from portal.organisations.models import Environment, SyncCursor
+from portal.outgoing_invoices import status_follow
 from portal.outgoing_invoices.models import OutgoingInvoice
 from portal.outgoing_invoices.recipients import resolve_recipient
 
@@ -477,8 +478,16 @@ def outgoing_follow_status(*, invoice: OutgoingInvoice, now: datetime | None = N
         status, asked_to_wait = None, timedelta(seconds=min(exc.retry_after or 0, 24 * 60 * 60))
     else:
         asked_to_wait = timedelta(0)
+    unknown = invoice.econnect_status_unknown
     if status is not None:
-        OutgoingInvoice.objects.filter(pk=invoice.pk).update(econnect_status=(status.name or status.state.value)[:100])
+        unknown = status.state is OutboxState.UNKNOWN
+        OutgoingInvoice.objects.filter(pk=invoice.pk).update(
+            econnect_status=(status.name or status.code or status.state.value)[:100],
+            econnect_status_code=status.code[:20],
+            econnect_status_unknown=unknown,
+        )
+        if unknown and (status.name, status.code) != (invoice.econnect_status, invoice.econnect_status_code):
+            status_follow.flag_unknown_status(invoice, status)
         if status.state in FINAL_STATUSES:
             final = FINAL_STATUSES[status.state]
             if final == Status.DELIVERED and invoice.is_test:  # it comes back through the inbox: look soon
@@ -499,7 +508,7 @@ def outgoing_follow_status(*, invoice: OutgoingInvoice, now: datetime | None = N
             )
             return invoice
     age = now - (invoice.submitted_at or now)
-    if age >= stale_after:
+    if age >= stale_after and not unknown:  # a status nobody could read is for support, not "no status"
         _transition(
             invoice,
             from_statuses=(Status.SUBMITTED,),
@@ -510,18 +519,9 @@ def outgoing_follow_status(*, invoice: OutgoingInvoice, now: datetime | None = N
         )
         return invoice
     OutgoingInvoice.objects.filter(pk=invoice.pk, status=Status.SUBMITTED).update(
-        next_attempt_at=now + max(_poll_interval(age), asked_to_wait), dispatched_at=None
+        next_attempt_at=now + max(status_follow.poll_interval(age), asked_to_wait), dispatched_at=None
     )
     return invoice
-
-
-def _poll_interval(age: timedelta) -> timedelta:
-    """Poll young submissions often and old ones rarely."""
-    if age < timedelta(minutes=5):
-        return timedelta(seconds=30)
-    if age < timedelta(hours=1):
-        return timedelta(minutes=5)
-    return timedelta(minutes=30)
 
 
 # --- recovery and people's actions -----------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from integrations.econnect.models import InboxState, OutboxState
+from integrations.econnect.models import OutboxState
 from integrations.http import RemoteError
 from integrations.peppol.parser import parse_document
 from integrations.peppol.xml import XmlRejected
@@ -20,6 +20,7 @@ from portal.core.choices import DocumentType, ErrorKind
 from portal.core.validators import checked_reason
 from portal.events.messages import Choice, Msg, explained
 from portal.events.services import event_record
+from portal.incoming_invoices.acknowledgement import econnect_acknowledge
 from portal.incoming_invoices.models import IncomingInvoice
 from portal.organisations import clients
 from portal.outgoing_invoices.models import OutgoingInvoice
@@ -224,7 +225,7 @@ def _fix_incoming_status(finding: ReconciliationFinding, actor: User, reason: st
     if invoice is None or invoice.status != In.ACKNOWLEDGED:
         raise FindingNotFixable(gettext("The purchase invoice is no longer acknowledged in the portal."))
     with clients.econnect_gateway_for(finding.environment) as gateway:
-        gateway.set_inbox_document_status(invoice.econnect_document_id, InboxState.PROCESSED)
+        econnect_acknowledge(gateway, invoice)
     event_record(
         environment=finding.environment,
         incoming_invoice=invoice,

@@ -74,6 +74,8 @@ class AfasSimulator(ProfitEndpoints, SmallBusinessEndpoints, ControlApi, Simulat
                    ignore_case=True)  # fmt: skip
         self.route("GET", SB + r"/api/blob/(?P<blob>[0-9a-fA-F-]{36})", self.sb_get_blob, operation="SB GET /api/blob",
                    ignore_case=True)  # fmt: skip
+        self.route("GET", SB + r"/api/unknownrelation", self.sb_unknown_relations,
+                   operation="SB GET /api/unknownrelation", ignore_case=True)  # fmt: skip
         self.route("POST", SB + r"/api/purchasejournalentry", self.sb_journal_entry,
                    operation="SB POST /api/purchasejournalentry", ignore_case=True)  # fmt: skip
         # control

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import re
 import uuid
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -56,6 +57,15 @@ class ControlApi:
             connectors[connector]["rows"].extend(rows)
         env["sb"]["ledger_accounts"] = spec.get("sb_ledger_accounts") or []
         env["sb"]["relations"] = spec.get("sb_relations") or []
+        # SB's customer environment is a name (concepts.md: "enyoi"), with its system relations "Diverse debtors"
+        # and "Diverse creditors" (GET /api/unknownrelation).
+        env["sb"]["environment"] = spec.get("sb_environment") or f"env{env['participant']}"
+        env["sb"]["unknown_relations"] = spec.get("sb_unknown_relations") or [
+            {"Id": str(uuid.uuid4()), "Name": "Diverse debtors", "IsBlocked": False, "SalesRelation": True,
+             "PurchaseRelation": False},
+            {"Id": str(uuid.uuid4()), "Name": "Diverse creditors", "IsBlocked": False, "SalesRelation": False,
+             "PurchaseRelation": True},
+        ]  # fmt: skip
         key = environment_key(env["participant"], env["environment_type"])
         with self.state.lock:
             self.environments[key] = env
@@ -337,7 +347,12 @@ def environment_spec(spec: Any, *, where: str = "") -> dict[str, Any]:
                 "connectors": token.texts("connectors", None, nullable=True, max_items=1000),
             }
         )
-    for field in ("debtors", "creditors", "administrations", "sb_ledger_accounts", "sb_relations"):
+    sb_environment = spec.text("sb_environment", "", max_length=63)
+    if sb_environment and not SB_ENVIRONMENT.match(sb_environment):
+        raise ControlError(f"{spec.name('sb_environment')}: a lowercase name such as 'enyoi'")
+    checked["sb_environment"] = sb_environment
+    for field in ("debtors", "creditors", "administrations", "sb_ledger_accounts", "sb_relations",
+                  "sb_unknown_relations"):  # fmt: skip
         checked[field] = list(spec.rows(field, []) if spec.data.get(field) is not None else [])
     connectors: dict[str, Any] = {}
     definitions = spec.object("get_connectors", None, nullable=True)
@@ -378,4 +393,7 @@ ENVIRONMENT_FIELDS = (
     "rows",
     "sb_ledger_accounts",
     "sb_relations",
+    "sb_environment",
+    "sb_unknown_relations",
 )
+SB_ENVIRONMENT = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")

@@ -90,6 +90,8 @@ def _environment_spec(spec: DemoEnvironment) -> dict:
         ],
         "administrations": [{"AdminId": 1, "AdminNm": spec.organisation_name, "AdminCd": "1"}],
         "sb_ledger_accounts": list(SB_LEDGER_ACCOUNTS),
+        "sb_environment": spec.sb_environment,
+        "sb_unknown_relations": spec.sb_unknown_relations if spec.sb_environment else [],
     }
 
 

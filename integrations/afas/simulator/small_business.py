@@ -22,11 +22,22 @@ class SmallBusinessEndpoints:
 
     # --- Small Business ---------------------------------------------------------------------------------------
     def _sb_env(self, scope: str) -> dict[str, Any] | None:
-        # [GUESS] the customer environment in the SB URL is the portal's participant number for that environment.
+        # The customer environment in the SB address is its name ("enyoi" in concepts.md), not a number.
         return next(
-            (e for e in self.environments.values() if e["edition"] == "small_business" and e["participant"] == scope),
+            (
+                e
+                for e in self.environments.values()
+                if e["edition"] == "small_business" and e["sb"].get("environment") == scope
+            ),
             None,
         )
+
+    def sb_unknown_relations(self, request: Request, domain: str, scope: str) -> Response:
+        """``GET /api/unknownrelation``: SB's system relations "Diverse debtors" and "Diverse creditors"."""
+        env, refusal = self._sb_authorised(request, scope)
+        if refusal:
+            return refusal
+        return Response.json(env["sb"]["unknown_relations"])
 
     @staticmethod
     def _sb_error(status: int, field: str, message: str) -> Response:
@@ -156,6 +167,25 @@ def _multipart_file(request: Request) -> bytes | None:
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 
+def _relation_problem(body: dict[str, Any], env: dict[str, Any]) -> tuple[str, str] | None:
+    """``RelationType`` follows the relation (howto-purchasejournal.md): SB's "unknown relation" with ``unknown``,
+    an organisation or person with its own type. [GUESS] SB's wording when they do not match."""
+    relation = str(body["RelationId"]).lower()
+    unknown = {r["Id"].lower(): r for r in env["sb"].get("unknown_relations", [])}
+    organisations = {str(r.get("Id", "")).lower() for r in env["sb"].get("relations", [])}
+    if relation in unknown:
+        if body["RelationType"] != "unknown":
+            return "RelationType", f"Relation '{relation}' is an unknown relation: 'RelationType' must be unknown."
+        if not unknown[relation].get("PurchaseRelation"):
+            return "RelationId", f"Relation '{relation}' ({unknown[relation]['Name']}) is not a purchase relation."
+        return None
+    if body["RelationType"] == "unknown":
+        return "RelationId", f"'{relation}' is not an unknown relation of this administration."
+    if organisations and relation not in organisations:
+        return "RelationId", f"Relation '{relation}' was not found."
+    return None
+
+
 def _journal_entry_problem(body: Any, env: dict[str, Any]) -> tuple[str, str] | None:
     """The first violation of ``updateconnector-purchasejournalentry-1.1-create_request`` (field, message)."""
     if not isinstance(body, dict):
@@ -169,6 +199,9 @@ def _journal_entry_problem(body: Any, env: dict[str, Any]) -> tuple[str, str] | 
             return field, f"'{field}' must be a uuid."
     if body["RelationType"] not in ("organisation", "person", "unknown"):
         return "RelationType", "'RelationType' must be organisation, person or unknown."
+    relation_problem = _relation_problem(body, env)
+    if relation_problem:
+        return relation_problem
     for field in ("InvoiceDate", "DueDate", "PlannedPaymentDate"):
         if body.get(field):
             try:

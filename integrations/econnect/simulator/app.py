@@ -18,7 +18,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-from integrations.econnect.models import InboxState, OutboxState
 from integrations.econnect.simulator.common import (
     DEFAULT_TOKEN_TTL,
     FINAL_AFTER,
@@ -30,7 +29,7 @@ from integrations.econnect.simulator.common import (
 from integrations.econnect.simulator.control import ControlApi
 from integrations.econnect.simulator.directory import DirectoryAndAccounts
 from integrations.econnect.simulator.soap import SoapOperations
-from integrations.econnect.statuses import INBOX_CODES
+from integrations.econnect.simulator.statuses import DUPLICATE, FINAL_OUTBOX_STATES, NEW_CODE
 from integrations.peppol.parser import parse_document
 from integrations.simulators.app import Request, Response, SimulatorApp
 from integrations.simulators.state import StateStore
@@ -108,26 +107,27 @@ class EConnectSimulator(DirectoryAndAccounts, SoapOperations, ControlApi, Simula
     def _progress(self) -> None:
         now, changed = self.now(), False
         for doc in self.data["outbox"]:
-            if OutboxState(doc["state"]).is_final:
+            if doc["state"] in FINAL_OUTBOX_STATES:
                 continue
             elapsed = now - doc["created_at"]
             if elapsed >= FINAL_AFTER:
-                final = {"deliver": OutboxState.DELIVERED, "fail": OutboxState.FAILED, "reject": OutboxState.REJECTED}
+                final = {"deliver": "delivered", "fail": "failed", "reject": "rejected"}
                 self._set_outbox_state(doc, final[doc["behaviour"]], doc["created_at"] + FINAL_AFTER)
-                if doc["state"] == OutboxState.DELIVERED and doc["delivery_method"] == "ToInbox":
+                if doc["state"] == "delivered" and doc["delivery_method"] == "ToInbox":
                     self._deliver_to_inbox(doc)
                 changed = True
-            elif elapsed >= IN_PROGRESS_AFTER and doc["state"] == OutboxState.ACCEPTED:
-                self._set_outbox_state(doc, OutboxState.IN_PROGRESS, doc["created_at"] + IN_PROGRESS_AFTER)
+            elif elapsed >= IN_PROGRESS_AFTER and doc["state"] == "accepted":
+                self._set_outbox_state(doc, "in_progress", doc["created_at"] + IN_PROGRESS_AFTER)
                 changed = True
         if changed:
             self.state.save()
 
     @staticmethod
-    def _set_outbox_state(doc: dict[str, Any], state: OutboxState, at: float) -> None:
-        doc["state"] = state.value
+    def _set_outbox_state(doc: dict[str, Any], state: str, at: float) -> None:
+        doc["state"] = state
+        doc.pop("raw_status", None)
         doc["modified_at"] = at
-        doc["history"].append({"state": state.value, "at": iso_time(at)})
+        doc["history"].append({"state": state, "at": iso_time(at)})
 
     def _deliver_to_inbox(self, doc: dict[str, Any]) -> None:
         account = self.data["accounts"][doc["account"]]
@@ -173,7 +173,6 @@ class EConnectSimulator(DirectoryAndAccounts, SoapOperations, ControlApi, Simula
             ),
             None,
         )
-        state = InboxState.DUPLICATE if earlier else InboxState.NEW
         now = self.now()
         doc = {
             "external_id": self._next_id("XCNIN"),
@@ -188,7 +187,7 @@ class EConnectSimulator(DirectoryAndAccounts, SoapOperations, ControlApi, Simula
             "subject": f"{'Creditnota' if summary.is_credit_note else 'Factuur'} {summary.number or ''}".strip(),
             "payload": base64.b64encode(payload).decode(),
             "sha256": hashlib.sha256(payload).hexdigest(),
-            "status_code": INBOX_CODES[state][0],
+            "status_code": DUPLICATE[1] if earlier else NEW_CODE,
             "duplicate_of": earlier["external_id"] if earlier else None,
             "released": False,
             "created_at": now,
@@ -215,7 +214,7 @@ class EConnectSimulator(DirectoryAndAccounts, SoapOperations, ControlApi, Simula
             "subject": "Document",
             "payload": base64.b64encode(payload).decode(),
             "sha256": hashlib.sha256(payload).hexdigest(),
-            "status_code": INBOX_CODES[InboxState.NEW][0],
+            "status_code": NEW_CODE,
             "duplicate_of": None,
             "released": False,
             "created_at": now,

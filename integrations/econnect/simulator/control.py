@@ -6,7 +6,7 @@ import base64
 import binascii
 from typing import Any
 
-from integrations.econnect.models import InboxState, OutboxState
+from integrations.econnect.simulator import statuses
 from integrations.econnect.simulator.common import (
     ACCESS_POINT_URLS,
     MAX_CLOCK_OFFSET,
@@ -16,7 +16,6 @@ from integrations.econnect.simulator.common import (
     iso_time,
     soap_fault_body,
 )
-from integrations.econnect.statuses import INBOX_CODES, OUTBOX_CODES
 from integrations.peppol.xml import XmlRejected
 from integrations.simulators.app import MAX_REQUEST_BYTES, Request, Response
 from integrations.simulators.control import ControlError
@@ -54,16 +53,31 @@ class ControlApi:
         return self.sim_clock(request)
 
     def sim_config(self, request: Request) -> Response:
-        spec = request.control_spec().only("token_ttl_seconds")
+        """``{"token_ttl_seconds", "subscription_keys": [...], "credit_note_template_id"}``"""
+        spec = request.control_spec().only("token_ttl_seconds", "subscription_keys", "credit_note_template_id")
         ttl = spec.number("token_ttl_seconds", None, minimum=0, maximum=MAX_TOKEN_TTL)
+        keys = spec.texts("subscription_keys", None, nullable=True, max_items=10)
+        credit_note_template = spec.text("credit_note_template_id", None, nullable=True, max_length=100)
         with self.state.lock:
             if ttl is not None:
                 self.data["token_ttl"] = float(ttl)
+            if keys is not None:
+                self.data["subscription_keys"] = list(keys)
+            if credit_note_template is not None:
+                self.data["credit_note_template_id"] = credit_note_template
             self.state.save()
-        return Response.json({"token_ttl_seconds": self.data["token_ttl"]})
+        return Response.json(
+            {
+                "token_ttl_seconds": self.data["token_ttl"],
+                "subscription_keys": len(self.data.get("subscription_keys") or []),
+                "credit_note_template_id": self.data.get("credit_note_template_id") or "",
+            }
+        )
 
     def sim_add_account(self, request: Request) -> Response:
-        spec = request.control_spec().only("app_key", "app_secret", "network", "parties", "name", "duplicates_visible")
+        spec = request.control_spec().only(
+            "app_key", "app_secret", "network", "parties", "name", "duplicates_visible", "inbox_template"
+        )
         parties = []
         for party in spec.objects("parties", [], max_items=1000):
             party.only("id", "name", "econnect_party_id")
@@ -82,6 +96,9 @@ class ControlApi:
                 parties=[{k: v for k, v in party.items() if v is not None} for party in parties],
                 name=spec.text("name", "", max_length=200),
                 duplicates_visible=spec.boolean("duplicates_visible", False),
+                inbox_template=spec.text(
+                    "inbox_template", statuses.DEFAULT_INBOX_TEMPLATE, choices=tuple(statuses.INBOX_TEMPLATES)
+                ),
             )
         except ControlError:
             raise
@@ -153,10 +170,9 @@ class ControlApi:
                 return Response.json({"error": f"not a readable UBL document: {exc}", "kind": exc.kind}, 400)
         return Response.json(self._inbox_view(doc), 201)
 
-    @staticmethod
-    def _inbox_view(doc: dict[str, Any]) -> dict[str, Any]:
+    def _inbox_view(self, doc: dict[str, Any]) -> dict[str, Any]:
         view = {k: v for k, v in doc.items() if k != "payload"}
-        view["state"] = next(s.value for s, (c, _) in INBOX_CODES.items() if c == doc["status_code"])
+        view["state"] = statuses.inbox_label(self._inbox_template(doc["account"]), doc["status_code"])
         view["created_at"], view["modified_at"] = iso_time(doc["created_at"]), iso_time(doc["modified_at"])
         return view
 
@@ -171,9 +187,9 @@ class ControlApi:
         with self.state.lock:
             for doc in self.data["inbox"]:
                 if doc["external_id"] == external_id:
-                    if doc["status_code"] != INBOX_CODES[InboxState.DUPLICATE][0]:
+                    if doc["status_code"] != statuses.DUPLICATE[1]:
                         return Response.json({"error": "not a duplicate"}, 409)
-                    doc["status_code"], doc["released"] = INBOX_CODES[InboxState.NEW][0], True
+                    doc["status_code"], doc["released"] = statuses.NEW_CODE, True
                     doc["modified_at"] = self.now()
                     self.state.save()
                     return Response.json(self._inbox_view(doc))
@@ -232,13 +248,17 @@ class ControlApi:
 
     def sim_outbox_state(self, request: Request, external_id: str) -> Response:
         """``{"state": "delivered|failed|rejected|accepted|in_progress"}``: the outbox document's status changes now
-        (a final state stays; a state before final is overtaken by the lifecycle as usual)."""
-        spec = request.control_spec().only("state")
-        state = OutboxState(spec.text("state", choices=[s.value for s in OUTBOX_CODES]))
+        (a final state stays; a state before final is overtaken by the lifecycle as usual). ``{"state": ...,
+        "code": "91", "name": "Nieuw"}`` shows a status eConnect might add one day instead of the state's own."""
+        spec = request.control_spec().only("state", "code", "name")
+        state = spec.text("state", choices=statuses.OUTBOX_STATES)
+        raw = {"code": spec.text("code", "", max_length=20), "name": spec.text("name", "", max_length=100)}
         with self.state.lock:
             for doc in self.data["outbox"]:
                 if doc["external_id"] == external_id:
                     self._set_outbox_state(doc, state, self.now())
+                    if raw["code"] or raw["name"]:
+                        doc["raw_status"] = raw
                     self.state.save()
                     view = {k: v for k, v in doc.items() if k not in ("payload", "behaviour")}
                     return Response.json(view)
@@ -248,11 +268,15 @@ class ControlApi:
         """``{"state": "new|read|processed|approved|rejected|duplicate"}``: set an inbox document's status directly,
         as a person would in eConnect's platform."""
         spec = request.control_spec().only("state")
-        state = InboxState(spec.text("state", choices=[s.value for s in INBOX_CODES]))
+        labels = {label for t in statuses.INBOX_TEMPLATES for label in statuses.inbox_labels(t)}
+        state = spec.text("state", choices=tuple(sorted(labels)))
         with self.state.lock:
             for doc in self.data["inbox"]:
                 if doc["external_id"] == external_id:
-                    doc["status_code"], doc["modified_at"] = INBOX_CODES[state][0], self.now()
+                    template = self._inbox_template(doc["account"])
+                    if state not in statuses.inbox_labels(template):
+                        return Response.json({"error": f"the account's template has no status {state!r}"}, 400)
+                    doc["status_code"], doc["modified_at"] = statuses.inbox_code(template, state), self.now()
                     self.state.save()
                     return Response.json(self._inbox_view(doc))
         return Response.json({"error": "no such inbox document"}, 404)

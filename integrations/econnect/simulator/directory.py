@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from integrations.econnect.simulator.common import ACCESS_POINT_URLS, DOCTYPE_IDS, NETWORKS, PROCESS_ID, canonical_party
+from integrations.econnect.simulator.statuses import DEFAULT_INBOX_TEMPLATE
 from integrations.peppol.document_types import DocumentType
 from integrations.simulators.app import Request, Response
 
@@ -23,6 +24,7 @@ class DirectoryAndAccounts:
         parties: list[dict[str, str]],
         name: str = "",
         duplicates_visible: bool = False,
+        inbox_template: str = "",
     ) -> dict[str, Any]:
         if network not in NETWORKS:
             raise ValueError(f"network must be one of {NETWORKS}")
@@ -52,6 +54,7 @@ class DirectoryAndAccounts:
                 "name": name,
                 "parties": account_parties,
                 "duplicates_visible": duplicates_visible,
+                "inbox_template": inbox_template or DEFAULT_INBOX_TEMPLATE,
             }
             self.data["accounts"][app_key] = account
             self.state.save()

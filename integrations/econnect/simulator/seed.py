@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from integrations.demo_data import CUSTOMERS, SIMULATED_ENVIRONMENTS
+from integrations.demo_data import CUSTOMERS, SIMULATED_ENVIRONMENTS, SIMULATOR_SUBSCRIPTION_KEY
 from integrations.peppol.builder import build_ubl
 from integrations.peppol.model import (
     Address,
@@ -92,6 +92,7 @@ def _customer_identifiers(customer) -> list[str]:
 
 def seed_demo(app) -> None:
     with app.state.lock:
+        app.data["subscription_keys"] = [SIMULATOR_SUBSCRIPTION_KEY]
         for spec in SIMULATED_ENVIRONMENTS:
             if spec.econnect_app_key in app.data["accounts"]:
                 continue

@@ -9,20 +9,18 @@ from typing import Any
 
 from lxml import etree
 
-from integrations.econnect.errors import (
+from integrations.econnect.simulator import statuses
+from integrations.econnect.simulator.common import (
     DOCUMENT_NOT_FOUND,
     INVALID_KEY_OR_TOKEN,
+    INVOICE_TEMPLATE_ID,
     NAMESPACE_MISMATCH,
     NO_PERMISSION_FOR_VIA,
-    RECEIVER_UNREACHABLE,
-    STATUS_NOT_ALLOWED,
-)
-from integrations.econnect.models import InboxState, OutboxState
-from integrations.econnect.simulator.common import (
-    INVOICE_TEMPLATE_ID,
     NS,
     PAGE_TOKEN,
+    RECEIVER_UNREACHABLE,
     SOAP_ENV,
+    STATUS_NOT_ALLOWED,
     TEMPLATE_ERROR,
     TOKEN_EXPIRED,
     XML_INVALID,
@@ -35,7 +33,6 @@ from integrations.econnect.simulator.common import (
     soap_fault_body,
     sub_element,
 )
-from integrations.econnect.statuses import INBOX_CODES, OUTBOX_CODES
 from integrations.peppol.parser import parse_document
 from integrations.peppol.xml import XmlRejected, parse_untrusted_xml
 from integrations.simulators.app import Request, Response
@@ -49,6 +46,9 @@ class SoapOperations:
     def soap(self, request: Request) -> Response:
         if "chunked" in request.headers.get("transfer-encoding", "").lower():
             return Response.text("Chunked transfer encoding is not supported.", 411)  # [GUESS] status
+        refused = self._subscription_refused(request)
+        if refused is not None:
+            return refused
         action = request.headers.get("soapaction", "").strip().strip('"')
         try:
             body = self._soap_body(request.body)
@@ -72,6 +72,23 @@ class SoapOperations:
                 {"Content-Type": "text/xml; charset=utf-8"},
             )
         return self._envelope(answer)
+
+    def _subscription_refused(self, request: Request) -> Response | None:
+        """The endpoint sits behind eConnect's API gateway: without a known ``?subscriptionKey=`` nothing reaches
+        the SOAP service [GUESS: the answer's shape is that of an API-management gateway, 401 with a JSON body]."""
+        key = request.query_value("subscriptionKey") or ""
+        known = self.data.get("subscription_keys") or []
+        if not key or (known and not any(secrets.compare_digest(key, k) for k in known)):
+            reason = "missing" if not key else "invalid"
+            return Response.json(
+                {
+                    "statusCode": 401,
+                    "message": f"Access denied due to {reason} subscription key. Make sure to include subscription "
+                    "key when making requests to an API.",
+                },
+                401,
+            )
+        return None
 
     @staticmethod
     def _soap_body(data: bytes) -> etree._Element:
@@ -128,7 +145,8 @@ class SoapOperations:
                 "You do not have permission to send document via the specified group", NO_PERMISSION_FOR_VIA
             )
         sender = own[1]["id"]
-        if find_text(body, "e:TemplateId") != INVOICE_TEMPLATE_ID:
+        template_id = find_text(body, "e:TemplateId")
+        if template_id not in self._templates():
             raise SoapFault("Unknown template", TEMPLATE_ERROR)  # [GUESS] code for an unknown template
         payload_element = body.find(qualified("Payload"))
         documents = [c for c in payload_element if isinstance(c.tag, str)] if payload_element is not None else []
@@ -165,15 +183,16 @@ class SoapOperations:
             "recipient": recipient,
             "number": summary.number,
             "issue_date": summary.issue_date.isoformat() if summary.issue_date else "",
-            "subject": f"Factuur {summary.number}",  # "Subject will be overwritten ... to {template} {invoiceid}"
+            "subject": f"Factuur {summary.number}",
+            "template_id": template_id,  # "Subject will be overwritten ... to {template} {invoiceid}"
             "payload": base64.b64encode(payload).decode(),
             "sha256": hashlib.sha256(payload).hexdigest(),
             "delivery_method": method,
             "behaviour": behaviour,
-            "state": OutboxState.ACCEPTED.value,
+            "state": "accepted",
             "created_at": now,
             "modified_at": now,
-            "history": [{"state": OutboxState.ACCEPTED.value, "at": iso_time(now)}],
+            "history": [{"state": "accepted", "at": iso_time(now)}],
         }
         self.data["outbox"].append(doc)
         answer = self._answer("SendDocument")
@@ -200,7 +219,7 @@ class SoapOperations:
                 element, "Sender", own[1]["econnect_party_id"] if own else doc["sender"], account["name"]
             )
             self._party_element(element, "Reciever", doc["recipient"], "")
-            code, status_name = OUTBOX_CODES[OutboxState(doc["state"])]
+            code, status_name = self._outbox_status(doc)
         else:
             own = self._hosting_account(account["network"], doc["receiver"])
             self._party_element(element, "Sender", doc["sender_party_id"], doc["sender_name"])
@@ -208,7 +227,7 @@ class SoapOperations:
                 element, "Reciever", own[1]["econnect_party_id"] if own else doc["receiver"], account["name"]
             )
             code = doc["status_code"]
-            status_name = next(n for c, n in INBOX_CODES.values() if c == code)
+            status_name = statuses.inbox_name(self._inbox_template(doc["account"]), code)
         status = sub_element(element, "Status")
         sub_element(status, "Name", status_name)
         sub_element(status, "Code", code)
@@ -217,7 +236,7 @@ class SoapOperations:
             sub_element(info, "AccountName", account["name"])
             sub_element(info, "ChangedOn", iso_time(doc["modified_at"]))
         template = sub_element(element, "Template")
-        sub_element(template, "MasterId", INVOICE_TEMPLATE_ID)
+        sub_element(template, "MasterId", doc.get("template_id") or INVOICE_TEMPLATE_ID)
         sub_element(template, "MasterName", "Factuur")
         transaction = sub_element(element, "Transaction")
         sub_element(transaction, "DeliveryMethod", doc.get("delivery_method", "ToInbox"))
@@ -247,16 +266,36 @@ class SoapOperations:
         sub_element(sub_element(answer, "PagingResponse"), "NextPage", f"p{offset + limit}" if more else "")
         return answer
 
+    def _templates(self) -> tuple[str, ...]:
+        """The invoice template, and a credit-note template when one is configured (none is published)."""
+        extra = self.data.get("credit_note_template_id")
+        return (INVOICE_TEMPLATE_ID, extra) if extra else (INVOICE_TEMPLATE_ID,)
+
+    def _inbox_template(self, key: str) -> str:
+        return self.data["accounts"][key].get("inbox_template") or statuses.DEFAULT_INBOX_TEMPLATE
+
+    @staticmethod
+    def _outbox_status(doc: dict[str, Any]) -> tuple[str, str]:
+        raw = doc.get("raw_status")  # set through the control API: a status eConnect may add one day
+        return (raw["code"], raw["name"]) if raw else statuses.OUTBOX[doc["state"]]
+
     def op_GetInboxDocuments(self, body: etree._Element, key: str) -> etree._Element:
         account = self.data["accounts"][key]
         docs = [d for d in self.data["inbox"] if d["account"] == key]
-        party = find_text(body, "e:EConnectPartyId") or find_text(body, "e:GroupId")
+        # "Neither id: the caller's own inbox; both: GroupId wins" (getInboxDocuments). A group the keys cannot see
+        # is refused [GUESS: code and wording].
+        party = find_text(body, "e:GroupId") or find_text(body, "e:EConnectPartyId")
         if party:
-            hosted = self._hosting_account(account["network"], canonical_party(party)) or self._hosting_account(
-                account["network"], party
+            hosted = self._hosting_account(account["network"], party) or self._hosting_account(
+                account["network"], canonical_party(party)
             )
-            docs = [d for d in docs if hosted and d["receiver"] == hosted[1]["id"]]
-        duplicate = INBOX_CODES[InboxState.DUPLICATE][0]
+            if hosted is None or hosted[0]["app_key"] != key:
+                raise SoapFault("You do not have permission for the specified group", NO_PERMISSION_FOR_VIA)
+            docs = [d for d in docs if d["receiver"] == hosted[1]["id"]]
+        master_id = find_text(body, "e:Search/e:Template/e:MasterId")
+        if master_id:
+            docs = [d for d in docs if (d.get("template_id") or INVOICE_TEMPLATE_ID) == master_id]
+        duplicate = statuses.DUPLICATE[1]
         if not account["duplicates_visible"]:
             docs = [d for d in docs if d["status_code"] != duplicate]  # held back until released
         code = find_text(body, "e:Search/e:Status/e:Code")
@@ -271,9 +310,7 @@ class SoapOperations:
         account = self.data["accounts"][key]
         for doc in self.data["inbox"]:
             if doc["account"] == key and doc["external_id"] == external_id:
-                hidden = (
-                    doc["status_code"] == INBOX_CODES[InboxState.DUPLICATE][0] and not account["duplicates_visible"]
-                )
+                hidden = doc["status_code"] == statuses.DUPLICATE[1] and not account["duplicates_visible"]
                 if not hidden:
                     return doc
         raise SoapFault(f"Document {external_id} not found", DOCUMENT_NOT_FOUND)  # [GUESS] code
@@ -284,17 +321,16 @@ class SoapOperations:
         details = self._document_element(answer, "Details", doc, outbox=False)
         sub_element(details, "Payload", "__PAYLOAD__")
         allowed = sub_element(answer, "Statuses")
-        for state, (code, status_name) in INBOX_CODES.items():
-            if state is not InboxState.DUPLICATE:
-                status = sub_element(allowed, "Status")
-                sub_element(status, "Name", status_name)
-                sub_element(status, "Code", code)
+        for _, code, status_name in statuses.allowed_inbox_statuses(self._inbox_template(key)):
+            status = sub_element(allowed, "Status")
+            sub_element(status, "Name", status_name)
+            sub_element(status, "Code", code)
         return _WithPayload(answer, base64.b64decode(doc["payload"]))
 
     def op_SetInboxDocumentStatus(self, body: etree._Element, key: str) -> etree._Element:
         doc = self._inbox_doc(key, find_text(body, "e:ExternalId"))
         code = find_text(body, "e:StatusCode")
-        allowed = {c for state, (c, _) in INBOX_CODES.items() if state is not InboxState.DUPLICATE}
+        allowed = {c for _, c, _ in statuses.allowed_inbox_statuses(self._inbox_template(key))}
         if code not in allowed:
             raise SoapFault(f"Status {code!r} is not allowed for this document", STATUS_NOT_ALLOWED)  # [GUESS]
         doc["status_code"], doc["modified_at"] = code, self.now()
@@ -312,7 +348,7 @@ class SoapOperations:
         docs = [d for d in self.data["outbox"] if d["account"] == key]
         code = find_text(body, "e:Search/e:Status/e:Code")
         if code:
-            docs = [d for d in docs if OUTBOX_CODES[OutboxState(d["state"])][0] == code]
+            docs = [d for d in docs if self._outbox_status(d)[0] == code]
         return self._list(body, docs, "GetOutboxDocuments", outbox=True)
 
     def op_GetOutboxDocument(self, body: etree._Element, key: str) -> _WithPayload:
@@ -326,7 +362,7 @@ class SoapOperations:
     def op_GetOutboxDocumentStatus(self, body: etree._Element, key: str) -> etree._Element:
         doc = self._outbox_doc(key, find_text(body, "e:ExternalId"))
         answer = self._answer("GetOutboxDocumentStatus")
-        code, status_name = OUTBOX_CODES[OutboxState(doc["state"])]
+        code, status_name = self._outbox_status(doc)
         details = sub_element(answer, "Details")
         sub_element(details, "Name", status_name)
         sub_element(details, "Code", code)

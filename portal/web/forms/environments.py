@@ -11,7 +11,13 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
 
-from portal.core.validators import MAX_CREDENTIAL_LENGTH, afas_participant_validator, kvk_validator
+from portal.core.validators import (
+    MAX_CREDENTIAL_LENGTH,
+    afas_participant_validator,
+    afas_sb_environment_validator,
+    econnect_group_validator,
+    kvk_validator,
+)
 from portal.organisations.models import Environment, Organisation
 from portal.organisations.own_identifiers import MAX_IDENTIFIER_INPUT
 from portal.organisations.services import POLL_INTERVAL_RANGE
@@ -74,7 +80,19 @@ class EnvironmentSettingsForm(forms.Form):
         label=_("AFAS Small Business domain"),
         max_length=63,
         required=False,
-        help_text=_("Small Business only: e.g. 'acme' in https://acme.afasfocus.nl/12345."),
+        help_text=_("Small Business only: e.g. 'acme' in https://acme.afasfocus.nl/enyoi."),
+    )
+    afas_sb_environment = forms.CharField(
+        label=_("AFAS Small Business customer environment"),
+        max_length=63,
+        required=False,
+        validators=[
+            _translated(
+                afas_sb_environment_validator,
+                _("The customer environment is the lowercase name after the host in the SB address, such as enyoi."),
+            )
+        ],
+        help_text=_("Small Business only: the name after the host, e.g. 'enyoi' in https://acme.afasfocus.nl/enyoi."),
     )
     afas_sb_administration_id = forms.UUIDField(
         label=_("Small Business administration id"),
@@ -91,13 +109,38 @@ class EnvironmentSettingsForm(forms.Form):
         required=False,
         help_text=_("Small Business only: the relation received invoices are booked on, e.g. a collective creditor."),
     )
+    afas_sb_relation_type = forms.ChoiceField(
+        label=_("Small Business relation type"),
+        choices=Environment.SbRelationType.choices,
+        required=False,
+        help_text=_("'Diverse creditors' is SB's unknown relation; a creditor of your own is an organisation."),
+    )
+    econnect_group_id = forms.CharField(
+        label=_("eConnect company id (GroupId)"),
+        max_length=40,
+        required=False,
+        validators=[
+            _translated(
+                econnect_group_validator, _("An eConnect company id has letters and digits only, such as XCNL10019.")
+            )
+        ],
+        help_text=_(
+            "The eConnect company whose inbox this environment reads, e.g. XCNL10019. Needed when the connection "
+            "keys' user sees several companies."
+        ),
+    )
 
     SMALL_BUSINESS_FIELDS = (
         "afas_sb_domain",
+        "afas_sb_environment",
         "afas_sb_administration_id",
         "afas_sb_ledger_account_id",
         "afas_sb_relation_id",
+        "afas_sb_relation_type",
     )
+
+    def clean_afas_sb_relation_type(self) -> str:
+        return self.cleaned_data.get("afas_sb_relation_type") or Environment.SbRelationType.ORGANISATION
 
     def main_fields(self) -> list:
         return [self[name] for name in self.fields if name not in self.SMALL_BUSINESS_FIELDS]

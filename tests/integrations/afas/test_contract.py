@@ -185,16 +185,17 @@ def test_the_sb_journal_entry_example_is_accepted_and_answered_as_documented(spe
         "required"
     ]
     apptoken = ENVIRONMENTS[2].afas_token
-    token = control.request("POST", "/sb/demo/67890/authentication/getaccesstoken", json={"apptoken": apptoken}).json()
+    sb = f"/sb/demo/{ENVIRONMENTS[2].sb_environment}"
+    token = control.request("POST", f"{sb}/authentication/getaccesstoken", json={"apptoken": apptoken}).json()
     headers = {"Authorization": f"Bearer {token['access_token']}", "Accept-Version": "1",
                "Tracking-Identifier": str(uuid.uuid4())}  # fmt: skip
 
-    response = control.request("POST", "/sb/demo/67890/api/purchasejournalentry", headers=headers, json=example)
+    response = control.request("POST", f"{sb}/api/purchasejournalentry", headers=headers, json=example)
 
     assert response.status_code == 200
     assert_matches(response.json(), _ok_schema(operation))
     for field in required:
         broken = {k: v for k, v in example.items() if k != field}
-        refused = control.request("POST", "/sb/demo/67890/api/purchasejournalentry",
+        refused = control.request("POST", f"{sb}/api/purchasejournalentry",
                                   headers={**headers, "Tracking-Identifier": str(uuid.uuid4())}, json=broken)  # fmt: skip
         assert refused.status_code == 400, field

@@ -44,7 +44,7 @@ def test_the_client_works_against_the_live_simulator_over_a_socket(live_simulato
 @pytest.fixture
 def small_business(simulator):
     with SmallBusinessClient(
-        domain="demo", environment=SB_DEMO.participant, app_token=SB_DEMO.afas_token,
+        domain="demo", environment=SB_DEMO.sb_environment, app_token=SB_DEMO.afas_token,
         base_url_template="http://sim/sb/{domain}/{environment}", transport=SimulatorTransport(simulator),
     ) as client:  # fmt: skip
         yield client
@@ -125,7 +125,7 @@ def test_an_invalid_journal_entry_is_refused_with_the_field(small_business):
 
 def test_a_wrong_app_token_is_an_authentication_error(simulator):
     with SmallBusinessClient(
-        domain="demo", environment=SB_DEMO.participant, app_token="wrong",
+        domain="demo", environment=SB_DEMO.sb_environment, app_token="wrong",
         base_url_template="http://sim/sb/{domain}/{environment}", transport=SimulatorTransport(simulator),
     ) as client, pytest.raises(AuthenticationError):  # fmt: skip
         client.access_token()
@@ -134,7 +134,7 @@ def test_a_wrong_app_token_is_an_authentication_error(simulator):
 def test_the_access_token_is_reused_until_it_nearly_expires(simulator):
     now = [0.0]
     with SmallBusinessClient(
-        domain="demo", environment=SB_DEMO.participant, app_token=SB_DEMO.afas_token,
+        domain="demo", environment=SB_DEMO.sb_environment, app_token=SB_DEMO.afas_token,
         base_url_template="http://sim/sb/{domain}/{environment}", transport=SimulatorTransport(simulator),
         clock=lambda: now[0],
     ) as client:  # fmt: skip

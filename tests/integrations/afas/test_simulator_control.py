@@ -158,7 +158,7 @@ def test_an_update_connector_field_with_a_nested_value_gets_profit_s_error(contr
 @pytest.fixture
 def small_business(control):
     spec = next(e for e in ENVIRONMENTS if e.edition == "small_business")
-    base = f"/sb/demo/{spec.participant}"
+    base = f"/sb/demo/{spec.sb_environment}"
     answer = control.request("POST", f"{base}/authentication/getaccesstoken", json={"apptoken": spec.afas_token})
     headers = {"Authorization": f"Bearer {answer.json()['access_token']}", "Accept-Version": "1.1"}
     return base, headers

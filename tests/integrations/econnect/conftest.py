@@ -15,6 +15,7 @@ from integrations.simulators.transport import SimulatorTransport
 from tests.integrations.peppol.builders import dutch_customer, dutch_supplier, invoice
 
 KEY, SECRET = "key-1234", "secret-very-private-5678"
+SUBSCRIPTION_KEY = "subscription-key-9012"
 OWN = "0106:12345678"  # the supplier of tests.integrations.peppol.builders.invoice()
 CUSTOMER = "0106:87654321"
 SIM = "http://econnect.sim"
@@ -36,6 +37,7 @@ class RecordingTransport(httpx.BaseTransport):
 @pytest.fixture
 def app():
     simulator = create_app()
+    simulator.data["subscription_keys"] = [SUBSCRIPTION_KEY]
     simulator.add_account(app_key=KEY, app_secret=SECRET, network="production", name="De Boer", parties=[{"id": OWN}])
     simulator.register("production", CUSTOMER, access_point="econnect")
     return simulator
@@ -52,10 +54,13 @@ def control(app):
         yield client
 
 
-def make_gateway(transport, *, key=KEY, secret=SECRET, timeout=2.0, base=SIM, **kwargs) -> PlatformSoapGateway:
+def make_gateway(
+    transport, *, key=KEY, secret=SECRET, timeout=2.0, base=SIM, subscription_key=SUBSCRIPTION_KEY, **kwargs
+) -> PlatformSoapGateway:
     return PlatformSoapGateway(
         app_key=key,
         app_secret=secret,
+        subscription_key=subscription_key,
         soap_url=f"{base}/soap/v3.1",
         lookup_url=base,
         transport=transport,

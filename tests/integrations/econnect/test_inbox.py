@@ -3,11 +3,12 @@ from datetime import date
 
 import pytest
 
-from integrations.econnect.errors import DocumentNotFound, InvalidRequest
-from integrations.econnect.models import InboxState
+from integrations.econnect.errors import DocumentNotFound, InvalidRequest, StatusNotOffered
+from integrations.econnect.models import InboxState, StatusOption
+from integrations.econnect.statuses import acknowledgement_status
 from integrations.peppol.builder import build_ubl
 from integrations.peppol.model import Identifier
-from tests.integrations.econnect.conftest import OWN
+from tests.integrations.econnect.conftest import KEY, OWN
 from tests.integrations.peppol.builders import dutch_customer, dutch_supplier, invoice
 
 
@@ -40,7 +41,9 @@ def test_new_documents_are_listed_and_downloaded_byte_for_byte(gateway, control)
     assert document.payload == without_prolog
     assert b"\r\n" in document.payload
     assert document.sha256 == injected["sha256"]
-    assert InboxState.PROCESSED in document.allowed_states
+    # The invoice template's statuses, as GetInboxDocument lists them for the document (kb "invoice document").
+    assert StatusOption("35", "Ter goedkeuring") in document.allowed_statuses
+    assert acknowledgement_status(summary.external_id, document.allowed_statuses).code == "35"
 
 
 def test_the_inbox_is_paged(gateway, control):
@@ -59,28 +62,53 @@ def test_the_inbox_is_paged(gateway, control):
 def test_a_processed_document_is_no_longer_new(gateway, control):
     external_id = inject(control, incoming())["external_id"]
 
-    gateway.set_inbox_document_status(external_id, InboxState.PROCESSED)
+    gateway.set_inbox_document_status(external_id, "35")
 
     assert gateway.list_inbox_documents().documents == ()
-    [processed] = gateway.list_inbox_documents(state=InboxState.PROCESSED).documents
-    assert processed.status_name == "Verwerkt"
+    [processed] = gateway.list_inbox_documents(state=None).documents
+    assert (processed.status_name, processed.state) == ("Ter goedkeuring", InboxState.PROCESSED)
+
+
+def test_the_2014_template_is_acknowledged_with_verwerkt(app, gateway, control):
+    app.data["accounts"][KEY]["inbox_template"] = "2014"
+    external_id = inject(control, incoming())["external_id"]
+
+    document = gateway.get_inbox_document(external_id)
+    option = acknowledgement_status(external_id, document.allowed_statuses)
+    gateway.set_inbox_document_status(external_id, option.code)
+
+    assert (option.code, option.name) == ("30", "Verwerkt")
+    assert control.get("/_sim/inbox").json()["documents"][0]["state"] == "processed"
+
+
+def test_a_template_without_a_processed_status_is_a_clear_error(app, gateway, control):
+    app.data["accounts"][KEY]["inbox_template"] = "no_processing"
+    external_id = inject(control, incoming())["external_id"]
+
+    document = gateway.get_inbox_document(external_id)
+    with pytest.raises(StatusNotOffered) as caught:
+        acknowledgement_status(external_id, document.allowed_statuses)
+
+    assert not caught.value.transient
+    assert "Ontvangen (10), Afgekeurd (50)" in caught.value.message
+    assert "ECONNECT_ACKNOWLEDGE_STATUSES" in caught.value.message
 
 
 def test_a_rejected_document_is_reported_back(gateway, control):
     external_id = inject(control, incoming())["external_id"]
 
-    gateway.set_inbox_document_status(external_id, InboxState.REJECTED)
+    gateway.set_inbox_document_status(external_id, "50")
 
     assert control.get("/_sim/inbox").json()["documents"][0]["state"] == "rejected"
 
 
-def test_duplicate_is_not_a_status_we_may_set(gateway, control):
+def test_a_status_the_document_does_not_allow_is_refused(gateway, control):
     external_id = inject(control, incoming())["external_id"]
 
-    with pytest.raises(ValueError):
-        gateway.set_inbox_document_status(external_id, InboxState.UNKNOWN)
     with pytest.raises(InvalidRequest):
-        gateway.set_inbox_document_status(external_id, InboxState.DUPLICATE)
+        gateway.set_inbox_document_status(external_id, "80")  # the duplicate flag is eConnect's, not ours to set
+    with pytest.raises(InvalidRequest):
+        gateway.set_inbox_document_status(external_id, "30")  # set by the platform itself on download
 
 
 def test_an_unknown_document_is_not_found(gateway):

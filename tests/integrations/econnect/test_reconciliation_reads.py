@@ -51,7 +51,7 @@ def test_one_sent_document_is_read_with_its_payload(gateway):
 
 def test_the_inbox_since_lists_every_state_or_one(gateway, control):
     first, second = inject(control, incoming("INK-1")), inject(control, incoming("INK-2"))
-    gateway.set_inbox_document_status(first["external_id"], InboxState.PROCESSED)
+    gateway.set_inbox_document_status(first["external_id"], "35")
     since = datetime.now(UTC) - timedelta(hours=1)
 
     every = gateway.list_inbox_documents_since(since=since)
@@ -69,7 +69,7 @@ def test_the_inbox_since_lists_every_state_or_one(gateway, control):
 def test_the_simulator_changes_an_outbox_and_an_inbox_status_on_request(gateway, control):
     external_id = gateway.send_document(outgoing(number="F-11")).external_id
     received = inject(control, incoming("INK-3"))
-    gateway.set_inbox_document_status(received["external_id"], InboxState.PROCESSED)
+    gateway.set_inbox_document_status(received["external_id"], "35")
 
     assert control.post(f"/_sim/outbox/{external_id}/state", json={"state": "failed"}).status_code == 200
     assert control.post(f"/_sim/inbox/{received['external_id']}/status", json={"state": "new"}).status_code == 200

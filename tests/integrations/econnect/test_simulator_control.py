@@ -7,7 +7,7 @@ import pytest
 from lxml import etree
 
 from integrations.econnect.simulator.common import MAX_CLOCK_OFFSET, NS, SOAP_ENV
-from tests.integrations.econnect.conftest import KEY, OWN, SECRET
+from tests.integrations.econnect.conftest import KEY, OWN, SECRET, SUBSCRIPTION_KEY
 from tests.integrations.econnect.test_inbox import incoming
 
 CONTROL = [
@@ -106,7 +106,7 @@ def _soap(operation: str, children: dict[str, str], token: str | None = None) ->
 
 def _call(control, operation: str, children: dict[str, str], token: str | None = None):
     return control.post(
-        "/soap/v3.1",
+        f"/soap/v3.1?subscriptionKey={SUBSCRIPTION_KEY}",
         content=_soap(operation, children, token),
         headers={"Content-Type": "text/xml; charset=utf-8", "SOAPAction": f'"{NS}{operation}"'},
     )
@@ -124,7 +124,9 @@ def test_a_listing_with_a_five_thousand_digit_page_token_is_answered_not_crashed
 @pytest.mark.parametrize("payload", [b"", b"\xff\xfe\x00", b"[" * 10_000, b"<a>" * 10_000])
 def test_a_hostile_soap_body_gets_a_soap_fault(control, payload):
     response = control.post(
-        "/soap/v3.1", content=payload, headers={"Content-Type": "text/xml", "SOAPAction": f'"{NS}Login"'}
+        f"/soap/v3.1?subscriptionKey={SUBSCRIPTION_KEY}",
+        content=payload,
+        headers={"Content-Type": "text/xml", "SOAPAction": f'"{NS}Login"'},
     )
 
     assert response.status_code == 500

@@ -2,13 +2,14 @@
 pages say: SOURCES.md section 1). Runs where /work/shared/specs/econnect exists; fails in CI when it is missing."""
 
 import os
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from lxml import etree
 
-from integrations.econnect.models import InboxState
-from tests.integrations.econnect.conftest import CUSTOMER, OWN, outgoing
+from integrations.econnect.statuses import acknowledgement_status
+from tests.integrations.econnect.conftest import CUSTOMER, KEY, OWN, make_gateway, outgoing
 
 SPECS = Path(os.environ.get("ECONNECT_SPECS", "/work/shared/specs/econnect"))
 WSDL = SPECS / "testapi.everbinding.nl.v3.wsdl.xml"
@@ -41,7 +42,7 @@ def soap_actions(wsdl):
     }
 
 
-def exercise(gateway, control, app):
+def exercise(gateway, control, app, transport):
     app.register("production", "0106:11112222")
     gateway.login()
     sent = gateway.send_document(outgoing())
@@ -50,9 +51,13 @@ def exercise(gateway, control, app):
     control.post("/_sim/clock", json={"advance": 120})
     gateway.send_document(outgoing(recipient=OWN, number="SELF-1"))
     control.post("/_sim/clock", json={"advance": 120})
-    [doc] = gateway.list_inbox_documents().documents
-    gateway.get_inbox_document(doc.external_id)
-    gateway.set_inbox_document_status(doc.external_id, InboxState.PROCESSED)
+    group = app.data["accounts"][KEY]["parties"][0]["econnect_party_id"]
+    since = datetime.now(UTC) - timedelta(days=1)
+    with make_gateway(transport, group_id=group) as scoped:
+        [doc] = scoped.list_inbox_documents(since=since, template_id=scoped.receive_template_ids[0]).documents
+        allowed = scoped.get_inbox_document(doc.external_id).allowed_statuses
+        scoped.set_inbox_document_status(doc.external_id, acknowledgement_status(doc.external_id, allowed).code)
+        scoped.list_outbox_documents(since=since)
 
 
 def operation_of(message: bytes) -> etree._Element:
@@ -65,7 +70,7 @@ def operation_of(message: bytes) -> etree._Element:
 def test_every_request_body_is_valid_against_the_wsdl_schema_and_has_its_soap_action(
     wsdl, schema, gateway, transport, control, app
 ):
-    exercise(gateway, control, app)
+    exercise(gateway, control, app, transport)
     actions = soap_actions(wsdl)
 
     seen = set()
@@ -103,9 +108,9 @@ def test_every_simulator_answer_is_valid_against_the_wsdl_schema(schema, gateway
         return response
 
     transport.handle_request = keep
-    exercise(gateway, control, app)
+    exercise(gateway, control, app, transport)
 
-    assert len(answers) == 9  # one per call made in exercise()
+    assert len(answers) == 11  # one per call made in exercise(), the scoped gateway logging in once more
     for content in answers:
         _, body = operation_of(content)
         schema.assertValid(body)

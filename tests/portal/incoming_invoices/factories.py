@@ -20,3 +20,16 @@ class IncomingInvoiceFactory(factory.django.DjangoModelFactory):
     issue_date = datetime.date(2026, 11, 2)
     currency = "EUR"
     payable_amount = Decimal("60.50")
+
+
+def processed_document(environment, xml: bytes, *, flagged: bool = False) -> IncomingInvoice:
+    """A received document run through ``incoming_process``, addressed to the environment: the customer endpoint of
+    the edge fixtures (9944:NL009876543B01) is made one of its own identifiers."""
+    from portal.incoming_invoices.services import incoming_process
+    from portal.organisations.models import OwnPeppolIdentifier
+
+    OwnPeppolIdentifier.objects.get_or_create(environment=environment, scheme="9944", value="NL009876543B01")
+    invoice = IncomingInvoiceFactory(environment=environment, raw_xml=xml, econnect_duplicate_flag=flagged)
+    incoming_process(invoice=invoice)
+    invoice.refresh_from_db()
+    return invoice

@@ -99,7 +99,8 @@ def test_a_marked_document_from_another_party_is_held_and_not_acknowledged(world
     fetch_and_process(world, django_capture_on_commit_callbacks)
 
     held = IncomingInvoice.objects.get(invoice_number="NOT-A-TEST-1")
-    assert (held.status, held.hold_reason) == (Status.HELD, IncomingInvoice.HoldReason.TEST_UNMATCHED)
+    # Addressed to 0106:30123456, not to this organisation: held before the marker is even looked at.
+    assert (held.status, held.hold_reason) == (Status.HELD, IncomingInvoice.HoldReason.OTHER_PARTY)
     assert inbox_state(world, "NOT-A-TEST-1") == "new"
     assert "NOT-A-TEST-1.xml" not in {d["xml_filename"] for d in world.delivered_to_afas()}
 

@@ -8,8 +8,7 @@ from django.utils import timezone
 from portal.incoming_invoices import selectors
 from portal.incoming_invoices.models import IncomingInvoice
 from portal.incoming_invoices.selectors import InboxFilters
-from portal.incoming_invoices.services import incoming_process
-from tests.portal.incoming_invoices.factories import IncomingInvoiceFactory
+from tests.portal.incoming_invoices.factories import IncomingInvoiceFactory, processed_document
 from tests.portal.organisations.factories import EnvironmentFactory
 
 pytestmark = pytest.mark.django_db
@@ -149,11 +148,7 @@ def test_a_malformed_cursor_is_ignored():
     assert selectors.cursor_parse(None) is None
 
 
-def received(environment, xml: bytes, *, flagged=False):
-    invoice = IncomingInvoiceFactory(environment=environment, raw_xml=xml, econnect_duplicate_flag=flagged)
-    incoming_process(invoice=invoice)
-    invoice.refresh_from_db()
-    return invoice
+received = processed_document
 
 
 def another_supplier(xml: bytes) -> bytes:

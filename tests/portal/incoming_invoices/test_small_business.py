@@ -95,7 +95,9 @@ def sb_world(db, monkeypatch, settings):
     with clients.econnect_gateway_for(environment) as gateway:
         for state in (InboxState.NEW, InboxState.DUPLICATE):
             for document in gateway.list_inbox_documents(state=state, limit=100).documents:
-                gateway.set_inbox_document_status(document.external_id, InboxState.PROCESSED)
+                gateway.set_inbox_document_status(
+                    document.external_id, "35"
+                )  # "Ter goedkeuring": handled before the test
     with (
         HttpClient(service="AFAS sim", base_url="http://sim", transport=afas_transport) as afas,
         HttpClient(service="eConnect sim", base_url="http://sim", transport=econnect_transport) as econnect,

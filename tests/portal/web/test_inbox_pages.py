@@ -12,7 +12,7 @@ from portal.events.services import event_record
 from portal.incoming_invoices import selectors
 from portal.incoming_invoices.models import IncomingInvoice
 from portal.incoming_invoices.services import incoming_process
-from tests.portal.incoming_invoices.factories import IncomingInvoiceFactory
+from tests.portal.incoming_invoices.factories import IncomingInvoiceFactory, processed_document
 from tests.portal.organisations.factories import EnvironmentFactory, OrganisationFactory
 
 pytestmark = pytest.mark.django_db
@@ -42,11 +42,7 @@ def page(client, name, *args, **query):
     return response.content.decode()
 
 
-def received(environment, xml: bytes, *, flagged=False):
-    invoice = IncomingInvoiceFactory(environment=environment, raw_xml=xml, econnect_duplicate_flag=flagged)
-    incoming_process(invoice=invoice)
-    invoice.refresh_from_db()
-    return invoice
+received = processed_document
 
 
 def another_supplier(xml: bytes) -> bytes:

@@ -1,0 +1,152 @@
+"""Fetching: every new document of an environment's eConnect inbox stored exactly as received, once.
+
+The inbox is read for the environment's eConnect company and invoice templates, from its ``CreatedOn`` cursor on
+(``inbox_cursor``). Each document is stored byte for byte with the statuses eConnect allows for it, before anything
+else happens; ``incoming_process`` takes it from there.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import transaction
+
+from integrations.econnect.errors import UnreadableDocument
+from integrations.econnect.gateway import EConnectGateway
+from integrations.econnect.models import InboxState, StatusOption
+from portal.core import workflow
+from portal.events.messages import Msg
+from portal.events.services import event_record
+from portal.incoming_invoices import inbox_cursor
+from portal.incoming_invoices.models import IncomingInvoice
+from portal.incoming_invoices.queue import enqueue
+from portal.organisations import clients
+from portal.organisations.models import Environment
+
+logger = logging.getLogger(__name__)
+
+Status = IncomingInvoice.Status
+FETCH_LEASE = timedelta(minutes=10)
+MAX_PAGES = 200  # per template, state and fetch; the next fetch goes on where this one stopped
+
+
+def incoming_dispatch_fetches(*, now: datetime | None = None) -> list[int]:
+    return workflow.environments_due(enabled_field="receiving_enabled", next_field="next_fetch_at", now=now)
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    stored: int
+    replays: int
+    ran: bool = True
+
+
+def incoming_fetch(*, environment: Environment) -> FetchResult:
+    """Store every new inbox document (and those eConnect flags as duplicates) exactly as received."""
+    if not workflow.lease_environment(
+        environment, enabled_field="receiving_enabled", lease_field="fetch_lease_until", duration=FETCH_LEASE
+    ):
+        return FetchResult(0, 0, ran=False)
+    try:
+        return _fetch(Environment.objects.get(pk=environment.pk))
+    finally:
+        workflow.release_environment(environment, lease_field="fetch_lease_until")
+
+
+def _fetch(environment: Environment) -> FetchResult:
+    """The environment's inbox (its eConnect company, the invoice templates) from the cursor on; the cursor moves to
+    the newest document seen once every listing was read to its end."""
+    stored = replays = 0
+    since = inbox_cursor.inbox_since(environment)
+    newest, complete = since, True
+    with clients.econnect_gateway_for(environment) as gateway:
+        for template_id in gateway.receive_template_ids:
+            for state in (InboxState.NEW, InboxState.DUPLICATE):
+                page = None
+                for _ in range(MAX_PAGES):
+                    listing = gateway.list_inbox_documents(state=state, page=page, since=since, template_id=template_id)
+                    for summary in listing.documents:
+                        if summary.created_on is not None:
+                            newest = max(newest, summary.created_on)
+                        if IncomingInvoice.objects.filter(
+                            environment=environment, econnect_document_id=summary.external_id
+                        ).exists():
+                            replays += 1
+                            continue
+                        download = _download(gateway, summary.external_id)
+                        if _store(environment, summary.external_id, summary.flagged_duplicate, download):
+                            stored += 1
+                        else:
+                            replays += 1
+                    page = listing.next_page
+                    if not page:
+                        break
+                else:
+                    complete = False  # the next fetch goes on from the same cursor
+    if complete:
+        inbox_cursor.inbox_advance(environment, newest)
+    return FetchResult(stored, replays)
+
+
+@dataclass(frozen=True)
+class _Download:
+    payload: bytes
+    allowed_statuses: tuple[StatusOption, ...] = ()
+    unreadable: UnreadableDocument | None = None
+
+
+def _download(gateway: EConnectGateway, external_id: str) -> _Download:
+    """The document's payload; or, when eConnect's answer cannot be read safely twice in a row, the whole answer as
+    received, with the refusal. One such document must not block every document listed after it, and it must not be
+    lost: it is stored like any other, then held by ``incoming_process`` (it is no UBL document) for a person to
+    decide; it is never acknowledged at eConnect by itself. Transient failures (5xx, timeouts) are raised as before:
+    the fetch is retried later and nothing is stored."""
+    for attempt in (1, 2):
+        try:
+            document = gateway.get_inbox_document(external_id)
+            return _Download(document.payload, document.allowed_statuses)
+        except UnreadableDocument as exc:
+            if attempt == 2:
+                logger.warning(
+                    "eConnect's answer for inbox document %s cannot be read again; kept as evidence", external_id
+                )
+                return _Download(exc.raw, unreadable=exc)
+            logger.warning(
+                "eConnect's answer for inbox document %s cannot be read (%s); asking once more", external_id, exc.reason
+            )
+    raise AssertionError("unreachable")
+
+
+def _store(environment: Environment, external_id: str, flagged_duplicate: bool, download: _Download) -> bool:
+    payload, unreadable = download.payload, download.unreadable
+    with transaction.atomic():
+        invoice, created = IncomingInvoice.objects.get_or_create(
+            environment=environment,
+            econnect_document_id=external_id[:100],
+            defaults={
+                "raw_xml": payload,
+                "sha256": hashlib.sha256(payload).hexdigest(),
+                "econnect_duplicate_flag": flagged_duplicate,
+                "econnect_allowed_statuses": [
+                    {"code": option.code[:20], "name": option.name[:100]} for option in download.allowed_statuses[:50]
+                ],
+            },
+        )
+        if created:
+            message = Msg("incoming.received_flagged" if flagged_duplicate else "incoming.received", size=len(payload))
+            if unreadable is not None:
+                message = Msg("incoming.received_unreadable", reason=unreadable.reason.rstrip("."), size=len(payload))
+            event_record(
+                environment=environment,
+                incoming_invoice=invoice,
+                kind="received",
+                to_status=Status.RECEIVED,
+                message=message,
+                system_actor="fetch",
+                data={"unreadable_answer": True} if unreadable is not None else None,
+            )
+            enqueue("process", invoice.pk)
+    return created

@@ -1,0 +1,121 @@
+"""What the platform documents and the first versions missed: the subscription key, the inbox's scope and cursor,
+statuses the portal does not know, and the receiver element's two spellings."""
+
+from __future__ import annotations
+
+import base64
+import logging
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from integrations.econnect.errors import SenderNotAllowed
+from integrations.econnect.models import OutboxState
+from integrations.econnect.simulator.common import INVOICE_TEMPLATE_ID
+from integrations.http import AuthenticationError
+from integrations.peppol.document_types import DocumentType
+from integrations.peppol.model import BillingReference
+from tests.integrations.econnect.conftest import KEY, OWN, SECRET, SUBSCRIPTION_KEY, make_gateway, outgoing
+from tests.integrations.econnect.test_inbox import incoming
+
+OTHER_COMPANY = "0106:55556666"
+
+
+def inject(control, receiver: str, number: str) -> dict:
+    payload = base64.b64encode(incoming(number=number)).decode()
+    response = control.post("/_sim/inbox", json={"receiver": receiver, "payload_base64": payload})
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def test_the_subscription_key_goes_on_every_call_and_never_into_the_log(gateway, transport, caplog):
+    caplog.set_level(logging.DEBUG)
+
+    gateway.login()
+    gateway.list_inbox_documents()
+
+    assert [r.url.params.get("subscriptionKey") for r in transport.requests] == [SUBSCRIPTION_KEY] * 2
+    assert SUBSCRIPTION_KEY not in caplog.text
+    assert SUBSCRIPTION_KEY not in repr(gateway)
+
+
+@pytest.mark.parametrize("key", ["", "wrong-key"])
+def test_without_the_right_subscription_key_nothing_reaches_the_soap_service(transport, key):
+    with make_gateway(transport, subscription_key=key) as gateway, pytest.raises(AuthenticationError) as caught:
+        gateway.login()
+
+    assert caught.value.status == 401 and caught.value.code == "SUBSCRIPTION_KEY"
+    assert "ECONNECT_SUBSCRIPTION_KEY" in caught.value.message
+    assert not caught.value.transient
+
+
+def test_group_id_scopes_the_inbox_to_one_company_of_the_keys(app, transport, control):
+    app.add_account(
+        app_key=KEY,
+        app_secret=SECRET,
+        network="production",
+        name="De Boer",
+        parties=[{"id": OWN, "econnect_party_id": "XCNL10019"}, {"id": OTHER_COMPANY, "econnect_party_id": "XCNL2"}],
+    )
+    ours, theirs = inject(control, OWN, "INK-OURS"), inject(control, OTHER_COMPANY, "INK-THEIRS")
+
+    with make_gateway(transport) as unscoped, make_gateway(transport, group_id="XCNL10019") as scoped:
+        everything = {d.external_id for d in unscoped.list_inbox_documents().documents}
+        [only] = scoped.list_inbox_documents().documents
+
+    assert everything == {ours["external_id"], theirs["external_id"]}  # the keys' user sees both companies
+    assert only.external_id == ours["external_id"]
+    assert b"<GroupId>XCNL10019</GroupId>" in transport.requests[-1].content
+
+
+def test_a_group_the_keys_cannot_see_is_refused(transport):
+    with make_gateway(transport, group_id="XCNL99999") as gateway, pytest.raises(SenderNotAllowed):
+        gateway.list_inbox_documents()
+
+
+def test_the_inbox_is_read_from_a_created_on_cursor_and_per_template(gateway, control, transport):
+    inject(control, OWN, "INK-OLD")
+    control.post("/_sim/clock", json={"advance": 3600})
+    cursor = datetime.now(UTC) + timedelta(minutes=30)
+    new = inject(control, OWN, "INK-NEW")
+
+    listed = gateway.list_inbox_documents(since=cursor, template_id=INVOICE_TEMPLATE_ID).documents
+    other_template = gateway.list_inbox_documents(since=cursor, template_id="GLDT-CONVERSION-TASK").documents
+
+    assert [d.external_id for d in listed] == [new["external_id"]]
+    assert other_template == ()
+    sent = transport.requests[-2].content
+    assert b"<MasterId>" + INVOICE_TEMPLATE_ID.encode() + b"</MasterId>" in sent and b"<From>" in sent
+
+
+def test_an_unknown_outbox_status_is_kept_as_written_not_guessed(gateway, control):
+    external_id = gateway.send_document(outgoing()).external_id
+    control.post(f"/_sim/outbox/{external_id}/state", json={"state": "in_progress", "code": "91", "name": "Nieuw"})
+
+    status = gateway.outbox_status(external_id)
+
+    assert (status.state, status.code, status.name) == (OutboxState.UNKNOWN, "91", "Nieuw")
+
+
+def test_credit_notes_use_the_credit_note_template_when_one_is_configured(app, transport, control):
+    control.post("/_sim/config", json={"credit_note_template_id": "GLDT-CREDITNOTE"})
+    app.register("production", "0106:87654321", access_point="econnect")
+    credit = outgoing(
+        number="CN-1",
+        document_type=DocumentType.CREDIT_NOTE,
+        billing_references=(BillingReference("F2025-0001", date(2025, 3, 14)),),
+        due_date=None,
+        payment_terms="",
+    )
+
+    with (
+        make_gateway(transport) as without,
+        make_gateway(transport, credit_note_template_id="GLDT-CREDITNOTE") as with_,
+    ):
+        with_.send_document(credit)
+        sent_with = transport.requests[-1].content
+        without.send_document(outgoing(number="F-2"))
+        sent_without = transport.requests[-1].content
+
+    assert b"<TemplateId>GLDT-CREDITNOTE</TemplateId>" in sent_with
+    assert b"<TemplateId>" + INVOICE_TEMPLATE_ID.encode() + b"</TemplateId>" in sent_without
