@@ -18,10 +18,10 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 import httpx
 
+from integrations.afas import rows as afas_rows
 from integrations.afas.errors import SERVICE, AfasQueryTooLong, error_for, malformed
 from integrations.afas.models import (
     PROFIT_BASE_URL_TEMPLATE,
@@ -44,6 +44,7 @@ from integrations.afas.models import (
     Page,
     UpdateResult,
 )
+from integrations.afas.rows import format_datetime, parse_datetime
 from integrations.http import (
     DEFAULT_TIMEOUT,
     AccessDenied,
@@ -57,8 +58,6 @@ from integrations.http import (
 # Profit answers 404 to a request whose query string is longer than this (APIS.md 2.3).
 MAX_QUERY_LENGTH = 2049
 DEFAULT_PAGE_SIZE = 100
-# Profit's date-times end in "Z" but are Amsterdam local time (APIS.md 2.3: "ignore the Z").
-AFAS_TIME_ZONE = ZoneInfo("Europe/Amsterdam")
 # Room for the largest skip/take a paging loop will send, so that the split is decided once per query.
 _PAGING_ROOM = len("skip=999999999&take=99999&")
 
@@ -67,36 +66,6 @@ def encode_token(token: str) -> str:
     """The Authorization value: ``AfasToken`` + base64 of the whole XML token (mandatory since Profit 6)."""
     token = token.strip()
     return "AfasToken " + base64.b64encode(token.encode("utf-8")).decode("ascii")
-
-
-def parse_datetime(value: object) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        naive = datetime.fromisoformat(value.rstrip("Z").split("+")[0])
-    except ValueError:
-        return None
-    return naive.replace(tzinfo=AFAS_TIME_ZONE)
-
-
-def format_datetime(value: datetime) -> str:
-    """A filter value Profit compares with its (Amsterdam local) date-times."""
-    if value.tzinfo is not None:
-        value = value.astimezone(AFAS_TIME_ZONE)
-    return value.strftime("%Y-%m-%dT%H:%M:%S")
-
-
-def _text(row: Mapping[str, Any], key: str) -> str:
-    value = row.get(key)
-    return "" if value is None else str(value).strip()
-
-
-def _int(row: Mapping[str, Any], key: str) -> int | None:
-    value = row.get(key)
-    try:
-        return int(value) if value is not None and value != "" else None
-    except (TypeError, ValueError, OverflowError):  # OverflowError: infinity (JSON 1e400)
-        return None
 
 
 def _count(value: object, default: int) -> int:
@@ -111,11 +80,6 @@ def _json_body(response: httpx.Response, *, what: str) -> Any:
         return response.json()
     except (ValueError, RecursionError) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
         raise malformed(what, f"not JSON ({str(exc)[:200]})") from exc
-
-
-def _flag(row: Mapping[str, Any], key: str) -> bool:
-    value = row.get(key)
-    return value is True or (isinstance(value, str) and value.lower() in ("true", "1", "ja"))
 
 
 class ProfitClient:
@@ -314,7 +278,7 @@ class ProfitClient:
             self.connectors.debtors, cursor_field="ModifiedDate", cursor=changed_since, key_field="DebtorId"
         )
         return ChangedRows(
-            rows=tuple(_debtor(row) for row in changed.rows),
+            rows=tuple(afas_rows.debtor(row) for row in changed.rows),
             cursor=parse_datetime(changed.cursor) if isinstance(changed.cursor, str) else changed.cursor,
         )
 
@@ -322,7 +286,7 @@ class ProfitClient:
         rows = list(
             self.iter_rows(self.connectors.debtors, order_by=("DebtorId",), filter=Filter.equals("DebtorId", number))
         )
-        return _debtor(rows[0]) if rows else None
+        return afas_rows.debtor(rows[0]) if rows else None
 
     def debtors_by_organisation(self, organisation_codes: Iterable[str]) -> list[Debtor]:
         """The debtors of these organisations (BcCo), in one read (split if the query would be too long)."""
@@ -330,10 +294,10 @@ class ProfitClient:
         if not codes:
             return []
         rows = self.iter_rows(self.connectors.debtors, order_by=("DebtorId",), filter=Filter.any_of("BcCo", codes))
-        return [_debtor(row) for row in rows]
+        return [afas_rows.debtor(row) for row in rows]
 
     def creditors(self) -> list[Creditor]:
-        return [_creditor(row) for row in self.iter_rows(self.connectors.creditors, order_by=("CreditorId",))]
+        return [afas_rows.creditor(row) for row in self.iter_rows(self.connectors.creditors, order_by=("CreditorId",))]
 
     def creditors_changed(self, *, changed_since: datetime | None = None) -> ChangedRows:
         """Creditors changed at or after ``changed_since`` (None: all), as ``Creditor``s, with the next cursor."""
@@ -341,13 +305,15 @@ class ProfitClient:
             self.connectors.creditors, cursor_field="ModifiedDate", cursor=changed_since, key_field="CreditorId"
         )
         return ChangedRows(
-            rows=tuple(_creditor(row) for row in changed.rows),
+            rows=tuple(afas_rows.creditor(row) for row in changed.rows),
             cursor=parse_datetime(changed.cursor) if isinstance(changed.cursor, str) else changed.cursor,
         )
 
     def administrations(self) -> list[Administration]:
         return [
-            Administration(id=_int(row, "AdminId") or 0, name=_text(row, "AdminNm"), code=_text(row, "AdminCd"))
+            Administration(
+                id=afas_rows.integer(row, "AdminId") or 0, name=afas_rows.text(row, "AdminNm"), code=afas_rows.text(row, "AdminCd")
+            )
             for row in self.iter_rows(self.connectors.administrations, order_by=("AdminId",))
         ]
 
@@ -361,7 +327,7 @@ class ProfitClient:
             conditions.append(Condition("SbTy", Operator.EQUAL, str(self.connectors.sales_invoice_subject_type)))
         items: list[DossierItem] = []
         for row in self.iter_rows(self.connectors.dossier_items, order_by=("SbId",), filter=Filter.where(*conditions)):
-            items.append(_dossier_item(row))
+            items.append(afas_rows.dossier_item(row))
             if limit is not None and len(items) >= limit:
                 break
         if not items:
@@ -373,10 +339,10 @@ class ProfitClient:
             filter=Filter.any_of("subject_id", [item.subject_id for item in items]),
         ):
             attachment = DossierAttachment(
-                attachment_id=_int(row, "attachment_id") or 0,
-                subject_id=_int(row, "subject_id") or 0,
-                file_id=_text(row, "file_id"),
-                file_name=_text(row, "file_name"),
+                attachment_id=afas_rows.integer(row, "attachment_id") or 0,
+                subject_id=afas_rows.integer(row, "subject_id") or 0,
+                file_id=afas_rows.text(row, "file_id"),
+                file_name=afas_rows.text(row, "file_name"),
             )
             attachments.setdefault(attachment.subject_id, []).append(attachment)
         return [
@@ -401,11 +367,11 @@ class ProfitClient:
         ):
             found.append(
                 DeliveredPurchaseInvoice(
-                    entry_id=_int(row, "EntryId") or 0,
-                    file_name=_text(row, "FileName"),
-                    invoice_number=_text(row, "InvoiceNumber"),
-                    invoice_date=_text(row, "InvoiceDate")[:10],
-                    creditor=_text(row, "CreditorId"),
+                    entry_id=afas_rows.integer(row, "EntryId") or 0,
+                    file_name=afas_rows.text(row, "FileName"),
+                    invoice_number=afas_rows.text(row, "InvoiceNumber"),
+                    invoice_date=afas_rows.text(row, "InvoiceDate")[:10],
+                    creditor=afas_rows.text(row, "CreditorId"),
                     received_at=parse_datetime(row.get("ReceivedOn")),
                 )
             )
@@ -439,10 +405,10 @@ class ProfitClient:
             return tuple(str(i["id"]) for i in items if isinstance(i, dict) and i.get("id"))
 
         return MetaInfo(
-            environment_id=_text(info, "envid"),
-            app_name=_text(info, "appName"),
-            group=_text(info, "group"),
-            token_expiry=_text(info, "tokenExpiry"),
+            environment_id=afas_rows.text(info, "envid"),
+            app_name=afas_rows.text(info, "appName"),
+            group=afas_rows.text(info, "group"),
+            token_expiry=afas_rows.text(info, "tokenExpiry"),
             get_connectors=ids("getConnectors"),
             update_connectors=ids("updateConnectors"),
         )
@@ -554,44 +520,3 @@ def _update_keys(response: httpx.Response, connector: str) -> Mapping[str, Any]:
         if isinstance(keys, dict):
             return dict(keys)
     return {}
-
-
-def _debtor(row: Mapping[str, Any]) -> Debtor:
-    return Debtor(
-        number=_text(row, "DebtorId"),
-        name=_text(row, "DebtorName"),
-        organisation_code=_text(row, "BcCo"),
-        kvk=_text(row, "CcNr"),
-        vat=_text(row, "VaId"),
-        oin=_text(row, "OINr"),
-        econnect_id=_text(row, "EnId"),
-        issue_method=_text(row, "InPv"),
-        email=_text(row, "Email"),
-        blocked=_flag(row, "Blocked"),
-        modified_at=parse_datetime(row.get("ModifiedDate")),
-    )
-
-
-def _creditor(row: Mapping[str, Any]) -> Creditor:
-    return Creditor(
-        number=_text(row, "CreditorId"),
-        name=_text(row, "CreditorName"),
-        organisation_code=_text(row, "BcCo"),
-        vat=_text(row, "Btw-nummer"),
-        kvk=_text(row, "ChOfCommNr"),
-        iban=_text(row, "IBAN"),
-        blocked=_flag(row, "Blocked"),
-        modified_at=parse_datetime(row.get("ModifiedDate")),
-    )
-
-
-def _dossier_item(row: Mapping[str, Any]) -> DossierItem:
-    return DossierItem(
-        subject_id=_int(row, "SbId") or 0,
-        subject_type=_int(row, "SbTy"),
-        submitted_at=parse_datetime(row.get("DaSe")),
-        subject=_text(row, "Ds"),
-        memo=_text(row, "Memo"),
-        status=_text(row, "Stat"),
-        organisation_code=_text(row, "BcCd"),
-    )

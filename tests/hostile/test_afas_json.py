@@ -5,7 +5,8 @@ from datetime import datetime
 import httpx
 import pytest
 
-from integrations.afas.profit import AFAS_TIME_ZONE, ProfitClient
+from integrations.afas.profit import ProfitClient
+from integrations.afas.rows import AFAS_TIME_ZONE
 from integrations.http import MalformedResponse
 
 

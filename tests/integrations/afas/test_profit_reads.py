@@ -4,7 +4,8 @@ from datetime import datetime
 import pytest
 
 from integrations.afas.models import Condition, ConnectorNames, Filter, Operator
-from integrations.afas.profit import AFAS_TIME_ZONE, ProfitClient
+from integrations.afas.profit import ProfitClient
+from integrations.afas.rows import AFAS_TIME_ZONE
 from integrations.demo_data import CUSTOMERS
 from integrations.peppol.parser import parse_document
 from tests.integrations.afas.conftest import DEMO
