@@ -8,7 +8,6 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-
 # The eConnect simulator of `make run` accepts this subscription key; the portal's DEBUG default is the same value.
 SIMULATOR_SUBSCRIPTION_KEY = "simulator-subscription-key"
 

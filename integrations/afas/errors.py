@@ -36,6 +36,10 @@ class AfasAuthenticationError(AuthenticationError):
     """401: the token is wrong, for another environment, or its app connector lacks this connector."""
 
 
+class AfasConnectorMissing(AfasAuthenticationError):
+    """The token is accepted, but the app connector lacks a connector the call needs (e.g. AppConnectorSubject)."""
+
+
 class AfasNotConfigured(PermanentError):
     """The environment's AFAS settings cannot make a valid address (e.g. no SB customer environment)."""
 

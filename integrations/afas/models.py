@@ -40,11 +40,15 @@ class ConnectorNames:
     administrations: str = "Profit_Administrations"  # standard
     dossier_items: str = "ProfitSubjectsAuthorized"  # standard
     dossier_attachments: str = "Profit_Subject_Attachments"  # standard
+    # standard: links a dossier item to the sales invoice it belongs to (SalesInvoiceNumber), whatever its type
+    dossier_item_files: str = "Profit_SubjectFile"
+    dossier_item_types: str = "Profit_SubjectTypes"  # standard: every dossier item type (negative: AFAS's own)
+    subject_connector: str = "AppConnectorSubject"  # the attachment download right, added to the app connector
     purchase_invoice: str = "FiElectronicInvoicePurchase"  # UpdateConnector, standard
     sales_relation: str = "KnSalesRelationOrg"  # UpdateConnector, standard
-    # [GUESS] the dossier item type (SbTy) under which Profit files an issued sales invoice with its UBL; it differs
-    # per environment (see Profit_SubjectTypes), so it is configuration. None reads every type.
-    sales_invoice_subject_type: int | None = 33
+    # Sales invoices are found through their link (Profit_SubjectFile.SalesInvoiceNumber), not through a type number
+    # (none is published for them). An environment may narrow it to one dossier item type; None reads every type.
+    sales_invoice_subject_type: int | None = None
     # [GUESS] a custom GetConnector on Profit's received e-invoices (what FiElectronicInvoicePurchase created), with
     # the fields of ``DeliveredPurchaseInvoice``; the nightly reconciliation reads it. Not required by the connection
     # test: without it the reconciliation reports that AFAS could not be compared.
@@ -52,7 +56,7 @@ class ConnectorNames:
 
     @property
     def required_get_connectors(self) -> tuple[str, ...]:
-        return (self.debtors, self.creditors, self.dossier_items, self.dossier_attachments)
+        return (self.debtors, self.creditors, self.dossier_items, self.dossier_attachments, self.dossier_item_files)
 
     @property
     def required_update_connectors(self) -> tuple[str, ...]:
@@ -235,6 +239,7 @@ class DossierItem:
     status: str
     organisation_code: str  # BcCd: the debtor's organisation
     attachments: tuple[DossierAttachment, ...] = ()
+    sales_invoice_number: str = ""  # Profit_SubjectFile.SalesInvoiceNumber: the invoice the item belongs to
 
     @property
     def ubl_attachment(self) -> DossierAttachment | None:

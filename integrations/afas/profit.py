@@ -15,6 +15,7 @@ import binascii
 import json
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -22,7 +23,14 @@ from urllib.parse import urlencode
 import httpx
 
 from integrations.afas import rows as afas_rows
-from integrations.afas.errors import SERVICE, AfasQueryTooLong, error_for, malformed
+from integrations.afas.errors import (
+    SERVICE,
+    AfasAuthenticationError,
+    AfasConnectorMissing,
+    AfasQueryTooLong,
+    error_for,
+    malformed,
+)
 from integrations.afas.models import (
     PROFIT_BASE_URL_TEMPLATE,
     Administration,
@@ -312,26 +320,53 @@ class ProfitClient:
     def administrations(self) -> list[Administration]:
         return [
             Administration(
-                id=afas_rows.integer(row, "AdminId") or 0, name=afas_rows.text(row, "AdminNm"), code=afas_rows.text(row, "AdminCd")
+                id=afas_rows.integer(row, "AdminId") or 0,
+                name=afas_rows.text(row, "AdminNm"),
+                code=afas_rows.text(row, "AdminCd"),
             )
             for row in self.iter_rows(self.connectors.administrations, order_by=("AdminId",))
         ]
 
     def sales_invoice_items(self, *, after_subject_id: int = 0, limit: int | None = None) -> list[DossierItem]:
-        """Dossier items filed after ``after_subject_id`` (the cursor: SbId only grows), with their attachments.
+        """Dossier items of sales invoices filed after ``after_subject_id`` (the cursor: SbId only grows), with their
+        attachments: the invoices Profit issued with "invoice and UBL in dossier" (issue method R).
 
-        These are the invoices Profit issued with "invoice and UBL in dossier" (issue method R).
+        An item belongs to a sales invoice when ``Profit_SubjectFile`` links it to one (SalesInvoiceNumber), whatever
+        its dossier item type; the type filters only when the environment names one.
         """
-        conditions = [Condition("SbId", Operator.GREATER, str(after_subject_id))]
+        conditions = [
+            Condition("SubjectId", Operator.GREATER, str(after_subject_id)),
+            Condition("SalesInvoiceNumber", Operator.NOT_EMPTY, ""),
+        ]
         if self.connectors.sales_invoice_subject_type is not None:
-            conditions.append(Condition("SbTy", Operator.EQUAL, str(self.connectors.sales_invoice_subject_type)))
-        items: list[DossierItem] = []
-        for row in self.iter_rows(self.connectors.dossier_items, order_by=("SbId",), filter=Filter.where(*conditions)):
-            items.append(afas_rows.dossier_item(row))
-            if limit is not None and len(items) >= limit:
-                break
-        if not items:
+            conditions.append(Condition("TypeId", Operator.EQUAL, str(self.connectors.sales_invoice_subject_type)))
+        linked: dict[int, dict[str, Any]] = {}
+        for row in self.iter_rows(
+            self.connectors.dossier_item_files, order_by=("SubjectId",), filter=Filter.where(*conditions)
+        ):
+            subject_id = afas_rows.integer(row, "SubjectId")
+            if subject_id is not None and subject_id not in linked:
+                if limit is not None and len(linked) >= limit:
+                    break
+                linked[subject_id] = row
+        if not linked:
             return []
+        found = {
+            item.subject_id: item
+            for item in (
+                afas_rows.dossier_item(row)
+                for row in self.iter_rows(
+                    self.connectors.dossier_items, order_by=("SbId",), filter=Filter.any_of("SbId", sorted(linked))
+                )
+            )
+        }
+        items = [
+            replace(
+                found.get(subject_id) or afas_rows.dossier_item_from_file(row),
+                sales_invoice_number=afas_rows.text(row, "SalesInvoiceNumber"),
+            )
+            for subject_id, row in linked.items()
+        ]
         attachments: dict[int, list[DossierAttachment]] = {}
         for row in self.iter_rows(
             self.connectors.dossier_attachments,
@@ -380,9 +415,20 @@ class ProfitClient:
         return found
 
     def download_attachment(self, subject_id: int, file_id: str) -> AttachmentFile:
-        """The bytes of a dossier attachment (``SubjectConnector``, base64 in JSON)."""
+        """The bytes of a dossier attachment (``SubjectConnector``, base64 in JSON). The app connector must include
+        the subject connector (AppConnectorSubject); AFAS refuses the download without it."""
         what = f"SubjectConnector {subject_id}/{file_id}"
-        data = self._read_json("/SubjectConnector", what=what, params={"SubjectId": subject_id, "FileId": file_id})
+        try:
+            data = self._read_json("/SubjectConnector", what=what, params={"SubjectId": subject_id, "FileId": file_id})
+        except AfasAuthenticationError as exc:
+            raise AfasConnectorMissing(
+                "AFAS refused the attachment download (SubjectConnector): add the subject connector "
+                f"({self.connectors.subject_connector}) to the app connector in Profit (General > Management > "
+                "App connectors > the portal's app connector > tab Connectors), then test again.",
+                service=SERVICE,
+                status=exc.status,
+                code="SUBJECT_CONNECTOR",
+            ) from exc
         if not isinstance(data, dict) or not isinstance(data.get("filedata"), str):
             raise malformed(what, "no 'filedata'")
         try:
@@ -412,6 +458,16 @@ class ProfitClient:
             get_connectors=ids("getConnectors"),
             update_connectors=ids("updateConnectors"),
         )
+
+    def connector_fields(self, kind: str, connector: str) -> tuple[str, ...]:
+        """The field ids of a GetConnector (``kind="get"``) or UpdateConnector (``"update"``) from
+        ``/metainfo/{kind}/{connector}``."""
+        what = f"metainfo/{kind}/{connector}"
+        data = self._read_json(f"/metainfo/{kind}/{connector}", what=what)
+        fields = data.get("fields") if isinstance(data, dict) else None
+        if not isinstance(fields, list):
+            raise malformed(what, "no 'fields'")
+        return tuple(str(f["id"]) for f in fields if isinstance(f, dict) and f.get("id"))
 
     def profit_version(self) -> str:
         data = self._read_json("/profitversion", what="profitversion")
@@ -505,7 +561,8 @@ class ProfitClient:
         """Write a verified Peppol identifier back to the debtor's "eConnect company ID" (``EnId``)."""
         if len(econnect_id) > 50:
             raise ValueError("EnId holds at most 50 characters")
-        element = {"@DbId": debtor_number, "Fields": {"EnId": econnect_id}}
+        # The OpenAPI request schema requires DbId among the Fields, beside the element's @DbId key.
+        element = {"@DbId": debtor_number, "Fields": {"DbId": debtor_number, "EnId": econnect_id}}
         return self.update(self.connectors.sales_relation, element, insert=False)
 
 

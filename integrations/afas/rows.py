@@ -92,6 +92,19 @@ def creditor(row: Mapping[str, Any]) -> Creditor:
     )
 
 
+def dossier_item_from_file(row: Mapping[str, Any]) -> DossierItem:
+    """A dossier item the token user may not see in ProfitSubjectsAuthorized, from its Profit_SubjectFile link."""
+    return DossierItem(
+        subject_id=integer(row, "SubjectId") or 0,
+        subject_type=integer(row, "TypeId"),
+        submitted_at=None,
+        subject=text(row, "Subject"),
+        memo="",
+        status="",
+        organisation_code="",
+    )
+
+
 def dossier_item(row: Mapping[str, Any]) -> DossierItem:
     return DossierItem(
         subject_id=integer(row, "SbId") or 0,

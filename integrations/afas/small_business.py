@@ -77,6 +77,13 @@ class JournalLine:
 
 
 @dataclass(frozen=True)
+class UnknownRelation:
+    id: str
+    name: str
+    purchase_relation: bool
+
+
+@dataclass(frozen=True)
 class PurchaseJournalEntry:
     administration_id: str
     invoice_number: str
@@ -236,6 +243,27 @@ class SmallBusinessClient:
 
     def _auth(self, **extra: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.access_token()}", "Accept-Version": JOURNAL_ENTRY_VERSION, **extra}
+
+    def unknown_relations(self) -> list[UnknownRelation]:
+        """SB's system relations ("Diverse debtors", "Diverse creditors"): ``GET /api/unknownrelation``. A purchase
+        invoice booked on one has ``RelationType`` unknown (howto-purchasejournal.md)."""
+        what = "unknownrelation"
+        response = self.http.request("GET", "/api/unknownrelation", headers=self._auth())
+        self._raise_for(response, what)
+        try:
+            data = response.json()
+        except ValueError as exc:
+            raise malformed(what, "not JSON") from exc
+        rows = data if isinstance(data, list) else []
+        return [
+            UnknownRelation(
+                id=str(row.get("Id") or ""),
+                name=str(row.get("Name") or ""),
+                purchase_relation=row.get("PurchaseRelation") is True,
+            )
+            for row in rows
+            if isinstance(row, dict) and row.get("Id")
+        ]
 
     def upload_blob(self, content: bytes, *, filename: str, content_type: str) -> str:
         """Reserve blob space, upload the file, return its uuid (for ``PurchaseJournalEntry.attachment_ids``)."""

@@ -190,6 +190,7 @@ CATALOGUE = {
     "setting.afas_sb_environment": _("AFAS Small Business customer environment"),
     "setting.afas_sb_relation_type": _("Small Business relation type"),
     "setting.econnect_group_id": _("eConnect company id (GroupId)"),
+    "setting.afas_sales_invoice_subject_type": _("AFAS dossier item type of sales invoices"),
     "environment.sending_on": _("Sending switched on."),
     "environment.sending_off": _("Sending switched off."),
     "environment.receiving_on": _("Receiving switched on: %(identifiers)s now receive via eConnect here."),
@@ -320,7 +321,8 @@ CATALOGUE = {
     "reconciliation.closed": _("Reconciliation finding closed (%(kind)s): %(outcome)s"),
     # --- the setup checklist ---------------------------------------------------------------------------------------
     "checklist.afas_token": _("AFAS token accepted"),
-    "checklist.afas_connectors": _("The AFAS connectors the portal needs are there"),
+    "checklist.afas_connectors": _("AFAS set up: every connector, field and right the portal uses is there"),
+    "checklist.afas_own_link": _("AFAS's own eConnect link does not receive for this environment"),
     "checklist.econnect_keys": _("eConnect connection keys accepted"),
     "checklist.own_identifier": _("Own Peppol identifier registered at eConnect, and nowhere else"),
     "checklist.sending": _("Sending switched on"),
@@ -328,7 +330,9 @@ CATALOGUE = {
     "checklist.round_trip": _("A test invoice made the round trip"),
     "checklist.open_settings": _("Open Settings and connection keys"),
     "checklist.test_connection": _("Test the connection"),
-    "checklist.then_test_again": _("Add them in AFAS, then test the connection again"),
+    "checklist.check_afas_setup": _("Check the AFAS setup"),
+    "checklist.then_check_again": _("Fix them in AFAS, then check the AFAS setup again"),
+    "checklist.confirm_afas_link": _("Confirm it is switched off"),
     "checklist.add_identifier": _("Add the identifier"),
     "checklist.check_directory": _("Check the directory now"),
     "checklist.check_again": _("Check the directory again"),
@@ -350,14 +354,66 @@ CATALOGUE = {
     ),
     "checklist.accepted_on": _("Accepted on %(when)s."),
     "checklist.not_tested": _("Set, but not tested yet: test the connection to see whether it is accepted."),
-    "checklist.sb_no_connectors": _("AFAS Small Business has no connectors to check."),
     "checklist.connectors_not_checked": _(
-        "Checked by the connection test: run it to see whether the token's app connector has every connector the portal needs."
+        'Not checked yet: "Check the AFAS setup" reads which connectors, fields and rights the token\'s app connector has.'
     ),
     "checklist.connectors_missing": _(
-        "The token's app connector lacks: %(connectors)s. Add them on the Connectors tab of the app connector in AFAS Profit, then test the connection again."
+        "Missing in AFAS: %(connectors)s. The AFAS setup check says for each where to add it; then check again."
     ),
-    "checklist.connectors_there": _("All there at the connection test of %(when)s."),
+    "checklist.connectors_there": _("All there at the check of %(when)s."),
+    "checklist.afas_own_link_todo": _(
+        'If AFAS\'s built-in eConnect link (eVerbinding) also receives for this administration, every purchase invoice arrives in AFAS twice. The link is set up with the administration\'s "Bedrijfs-ID eVerbinding" (AFAS help: "E-factuur via eVerbinding inrichten"): clear it, or ask eConnect to stop delivering to AFAS, then confirm it here.'
+    ),
+    "checklist.afas_own_link_confirmed": _("Confirmed switched off on %(when)s."),
+    "environment.afas_link_off": _(
+        "Confirmed: AFAS's own eConnect link does not receive for this environment (the portal delivers purchase invoices)."
+    ),
+    # --- the AFAS setup check --------------------------------------------------------------------------------------
+    "afas_setup.get_missing": _(
+        "GetConnector %(connector)s is not in the token's app connector. In AFAS Profit: General > Management > App connectors > the portal's app connector > tab Connectors: add %(connector)s."
+    ),
+    "afas_setup.debtors_missing": _(
+        'GetConnector %(connector)s is not there. In AFAS Profit: General > Management > GetConnectors: create %(connector)s on Debiteuren with the fields DebtorId, DebtorName, BcCo, CcNr, VaId, OINr, EnId, InPv, Email, Blocked and ModifiedDate (README "Setting up AFAS"), then add it to the portal\'s app connector.'
+    ),
+    "afas_setup.get_fields_missing": _(
+        "GetConnector %(connector)s lacks the fields %(fields)s. In AFAS Profit: General > Management > GetConnectors > %(connector)s > Fields: add them (a standard connector: copy it and use the copy)."
+    ),
+    "afas_setup.update_missing": _(
+        "UpdateConnector %(connector)s is not in the token's app connector: add it on the tab Connectors of the portal's app connector."
+    ),
+    "afas_setup.update_fields_missing": _(
+        "UpdateConnector %(connector)s does not offer the fields %(fields)s that the portal writes: check the Profit version and the rights of the app connector's user group."
+    ),
+    "afas_setup.reconciliation_missing": _(
+        "GetConnector %(connector)s is not there: the nightly reconciliation cannot compare with AFAS. Nothing else is affected."
+    ),
+    "afas_setup.subject_connector_missing": _(
+        "Attachments cannot be downloaded: add the subject connector (%(connector)s) to the portal's app connector (tab Connectors)."
+    ),
+    "afas_setup.download_not_tried": _(
+        "No sales invoice is in a dossier yet, so the attachment download (subject connector) could not be tried. Check again after the first invoice."
+    ),
+    "afas_setup.subject_type_unknown": _(
+        "The dossier item type %(type)s set for sales invoices does not exist in this environment. Types seen: %(types)s."
+    ),
+    "afas_setup.no_debtors": _(
+        "The debtor GetConnector returns no debtors: check its filter and the user group's rights."
+    ),
+    "afas_setup.no_debtor_ids": _(
+        "None of the first %(count)s debtors has a Peppol id (Bedrijfs-ID eConnect), KvK number or OIN: the portal cannot address their invoices. Fill them in on the debtors in AFAS Profit."
+    ),
+    "afas_setup.debtors_send_themselves": _(
+        '%(count)s debtors (%(debtors)s) have an issue method with which AFAS sends by itself (F: eVerbinding, C: AFAS\'s Peppol): the portal does not send their invoices. Switch them to "Factuur en UBL in dossier plaatsen" (R) to send through the portal.'
+    ),
+    "afas_setup.sb_relation_type": _(
+        "The Small Business relation %(relation)s needs relation type %(expected)s: SB refuses a journal entry with the other one. Change it under Settings."
+    ),
+    "afas_setup.sb_not_purchase": _(
+        'The Small Business relation is "%(name)s", which is not for purchases: choose "Diverse creditors" or a creditor under Settings.'
+    ),
+    "afas_setup.ok": _("AFAS setup checked: everything the portal reads and writes is there (%(warnings)s warnings)."),
+    "afas_setup.problems": _("AFAS setup checked: %(count)s items missing in AFAS."),
+    "afas_setup.failed": _("The AFAS setup could not be checked: %(detail)s"),
     "checklist.no_own_identifier": _(
         "The organisation has no own Peppol identifier on this environment: add it below (its KvK number as 0106:<KvK>, or its OIN or VAT number)."
     ),

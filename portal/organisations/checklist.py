@@ -29,6 +29,8 @@ class Action(StrEnum):
 
     SETTINGS = "settings"
     TEST_CONNECTION = "test_connection"
+    AFAS_SETUP = "afas_setup"
+    CONFIRM_AFAS_LINK = "confirm_afas_link"
     IDENTIFIERS = "identifiers"
     CHECK_DIRECTORY = "check_directory"
     SENDING = "sending"
@@ -114,12 +116,13 @@ def environment_checklist(
     sending_blockers: Sequence[str] = (),
     receiving_blockers: Sequence[str] = (),
 ) -> Checklist:
-    """The seven steps. ``latest_test`` and the blockers add detail where the caller has them (the environment
+    """The eight steps. ``latest_test`` and the blockers add detail where the caller has them (the environment
     page); without them (the dashboard) the steps are judged from the environment's own fields."""
     return Checklist(
         (
             _afas_token(environment),
             _afas_connectors(environment),
+            _afas_own_link(environment),
             _econnect_keys(environment),
             _own_identifier(identifiers),
             _switch(
@@ -196,9 +199,9 @@ def _credential_step(
 
 
 def _afas_connectors(environment: Environment) -> Step:
+    """The AFAS setup: checked by "AFAS setup" (portal.organisations.afas_setup), or for its connectors by the
+    connection test."""
     title = Msg("checklist.afas_connectors")
-    if environment.afas_edition == Environment.Edition.SMALL_BUSINESS:
-        return Step("afas_connectors", StepState.NOT_NEEDED, title, Msg("checklist.sb_no_connectors"))
     checked = environment.afas_setup_checked_at
     if checked is None or (environment.afas_token_set_at and checked < environment.afas_token_set_at):
         return Step(
@@ -206,13 +209,34 @@ def _afas_connectors(environment: Environment) -> Step:
             StepState.TODO,
             title,
             Msg("checklist.connectors_not_checked"),
-            Action.TEST_CONNECTION,
-            Msg("checklist.test_connection"),
+            Action.AFAS_SETUP,
+            Msg("checklist.check_afas_setup"),
         )
     if environment.afas_setup_missing:
         detail = Msg("checklist.connectors_missing", connectors=", ".join(environment.afas_setup_missing))
-        return Step("afas_connectors", StepState.FAILED, title, detail, Action.AFAS, Msg("checklist.then_test_again"))
+        return Step(
+            "afas_connectors", StepState.FAILED, title, detail, Action.AFAS_SETUP, Msg("checklist.then_check_again")
+        )
     return Step("afas_connectors", StepState.DONE, title, Msg("checklist.connectors_there", when=When(checked)))
+
+
+def _afas_own_link(environment: Environment) -> Step:
+    """AFAS's own eConnect link must not receive as well, or every purchase invoice arrives twice; nothing the portal
+    can ask tells, so a person confirms it."""
+    title = Msg("checklist.afas_own_link")
+    confirmed = environment.afas_own_econnect_link_off_at
+    if confirmed is not None:
+        return Step(
+            "afas_own_link", StepState.DONE, title, Msg("checklist.afas_own_link_confirmed", when=When(confirmed))
+        )
+    return Step(
+        "afas_own_link",
+        StepState.TODO,
+        title,
+        Msg("checklist.afas_own_link_todo"),
+        Action.CONFIRM_AFAS_LINK,
+        Msg("checklist.confirm_afas_link"),
+    )
 
 
 def _own_identifier(identifiers: Sequence[OwnPeppolIdentifier]) -> Step:

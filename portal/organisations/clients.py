@@ -13,6 +13,7 @@ import httpx
 from django.conf import settings
 
 from integrations.afas import ProfitClient, SmallBusinessClient
+from integrations.afas.models import ConnectorNames
 from integrations.econnect.lookup import PeppolLookup
 from integrations.econnect.soap import PlatformSoapGateway
 from integrations.http import AuthenticationError
@@ -37,6 +38,7 @@ def afas_client_for(
     """``timeout``: shorter than the workers' default where a person waits for the answer."""
     token = environment.afas_token
     client = ProfitClient(
+        connectors=ConnectorNames(sales_invoice_subject_type=environment.afas_sales_invoice_subject_type),
         participant=environment.afas_participant_number,
         environment_type=environment.afas_environment_type,
         token=token,

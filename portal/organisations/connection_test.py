@@ -29,6 +29,7 @@ from portal.core.fields import CredentialDecryptionError
 from portal.events.messages import Join, Msg
 from portal.events.services import event_record
 from portal.organisations import clients
+from portal.organisations.afas_setup import afas_check_setup
 from portal.organisations.models import Environment
 
 # Short enough that the page answers within a person's patience, long enough for a slow but healthy AFAS.
@@ -153,7 +154,10 @@ def environment_test_connection(*, environment: Environment, actor: User | None)
         afas = ServiceCheck(AFAS, False, problem="unreadable")
         econnect = ServiceCheck(ECONNECT, False, problem="unreadable")
     result = ConnectionTestResult(afas=afas, econnect=econnect)
-    _record_afas_setup(environment, afas, result.tested_at)
+    if afas.ok or afas.problem == "connectors_missing":
+        # The token is accepted: the full AFAS setup check follows (connectors, fields, rights, data) and is what
+        # the setup checklist reads.
+        afas_check_setup(environment=with_credentials, actor=actor)
     event_record(
         environment=environment,
         actor=actor,
@@ -163,17 +167,6 @@ def environment_test_connection(*, environment: Environment, actor: User | None)
         data=result.as_data(),
     )
     return result
-
-
-def _record_afas_setup(environment: Environment, check: ServiceCheck, at: datetime) -> None:
-    """What the test learnt of the token's connectors, kept for the setup checklist (Profit only: SB has none)."""
-    if check.ok and check.detail.get("environment_id"):
-        missing = []
-    elif check.problem == "connectors_missing":
-        missing = list(check.detail.get("missing", ()))
-    else:
-        return
-    Environment.objects.filter(pk=environment.pk).update(afas_setup_checked_at=at, afas_setup_missing=missing)
 
 
 def connection_test_last(environment: Environment) -> ConnectionTestResult | None:

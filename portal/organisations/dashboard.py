@@ -62,6 +62,7 @@ ROW_FIELDS = (
     "econnect_keys_set_at",
     "afas_setup_checked_at",
     "afas_setup_missing",
+    "afas_own_econnect_link_off_at",
     "test_round_trip_at",
 )
 

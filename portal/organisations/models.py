@@ -89,6 +89,13 @@ class Environment(TimeStampedModel):
     afas_token = CredentialField("AFAS token", blank=True, default="")
     econnect_app_key = CredentialField("eConnect App Key", blank=True, default="")
     econnect_app_secret = CredentialField("eConnect Secret", blank=True, default="")
+    afas_sales_invoice_subject_type = models.IntegerField(
+        "AFAS dossier item type of sales invoices",
+        null=True,
+        blank=True,
+        help_text="Only when needed: the dossier item type (Profit_SubjectTypes) under which Profit files issued "
+        "sales invoices. Empty: every dossier item linked to a sales invoice.",
+    )
     econnect_group_id = models.CharField(
         "eConnect company id (GroupId)",
         max_length=40,

@@ -108,6 +108,7 @@ SETTINGS_FIELDS = (
     "afas_sb_relation_id",
     "afas_sb_relation_type",
     "econnect_group_id",
+    "afas_sales_invoice_subject_type",
 )
 POLL_INTERVAL_RANGE = (60, 86400)
 SB_DOMAIN_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$"
@@ -322,3 +323,18 @@ def environment_set_sending(*, environment: Environment, enabled: bool, actor: U
                 to_status="on" if enabled else "off",
             )
     environment.sending_enabled = enabled
+
+
+def environment_confirm_afas_link_off(*, environment: Environment, actor: User) -> bool:
+    """A person confirms that AFAS's own eConnect link (eVerbinding) does not receive for this environment: with it
+    and the portal both receiving, every purchase invoice arrives in AFAS twice. Recorded, once."""
+    now = timezone.now()
+    confirmed = Environment.objects.filter(pk=environment.pk, afas_own_econnect_link_off_at__isnull=True).update(
+        afas_own_econnect_link_off_at=now, afas_own_econnect_link_off_by=actor, updated_at=now
+    )
+    if confirmed:
+        event_record(
+            environment=environment, actor=actor, kind="afas_link_confirmed", message=Msg("environment.afas_link_off")
+        )
+        environment.afas_own_econnect_link_off_at, environment.afas_own_econnect_link_off_by = now, actor
+    return bool(confirmed)

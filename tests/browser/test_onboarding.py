@@ -29,12 +29,14 @@ WORDS = {
         "secret": "New eConnect Secret",
         "add environment": "Add environment",
         "production": "Production",
-        "of 7 done": "{n} of 7 done",
+        "of 8 done": "{n} of 8 done",
         "token step": "AFAS token accepted",
         "not tested": "not tested yet",
         "test connection": "Test connection",
         "done": "done",
-        "connectors step": "The AFAS connectors the portal needs are there",
+        "connectors step": "AFAS set up: every connector, field and right the portal uses is there",
+        "afas link step": "AFAS's own eConnect link does not receive for this environment",
+        "confirm afas link": "Confirm: AFAS's own link does not receive",
         "keys step": "eConnect connection keys accepted",
         "identifier": "Peppol identifier",
         "add identifier": "Add and look it up",
@@ -62,12 +64,14 @@ WORDS = {
         "secret": "Nieuw eConnect Secret",
         "add environment": "Omgeving toevoegen",
         "production": "Productie",
-        "of 7 done": "{n} van 7 klaar",
+        "of 8 done": "{n} van 8 klaar",
         "token step": "AFAS-token geaccepteerd",
         "not tested": "nog niet getest",
         "test connection": "Verbinding testen",
         "done": "klaar",
-        "connectors step": "De AFAS-connectoren die het portaal nodig heeft zijn er",
+        "connectors step": "AFAS ingericht: elke connector, elk veld en elk recht dat het portaal gebruikt is er",
+        "afas link step": "De eigen eConnect-koppeling van AFAS ontvangt niet voor deze omgeving",
+        "confirm afas link": "Bevestig: de eigen koppeling van AFAS ontvangt niet",
         "keys step": "eConnect-verbindingssleutels geaccepteerd",
         "identifier": "Peppol-ID",
         "add identifier": "Toevoegen en opzoeken",
@@ -114,7 +118,7 @@ def test_a_firm_admin_onboards_a_new_client_and_the_checklist_goes_green(world, 
 
     expect(page.get_by_role("heading", level=1)).to_have_text(f"{words['production']} ({NEW_CLIENT.participant})")
     setup = page.locator("#setup")
-    expect(setup).to_contain_text(words["of 7 done"].format(n=0))
+    expect(setup).to_contain_text(words["of 8 done"].format(n=0))
     expect(_step(page, words["token step"])).to_contain_text(words["not tested"])
     shots.take(f"{language} new environment: what is missing", both=True)
 
@@ -122,7 +126,11 @@ def test_a_firm_admin_onboards_a_new_client_and_the_checklist_goes_green(world, 
     expect(_step(page, words["token step"])).to_contain_text(words["done"])
     expect(_step(page, words["connectors step"])).to_contain_text(words["done"])
     expect(_step(page, words["keys step"])).to_contain_text(words["done"])
-    expect(setup).to_contain_text(words["of 7 done"].format(n=3))
+    expect(setup).to_contain_text(words["of 8 done"].format(n=3))
+
+    page.get_by_role("button", name=words["confirm afas link"]).click()
+    expect(_step(page, words["afas link step"])).to_contain_text(words["done"])
+    expect(setup).to_contain_text(words["of 8 done"].format(n=4))
 
     identifier = page.get_by_role("textbox", name=words["identifier"])
     expect(identifier).to_have_value(f"0106:{NEW_CLIENT.organisation_kvk}")  # suggested from the KvK number
@@ -135,8 +143,8 @@ def test_a_firm_admin_onboards_a_new_client_and_the_checklist_goes_green(world, 
     expect(_step(page, words["sending step"])).to_contain_text(words["done"])
     page.get_by_role("button", name=words["switch receiving on"]).click()
     expect(_step(page, words["receiving step"])).to_contain_text(words["done"])
-    expect(setup).to_contain_text(words["of 7 done"].format(n=6))
-    shots.take(f"{language} six of seven", both=True)
+    expect(setup).to_contain_text(words["of 8 done"].format(n=7))
+    shots.take(f"{language} seven of eight", both=True)
 
     page.get_by_role("button", name=words["send test invoice"]).click()
     with world.exclusive():
@@ -149,7 +157,7 @@ def test_a_firm_admin_onboards_a_new_client_and_the_checklist_goes_green(world, 
         sending.outgoing_follow_status(invoice=invoice)
         incoming_fetch(environment=environment)
     expect(_step(page, words["round trip step"])).to_contain_text(words["done"])
-    expect(setup).to_contain_text(words["of 7 done"].format(n=7))
+    expect(setup).to_contain_text(words["of 8 done"].format(n=8))
     expect(setup).to_contain_text(words["all set"])
     shots.take(f"{language} set up", both=True)
 
@@ -160,5 +168,5 @@ def test_a_firm_admin_onboards_a_new_client_and_the_checklist_goes_green(world, 
 
     page.goto(world.url("web:home"))
     expect(page.get_by_role("row").filter(has_text=NEW_CLIENT.organisation_name)).not_to_contain_text(
-        re.compile(re.escape(words["setup"]) + r" \d/7")
+        re.compile(re.escape(words["setup"]) + r" \d/8")
     )

@@ -76,6 +76,12 @@ def new_environment(
         "get_connectors": {
             name: {"description": spec["description"], "fields": spec["fields"], "rows": []}
             for name, spec in copy.deepcopy(schema.GET_CONNECTOR_FIELDS).items()
+        }
+        | {
+            schema.NAMES.dossier_item_types: {
+                **copy.deepcopy(schema.GET_CONNECTOR_FIELDS[schema.NAMES.dossier_item_types]),
+                "rows": [dict(row) for row in schema.SUBJECT_TYPES],
+            }
         },
         "files": {},
         "next": {"subject_id": 1001, "attachment_id": 5001, "invoice": 1, "debtor": 20001},

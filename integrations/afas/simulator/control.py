@@ -216,6 +216,20 @@ class ControlApi:
                     "ToEr": False,
                 }
             )
+            # The item's link to the invoice it belongs to (KnSubjectLink SiId), as Profit_SubjectFile shows it.
+            env["get_connectors"][schema.NAMES.dossier_item_files]["rows"].append(
+                {
+                    "SubjectId": subject_id,
+                    "Subject": f"Factuur {number}",
+                    "TypeId": schema.NAMES.sales_invoice_subject_type,
+                    "FiEntryNumber": None,
+                    "BookPieceNumber": None,
+                    "PurchaseInvoiceNumber": None,
+                    "AdministrationPurchaseInvoice": None,
+                    "SalesInvoiceNumber": number,
+                    "AdministrationSalesInvoice": 1,
+                }
+            )
             attachments = []
             for filename, mimetype, content in (
                 (f"{number}.xml", "application/xml", files.ubl),

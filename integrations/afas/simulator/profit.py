@@ -186,13 +186,17 @@ class ProfitEndpoints:
         env, entry, refusal = self._profit_env(request, participant, rest_host)
         if refusal:
             return refusal
+        if not self._allowed(entry, schema.NAMES.subject_connector):
+            # The subject connector must be added to the app connector (howto-bijlage-dossier.md). [GUESS] 401, as
+            # for any connector the app connector lacks.
+            return empty_response(401)
         subject = subject or request.query_value("SubjectId")
         file_id = file or request.query_value("FileId")
         if not subject or not file_id:
             return empty_response(400)
         stored = env["files"].get(file_id.upper())
         if stored is None or str(stored["subject_id"]) != str(subject):
-            return profit_error("The requested file does not exist.")
+            return empty_response(404)  # "the file is not on disk or the token user has no rights to it"
         return Response.json(
             {"filename": stored["filename"], "mimetype": stored["mimetype"], "filedata": stored["data"]}
         )

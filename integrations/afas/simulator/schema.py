@@ -3,9 +3,34 @@ plus the organisation's own debtor GetConnector) and the UpdateConnectors it imp
 
 from __future__ import annotations
 
-from integrations.afas.models import ConnectorNames
 
-NAMES = ConnectorNames()
+class NAMES:
+    """The connectors of a simulated environment whose app connector was set up as the README describes: AFAS's
+    standard ones (names from the OAS) and the organisation's own debtor GetConnector. The simulator's own list,
+    not the client's: a client reading another name fails here as it would at a real client."""
+
+    debtors = "Peppol_Debtors"
+    creditors = "Profit_Creditor"
+    administrations = "Profit_Administrations"
+    dossier_items = "ProfitSubjectsAuthorized"
+    dossier_attachments = "Profit_Subject_Attachments"
+    dossier_item_files = "Profit_SubjectFile"
+    dossier_item_types = "Profit_SubjectTypes"
+    subject_connector = "AppConnectorSubject"
+    purchase_invoice = "FiElectronicInvoicePurchase"
+    sales_relation = "KnSalesRelationOrg"
+    delivered_purchase_invoices = "Peppol_PurchaseEInvoices"
+    # A type of the simulated environment's own (positive: user-defined) under which Profit files issued sales
+    # invoices; real environments choose their own (profit-dossier-and-sales-invoice-ubl.md section 2).
+    sales_invoice_subject_type = 27
+
+
+# Dossier item types: AFAS's built-in types are negative (knsubject-post.md); -2 and -5 are the published ones.
+SUBJECT_TYPES = (
+    {"SubjectTypeId": -2, "Description": "Loonstrook", "LinkFile": True},
+    {"SubjectTypeId": -5, "Description": "Inkoopfactuur", "LinkFile": True},
+    {"SubjectTypeId": NAMES.sales_invoice_subject_type, "Description": "Verkoopfactuur", "LinkFile": True},
+)
 PROFIT_VERSION = "6.6.9"  # the OAS info.version the simulator follows
 ISSUE_METHODS = ("A", "B", "C", "D", "E", "F", "M", "O", "P", "Q", "R", "S", "U", "V", "X", "Y")
 
@@ -99,6 +124,28 @@ GET_CONNECTOR_FIELDS: dict[str, dict[str, object]] = {
             ("subject_id", "int", "Dossier item"),
             ("file_id", "string", "Attachment"),
             ("file_name", "string", "Name"),
+        ),
+    },
+    NAMES.dossier_item_files: {
+        "description": "File items (without authorisation)",
+        "fields": _fields(
+            ("SubjectId", "int", "Dossier item"),
+            ("Subject", "string", "Subject"),
+            ("TypeId", "int", "Dossier item type"),
+            ("FiEntryNumber", "int", "Journal entry number"),
+            ("BookPieceNumber", "string", "Entry number"),
+            ("PurchaseInvoiceNumber", "string", "Inkoopfactuurnummer"),
+            ("AdministrationPurchaseInvoice", "int", "Administratie inkoopfactuur"),
+            ("SalesInvoiceNumber", "string", "Verkoopfactuurnummer"),
+            ("AdministrationSalesInvoice", "int", "Administratie verkoopfactuur"),
+        ),
+    },
+    NAMES.dossier_item_types: {
+        "description": "File item types",
+        "fields": _fields(
+            ("SubjectTypeId", "int", "Dossier item type"),
+            ("Description", "string", "Description"),
+            ("LinkFile", "boolean", "Link file"),
         ),
     },
 }

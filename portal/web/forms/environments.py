@@ -115,6 +115,16 @@ class EnvironmentSettingsForm(forms.Form):
         required=False,
         help_text=_("'Diverse creditors' is SB's unknown relation; a creditor of your own is an organisation."),
     )
+    afas_sales_invoice_subject_type = forms.IntegerField(
+        label=_("AFAS dossier item type of sales invoices"),
+        required=False,
+        min_value=-999999,
+        max_value=999999,
+        help_text=_(
+            "Only when needed: the dossier item type under which Profit files sales invoices. Empty: every dossier "
+            "item linked to a sales invoice. 'AFAS setup' lists the types it sees."
+        ),
+    )
     econnect_group_id = forms.CharField(
         label=_("eConnect company id (GroupId)"),
         max_length=40,

@@ -14,6 +14,7 @@ from integrations.http import PermanentError, RemoteError
 from portal.contacts import services as contact_services
 from portal.incoming_invoices.models import IncomingInvoice
 from portal.organisations import routes
+from portal.organisations.afas_setup import afas_check_setup, afas_setup_last, afas_setup_shown
 from portal.organisations.checklist import environment_checklist
 from portal.organisations.connection_test import connection_test_last, environment_test_connection
 from portal.organisations.own_identifiers import IdentifierRefused, own_identifier_add, own_identifier_remove
@@ -22,6 +23,7 @@ from portal.organisations.selectors import environments_for_firm
 from portal.organisations.services import (
     SendingRefused,
     SettingsRefused,
+    environment_confirm_afas_link_off,
     environment_create,
     environment_set_credentials,
     environment_set_sending,
@@ -114,6 +116,7 @@ def environment_detail(request, pk: int):
             "can_release": can_release(request),
             "contacts_syncable": contact_services.contacts_sync_eligible(environment),
             "connection_test": connection_test_last(environment),
+            "afas_setup": afas_setup_last(environment),
         },
     )
 
@@ -137,6 +140,39 @@ def environment_test_connection_view(request, pk: int):
     for check in result.checks:
         (messages.success if check.ok else messages.error)(request, check.summary)
     return redirect("web:environment_detail", pk=environment.pk)
+
+
+@require_POST
+@firm_member_required
+def environment_afas_setup_view(request, pk: int):
+    environment = _environment(request, pk)
+    _require_act(request, "check the AFAS setup")
+    report = afas_check_setup(environment=environment, actor=request.user)
+    if request.htmx:  # the findings in place, and the setup checklist they moved on (out of band)
+        return render(
+            request,
+            "web/_environment_afas_setup.html",
+            {
+                **_setup(request, environment),
+                "afas_setup": afas_setup_shown(report.as_data()),
+                "checklist_out_of_band": True,
+            },
+        )
+    if report.ok:
+        messages.success(request, _("AFAS setup checked: everything the portal reads and writes is there."))
+    else:
+        messages.error(request, _("AFAS setup checked: something is missing in AFAS; see AFAS setup below."))
+    return redirect("web:environment_detail", pk=environment.pk)
+
+
+@require_POST
+@firm_member_required
+def environment_confirm_afas_link_view(request, pk: int):
+    environment = _environment(request, pk)
+    _require_act(request, "confirm AFAS's own eConnect link is off")
+    environment_confirm_afas_link_off(environment=environment, actor=request.user)
+    messages.success(request, _("Recorded: AFAS's own eConnect link does not receive for this environment."))
+    return redirect(reverse("web:environment_detail", args=[environment.pk]) + "#afas-link-heading")
 
 
 # --- test invoice ----------------------------------------------------------------------------------------------------
@@ -381,6 +417,8 @@ urlpatterns = [
         environment_test_invoice_status,
         name="environment_test_invoice_status",
     ),
+    path("environments/<int:pk>/afas-setup/", environment_afas_setup_view, name="environment_afas_setup"),
+    path("environments/<int:pk>/afas-link/", environment_confirm_afas_link_view, name="environment_confirm_afas_link"),
     path("environments/<int:pk>/sending/", environment_set_sending_view, name="environment_set_sending"),
     path("environments/<int:pk>/receiving/", environment_set_receiving_view, name="environment_set_receiving"),
     path("environments/<int:pk>/route-check/", environment_route_check, name="environment_route_check"),

@@ -206,7 +206,11 @@ def test_test_connection_names_the_missing_connectors(control, make_client):
     result = make_client(participant="33333", token=token).test_connection()
 
     assert result.problem is ConnectionProblem.MISSING_CONNECTORS
-    assert result.missing_get_connectors == ("ProfitSubjectsAuthorized", "Profit_Subject_Attachments")
+    assert result.missing_get_connectors == (
+        "ProfitSubjectsAuthorized",
+        "Profit_Subject_Attachments",
+        "Profit_SubjectFile",
+    )
     assert result.missing_update_connectors == ("FiElectronicInvoicePurchase", "KnSalesRelationOrg")
     assert "ProfitSubjectsAuthorized" in result.message
 

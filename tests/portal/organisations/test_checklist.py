@@ -39,7 +39,7 @@ def with_credentials(environment):
 def test_a_new_environment_shows_every_step_not_yet_with_its_action(environment):
     checklist = environment_checklist(environment, identifiers=[])
 
-    assert [step.state for step in checklist.steps] == [StepState.TODO] * 7
+    assert [step.state for step in checklist.steps] == [StepState.TODO] * 8
     assert checklist.done == 0 and not checklist.complete
     assert checklist.next_step.key == "afas_token" and checklist.next_step.action is Action.SETTINGS
     assert all(step.action is not None and step.detail is not None for step in checklist.steps)
@@ -48,8 +48,9 @@ def test_a_new_environment_shows_every_step_not_yet_with_its_action(environment)
 def test_credentials_that_are_set_but_untested_ask_for_a_connection_test(environment):
     found = steps(with_credentials(environment))
 
-    for key in ("afas_token", "afas_connectors", "econnect_keys"):
+    for key in ("afas_token", "econnect_keys"):
         assert (found[key].state, found[key].action) == (StepState.TODO, Action.TEST_CONNECTION)
+    assert (found["afas_connectors"].state, found["afas_connectors"].action) == (StepState.TODO, Action.AFAS_SETUP)
 
 
 def test_accepted_credentials_and_connectors_are_done(environment):
@@ -85,15 +86,29 @@ def test_missing_connectors_fail_naming_them(environment):
     step = steps(environment)["afas_connectors"]
 
     assert step.state is StepState.FAILED
-    assert "ProfitSubjectsAuthorized" in str(step.detail) and "Connectors tab of the app connector" in str(step.detail)
+    assert "ProfitSubjectsAuthorized" in str(step.detail) and step.action is Action.AFAS_SETUP
 
 
-def test_small_business_needs_no_connectors(environment):
+def test_small_business_is_checked_too(environment):
     Environment.objects.filter(pk=environment.pk).update(
         afas_edition=Environment.Edition.SMALL_BUSINESS, afas_sb_domain="acme"
     )
 
-    assert steps(environment)["afas_connectors"].state is StepState.NOT_NEEDED
+    assert steps(environment)["afas_connectors"].action is Action.AFAS_SETUP
+
+
+def test_afas_own_econnect_link_is_open_until_a_person_confirms_it(environment, membership):
+    from portal.organisations.services import environment_confirm_afas_link_off
+
+    before = steps(environment)["afas_own_link"]
+    assert (before.state, before.action) == (StepState.TODO, Action.CONFIRM_AFAS_LINK)
+    assert "Bedrijfs-ID eVerbinding" in str(before.detail)
+
+    assert environment_confirm_afas_link_off(environment=environment, actor=membership.user)
+    assert not environment_confirm_afas_link_off(environment=environment, actor=membership.user)  # recorded once
+
+    assert steps(environment)["afas_own_link"].state is StepState.DONE
+    assert environment.events.filter(kind="afas_link_confirmed", actor=membership.user).count() == 1
 
 
 @pytest.mark.parametrize(
@@ -147,13 +162,13 @@ def test_a_complete_setup_says_so_on_the_environment_page(accountant_client, env
     now = timezone.now() + timedelta(seconds=1)
     Environment.objects.filter(pk=environment.pk).update(
         afas_last_success_at=now, econnect_last_success_at=now, afas_setup_checked_at=now,
-        sending_enabled=True, receiving_enabled=True, test_round_trip_at=now,
+        sending_enabled=True, receiving_enabled=True, test_round_trip_at=now, afas_own_econnect_link_off_at=now,
     )  # fmt: skip
     OwnPeppolIdentifierFactory(environment=environment, registration=Registration.ECONNECT)
 
     page = accountant_client.get(reverse("web:environment_detail", args=[environment.pk])).content.decode()
 
-    assert "7 of 7 done" in page and "Everything is set up" in page
+    assert "8 of 8 done" in page and "Everything is set up" in page
 
 
 def test_the_dashboard_shows_each_unfinished_setup_with_its_next_step(accountant_client, environment):
@@ -161,5 +176,5 @@ def test_the_dashboard_shows_each_unfinished_setup_with_its_next_step(accountant
 
     assert "Setup not finished" in page
     assert f'href="{reverse("web:environment_detail", args=[environment.pk])}#setup"' in page
-    assert "0 of 7 steps done; next: AFAS token accepted" in page
-    assert "Setup 0/7" in page
+    assert "0 of 8 steps done; next: AFAS token accepted" in page
+    assert "Setup 0/8" in page

@@ -301,7 +301,9 @@ def test_afas_maintenance_during_collect_loses_nothing_and_the_next_collect_gets
 
     assert failure.value.retry_after == 600
     assert world.environment.outgoing_invoices.count() == 0
-    assert not SyncCursor.objects.filter(environment=world.environment, position__gt="0").exists()
+    assert not SyncCursor.objects.filter(
+        environment=world.environment, stream=SyncCursor.Stream.SALES_INVOICES, position__gt="0"
+    ).exists()
     world.environment.refresh_from_db()
     assert world.environment.collect_lease_until is None
     assert collect_and_process(world, django_capture_on_commit_callbacks).created == 5

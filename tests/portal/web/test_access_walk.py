@@ -107,6 +107,8 @@ OBJECTS: dict[str, Callable[[Firm], dict]] = {
     "environment_set_sending": environment,
     "environment_set_receiving": environment,
     "environment_route_check": environment,
+    "environment_afas_setup": environment,
+    "environment_confirm_afas_link": environment,
     "environment_identifier_add": environment,
     "environment_identifier_remove": own_identifier,
     "environment_contacts": environment,
