@@ -48,7 +48,7 @@ USER_PASSWORD = f"Correct-Horse-{RUN}"
 WRONG_PASSWORD = f"Wrong-Battery-{RUN}"
 ADMIN_TYPED_TOKEN = f"<token><version>1</version><data>ADMIN-TYPED-{RUN}</data></token>"
 WEB_TYPED_KEY, WEB_TYPED_SECRET = f"WEB-TYPED-KEY-{RUN}", f"WEB-TYPED-SECRET-{RUN}"
-SUBSCRIPTION_KEY = f"SUBSCRIPTION-{RUN}"  # eConnect may give one, to put in ECONNECT_SOAP_URL's query
+SUBSCRIPTION_KEY = f"SUBSCRIPTION-{RUN}"  # ECONNECT_SUBSCRIPTION_KEY: sent on every SOAP call
 
 
 # --- capturing and scanning ---------------------------------------------------------------------------------------
@@ -123,7 +123,7 @@ class SecretWorld:
             "wrong AFAS token": WRONG_AFAS_TOKEN,
             "wrong AFAS token (base64, as sent)": base64.b64encode(WRONG_AFAS_TOKEN.encode()).decode(),
             "wrong eConnect Secret": WRONG_ECONNECT_SECRET,
-            "eConnect subscription key (in ECONNECT_SOAP_URL)": SUBSCRIPTION_KEY,
+            "eConnect subscription key": SUBSCRIPTION_KEY,
             **more,
         }
         for number, token in enumerate(self.econnect_app.data["tokens"]):
@@ -160,6 +160,7 @@ def world(monkeypatch, settings):
     afas_app, econnect_app = afas_simulator.create_app(), econnect_simulator.create_app()
     afas_simulator.seed_demo(afas_app)
     econnect_simulator.seed_demo(econnect_app)
+    econnect_app.data["subscription_keys"] = [SUBSCRIPTION_KEY]  # the simulator accepts only this key: it is sent
     afas_transport, econnect_transport = SimulatorTransport(afas_app), SimulatorTransport(econnect_app)
     make_afas, make_gateway, make_lookup = clients.afas_client_for, clients.econnect_gateway_for, clients.peppol_lookup
     monkeypatch.setattr(
@@ -172,7 +173,8 @@ def world(monkeypatch, settings):
     )
     monkeypatch.setattr(clients, "peppol_lookup", lambda **kw: make_lookup(transport=econnect_transport))
     settings.AFAS_BASE_URL_TEMPLATE = "http://127.0.0.1:8101/{participant}/{rest_host}/ProfitRestServices"
-    settings.ECONNECT_SOAP_URL = f"http://127.0.0.1:8102/soap/v3.1?subscriptionKey={SUBSCRIPTION_KEY}"
+    settings.ECONNECT_SOAP_URL = "http://127.0.0.1:8102/soap/v3.1"
+    settings.ECONNECT_SUBSCRIPTION_KEY = SUBSCRIPTION_KEY
     settings.ECONNECT_LOOKUP_URL = "http://127.0.0.1:8102"
     settings.PEPPOL_LOOKUP_MAX_PER_SECOND = 1000.0
     demo_seed()

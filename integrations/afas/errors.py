@@ -28,7 +28,7 @@ SERVICE = "AFAS"
 
 # A 500 whose message says a record or journal is in use by someone else is worth retrying later
 # (APIS.md 2.5: "500 sometimes, e.g. FiEntries when the journal is locked by a user").
-# [GUESS] the exact wording is unpublished; these fragments cover the English and Dutch phrasings seen in clients.
+# [GUESS G-AFAS-4] the exact wording is unpublished; these fragments cover the English and Dutch phrasings seen in clients.
 _LOCKED_MARKERS = ("locked", "in use by", "vergrendeld", "geblokkeerd door", "in gebruik door", "is in gebruik")
 
 

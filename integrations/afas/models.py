@@ -49,7 +49,7 @@ class ConnectorNames:
     # Sales invoices are found through their link (Profit_SubjectFile.SalesInvoiceNumber), not through a type number
     # (none is published for them). An environment may narrow it to one dossier item type; None reads every type.
     sales_invoice_subject_type: int | None = None
-    # [GUESS] a custom GetConnector on Profit's received e-invoices (what FiElectronicInvoicePurchase created), with
+    # [GUESS G-AFAS-1] a custom GetConnector on Profit's received e-invoices (what FiElectronicInvoicePurchase created), with
     # the fields of ``DeliveredPurchaseInvoice``; the nightly reconciliation reads it. Not required by the connection
     # test: without it the reconciliation reports that AFAS could not be compared.
     delivered_purchase_invoices: str = "Peppol_PurchaseEInvoices"

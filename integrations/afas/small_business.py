@@ -122,7 +122,7 @@ class UnsupportedVat(ValueError):
     """A VAT breakdown SB cannot book as high/low/zero (e.g. a foreign rate): a person books it by hand."""
 
 
-# Dutch rates: 21% high, 9% low (6% before 2019). [GUESS] K/G/O categories map as the buyer books them.
+# Dutch rates: 21% high, 9% low (6% before 2019). [GUESS G-SB-5] K/G/O categories map as the buyer books them.
 _HIGH_RATES = {Decimal("21")}
 _LOW_RATES = {Decimal("9"), Decimal("6")}
 
@@ -275,7 +275,7 @@ class SmallBusinessClient:
         }
         response = self.http.request("PUT", f"/api/blob/{blob_id}", headers=self._auth(**headers))
         self._raise_for(response, "blob reservation")
-        # Files above ChunkSize (5 MB) would need chunks; invoices' PDFs stay far below. [GUESS] chunk protocol.
+        # Files above ChunkSize (5 MB) would need chunks; invoices' PDFs stay far below. [GUESS G-SB-4] chunk protocol.
         boundary = uuid.uuid4().hex
         safe_name = filename.replace('"', "'")
         body = (

@@ -66,8 +66,8 @@ class UnreadableDocument(MalformedResponse):
         self.reason = reason
 
 
-# Documented codes (SOURCES.md section 2.1, psb.econnect.eu platform/misc/errorHandling.html) and the few the
-# simulator invents, marked [GUESS]: nothing public names a "not found" or "status not allowed" code.
+# Documented codes (SOURCES.md section 2.1, psb.econnect.eu platform/misc/errorHandling.html), and two that nothing
+# public names: "not found" and "status not allowed" (guesses, see docs/vendor-contracts.md).
 TOKEN_EXPIRED_CODES = frozenset({"DEFAULT_ERROR_CODE999"})
 INVALID_KEY_OR_TOKEN = "ERRIAU6000007"
 NO_PERMISSION_FOR_VIA = "ERRGRP3000006"
@@ -75,5 +75,5 @@ RECEIVER_UNREACHABLE = "ERRSND4000001"
 DOCUMENT_ERROR_CODES = frozenset({"ERRXSL4000001", "ERRIER8000006"})
 ENVIRONMENT_BLOCKED_CODES = frozenset({"ERRPRO1000002", "ERRPRO1000003", "ERRPRO1000004"})
 NAMESPACE_MISMATCH = "ERRCDO4000041"
-DOCUMENT_NOT_FOUND = "ERRDOC4000004"  # [GUESS]
-STATUS_NOT_ALLOWED = "ERRSTA4000002"  # [GUESS]
+DOCUMENT_NOT_FOUND = "ERRDOC4000004"  # [GUESS G-EC-3]
+STATUS_NOT_ALLOWED = "ERRSTA4000002"  # [GUESS G-EC-4]

@@ -98,7 +98,7 @@ from integrations.peppol.xml import XmlRejected, parse_untrusted_xml
 logger = logging.getLogger(__name__)
 SOAP_PATH = "/soap/v3.1"
 # MasterTemplateId of the standard SI-UBL "Factuur" template (documentsAndTemplates.html). No credit-note template id
-# is published: credit notes use this one unless ``credit_note_template_id`` names one [GUESS].
+# is published: credit notes use this one unless ``credit_note_template_id`` names one [GUESS G-EC-5].
 INVOICE_TEMPLATE_ID = "GLDT9223370666504283001RA000000006DTP2000001"
 TOKEN_LIFETIME = timedelta(hours=4)  # "renew it within 4 hours" (securityToken.html)
 TOKEN_RENEW_MARGIN = timedelta(minutes=15)

@@ -66,14 +66,15 @@ STATUS_TABLE: tuple[KnownStatus, ...] = (
     KnownStatus("70", ("Betaald", "Paid"), InboxState.APPROVED, OutboxState.DELIVERED, "kb-invoice, ui"),
     KnownStatus("", ("Klaar voor verwerking",), None, OutboxState.ACCEPTED, "v31-outbox"),
     KnownStatus("", ("Created",), None, OutboxState.ACCEPTED, "ui"),
-    KnownStatus("", ("Delivery failed", "Afleveren mislukt"), None, OutboxState.FAILED, "ui"),
-    # [GUESS] The platform shows inbox documents as "Duplicate" but publishes no code for it; 80 is in no template.
+    KnownStatus("", ("Delivery failed",), None, OutboxState.FAILED, "ui"),
+    # [GUESS G-EC-1] The platform shows inbox documents as "Duplicate" but publishes no code for it; 80 is in
+    # no template.
     KnownStatus("80", ("Duplicaat", "Duplicate"), InboxState.DUPLICATE, None, "ui; code guessed"),
 )
 
 # The codes the portal filters the inbox by. Both templates give received documents 10.
 NEW_CODE = "10"
-DUPLICATE_CODE = "80"  # [GUESS] see the table
+DUPLICATE_CODE = "80"  # see the table
 _CODES = {InboxState.NEW: NEW_CODE, InboxState.DUPLICATE: DUPLICATE_CODE}
 
 
@@ -108,7 +109,7 @@ def inbox_code(state: InboxState) -> str:
     return _CODES[state]
 
 
-# [GUESS] Which allowed status says "in the bookkeeping" to eConnect: the 2014 template has "Verwerkt"
+# [GUESS G-EC-2] Which allowed status says "in the bookkeeping" to eConnect: the 2014 template has "Verwerkt"
 # (processed); the current invoice template has none, and 35 "Ter goedkeuring" (for approval) fits best, then 40
 # (the only code in a recorded v3.1 example). Entries are codes or names, first match wins.
 ACKNOWLEDGE_PREFERENCE: tuple[str, ...] = ("Verwerkt", "Processed", "35", "40")

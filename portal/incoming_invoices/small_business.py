@@ -150,7 +150,7 @@ def small_business_booking(
     except UnsupportedVat as exc:
         raise VatNotMappable(f"{exc}. Book it by hand.") from exc
 
-    # A credit note's amounts are positive in UBL; in the purchase journal they reduce the costs. [GUESS] SB wants
+    # A credit note's amounts are positive in UBL; in the purchase journal they reduce the costs. [GUESS G-SB-6] SB wants
     # a credit note as an entry with negative amounts.
     sign = Decimal(-1) if summary.is_credit_note else Decimal(1)
     prefix = f"{label}: " if label else ""

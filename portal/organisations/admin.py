@@ -144,9 +144,13 @@ class EnvironmentAdminForm(forms.ModelForm):
             "sending_enabled",
             "poll_interval_seconds",
             "afas_sb_domain",
+            "afas_sb_environment",
             "afas_sb_administration_id",
             "afas_sb_ledger_account_id",
             "afas_sb_relation_id",
+            "afas_sb_relation_type",
+            "afas_sales_invoice_subject_type",
+            "econnect_group_id",
         )
 
     def clean(self):
@@ -199,17 +203,32 @@ class EnvironmentAdmin(admin.ModelAdmin):
     list_select_related = ("organisation__firm",)
     autocomplete_fields = ("organisation",)
     readonly_fields = ("credentials_summary", "receiving_enabled", "contacts_synced_at", "contacts_sync_error",
-                       "route_checked_at", "created_at", "updated_at")  # fmt: skip
+                       "route_checked_at", "afas_setup_checked_at", "afas_setup_missing",
+                       "afas_own_econnect_link_off_at", "created_at", "updated_at")  # fmt: skip
     fieldsets = (
         (None, {"fields": ("organisation", "afas_participant_number", "afas_environment_type", "afas_edition")}),
+        (
+            "AFAS and eConnect setup",
+            {
+                "fields": (
+                    "afas_sales_invoice_subject_type",
+                    "econnect_group_id",
+                    "afas_setup_checked_at",
+                    "afas_setup_missing",
+                    "afas_own_econnect_link_off_at",
+                )
+            },
+        ),
         (
             "AFAS Small Business",
             {
                 "fields": (
                     "afas_sb_domain",
+                    "afas_sb_environment",
                     "afas_sb_administration_id",
                     "afas_sb_ledger_account_id",
                     "afas_sb_relation_id",
+                    "afas_sb_relation_type",
                 ),
                 "classes": ("collapse",),
             },

@@ -51,6 +51,7 @@ class OutgoingInvoiceAdmin(admin.ModelAdmin):
         AgeFilter,
         "document_type",
         "is_test",
+        "econnect_status_unknown",  # support: statuses eConnect reported that the portal's table does not know
         ("created_at", admin.DateFieldListFilter),
         "environment__organisation__firm",
         "environment",

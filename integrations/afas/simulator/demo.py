@@ -35,7 +35,7 @@ DEMO_INVOICES = (
         ],
     ),
 )
-# Stable ids so that a demo seeded twice, or on two machines, looks the same. [GUESS] the SB ledger accounts.
+# Stable ids so that a demo seeded twice, or on two machines, looks the same. [GUESS G-SB-7] the SB ledger accounts.
 SB_LEDGER_ACCOUNTS = (
     {"Id": str(uuid.uuid5(uuid.NAMESPACE_URL, "afas-sim/ledger/7000")), "Code": "7000", "Description": "Inkopen"},
     {"Id": str(uuid.uuid5(uuid.NAMESPACE_URL, "afas-sim/ledger/4000")), "Code": "4000", "Description": "Kosten"},

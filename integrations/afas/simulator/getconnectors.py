@@ -29,7 +29,7 @@ def paging(skip_text: str | None, take_text: str | None) -> tuple[int, int | Non
         raise QueryError(UNEXPECTED) from exc
     if skip == -1 and take == -1:
         return 0, None
-    # [GUESS] take=0 is refused: PracticalAfas saw it return one row in 2017; refusing keeps clients honest.
+    # [GUESS G-AFAS-5] take=0 is refused: PracticalAfas saw it return one row in 2017; refusing keeps clients honest.
     if skip < 0 or take < 1:
         raise QueryError(UNEXPECTED)
     return skip, take
@@ -80,7 +80,7 @@ def _matches(value: Any, operator: str, expected: str) -> bool:
         "12": not text.startswith(needle),
         "13": text.endswith(needle),
         "14": not text.endswith(needle),
-        "15": needle in text,  # [GUESS] quick filter: contains
+        "15": needle in text,  # [GUESS G-AFAS-6] quick filter: contains
     }[operator]
 
 
@@ -116,7 +116,7 @@ def query_rows(
         rows = list(rows)
     order = query.get("orderbyfieldids")
     if order:
-        # Stable sorts from the last key to the first; None sorts first ascending [GUESS], as SQL Server does.
+        # Stable sorts from the last key to the first; None sorts first ascending [GUESS G-AFAS-7], as SQL Server does.
         for spec in reversed([s for s in order.split(",") if s.strip()]):
             descending = spec.strip().startswith("-")
             name = field(spec.strip().lstrip("-+"))

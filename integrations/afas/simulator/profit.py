@@ -187,7 +187,7 @@ class ProfitEndpoints:
         if refusal:
             return refusal
         if not self._allowed(entry, schema.NAMES.subject_connector):
-            # The subject connector must be added to the app connector (howto-bijlage-dossier.md). [GUESS] 401, as
+            # The subject connector must be added to the app connector (howto-bijlage-dossier.md). [GUESS G-AFAS-8] 401, as
             # for any connector the app connector lacks.
             return empty_response(401)
         subject = subject or request.query_value("SubjectId")

@@ -155,10 +155,10 @@ UPDATE_CONNECTORS = {
     NAMES.sales_relation: "Verkooprelatie organisatie",
 }
 PURCHASE_INVOICE_FIELDS = ("FXml", "XML", "FPdf", "PDF", "Proc", "UnId")
-# [GUESS] a subset of KnSalesRelationOrg's fields (the OAS lists many more); others are refused as unknown.
+# [GUESS G-AFAS-3] a subset of KnSalesRelationOrg's fields (the OAS lists many more); others are refused as unknown.
 SALES_RELATION_FIELDS = ("DbId", "IsDb", "CuId", "VaId", "VaDu", "InPv", "EnId", "OINr", "Bl", "EmAd")
 
-# [GUESS] the read-back GetConnector on received e-invoices (``ConnectorNames.delivered_purchase_invoices``); the
+# [GUESS G-AFAS-2] the read-back GetConnector on received e-invoices (``ConnectorNames.delivered_purchase_invoices``); the
 # simulator fills it from what FiElectronicInvoicePurchase received.
 DELIVERED_PURCHASE_INVOICE_FIELDS = _fields(
     ("EntryId", "int", "Nummer"),

@@ -51,7 +51,7 @@ class SmallBusinessEndpoints:
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
         expiry = env["sb"]["access_tokens"].get(token.strip()) if scheme.lower() == "bearer" else None
         if expiry is None or expiry < time.time():
-            return None, Response.json({"error": "invalid_token"}, 401)  # [GUESS] body
+            return None, Response.json({"error": "invalid_token"}, 401)  # [GUESS G-SB-1] body
         return env, None
 
     def sb_access_token(self, request: Request, domain: str, scope: str) -> Response:
@@ -64,7 +64,9 @@ class SmallBusinessEndpoints:
             body = None
         apptoken = body.get("apptoken") if isinstance(body, dict) else None
         if not isinstance(apptoken, str) or apptoken.strip() not in env["tokens"]:
-            return Response.json({"error": "invalid_grant", "error_description": "invalid app token"}, 401)  # [GUESS]
+            return Response.json(
+                {"error": "invalid_grant", "error_description": "invalid app token"}, 401
+            )  # [GUESS G-SB-2]
         access = uuid.uuid4().hex + uuid.uuid4().hex
         env["sb"]["access_tokens"] = {t: e for t, e in env["sb"]["access_tokens"].items() if e > time.time()} | {
             access: time.time() + SB_ACCESS_TOKEN_SECONDS
@@ -169,7 +171,7 @@ _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4
 
 def _relation_problem(body: dict[str, Any], env: dict[str, Any]) -> tuple[str, str] | None:
     """``RelationType`` follows the relation (howto-purchasejournal.md): SB's "unknown relation" with ``unknown``,
-    an organisation or person with its own type. [GUESS] SB's wording when they do not match."""
+    an organisation or person with its own type. [GUESS G-SB-3] SB's wording when they do not match."""
     relation = str(body["RelationId"]).lower()
     unknown = {r["Id"].lower(): r for r in env["sb"].get("unknown_relations", [])}
     organisations = {str(r.get("Id", "")).lower() for r in env["sb"].get("relations", [])}

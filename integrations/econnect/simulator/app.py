@@ -1,13 +1,13 @@
 """The eConnect simulator: the platform SOAP API v3.1 (``/soap/v3.1``) and the public Peppol lookup
 (``/api/v1/peppol/deliveryOption``; ``/accp/...`` for the test network), with persistent state.
 
-Faithful where eConnect is documented (SOURCES.md section 2, APIS.md 1.4/1.6/1.8); everything else is marked
-[GUESS]. The control API under ``/_sim/`` (see ``EConnectSimulator.__init__``) is simulator-only.
+Faithful where eConnect is documented (SOURCES.md section 2, APIS.md 1.4/1.6/1.8); everything else is a guess
+listed in docs/vendor-contracts.md. The control API under ``/_sim/`` (see ``EConnectSimulator.__init__``) is simulator-only.
 
 Time is the simulator's clock (real time plus an offset that ``POST /_sim/clock`` advances), so tests move
 documents through their lifecycle and tokens past their expiry without waiting. Progress is applied lazily on every
 request: a document sent at t is "accepted" at t, "in progress" from t+10 s and final (delivered, failed or
-rejected, per the recipient's directory entry) from t+60 s [GUESS timings].
+rejected, per the recipient's directory entry) from t+60 s (guessed timings).
 """
 
 from __future__ import annotations

@@ -22,12 +22,13 @@ INVALID_KEY_OR_TOKEN = "ERRIAU6000007"
 NO_PERMISSION_FOR_VIA = "ERRGRP3000006"
 RECEIVER_UNREACHABLE = "ERRSND4000001"
 NAMESPACE_MISMATCH = "ERRCDO4000041"
-DOCUMENT_NOT_FOUND = "ERRDOC4000004"  # [GUESS] no "not found" code is published
-STATUS_NOT_ALLOWED = "ERRSTA4000002"  # [GUESS] no "status not allowed" code is published
+DOCUMENT_NOT_FOUND = "ERRDOC4000004"  # [GUESS G-EC-7] no "not found" code is published
+STATUS_NOT_ALLOWED = "ERRSTA4000002"  # [GUESS G-EC-8] no "status not allowed" code is published
 TEMPLATE_ERROR = "ERRXSL4000001"
 DEFAULT_TOKEN_TTL = 4 * 3600.0
-IN_PROGRESS_AFTER = 10.0  # [GUESS]
-FINAL_AFTER = 60.0  # [GUESS]
+# [GUESS G-EC-9] how long a sent document takes to be in progress and final
+IN_PROGRESS_AFTER = 10.0
+FINAL_AFTER = 60.0
 PAGE_TOKEN = re.compile(r"p([0-9]{1,9})")  # longer is not a page eConnect handed out (and int() would refuse it)
 MAX_CLOCK_OFFSET = 100 * 365 * 24 * 3600.0  # the clock stays within what a date can hold
 MAX_TOKEN_TTL = 10 * 365 * 24 * 3600.0
@@ -42,7 +43,7 @@ CREDIT_NOTE_DOCTYPE = (
 )
 DOCTYPE_IDS = {DocumentType.INVOICE.value: INVOICE_DOCTYPE, DocumentType.CREDIT_NOTE.value: CREDIT_NOTE_DOCTYPE}
 PROCESS_ID = "urn:fdc:peppol.eu:2017:poacc:billing:01:1.0"
-ACCESS_POINT_URLS = {  # [GUESS] hosts; the lookup client tells access points apart by host
+ACCESS_POINT_URLS = {  # [GUESS G-EC-10] hosts; the lookup client tells access points apart by host
     "econnect": "https://ap.econnect.eu/as4",
     "afas": "https://peppol.afas.nl/as4",
     "other": "https://ap.other-provider.example/as4",

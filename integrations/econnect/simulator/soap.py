@@ -45,7 +45,7 @@ class SoapOperations:
     # --- SOAP ----------------------------------------------------------------------------------------------------
     def soap(self, request: Request) -> Response:
         if "chunked" in request.headers.get("transfer-encoding", "").lower():
-            return Response.text("Chunked transfer encoding is not supported.", 411)  # [GUESS] status
+            return Response.text("Chunked transfer encoding is not supported.", 411)  # [GUESS G-EC-11] status
         refused = self._subscription_refused(request)
         if refused is not None:
             return refused
@@ -75,7 +75,7 @@ class SoapOperations:
 
     def _subscription_refused(self, request: Request) -> Response | None:
         """The endpoint sits behind eConnect's API gateway: without a known ``?subscriptionKey=`` nothing reaches
-        the SOAP service [GUESS: the answer's shape is that of an API-management gateway, 401 with a JSON body]."""
+        the SOAP service [GUESS G-EC-12: the answer's shape is that of an API-management gateway, 401 with a JSON body]."""
         key = request.query_value("subscriptionKey") or ""
         known = self.data.get("subscription_keys") or []
         if not key or (known and not any(secrets.compare_digest(key, k) for k in known)):
@@ -147,7 +147,7 @@ class SoapOperations:
         sender = own[1]["id"]
         template_id = find_text(body, "e:TemplateId")
         if template_id not in self._templates():
-            raise SoapFault("Unknown template", TEMPLATE_ERROR)  # [GUESS] code for an unknown template
+            raise SoapFault("Unknown template", TEMPLATE_ERROR)  # [GUESS G-EC-13] code for an unknown template
         payload_element = body.find(qualified("Payload"))
         documents = [c for c in payload_element if isinstance(c.tag, str)] if payload_element is not None else []
         if len(documents) != 1:
@@ -177,7 +177,7 @@ class SoapOperations:
             raise SoapFault("The receiver is not reachable and no e-mail address was given", RECEIVER_UNREACHABLE)
         now = self.now()
         doc = {
-            "external_id": self._next_id("XCNUT"),  # [GUESS] prefix; inbox ids look like XCNIN97968
+            "external_id": self._next_id("XCNUT"),  # [GUESS G-EC-14] prefix; inbox ids look like XCNIN97968
             "account": key,
             "sender": sender,
             "recipient": recipient,
@@ -256,7 +256,7 @@ class SoapOperations:
             docs = [d for d in docs if d["created_at"] >= created_from]
         subject = find_text(body, "e:Search/e:Subject")
         if subject:
-            docs = [d for d in docs if subject.lower() in d["subject"].lower()]  # [GUESS] "contains" match
+            docs = [d for d in docs if subject.lower() in d["subject"].lower()]  # [GUESS G-EC-15] "contains" match
         page = docs[offset : offset + limit]
         answer = self._answer(operation)
         results = sub_element(answer, "Results")
@@ -283,7 +283,7 @@ class SoapOperations:
         account = self.data["accounts"][key]
         docs = [d for d in self.data["inbox"] if d["account"] == key]
         # "Neither id: the caller's own inbox; both: GroupId wins" (getInboxDocuments). A group the keys cannot see
-        # is refused [GUESS: code and wording].
+        # is refused [GUESS G-EC-16: code and wording].
         party = find_text(body, "e:GroupId") or find_text(body, "e:EConnectPartyId")
         if party:
             hosted = self._hosting_account(account["network"], party) or self._hosting_account(
@@ -313,7 +313,7 @@ class SoapOperations:
                 hidden = doc["status_code"] == statuses.DUPLICATE[1] and not account["duplicates_visible"]
                 if not hidden:
                     return doc
-        raise SoapFault(f"Document {external_id} not found", DOCUMENT_NOT_FOUND)  # [GUESS] code
+        raise SoapFault(f"Document {external_id} not found", DOCUMENT_NOT_FOUND)
 
     def op_GetInboxDocument(self, body: etree._Element, key: str) -> _WithPayload:
         doc = self._inbox_doc(key, find_text(body, "e:ExternalId"))
@@ -332,7 +332,7 @@ class SoapOperations:
         code = find_text(body, "e:StatusCode")
         allowed = {c for _, c, _ in statuses.allowed_inbox_statuses(self._inbox_template(key))}
         if code not in allowed:
-            raise SoapFault(f"Status {code!r} is not allowed for this document", STATUS_NOT_ALLOWED)  # [GUESS]
+            raise SoapFault(f"Status {code!r} is not allowed for this document", STATUS_NOT_ALLOWED)
         doc["status_code"], doc["modified_at"] = code, self.now()
         answer = self._answer("SetInboxDocumentStatus")
         sub_element(answer, "ExternalId", doc["external_id"])
@@ -342,7 +342,7 @@ class SoapOperations:
         for doc in self.data["outbox"]:
             if doc["account"] == key and doc["external_id"] == external_id:
                 return doc
-        raise SoapFault(f"Document {external_id} not found", DOCUMENT_NOT_FOUND)  # [GUESS] code
+        raise SoapFault(f"Document {external_id} not found", DOCUMENT_NOT_FOUND)
 
     def op_GetOutboxDocuments(self, body: etree._Element, key: str) -> etree._Element:
         docs = [d for d in self.data["outbox"] if d["account"] == key]

@@ -35,7 +35,7 @@ INBOX_TEMPLATES = {"invoice": TEMPLATE_INVOICE, "2014": TEMPLATE_2014, "no_proce
 DEFAULT_INBOX_TEMPLATE = "invoice"
 NEW_CODE = "10"  # received, in every template
 SET_BY_PLATFORM = (("downloaded", "30", "Gedownload"),)  # the platform sets it on download (invoice template)
-# [GUESS] The platform shows "Duplicate" in the inbox but publishes no code.
+# [GUESS G-EC-6] The platform shows "Duplicate" in the inbox but publishes no code.
 DUPLICATE = ("duplicate", "80", "Duplicaat")
 
 # Outbox: the invoice template's codes where a source gives one, names only where the source has no code.

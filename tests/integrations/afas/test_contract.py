@@ -10,6 +10,7 @@ import os
 import uuid
 from pathlib import Path
 
+import httpx
 import pytest
 
 from integrations.demo_data import ENVIRONMENTS
@@ -199,3 +200,90 @@ def test_the_sb_journal_entry_example_is_accepted_and_answered_as_documented(spe
         refused = control.request("POST", f"{sb}/api/purchasejournalentry",
                                   headers={**headers, "Tracking-Identifier": str(uuid.uuid4())}, json=broken)  # fmt: skip
         assert refused.status_code == 400, field
+
+
+# --- what the client sends, against the official request schemas -------------------------------------------------
+
+
+def _resolve(spec: dict, schema: dict) -> dict:
+    while "$ref" in schema:
+        schema = spec["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]]
+    return schema
+
+
+def assert_request_valid(spec: dict, value, schema: dict, where: str = "$") -> None:
+    """Strict where AFAS is: every key documented (AFAS refuses unknown fields; "@" keys are the element's key, as
+    in the documented examples), every required field present, types, lengths and base64 as documented."""
+    schema = _resolve(spec, schema)
+    assert _schema_type_ok(value, {**schema, "nullable": False}), f"{where}: {value!r} is not {schema.get('type')}"
+    if isinstance(value, dict):
+        properties = schema.get("properties") or {}
+        for key in schema.get("required") or ():
+            assert key in value, f"{where}: the schema requires {key!r}"
+        for key, item in value.items():
+            if key.startswith("@"):
+                continue
+            assert key in properties, f"{where}.{key}: not in the schema"
+            assert_request_valid(spec, item, properties[key], f"{where}.{key}")
+    if isinstance(value, str):
+        if "maxLength" in schema:
+            assert len(value) <= schema["maxLength"], f"{where}: longer than {schema['maxLength']}"
+        if schema.get("format") == "byte":
+            base64.b64decode(value, validate=True)
+
+
+class _Capture(httpx.BaseTransport):
+    def __init__(self, inner: httpx.BaseTransport):
+        self.inner, self.bodies = inner, []
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        request.read()
+        if request.method in ("POST", "PUT"):
+            self.bodies.append((request.method, request.url.path.rsplit("/", 1)[-1], json.loads(request.content)))
+        return self.inner.handle_request(request)
+
+
+def test_every_update_connector_body_the_client_builds_is_valid_against_the_official_schema(specs, simulator):
+    from integrations.afas.profit import ProfitClient
+    from integrations.simulators.transport import SimulatorTransport
+
+    capture = _Capture(SimulatorTransport(simulator))
+    with ProfitClient(
+        participant=DEMO.participant, environment_type=DEMO.environment_type, token=DEMO.afas_token,
+        base_url_template="http://sim/{participant}/{rest_host}/ProfitRestServices", transport=capture,
+    ) as client:  # fmt: skip
+        client.deliver_purchase_invoice(ubl=supplier_ubl(), filename="F-1.xml", pdf=b"%PDF-1.4", administration=1)
+        client.set_debtor_econnect_id("10001", "0106:12345678")
+
+    schemas = {
+        ("POST", "FiElectronicInvoicePurchase"): ("Mutaties", "FiElectronicInvoicePurchase_POST"),
+        ("PUT", "KnSalesRelationOrg"): ("Organisaties en personen", "KnSalesRelationOrg_PUT"),
+    }
+    assert {(method, connector) for method, connector, _ in capture.bodies} == set(schemas)
+    for method, connector, body in capture.bodies:
+        spec_name, schema_name = schemas[(method, connector)]
+        spec = specs[spec_name]
+        assert_request_valid(spec, body, spec["components"]["schemas"][schema_name], f"{method} {connector}")
+
+
+def test_the_validator_refuses_what_the_schema_refuses(specs):
+    spec = specs["Organisaties en personen"]
+    schema = spec["components"]["schemas"]["KnSalesRelationOrg_PUT"]
+    without_dbid = {"KnSalesRelationOrg": {"Element": {"@DbId": "1", "Fields": {"EnId": "0106:12345678"}}}}
+    too_long = {"KnSalesRelationOrg": {"Element": {"@DbId": "1", "Fields": {"DbId": "1", "EnId": "x" * 51}}}}
+    unknown = {"KnSalesRelationOrg": {"Element": {"@DbId": "1", "Fields": {"DbId": "1", "Peppol": "x"}}}}
+
+    for body, problem in ((without_dbid, "requires 'DbId'"), (too_long, "longer than 50"), (unknown, "not in")):
+        with pytest.raises(AssertionError, match=problem):
+            assert_request_valid(spec, body, schema)
+
+
+def test_the_documented_metainfo_example_reads_through_the_client(specs):
+    from integrations.afas.profit import ProfitClient
+
+    example = _path(specs[DOSSIERS], "/Metainfo/{Type}/{Endpoint}")["get"]["responses"]["200"]["content"][
+        "application/json"
+    ]["examples"]["Example Result"]["value"]
+    transport = httpx.MockTransport(lambda request: httpx.Response(200, json=example))
+    with ProfitClient(participant="12345", environment_type="production", token="<token/>", transport=transport) as c:
+        assert c.connector_fields("get", "Profit_Administrations") == ("AdminId", "AdminNm", "AdminCd")

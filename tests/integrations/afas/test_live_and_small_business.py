@@ -143,3 +143,34 @@ def test_the_access_token_is_reused_until_it_nearly_expires(simulator):
         assert client.access_token() == first
         now[0] = 590
         assert client.access_token() != first
+
+
+def test_the_customer_environment_must_be_the_name_from_the_sb_address(simulator):
+    for environment in ("", "Noordhoek/../x", "enyoi?x=1"):
+        with pytest.raises(PermanentError, match="customer environment"):
+            SmallBusinessClient(domain="demo", environment=environment, app_token=SB_DEMO.afas_token)
+    with SmallBusinessClient(
+        domain="demo", environment=SB_DEMO.sb_environment, app_token=SB_DEMO.afas_token,
+        base_url_template="http://sim/sb/{domain}/{environment}", transport=SimulatorTransport(simulator),
+    ) as client:  # fmt: skip
+        assert client.base_url.endswith("/sb/demo/noordhoek")
+        assert client.access_token()
+
+
+def test_diverse_creditors_is_booked_as_an_unknown_relation_and_sb_refuses_it_as_an_organisation(
+    simulator, small_business
+):
+    [creditors] = [r for r in small_business.unknown_relations() if r.purchase_relation]
+    lines = journal_lines_from_vat_breakdown(parse_document(supplier_ubl()).vat_breakdown, ledger_account_id=LEDGER)
+    as_unknown = PurchaseJournalEntry(
+        **{**entry(lines).__dict__, "relation_id": creditors.id, "relation_type": "unknown"}
+    )
+    as_organisation = PurchaseJournalEntry(**{**as_unknown.__dict__, "relation_type": "organisation"})
+
+    with pytest.raises(PermanentError, match="RelationType"):
+        small_business.create_purchase_journal_entry(as_organisation, tracking_id=str(uuid.uuid4()))
+    small_business.create_purchase_journal_entry(as_unknown, tracking_id=str(uuid.uuid4()))
+
+    assert creditors.name == "Diverse creditors"
+    [booked] = simulator.environments[SB_DEMO.key]["delivered"]["journal_entries"]
+    assert (booked["entry"]["RelationType"], booked["entry"]["RelationId"]) == ("unknown", creditors.id)

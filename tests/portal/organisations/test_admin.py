@@ -29,6 +29,7 @@ def form_data(environment, **changes):
         "afas_environment_type": environment.afas_environment_type,
         "afas_edition": environment.afas_edition,
         "poll_interval_seconds": environment.poll_interval_seconds,
+        "afas_sb_relation_type": environment.afas_sb_relation_type,
         "new_afas_token": "",
         "new_econnect_app_key": "",
         "new_econnect_app_secret": "",

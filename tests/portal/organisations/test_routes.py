@@ -1,13 +1,13 @@
 """One route per Peppol identifier: the directory check, the receiving switch and the support override."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from portal.events.models import Event
-from portal.organisations.models import Environment, OwnPeppolIdentifier, Registration
+from portal.organisations.models import Environment, OwnPeppolIdentifier, Registration, SyncCursor
 from portal.organisations.routes import (
     ReceivingRefused,
     environment_set_receiving,
@@ -148,3 +148,19 @@ def test_environments_without_own_identifiers_are_not_checked():
     due = routes_due()
 
     assert with_one.pk in due and without.pk not in due
+
+
+def test_switching_receiving_on_starts_the_inbox_cursor_then_and_keeps_it_when_switched_on_again(contacts_world):
+    environment = contacts_world.environment
+    SyncCursor.objects.filter(environment=environment).delete()
+    Environment.objects.filter(pk=environment.pk).update(receiving_enabled=False)
+    environment.refresh_from_db()
+    before = timezone.now()
+
+    environment_set_receiving(environment=environment, enabled=True, actor=None)
+    first = SyncCursor.objects.get(environment=environment, stream=SyncCursor.Stream.ECONNECT_INBOX).position
+    environment_set_receiving(environment=environment, enabled=False, actor=None)
+    environment_set_receiving(environment=environment, enabled=True, actor=None)
+
+    assert datetime.fromisoformat(first) >= before  # never the inbox's history
+    assert SyncCursor.objects.get(environment=environment, stream=SyncCursor.Stream.ECONNECT_INBOX).position == first

@@ -307,3 +307,48 @@ def test_afas_maintenance_during_collect_loses_nothing_and_the_next_collect_gets
     world.environment.refresh_from_db()
     assert world.environment.collect_lease_until is None
     assert collect_and_process(world, django_capture_on_commit_callbacks).created == 5
+
+
+def test_an_unknown_econnect_status_is_shown_as_written_flagged_and_never_turns_stale(
+    world, django_capture_on_commit_callbacks, settings
+):
+    collect_and_process(world, django_capture_on_commit_callbacks)
+    invoice = world.environment.outgoing_invoices.filter(status=Status.SUBMITTED).first()
+    world.econnect.request(
+        "POST",
+        f"/_sim/outbox/{invoice.econnect_document_id}/state",
+        json={"state": "in_progress", "code": "91", "name": "In wachtrij Peppol"},
+    )
+    much_later = timezone.now() + timedelta(hours=settings.OUTGOING_STALE_AFTER_HOURS + 1)
+
+    services.outgoing_follow_status(invoice=invoice, now=much_later)
+    invoice.refresh_from_db()
+    services.outgoing_follow_status(invoice=invoice, now=much_later)  # asked again: flagged once
+
+    invoice.refresh_from_db()
+    assert invoice.status == Status.SUBMITTED and invoice.next_attempt_at is not None
+    assert (invoice.econnect_status, invoice.econnect_status_code) == ("In wachtrij Peppol", "91")
+    assert invoice.econnect_status_unknown
+    [flag] = Event.objects.filter(outgoing_invoice=invoice, kind="econnect_status_unknown")
+    assert '"In wachtrij Peppol" (code 91)' in flag.message
+    assert OutgoingInvoice.objects.filter(econnect_status_unknown=True).count() == 1  # support's admin filter
+
+
+def test_a_known_status_after_an_unknown_one_clears_the_flag(world, django_capture_on_commit_callbacks):
+    collect_and_process(world, django_capture_on_commit_callbacks)
+    invoice = world.environment.outgoing_invoices.filter(status=Status.SUBMITTED).first()
+    world.econnect.request(
+        "POST", f"/_sim/outbox/{invoice.econnect_document_id}/state", json={"state": "in_progress", "name": "Nieuw"}
+    )
+    services.outgoing_follow_status(invoice=invoice)
+    world.econnect.request("POST", f"/_sim/outbox/{invoice.econnect_document_id}/state", json={"state": "delivered"})
+    invoice.refresh_from_db()
+
+    services.outgoing_follow_status(invoice=invoice)
+
+    invoice.refresh_from_db()
+    assert (invoice.status, invoice.econnect_status, invoice.econnect_status_unknown) == (
+        Status.DELIVERED,
+        "Ontvangen",
+        False,
+    )

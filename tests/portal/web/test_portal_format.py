@@ -25,7 +25,7 @@ def test_econnect_statuses_are_english_in_english_with_econnects_own_wording_bes
 
     with translation.override("en"):
         assert econnect_status("Afgeleverd") == "Delivered (eConnect: “Afgeleverd”)"
-        assert econnect_status("Afleveren mislukt") == "Delivery failed (eConnect: “Afleveren mislukt”)"
+        assert econnect_status("Afgekeurd") == "Rejected (eConnect: “Afgekeurd”)"
         assert econnect_status("Iets nieuws") == "Iets nieuws"  # unknown: as eConnect wrote it
     with translation.override("nl"):
         assert econnect_status("Afgeleverd") == "Afgeleverd"
