@@ -21,7 +21,7 @@ from integrations.afas.simulator.common import (
     new_environment,
     now_text,
 )
-from integrations.afas.simulator.documents import VAT_CASES, build_sales_invoice
+from integrations.afas.simulator.documents import CREDIT_NOTE_STYLES, VAT_CASES, build_sales_invoice
 from integrations.simulators.app import Request, Response
 from integrations.simulators.control import ControlError, ControlSpec, check_row, check_scalar, check_text
 
@@ -185,6 +185,8 @@ class ControlApi:
         lines: list[dict[str, Any]],
         number: str | None = None,
         issue_date: date | None = None,
+        credit_note: str | None = None,
+        credits: str = "",
     ) -> dict[str, Any]:
         """File a sales invoice in the debtor's dossier with its UBL and PDF, as Profit does with issue method R."""
         with self.state.lock:
@@ -198,7 +200,8 @@ class ControlApi:
             issue_date = issue_date or date.today()
             number = number or f"{issue_date:%Y}{env['next']['invoice']:05d}"
             files = build_sales_invoice(organisation=env["organisation"], debtor=row, number=number,
-                                        issue_date=issue_date, lines=lines)  # fmt: skip
+                                        issue_date=issue_date, lines=lines, credit_note=credit_note,
+                                        credits=credits)  # fmt: skip
             env["next"]["invoice"] += 1  # only once the invoice could be built: a refused one uses no number
             subject_id = env["next"]["subject_id"]
             env["next"]["subject_id"] += 1
@@ -256,11 +259,13 @@ class ControlApi:
         env = self._env_or_404(key)
         if isinstance(env, Response):
             return env
-        spec = request.control_spec().only("debtor", "lines", "number", "issue_date")
+        spec = request.control_spec().only("debtor", "lines", "number", "issue_date", "credit_note", "credits")
         debtor = spec.text("debtor", numbers=True, allow_empty=False, max_length=50)
         lines = [_sales_line(line) for line in spec.objects("lines", None, max_items=500, nullable=True) or []]
         number = spec.text("number", None, nullable=True, allow_empty=False, max_length=50)
         issued = spec.text("issue_date", None, nullable=True, max_length=10)
+        credit_note = spec.text("credit_note", None, nullable=True, choices=CREDIT_NOTE_STYLES)
+        credits = spec.text("credits", "", max_length=50)
         try:
             issue_date = date.fromisoformat(issued) if issued else None
         except ValueError:
@@ -272,6 +277,8 @@ class ControlApi:
                 lines=lines or [{"description": "Diensten", "quantity": "1", "price": "100.00", "vat": "21"}],
                 number=number,
                 issue_date=issue_date,
+                credit_note=credit_note,
+                credits=credits,
             )
         except (KeyError, ValueError, TypeError, InvalidOperation) as exc:
             return Response.json({"error": f"cannot issue: {exc}"}, 400)

@@ -8,6 +8,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+from lxml import etree
+
 from integrations.peppol.builder import build_ubl
 from integrations.peppol.identifiers import (
     IdentifierSyntaxError,
@@ -20,6 +22,7 @@ from integrations.peppol.identifiers import (
 from integrations.peppol.model import (
     Address,
     Attachment,
+    BillingReference,
     Contact,
     DocumentType,
     Identifier,
@@ -30,6 +33,8 @@ from integrations.peppol.model import (
     Vat,
 )
 
+CBC = "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"
+NLCIUS_CUSTOMIZATION = "urn:cen.eu:en16931:2017#compliant#urn:fdc:nen.nl:nlcius:v1.0"
 # Demo IBAN that passes the mod-97 check (the one in every Dutch example).
 DEMO_IBAN = "NL91ABNA0417164300"
 VAT_CASES = ("21", "9", "0", "reverse_charge", "exempt")
@@ -90,6 +95,9 @@ class SalesInvoiceFiles:
     total: str
 
 
+CREDIT_NOTE_STYLES = ("bis3", "nlcius")
+
+
 def build_sales_invoice(
     *,
     organisation: dict[str, Any],
@@ -97,8 +105,16 @@ def build_sales_invoice(
     number: str,
     issue_date: date,
     lines: list[dict[str, Any]],
+    credit_note: str | None = None,
+    credits: str = "",
 ) -> SalesInvoiceFiles:
-    """``lines``: ``{"description", "quantity", "price", "vat"}`` with vat one of ``VAT_CASES``."""
+    """``lines``: ``{"description", "quantity", "price", "vat"}`` with vat one of ``VAT_CASES``.
+
+    ``credit_note`` writes a credit note for invoice ``credits`` the two ways Profit does, by the customer's e-invoice
+    format (profit-dossier-and-sales-invoice-ubl.md section 3): ``"bis3"`` a ``CreditNote`` root with type 381,
+    ``"nlcius"`` an NLCIUS ``Invoice`` with type 384 and negative amounts."""
+    if credit_note is not None and credit_note not in CREDIT_NOTE_STYLES:
+        raise ValueError(f"credit_note must be one of {', '.join(CREDIT_NOTE_STYLES)}")
     kvk = organisation["kvk"]
     supplier = Party(
         name=organisation["name"],
@@ -130,30 +146,54 @@ def build_sales_invoice(
         )
         for index, item in enumerate(lines, start=1)
     )
-    pdf = render_pdf(f"Factuur {number}", f"{debtor['DebtorName']} - {issue_date.isoformat()}")
+    title = "Creditnota" if credit_note else "Factuur"
+    pdf = render_pdf(f"{title} {number}", f"{debtor['DebtorName']} - {issue_date.isoformat()}")
+    bis3_credit_note = credit_note == "bis3"
     document = InvoiceDocument(
-        document_type=DocumentType.INVOICE,
+        document_type=DocumentType.CREDIT_NOTE if bis3_credit_note else DocumentType.INVOICE,
         number=number,
         issue_date=issue_date,
-        due_date=issue_date + timedelta(days=30),
+        due_date=None if bis3_credit_note else issue_date + timedelta(days=30),
+        billing_references=(BillingReference(credits, None),) if credit_note and credits else (),
         currency="EUR",
         supplier=supplier,
         customer=customer,
         lines=invoice_lines,
         buyer_reference=str(debtor.get("DebtorId")),
         payment_means=(PaymentMeans.sepa_credit_transfer(DEMO_IBAN, payment_id=number),),
-        payment_terms="Betaling binnen 30 dagen",
+        payment_terms="" if bis3_credit_note else "Betaling binnen 30 dagen",
         attachments=(
             Attachment(
                 id=f"{number}.pdf",
                 filename=f"{number}.pdf",
                 mime_code="application/pdf",
                 content=pdf,
-                description="Factuur",
+                description=title,
             ),
         ),
     )
-    return SalesInvoiceFiles(number=number, ubl=build_ubl(document), pdf=pdf, total=f"{document.totals.payable:.2f}")
+    ubl = build_ubl(document)
+    total = f"{document.totals.payable:.2f}"
+    if credit_note == "nlcius":
+        ubl, total = _as_nlcius_credit(ubl), f"-{total}"
+    return SalesInvoiceFiles(number=number, ubl=ubl, pdf=pdf, total=total)
+
+
+_NEGATED = ("InvoicedQuantity", "LineExtensionAmount", "TaxAmount", "TaxableAmount", "TaxExclusiveAmount",
+            "TaxInclusiveAmount", "PayableAmount")  # fmt: skip
+
+
+def _as_nlcius_credit(ubl: bytes) -> bytes:
+    """Profit's NLCIUS credit note: the invoice with the NLCIUS CustomizationID, type 384 and negative amounts
+    (prices stay positive, quantities turn negative)."""
+    root = etree.fromstring(ubl)
+    root.find(f"{{{CBC}}}CustomizationID").text = NLCIUS_CUSTOMIZATION
+    root.find(f"{{{CBC}}}InvoiceTypeCode").text = "384"
+    for name in _NEGATED:
+        for element in root.iter(f"{{{CBC}}}{name}"):
+            if element.text and Decimal(element.text) != 0:
+                element.text = f"-{element.text}"
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
 
 
 def render_pdf(title: str, subtitle: str) -> bytes:
