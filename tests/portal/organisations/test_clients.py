@@ -1,5 +1,6 @@
 """The demo environments reach the simulators that `make run` starts, with the credentials the demo seed stored."""
 
+import httpx
 import pytest
 from django.test import override_settings
 
@@ -106,3 +107,45 @@ def test_no_credential_or_url_key_reaches_the_logs(econnect_transport, afas_tran
         "demo-12345-production",
     ):
         assert secret not in logged
+
+
+class _Recording(httpx.BaseTransport):
+    def __init__(self, inner):
+        self.inner, self.requests = inner, []
+
+    def handle_request(self, request):
+        self.requests.append(request)
+        return self.inner.handle_request(request)
+
+
+@pytest.mark.parametrize("integration_id", ["12345_678900", ""])
+def test_the_afas_integration_id_goes_on_every_call_when_configured(afas_transport, settings, integration_id):
+    settings.AFAS_BASE_URL_TEMPLATE = SIMULATOR_URLS["AFAS_BASE_URL_TEMPLATE"]
+    settings.AFAS_INTEGRATION_ID = integration_id
+    demo_seed()
+    recording = _Recording(afas_transport)
+    environment = Environment.objects.get(afas_participant_number="12345", afas_environment_type="production")
+
+    with afas_client_for(environment, transport=recording) as client:
+        client.metainfo()
+        client.debtors()
+
+    sent = {request.headers.get("IntegrationId") for request in recording.requests}
+    assert sent == ({integration_id} if integration_id else {None})
+    assert len(recording.requests) >= 2
+
+
+def test_the_econnect_subscription_key_goes_on_every_soap_call(econnect_transport, settings):
+    from integrations.demo_data import SIMULATOR_SUBSCRIPTION_KEY
+
+    settings.ECONNECT_SOAP_URL = SIMULATOR_URLS["ECONNECT_SOAP_URL"]
+    settings.ECONNECT_SUBSCRIPTION_KEY = SIMULATOR_SUBSCRIPTION_KEY
+    demo_seed()
+    recording = _Recording(econnect_transport)
+    environment = Environment.objects.get(afas_participant_number="12345", afas_environment_type="production")
+
+    with econnect_gateway_for(environment, transport=recording) as gateway:
+        gateway.login()
+        gateway.list_inbox_documents()
+
+    assert {r.url.params.get("subscriptionKey") for r in recording.requests} == {SIMULATOR_SUBSCRIPTION_KEY}
