@@ -21,7 +21,7 @@ import os
 import sys
 import time
 from collections import Counter
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from benchmarks.harness import (
@@ -140,8 +140,10 @@ def set_up_world(afas_url: str, econnect_app, *, environments: int, documents: i
 
     from integrations.afas.simulator.documents import nl_vat
     from integrations.peppol.model import Address, Identifier, Party
-    from portal.organisations.models import Environment, Firm, Organisation, OwnPeppolIdentifier
+    from portal.organisations.models import Environment, Firm, Organisation, OwnPeppolIdentifier, SyncCursor
     from portal.organisations.services import environment_set_credentials
+
+    switched_on = datetime.now(UTC) - timedelta(minutes=1)
 
     firm = Firm.objects.create(name="Benchmark accountants")
     specs = []
@@ -197,6 +199,10 @@ def set_up_world(afas_url: str, econnect_app, *, environments: int, documents: i
             )
             OwnPeppolIdentifier.objects.create(
                 environment=environment, scheme="0106", value=spec["kvk"], receive_active=True
+            )
+            # Receiving was switched on before the documents arrived: the inbox is read from then on.
+            SyncCursor.objects.create(
+                environment=environment, stream=SyncCursor.Stream.ECONNECT_INBOX, position=switched_on.isoformat()
             )
         previous: dict[str, bytes] = {}
         for number in range(documents):

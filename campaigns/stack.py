@@ -27,7 +27,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -191,7 +191,7 @@ class Stack:
 
         from benchmarks.sending import debtor_rows
         from integrations.afas.simulator.documents import nl_vat
-        from portal.organisations.models import Environment, Firm, Organisation, OwnPeppolIdentifier
+        from portal.organisations.models import Environment, Firm, Organisation, OwnPeppolIdentifier, SyncCursor
         from portal.organisations.services import environment_set_credentials
 
         self.tenants = [
@@ -243,6 +243,12 @@ class Stack:
                 )
                 OwnPeppolIdentifier.objects.create(
                     environment=environment, scheme="0106", value=tenant.kvk, receive_active=True
+                )
+                # Receiving is switched on now: the inbox is read from this moment (as the receiving switch does).
+                SyncCursor.objects.create(
+                    environment=environment,
+                    stream=SyncCursor.Stream.ECONNECT_INBOX,
+                    position=datetime.now(UTC).isoformat(),
                 )
 
     # --- the stream of invoices
