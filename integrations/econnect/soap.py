@@ -68,15 +68,18 @@ from integrations.econnect.soap_messages import (
     XSI,
     build_envelope,
     child_text,
+    document_subject,
+    invoice_key,
     operation_element,
     parse_datetime,
+    party_reference,
     payload_bytes,
     q,
     read_delivery_method,
     read_inbox_summary,
     read_outbox_status,
     read_outbox_summary,
-    strip_prolog,
+    read_outgoing,
     sub_element,
     xml_datetime,
 )
@@ -303,16 +306,18 @@ class PlatformSoapGateway:
 
     # --- sending -------------------------------------------------------------------------------------------------
     def send_document(self, document: OutgoingDocument) -> SentDocument:
-        summary, root = _read_outgoing(document)
+        summary, root = read_outgoing(document)
 
         def build() -> etree._Element:
             body = operation_element("SendDocument")
-            sub_element(sub_element(body, "Via"), "ReferenceId", _party_reference(document.sender))
+            sub_element(sub_element(body, "Via"), "ReferenceId", party_reference(document.sender))
             to = sub_element(body, "To")
-            sub_element(to, "ReferenceId", _party_reference(document.recipient))
+            sub_element(to, "ReferenceId", party_reference(document.recipient))
             if document.fallback_email:
                 sub_element(to, "EmailAddress", document.fallback_email)
-            sub_element(body, "Subject", _subject(summary))  # the platform overwrites it with "{template} {invoiceid}"
+            sub_element(
+                body, "Subject", document_subject(summary)
+            )  # the platform overwrites it with "{template} {invoiceid}"
             sub_element(body, "Payload").append(etree.fromstring(etree.tostring(root)))
             sub_element(body, "TemplateId", self._template_for(summary))
             return body
@@ -325,7 +330,7 @@ class PlatformSoapGateway:
             # and the caller checks the outbox before sending again.
             raise MalformedResponse("eConnect SendDocument answered without an ExternalId.", service=SERVICE)
         return SentDocument(
-            external_id=external_id, reference=document.reference, subject=_subject(summary), created_on=None
+            external_id=external_id, reference=document.reference, subject=document_subject(summary), created_on=None
         )
 
     def _template_for(self, summary: DocumentSummary) -> str:
@@ -353,8 +358,8 @@ class PlatformSoapGateway:
         The platform API has no field for our reference, so the outbox since ``prepared_at`` is searched, candidates
         are picked by subject (which the platform sets to "{template} {invoiceid}") and confirmed on their payload.
         """
-        summary, _ = _read_outgoing(document)
-        wanted = _invoice_key(summary)
+        summary, _ = read_outgoing(document)
+        wanted = invoice_key(summary)
         since = document.prepared_at - OUTBOX_SEARCH_SLACK
         for item in self._outbox_since(since):
             subject = child_text(item, "e:Subject")
@@ -369,7 +374,7 @@ class PlatformSoapGateway:
                 theirs = parse_document(payload_bytes(raw, payload), max_bytes=MAX_RESPONSE_BYTES)
             except XmlRejected:
                 continue
-            if _invoice_key(theirs) == wanted:
+            if invoice_key(theirs) == wanted:
                 return SentDocument(
                     external_id=external_id,
                     reference=document.reference,
@@ -577,28 +582,3 @@ def _unreadable_inbox_document(external_id: str, raw: bytes, reason: str) -> Unr
         service=SERVICE,
         status=200,
     )
-
-
-def _read_outgoing(document: OutgoingDocument) -> tuple[DocumentSummary, etree._Element]:
-    """Our own document, read like any other XML; a document that cannot be read is refused before sending."""
-    try:
-        summary = parse_document(document.payload)
-        root = parse_untrusted_xml(strip_prolog(document.payload)).getroot()
-    except XmlRejected as exc:
-        raise DocumentRejected(f"The document cannot be sent: {exc}", service=SERVICE, code=exc.kind) from exc
-    return summary, root
-
-
-def _party_reference(identifier: PeppolIdentifier) -> str:
-    """Registry ids in eConnect notation (NL:KVK:...) where there is one; newer pages also accept 0106:..."""
-    return identifier.econnect or identifier.icd
-
-
-def _subject(summary: DocumentSummary) -> str:
-    kind = "Creditnota" if summary.is_credit_note else "Factuur"
-    return f"{kind} {summary.number or ''}".strip()
-
-
-def _invoice_key(summary: DocumentSummary) -> tuple[str | None, object, str | None]:
-    supplier = summary.supplier.endpoint_id if summary.supplier else None
-    return summary.number, summary.issue_date, str(supplier) if supplier else None

@@ -10,19 +10,18 @@ from datetime import UTC, datetime
 from lxml import etree
 
 from integrations.econnect import statuses
-from integrations.econnect.errors import (
-    SERVICE,
-)
+from integrations.econnect.errors import SERVICE, DocumentRejected
 from integrations.econnect.models import (
     DeliveryMethod,
     DocumentParty,
     InboxDocumentSummary,
     OutboxDocumentSummary,
     OutboxStatus,
+    OutgoingDocument,
 )
-from integrations.http import (
-    MalformedResponse,
-)
+from integrations.http import MalformedResponse
+from integrations.peppol.identifiers import PeppolIdentifier
+from integrations.peppol.parser import DocumentSummary, parse_document
 from integrations.peppol.xml import XmlRejected, parse_untrusted_xml
 
 logger = logging.getLogger(__name__)
@@ -183,3 +182,28 @@ def payload_bytes(raw: bytes, payload: etree._Element) -> bytes:
             return candidate
     logger.warning("eConnect payload could not be cut out byte for byte; using its canonical form")
     return canonical
+
+
+def read_outgoing(document: OutgoingDocument) -> tuple[DocumentSummary, etree._Element]:
+    """Our own document, read like any other XML; a document that cannot be read is refused before sending."""
+    try:
+        summary = parse_document(document.payload)
+        root = parse_untrusted_xml(strip_prolog(document.payload)).getroot()
+    except XmlRejected as exc:
+        raise DocumentRejected(f"The document cannot be sent: {exc}", service=SERVICE, code=exc.kind) from exc
+    return summary, root
+
+
+def party_reference(identifier: PeppolIdentifier) -> str:
+    """Registry ids in eConnect notation (NL:KVK:...) where there is one; newer pages also accept 0106:..."""
+    return identifier.econnect or identifier.icd
+
+
+def document_subject(summary: DocumentSummary) -> str:
+    kind = "Creditnota" if summary.is_credit_note else "Factuur"
+    return f"{kind} {summary.number or ''}".strip()
+
+
+def invoice_key(summary: DocumentSummary) -> tuple[str | None, object, str | None]:
+    supplier = summary.supplier.endpoint_id if summary.supplier else None
+    return summary.number, summary.issue_date, str(supplier) if supplier else None
