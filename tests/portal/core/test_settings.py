@@ -29,6 +29,7 @@ def production_env(tmp_path, **overrides):
         ALLOWED_HOSTS="portal.example.nl",
         PORTAL_VAR_DIR=str(tmp_path),
         DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        ECONNECT_SUBSCRIPTION_KEY="given-by-econnect",
     )
     env.update(overrides)
     return {key: value for key, value in env.items() if value is not None}
@@ -109,3 +110,11 @@ def test_read_or_create_keeps_an_existing_key(tmp_path):
     assert first == second
     Fernet(first.encode())  # a usable key
     assert [path.name for path in tmp_path.iterdir()] == ["key"]  # no temporary files left behind
+
+
+def test_check_deploy_warns_about_a_missing_econnect_subscription_key(tmp_path):
+    result = run_manage(
+        production_env(tmp_path, ECONNECT_SUBSCRIPTION_KEY=None), "check", "--deploy", "--fail-level", "WARNING"
+    )
+
+    assert result.returncode == 1 and "portal.W002" in result.stdout + result.stderr
