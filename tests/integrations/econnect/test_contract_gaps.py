@@ -119,3 +119,41 @@ def test_credit_notes_use_the_credit_note_template_when_one_is_configured(app, t
 
     assert b"<TemplateId>GLDT-CREDITNOTE</TemplateId>" in sent_with
     assert b"<TemplateId>" + INVOICE_TEMPLATE_ID.encode() + b"</TemplateId>" in sent_without
+
+
+def test_the_documented_inbox_list_item_reads_through_the_client():
+    """The knowledge base's v3.1 "Example1" (soap-notes.md section 3a): the receiver written "Receiver" as on
+    eConnect's pages (the WSDL says "Reciever"), UTC times with milliseconds, status Goedgekeurd/40."""
+    from lxml import etree
+
+    from integrations.econnect.models import InboxState
+    from integrations.econnect.soap_messages import NS, read_inbox_summary
+
+    item = etree.fromstring(
+        f"""<Document xmlns="{NS}"><ExternalId>XCNIN97968</ExternalId><DocumentId/><Subject>test</Subject>
+        <CreatedOn>2017-01-02T08:39:35.415Z</CreatedOn><ModifiedOn>2017-04-18T19:19:52.134Z</ModifiedOn>
+        <Sender><EConnectPartyId>XCNL10018</EConnectPartyId><Name>eVerbindung Test Company B.V.</Name></Sender>
+        <Receiver><EConnectPartyId>XCNL10019</EConnectPartyId><Name>eLien Test Company B.V.</Name></Receiver>
+        <Status><Name>Goedgekeurd</Name><Code>40</Code></Status>
+        <Template><Id>GLDT9223370666504283001RA000000006DTP2000001</Id><Name>Factuur</Name>
+        <MasterId>GLDT9223370666504283001RA000000006DTP2000001</MasterId><MasterName>Factuur</MasterName></Template>
+        </Document>"""
+    )
+
+    summary = read_inbox_summary(item)
+
+    assert (summary.external_id, summary.receiver.econnect_party_id) == ("XCNIN97968", "XCNL10019")
+    assert summary.created_on == datetime(2017, 1, 2, 8, 39, 35, 415000, tzinfo=UTC)
+    assert (summary.state, summary.status_code) == (InboxState.APPROVED, "40")
+
+
+def test_the_recorded_2014_status_list_acknowledges_with_verwerkt():
+    """eConnect-API's recorded allowed statuses (GetInboxDocumentTests): 10 Afgeleverd ... 50 Afgewezen."""
+    from integrations.econnect.models import StatusOption
+    from integrations.econnect.statuses import acknowledgement_status
+
+    recorded = "consignmentstatus1:Afgeleverd:10,consignmentstatus2:Gelezen:20,consignmentstatus3:Verwerkt:30,"
+    recorded += "consignmentstatus4:Goedgekeurd:40,consignmentstatus5:Afgewezen:50"
+    allowed = [StatusOption(code=part.split(":")[2], name=part.split(":")[1]) for part in recorded.split(",")]
+
+    assert acknowledgement_status("XCNIN1", allowed) == StatusOption("30", "Verwerkt")
