@@ -100,13 +100,13 @@ def run(args: argparse.Namespace) -> int:
     from django.core.management import call_command
     from django.db import connection
 
-    from portal.core import retention
+    from portal.documents import retention
     from portal.incoming_invoices.models import IncomingInvoice
     from portal.organisations.models import Environment, Firm, Organisation
     from portal.outgoing_invoices.models import OutgoingInvoice
 
     call_command("migrate", verbosity=0)
-    logging.getLogger("portal.core.retention").setLevel(logging.WARNING)  # not a line per document here
+    logging.getLogger("portal.documents.retention").setLevel(logging.WARNING)  # not a line per document here
     firm = Firm.objects.create(name="Benchmark accountants")
     organisation = Organisation.objects.create(firm=firm, name="Benchmark klant B.V.", kvk_number="62000000")
     environment = Environment.objects.create(organisation=organisation, afas_participant_number="50000")

@@ -307,8 +307,8 @@ def simulated_world() -> Iterator[World]:
     from integrations.econnect import simulator as econnect_simulator
     from integrations.simulators.transport import SimulatorTransport
     from portal.accounts.models import User
-    from portal.core.demo import ACCOUNTANT_LOGIN, demo_seed
     from portal.organisations import clients
+    from portal.organisations.demo import ACCOUNTANT_LOGIN, demo_seed
     from portal.organisations.models import Environment
 
     afas_app = afas_simulator.create_app()

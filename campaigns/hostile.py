@@ -562,15 +562,13 @@ class IncomingRunner:
         from unittest import mock
 
         from integrations.peppol.parser import XmlRejected, parse_document
+        from portal.documents import lifecycle
         from portal.events.models import Event
         from portal.incoming_invoices import fetching, services
         from portal.incoming_invoices.models import IncomingInvoice
 
         external_id = f"HOSTILE-{uuid.uuid4().hex}"
-        with (
-            mock.patch.object(fetching, "enqueue", lambda *args: None),
-            mock.patch.object(services, "enqueue", lambda *args: None),
-        ):
+        with mock.patch.object(lifecycle, "enqueue", lambda *args, **kwargs: None):
             fetching._store(self.environment, external_id, False, fetching._Download(data))
             invoice = IncomingInvoice.objects.get(environment=self.environment, econnect_document_id=external_id)
             services.incoming_process(invoice=invoice)

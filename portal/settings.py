@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "portal.contacts",
     "portal.outgoing_invoices",
     "portal.incoming_invoices",
+    "portal.documents",  # what sending and receiving share: lifecycle, retention, integrity
     "portal.events",
     "portal.reconciliation",  # issue 10: nightly reconciliation of eConnect, the portal and AFAS
     "portal.web",
@@ -340,7 +341,7 @@ CONTACT_JOB_CHUNK_SECONDS = env.float("CONTACT_JOB_CHUNK_SECONDS", default=10.0)
 # The organisation's own identifiers are looked up this often, to notice registrations at another access point.
 ROUTE_CHECK_SECONDS = env.int("ROUTE_CHECK_SECONDS", default=86400)
 
-# --- Document retention (portal/core/retention.py) ---------------------------
+# --- Document retention (portal/documents/retention.py) ---------------------------
 # Received and sent documents (bytes + SHA-256) are kept this many full years after the end of the calendar year of
 # the document (the later of its issue date and the day the portal stored it), then removed by a daily task. Dutch
 # fiscal retention is 7 years; a firm whose fiscal year does not end on 31 December should set 8.

@@ -26,11 +26,11 @@ from integrations.http import AuthenticationError
 from integrations.simulators.transport import SimulatorTransport
 from portal.contacts.lookups import contacts_look_up_due
 from portal.contacts.services import contacts_sync
-from portal.core.demo import demo_seed
 from portal.core.logging import JsonFormatter
 from portal.incoming_invoices import services as incoming
 from portal.organisations import clients
 from portal.organisations.connection_test import environment_test_connection
+from portal.organisations.demo import demo_seed
 from portal.organisations.models import Environment
 from portal.organisations.services import environment_set_credentials
 from portal.outgoing_invoices import services as outgoing

@@ -30,6 +30,7 @@ from integrations.peppol.identifiers import PeppolIdentifier
 from portal.accounts.models import User
 from portal.contacts.models import Contact, ContactIdentifier, ContactJob
 from portal.contacts.services import NO_IDENTIFIERS, ordered_identifiers
+from portal.documents import lifecycle
 from portal.events.messages import Choice, Join, Msg, explained, set_explanation
 from portal.events.services import event_record
 from portal.organisations import clients
@@ -354,9 +355,7 @@ def contact_job_cancel(*, job: ContactJob, actor: User | None) -> bool:
 
 
 def _enqueue_chunk(job_id: int, countdown: float = 0) -> None:
-    from portal.contacts import tasks
-
-    transaction.on_commit(lambda: tasks.job_chunk.apply_async((job_id,), countdown=countdown or None))
+    lifecycle.enqueue("contacts.job_chunk", job_id, countdown=countdown or None)
 
 
 def contact_job_run_chunk(*, job_id: int) -> float | None:

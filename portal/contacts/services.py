@@ -26,7 +26,7 @@ from integrations.peppol.identifiers import (
     parse_identifier,
 )
 from portal.contacts.models import Contact, ContactIdentifier
-from portal.core import workflow
+from portal.documents import lifecycle
 from portal.events.messages import Bilingual, Join, Msg, explained, set_explanation
 from portal.events.services import event_record
 from portal.organisations import clients
@@ -310,7 +310,7 @@ def contacts_sync_eligible(environment: Environment) -> bool:
 
 def contacts_dispatch_syncs(*, now: datetime | None = None) -> list[int]:
     """The Profit environments with an AFAS token whose contacts sync is due; each is picked once."""
-    return workflow.environments_due(
+    return lifecycle.environments_due(
         next_field="next_contacts_sync_at",
         eligible=SYNC_ELIGIBLE,
         interval_seconds=settings.CONTACTS_SYNC_SECONDS,
@@ -322,7 +322,7 @@ def contacts_sync(*, environment: Environment, full: bool | None = None) -> Cont
     """Read debtors and creditors changed since the last sync (all of them once a day, or when ``full``), store
     them and move the cursors. None when another sync holds the environment or AFAS failed (the reason is kept on
     the environment and in its timeline; nothing is lost: the cursors stay where they were)."""
-    if not workflow.lease_environment(
+    if not lifecycle.lease_environment(
         environment, lease_field="contacts_sync_lease_until", duration=SYNC_LEASE, eligible=SYNC_ELIGIBLE
     ):
         return None
@@ -341,7 +341,7 @@ def contacts_sync(*, environment: Environment, full: bool | None = None) -> Cont
         _sync_failed(environment, exc)
         return None
     finally:
-        workflow.release_environment(environment, lease_field="contacts_sync_lease_until")
+        lifecycle.release_environment(environment, lease_field="contacts_sync_lease_until")
     update = {"contacts_synced_at": now, "contacts_sync_error": "", "contacts_sync_error_data": {}}
     if full:
         update["contacts_full_sync_at"] = now

@@ -34,7 +34,7 @@ SCHEDULES = (
     # Reconciliation (portal/reconciliation): every 10 minutes the dispatcher starts tonight's run of each environment
     # that has none yet, from 02:00 Europe/Amsterdam on (RECONCILIATION_NIGHTLY_HOUR).
     Schedule("dispatch the nightly reconciliation of eConnect, the portal and AFAS", "reconciliation.dispatch", 600),
-    # Document retention (portal/core/retention.py): daily, each run bounded.
+    # Document retention (portal/documents/retention.py): daily, each run bounded.
     Schedule("remove documents whose retention period is over", "documents.expire", 86400),
 )
 

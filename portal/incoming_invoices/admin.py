@@ -8,7 +8,7 @@ from django.utils.html import format_html, format_html_join
 
 from portal.core.admin_actions import ReasonActionForm, action_reason
 from portal.core.admin_display import xml_block
-from portal.core.retention import document_kept_until
+from portal.documents.retention import document_kept_until
 from portal.events.admin import EventInline
 from portal.incoming_invoices.models import IncomingInvoice
 from portal.incoming_invoices.services import (

@@ -17,12 +17,11 @@ from django.db import transaction
 from integrations.econnect.errors import UnreadableDocument
 from integrations.econnect.gateway import EConnectGateway
 from integrations.econnect.models import InboxState, StatusOption
-from portal.core import workflow
+from portal.documents import lifecycle
 from portal.events.messages import Msg
 from portal.events.services import event_record
 from portal.incoming_invoices import inbox_cursor
 from portal.incoming_invoices.models import IncomingInvoice
-from portal.incoming_invoices.queue import enqueue
 from portal.organisations import clients
 from portal.organisations.models import Environment
 
@@ -34,7 +33,7 @@ MAX_PAGES = 200  # per template, state and fetch; the next fetch goes on where t
 
 
 def incoming_dispatch_fetches(*, now: datetime | None = None) -> list[int]:
-    return workflow.environments_due(enabled_field="receiving_enabled", next_field="next_fetch_at", now=now)
+    return lifecycle.environments_due(enabled_field="receiving_enabled", next_field="next_fetch_at", now=now)
 
 
 @dataclass(frozen=True)
@@ -46,14 +45,14 @@ class FetchResult:
 
 def incoming_fetch(*, environment: Environment) -> FetchResult:
     """Store every new inbox document (and those eConnect flags as duplicates) exactly as received."""
-    if not workflow.lease_environment(
+    if not lifecycle.lease_environment(
         environment, enabled_field="receiving_enabled", lease_field="fetch_lease_until", duration=FETCH_LEASE
     ):
         return FetchResult(0, 0, ran=False)
     try:
         return _fetch(Environment.objects.get(pk=environment.pk))
     finally:
-        workflow.release_environment(environment, lease_field="fetch_lease_until")
+        lifecycle.release_environment(environment, lease_field="fetch_lease_until")
 
 
 def _fetch(environment: Environment) -> FetchResult:
@@ -148,5 +147,5 @@ def _store(environment: Environment, external_id: str, flagged_duplicate: bool, 
                 system_actor="fetch",
                 data={"unreadable_answer": True} if unreadable is not None else None,
             )
-            enqueue("process", invoice.pk)
+            lifecycle.enqueue("incoming.process", invoice.pk)
     return created

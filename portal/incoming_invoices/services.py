@@ -30,9 +30,9 @@ from integrations.http import (
 from integrations.peppol.parser import AttachmentUnavailable, attachment_content, parse_document
 from integrations.peppol.xml import XmlRejected
 from portal.accounts.models import User
-from portal.core import workflow
 from portal.core.choices import ErrorKind
 from portal.core.validators import checked_reason
+from portal.documents import lifecycle
 from portal.events.messages import Bilingual, Choice, Msg, When
 from portal.events.services import event_record
 from portal.incoming_invoices import small_business
@@ -46,7 +46,6 @@ from portal.incoming_invoices.fetching import (  # noqa: F401  (receiving's serv
 )
 from portal.incoming_invoices.models import IncomingInvoice
 from portal.incoming_invoices.own_test_invoices import TestInvoiceMark, own_test_invoice
-from portal.incoming_invoices.queue import enqueue
 from portal.incoming_invoices.summaries import summary_fields
 from portal.organisations import clients
 from portal.organisations.models import Environment
@@ -62,7 +61,7 @@ PERMANENT_ACK_RETRY_SECONDS = 3600.0
 
 
 def _transition(invoice: IncomingInvoice, *, system_actor: str = "receiving", **kwargs) -> bool:
-    return workflow.transition(invoice, subject="incoming_invoice", system_actor=system_actor, **kwargs)
+    return lifecycle.transition(invoice, subject="incoming_invoice", system_actor=system_actor, **kwargs)
 
 
 # --- process: parse and judge ---------------------------------------------------------------------------------------
@@ -160,7 +159,7 @@ def _ready(invoice: IncomingInvoice, message: Msg, **transition) -> bool:
         **transition,
     )
     if moved:
-        enqueue("deliver", invoice.pk)
+        lifecycle.enqueue("incoming.deliver", invoice.pk)
     return moved
 
 
@@ -197,7 +196,21 @@ def incoming_deliver(*, invoice: IncomingInvoice, now: datetime | None = None) -
     invoice.refresh_from_db()
     environment = invoice.environment
     if environment.afas_edition != Environment.Edition.PROFIT:
-        return small_business.incoming_deliver_to_small_business(invoice=invoice)
+        try:
+            outcome = small_business.small_business_deliver(invoice=invoice)
+        except RemoteError as exc:
+            _deliver_failed(invoice, exc)
+            return invoice
+        _transition(
+            invoice,
+            from_statuses=(Status.DELIVERING,),
+            to_status=outcome.to_status,
+            message=outcome.message,
+            system_actor="deliver",
+            data=outcome.data,
+            **outcome.fields,
+        )
+        return incoming_acknowledge(invoice=invoice) if outcome.to_status == Status.DELIVERED else invoice
     raw = bytes(invoice.raw_xml)
     pdf = _embedded_pdf(invoice, raw)
     try:
@@ -330,7 +343,7 @@ def incoming_acknowledge(*, invoice: IncomingInvoice) -> IncomingInvoice:
             dispatched_at=None,
             last_error_kind=ErrorKind.TRANSIENT if exc.transient else ErrorKind.PERMANENT,
             last_error_code=(exc.code or "")[:50],
-            **workflow.error_fields(Msg("incoming.acknowledge_failed", detail=exc.message)),
+            **lifecycle.error_fields(Msg("incoming.acknowledge_failed", detail=exc.message)),
         )
         return invoice
     _transition(

@@ -31,7 +31,6 @@ from integrations.afas.small_business import (
     VatType,
     journal_lines_from_vat_breakdown,
 )
-from integrations.http import RemoteError
 from integrations.peppol.parser import AttachmentUnavailable, DocumentSummary, attachment_content, parse_document
 from integrations.peppol.xml import XmlRejected
 from portal.core.choices import ErrorKind
@@ -231,64 +230,58 @@ def small_business_booking(
     return SmallBusinessBooking(lines=tuple(lines), adjustments=tuple(adjustments), total=total)
 
 
-def incoming_deliver_to_small_business(*, invoice: IncomingInvoice) -> IncomingInvoice:
-    """The SB branch of ``services.incoming_deliver`` for a claimed (DELIVERING) invoice: DELIVERED (then
-    acknowledged), HELD when its VAT cannot be booked in SB, FAILED without SB settings, or retried via
-    ``_deliver_failed``."""
-    # Imported here: services imports this module for its SB branch, and owns the state machine's helpers.
-    from portal.incoming_invoices import services
+@dataclass(frozen=True)
+class SmallBusinessOutcome:
+    """Where a claimed (DELIVERING) invoice goes after the SB booking; the incoming service makes the transition."""
 
+    to_status: str
+    message: Msg
+    fields: dict
+    data: dict | None = None
+
+
+def small_business_deliver(*, invoice: IncomingInvoice) -> SmallBusinessOutcome:
+    """The SB strategy of ``services.incoming_deliver``: DELIVERED (with the booking), HELD when its VAT cannot be
+    booked in SB, FAILED without SB settings. A ``RemoteError`` from SB is raised for the service to retry."""
     Status = IncomingInvoice.Status
     try:
         delivery = incoming_book_in_small_business(invoice=invoice)
     except VatNotMappable as exc:
-        services._transition(
-            invoice,
-            from_statuses=(Status.DELIVERING,),
-            to_status=Status.HELD,
-            message=Msg("incoming.sb_held", detail=exc.message),
-            system_actor="deliver",
-            hold_reason=IncomingInvoice.HoldReason.VAT_NOT_MAPPABLE,
-            last_error_kind=ErrorKind.INVALID_DOCUMENT,
-            last_error_message=exc.message,
+        return SmallBusinessOutcome(
+            Status.HELD,
+            Msg("incoming.sb_held", detail=exc.message),
+            {
+                "hold_reason": IncomingInvoice.HoldReason.VAT_NOT_MAPPABLE,
+                "last_error_kind": ErrorKind.INVALID_DOCUMENT,
+                "last_error_message": exc.message,
+            },
         )
-        return invoice
     except NotBookable as exc:
-        services._transition(
-            invoice,
-            from_statuses=(Status.DELIVERING,),
-            to_status=Status.FAILED,
-            message=Msg("incoming.sb_not_delivered", detail=exc.message),
-            system_actor="deliver",
-            last_error_kind=ErrorKind.PERMANENT,
-            last_error_message=exc.message,
+        return SmallBusinessOutcome(
+            Status.FAILED,
+            Msg("incoming.sb_not_delivered", detail=exc.message),
+            {"last_error_kind": ErrorKind.PERMANENT, "last_error_message": exc.message},
         )
-        return invoice
-    except RemoteError as exc:
-        services._deliver_failed(invoice, exc)
-        return invoice
     booking, reference = delivery.booking, delivery.result.invoice_number or delivery.result.invoice_id
-    services._transition(
-        invoice,
-        from_statuses=(Status.DELIVERING,),
-        to_status=Status.DELIVERED,
-        message=Msg(
+    return SmallBusinessOutcome(
+        Status.DELIVERED,
+        Msg(
             "incoming.sb_booked_with_pdf" if delivery.with_pdf else "incoming.sb_booked",
             reference=reference,
             lines=len(booking.lines),
             total=booking.total,
             adjustments="".join(f"; {note}" for note in booking.adjustments),
         ),
-        system_actor="deliver",
+        {
+            "afas_reference": reference[:100],
+            "delivered_at": timezone.now(),
+            "next_attempt_at": timezone.now(),
+            "last_error_kind": "",
+            "last_error_code": "",
+            "last_error_message": "",
+        },
         data=delivery.event_data(),
-        afas_reference=reference[:100],
-        delivered_at=timezone.now(),
-        next_attempt_at=timezone.now(),
-        last_error_kind="",
-        last_error_code="",
-        last_error_message="",
     )
-    return services.incoming_acknowledge(invoice=invoice)
 
 
 def incoming_book_in_small_business(*, invoice: IncomingInvoice) -> SmallBusinessDelivery:

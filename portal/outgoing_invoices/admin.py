@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from portal.core.admin_actions import ReasonActionForm, action_reason
 from portal.core.admin_display import xml_block
-from portal.core.retention import document_kept_until
+from portal.documents.retention import document_kept_until
 from portal.events.admin import EventInline
 from portal.outgoing_invoices.models import OutgoingInvoice
 from portal.outgoing_invoices.services import RESOLVABLE_BY_PEOPLE, outgoing_resolve_manually, outgoing_retry

@@ -11,12 +11,13 @@ from django.utils import timezone
 
 from integrations.peppol.model import Identifier
 from portal.accounts.models import User
+from portal.documents import lifecycle
 from portal.events.messages import Msg, When
 from portal.events.services import event_record
 from portal.organisations.models import Environment
 from portal.outgoing_invoices.models import OutgoingInvoice
 from portal.outgoing_invoices.sample_invoice import build_test_invoice
-from portal.outgoing_invoices.services import enqueue_after_commit, sender_identifier
+from portal.outgoing_invoices.services import sender_identifier
 
 Status = OutgoingInvoice.Status
 
@@ -87,5 +88,5 @@ def outgoing_send_test_invoice(*, environment: Environment, actor: User | None) 
             actor=actor,
             system_actor="test invoice",
         )
-        enqueue_after_commit("prepare", invoice.pk)
+        lifecycle.enqueue("outgoing.prepare", invoice.pk)
     return invoice

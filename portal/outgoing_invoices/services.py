@@ -28,11 +28,11 @@ from integrations.peppol.parser import parse_document
 from integrations.peppol.xml import XmlRejected
 from portal.accounts.models import User
 from portal.contacts.services import contact_candidate_identifiers, contact_upsert_debtor
-from portal.core import workflow
 from portal.core.choices import DocumentType, ErrorKind
 from portal.core.fields import CredentialDecryptionError
 from portal.core.peppol import get_validator
 from portal.core.validators import checked_reason
+from portal.documents import lifecycle
 from portal.events.messages import Bilingual, Msg, When
 from portal.events.services import event_record
 from portal.organisations import clients
@@ -59,16 +59,7 @@ FINAL_STATUSES = {
 
 
 def _transition(invoice: OutgoingInvoice, *, system_actor: str = "sending", **kwargs) -> bool:
-    return workflow.transition(invoice, subject="outgoing_invoice", system_actor=system_actor, **kwargs)
-
-
-def enqueue_after_commit(task_name: str, *ids: int) -> None:
-    """Enqueue after the current transaction commits, so the task sees the rows."""
-    from portal.outgoing_invoices import tasks
-
-    task = getattr(tasks, task_name)
-    for pk in ids:
-        transaction.on_commit(lambda pk=pk: task.delay(pk))
+    return lifecycle.transition(invoice, subject="outgoing_invoice", system_actor=system_actor, **kwargs)
 
 
 # --- collect ----------------------------------------------------------------------------------------------------
@@ -76,7 +67,7 @@ def enqueue_after_commit(task_name: str, *ids: int) -> None:
 
 def outgoing_dispatch_collects(*, now: datetime | None = None) -> list[int]:
     """The environments with sending on whose collect is due; each is given its next due time (so it is picked once)."""
-    return workflow.environments_due(enabled_field="sending_enabled", next_field="next_collect_at", now=now)
+    return lifecycle.environments_due(enabled_field="sending_enabled", next_field="next_collect_at", now=now)
 
 
 @dataclass(frozen=True)
@@ -89,7 +80,7 @@ class CollectResult:
 
 def outgoing_collect(*, environment: Environment) -> CollectResult:
     """Read new issued sales invoices from AFAS and store each once; the cursor moves only after they are committed."""
-    if not workflow.lease_environment(
+    if not lifecycle.lease_environment(
         environment, enabled_field="sending_enabled", lease_field="collect_lease_until", duration=COLLECT_LEASE
     ):
         logger.info("Collect for environment %s skipped: sending is off or another collect is running", environment.pk)
@@ -97,7 +88,7 @@ def outgoing_collect(*, environment: Environment) -> CollectResult:
     try:
         return _collect(Environment.objects.get(pk=environment.pk))
     finally:
-        workflow.release_environment(environment, lease_field="collect_lease_until")
+        lifecycle.release_environment(environment, lease_field="collect_lease_until")
 
 
 def _collect(environment: Environment) -> CollectResult:
@@ -141,7 +132,7 @@ def _collect(environment: Environment) -> CollectResult:
                         message=Msg("outgoing.collected", subject_id=str(item.subject_id)),
                         system_actor="collect",
                     )
-                    enqueue_after_commit("prepare", invoice.pk)
+                    lifecycle.enqueue("outgoing.prepare", invoice.pk)
                 else:
                     skipped += 1
                 # The cursor moves in the same transaction as the row it covers: never ahead of what is stored.
@@ -245,7 +236,7 @@ def outgoing_prepare(*, invoice: OutgoingInvoice) -> OutgoingInvoice:
         last_error_code="",
         last_error_message="",
     )
-    enqueue_after_commit("submit", invoice.pk)
+    lifecycle.enqueue("outgoing.submit", invoice.pk)
     return invoice
 
 
@@ -269,7 +260,7 @@ def _prepare_failed(invoice: OutgoingInvoice, exc: RemoteError) -> None:
     OutgoingInvoice.objects.filter(pk=invoice.pk, status=Status.NEW).update(
         last_error_kind=ErrorKind.TRANSIENT,
         last_error_code=(exc.code or "")[:50],
-        **workflow.error_fields(Msg("outgoing.directory_unavailable", detail=exc.message)),
+        **lifecycle.error_fields(Msg("outgoing.directory_unavailable", detail=exc.message)),
     )
 
 
@@ -563,7 +554,7 @@ def outgoing_retry(*, invoice: OutgoingInvoice, actor: User, reason: str = "") -
         completed_at=None,
     )
     if moved:
-        enqueue_after_commit("prepare" if target == Status.NEW else "submit", invoice.pk)
+        lifecycle.enqueue("outgoing.prepare" if target == Status.NEW else "outgoing.submit", invoice.pk)
     return moved
 
 

@@ -15,9 +15,9 @@ from integrations.http import RemoteError
 from integrations.peppol.parser import parse_document
 from integrations.peppol.xml import XmlRejected
 from portal.accounts.models import User
-from portal.core import workflow
 from portal.core.choices import DocumentType, ErrorKind
 from portal.core.validators import checked_reason
+from portal.documents import lifecycle
 from portal.events.messages import Choice, Msg, explained
 from portal.events.services import event_record
 from portal.incoming_invoices.acknowledgement import econnect_acknowledge
@@ -55,7 +55,7 @@ def _fix_missing_in_afas(finding: ReconciliationFinding, actor: User, reason: st
     invoice = finding.incoming_invoice
     if invoice is None:
         raise FindingNotFixable(gettext("The purchase invoice of this finding no longer exists."))
-    moved = workflow.transition(
+    moved = lifecycle.transition(
         invoice,
         subject="incoming_invoice",
         from_statuses=INCOMING_IN_AFAS,
@@ -197,7 +197,7 @@ def _fix_outgoing_status(finding: ReconciliationFinding, actor: User, reason: st
         OutgoingInvoice.objects.filter(pk=invoice.pk).update(econnect_status=name)
         return Msg("reconciliation.outcome.agree", status=name)
     final = target != Out.SUBMITTED
-    moved = workflow.transition(
+    moved = lifecycle.transition(
         invoice,
         subject="outgoing_invoice",
         from_statuses=(invoice.status,),

@@ -269,7 +269,7 @@ class World:
 
     def demo_user(self):
         from portal.accounts.models import User
-        from portal.core.demo import ACCOUNTANT_LOGIN
+        from portal.organisations.demo import ACCOUNTANT_LOGIN
 
         return User.objects.get(username=ACCOUNTANT_LOGIN[0])
 
@@ -299,7 +299,7 @@ class World:
 def world(live_server, simulators, settings) -> Iterator[World]:
     """Fresh simulators with the demo, the portal's demo data (firm, clients, environments, the accountant who is a
     firm admin), and the portal's clients pointed at the simulators over HTTP."""
-    from portal.core.demo import demo_seed
+    from portal.organisations.demo import demo_seed
 
     afas, econnect = simulators
     afas.reset()

@@ -6,7 +6,7 @@ import re
 
 from playwright.sync_api import expect
 
-from portal.core.demo import ACCOUNTANT_LOGIN
+from portal.organisations.demo import ACCOUNTANT_LOGIN
 
 
 def test_an_accountant_logs_in_with_the_form_and_sees_the_dashboard(world, page, shots):

@@ -371,7 +371,7 @@ def stack(transactional_db, _simulators, settings, tmp_path) -> Iterator[Stack]:
     """Fresh simulators and demo data (sending on for demo environment 12345-production), an empty queue, the test
     process enqueueing to the real broker, and a running worker (``stack.worker``). A test may start beat too."""
     from portal.celery_app import app
-    from portal.core.demo import demo_seed
+    from portal.organisations.demo import demo_seed
     from portal.organisations.models import Environment
 
     _require_stack()

@@ -10,8 +10,8 @@ from integrations.afas import simulator as afas_simulator
 from integrations.econnect import simulator as econnect_simulator
 from integrations.http import HttpClient
 from integrations.simulators.transport import SimulatorTransport
-from portal.core.demo import demo_seed
 from portal.organisations import clients
+from portal.organisations.demo import demo_seed
 from portal.organisations.models import Environment
 
 

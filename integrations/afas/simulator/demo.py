@@ -5,13 +5,21 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from integrations.afas.simulator.documents import nl_vat
 from integrations.demo_data import CUSTOMERS, SIMULATED_ENVIRONMENTS, DemoEnvironment
 
-if TYPE_CHECKING:
-    from integrations.afas.simulator.app import AfasSimulator
+
+class Seedable(Protocol):
+    """What seeding needs of the simulator (``AfasSimulator``), without importing it: the app imports this module."""
+
+    environments: dict[str, Any]
+
+    def load_environment(self, spec: dict) -> str: ...
+
+    def issue_sales_invoice(self, key: str, **kwargs: Any) -> dict[str, Any]: ...
+
 
 CREDITORS = (
     ("70001", "Groothandel Meelfabriek Holland B.V.", "33445566"),
@@ -95,7 +103,7 @@ def _environment_spec(spec: DemoEnvironment) -> dict:
     }
 
 
-def seed_demo(app: AfasSimulator) -> None:
+def seed_demo(app: Seedable) -> None:
     """Load the demo world; environments already present are left as they are (idempotent)."""
     for spec in SIMULATED_ENVIRONMENTS:
         if spec.key in app.environments:

@@ -28,11 +28,11 @@ from integrations.peppol.model import (
 )
 from integrations.peppol.parser import parse_document
 from integrations.simulators.transport import SimulatorTransport
-from portal.core.demo import demo_seed
 from portal.incoming_invoices import services
 from portal.incoming_invoices.models import IncomingInvoice
 from portal.incoming_invoices.small_business import small_business_booking
 from portal.organisations import clients
+from portal.organisations.demo import demo_seed
 from portal.organisations.models import Environment
 
 Status = IncomingInvoice.Status

@@ -8,10 +8,10 @@ from django.core.management import CommandError, call_command
 from integrations.afas import simulator as afas_simulator
 from integrations.demo_data import ENVIRONMENTS
 from integrations.simulators.transport import SimulatorTransport
-from portal.core.demo import demo_seed
 from portal.organisations import clients
 from portal.organisations.afas_setup import Severity, afas_check_setup, afas_setup_last
 from portal.organisations.checklist import StepState, environment_checklist
+from portal.organisations.demo import demo_seed
 from portal.organisations.models import Environment
 
 PROFIT_TEST = ENVIRONMENTS[1]  # 12345 test: Profit, with sales invoices in its dossiers

@@ -8,8 +8,8 @@ from integrations.afas import simulator as afas_simulator
 from integrations.econnect import simulator as econnect_simulator
 from integrations.peppol.identifiers import parse_identifier
 from integrations.simulators.transport import SimulatorTransport
-from portal.core.demo import demo_seed
 from portal.organisations.clients import afas_client_for, econnect_gateway_for
+from portal.organisations.demo import demo_seed
 from portal.organisations.models import Environment
 
 pytestmark = pytest.mark.django_db

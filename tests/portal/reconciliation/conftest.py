@@ -19,9 +19,9 @@ from integrations.peppol.builder import build_ubl
 from integrations.peppol.identifiers import parse_identifier
 from integrations.peppol.model import Identifier
 from integrations.simulators.transport import SimulatorTransport
-from portal.core.demo import demo_seed
 from portal.incoming_invoices import services as incoming
 from portal.organisations import clients
+from portal.organisations.demo import demo_seed
 from portal.organisations.models import Environment
 from tests.integrations.peppol.builders import dutch_customer, dutch_supplier, invoice
 

@@ -3,7 +3,7 @@ from django.core.management import CommandError, call_command
 from django.test import override_settings
 
 from portal.accounts.models import User
-from portal.core.demo import ACCOUNTANT_LOGIN, SUPPORT_LOGIN, demo_seed
+from portal.organisations.demo import ACCOUNTANT_LOGIN, SUPPORT_LOGIN, demo_seed
 from portal.organisations.models import Environment, Firm, Organisation
 
 pytestmark = pytest.mark.django_db

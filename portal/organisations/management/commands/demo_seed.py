@@ -2,7 +2,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from integrations.demo_data import NEW_CLIENT
-from portal.core.demo import demo_seed
+from portal.organisations.demo import demo_seed
 
 
 class Command(BaseCommand):

@@ -1,5 +1,6 @@
-"""The state-machine mechanics shared by sending and receiving: claim-by-condition transitions with their
-timeline entry, per-environment dispatch at the polling interval, and leases against concurrent runs."""
+"""The document lifecycle shared by sending and receiving: claim-by-condition transitions with their timeline
+entry, follow-up work put on the queue after commit (by task name: services never import their tasks),
+per-environment dispatch at the polling interval, and leases against concurrent runs."""
 
 from __future__ import annotations
 
@@ -12,6 +13,22 @@ from django.utils import timezone
 from portal.events.messages import Msg, english_and_data
 from portal.events.services import event_record
 from portal.organisations.models import Environment
+
+
+def enqueue(task_name: str, *ids: int, countdown: float | None = None) -> None:
+    """Queue ``task_name`` once per id when the current transaction commits (at once outside one). The tasks are
+    looked up in Celery's registry by their registered name (each app's ``ready()`` imports its tasks)."""
+    from portal.celery_app import app
+
+    def send(pk: int) -> None:
+        task = app.tasks[task_name]
+        if countdown:
+            task.apply_async((pk,), countdown=countdown)
+        else:
+            task.delay(pk)
+
+    for pk in ids:
+        transaction.on_commit(lambda pk=pk: send(pk))
 
 
 def transition(

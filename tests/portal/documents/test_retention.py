@@ -15,9 +15,9 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
-from portal.core import retention
 from portal.core.schedules import SCHEDULES
-from portal.core.tasks import expire_documents
+from portal.documents import retention
+from portal.documents.tasks import expire_documents
 from portal.events.models import Event
 from portal.incoming_invoices.models import IncomingInvoice
 from portal.outgoing_invoices import round_trip
@@ -103,7 +103,7 @@ def test_expired_documents_lose_their_bytes_but_keep_metadata_hash_and_timeline(
     document = incoming(stored_at(2018))
     invoice_hash, document_hash = invoice.sha256, document.sha256
 
-    with caplog.at_level(logging.INFO, logger="portal.core.retention"):
+    with caplog.at_level(logging.INFO, logger="portal.documents.retention"):
         result = retention.documents_expire(today=NEW_YEAR_2026)
 
     invoice.refresh_from_db()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from portal.core import retention
+from portal.documents import retention
 
 
 @shared_task(name="documents.expire")

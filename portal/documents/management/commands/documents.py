@@ -1,4 +1,4 @@
-"""``manage.py documents verify|expire``: the integrity and retention of stored documents (portal/core/retention.py)."""
+"""``manage.py documents verify|expire``: the integrity and retention of stored documents (portal/documents/retention.py)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import datetime as dt
 
 from django.core.management.base import BaseCommand, CommandError
 
-from portal.core import retention
+from portal.documents import retention
 
 MAX_IDS_SHOWN = 1000
 
