@@ -82,6 +82,8 @@ def load_earlier(*, rows: int, environment_ids: list[int], suppliers: int, seed:
         "duplicate_verdict": "original",
         "duplicate_of_id": None,
         "duplicate_evidence": "{}",
+        "econnect_allowed_statuses": "[]",
+        "receiver_evidence": "{}",
         "status": "acknowledged",
         "hold_reason": "",
         "released_at": None,
