@@ -32,6 +32,7 @@ from portal.contacts.models import Contact, ContactIdentifier, ContactJob
 from portal.contacts.services import NO_IDENTIFIERS, ordered_identifiers
 from portal.documents import lifecycle
 from portal.events.messages import Choice, Join, Msg, explained, set_explanation
+from portal.events.models import EventKind
 from portal.events.services import event_record
 from portal.organisations import clients
 from portal.organisations.models import Environment
@@ -160,7 +161,7 @@ def contacts_look_up(*, contacts: Sequence[Contact], lookup: PeppolLookup, now: 
             event_record(
                 environment=contact.environment,
                 contact=contact,
-                kind="peppol_lookup_changed",
+                kind=EventKind.PEPPOL_LOOKUP_CHANGED,
                 system_actor="Peppol lookup",
                 message=Msg(
                     "contacts.lookup_changed",
@@ -276,7 +277,7 @@ def contact_confirm_identifier(*, contact: Contact, actor: User | None, afas=Non
             contact=contact,
             actor=actor,
             system_actor="contacts write-back",
-            kind="identifier_written_back",
+            kind=EventKind.IDENTIFIER_WRITTEN_BACK,
             message=Msg(
                 "contacts.identifier_written",
                 identifier=contact.peppol_identifier,
@@ -331,7 +332,7 @@ def contact_job_start(*, environment: Environment, kind: str, actor: User | None
     try:
         with transaction.atomic():
             job.save()
-            event_record(environment=environment, actor=actor, kind="contact_job_started",
+            event_record(environment=environment, actor=actor, kind=EventKind.CONTACT_JOB_STARTED,
                          message=Msg("contacts.job_started", job=Choice(ContactJob.Kind, job.kind),
                                      total=job.total),
                          data={"job": job.pk})  # fmt: skip
@@ -347,7 +348,7 @@ def contact_job_cancel(*, job: ContactJob, actor: User | None) -> bool:
         state=ContactJob.State.CANCELLED, finished_at=timezone.now()
     )
     if cancelled:
-        event_record(environment=job.environment, actor=actor, kind="contact_job_cancelled",
+        event_record(environment=job.environment, actor=actor, kind=EventKind.CONTACT_JOB_CANCELLED,
                      message=Msg("contacts.job_cancelled", job=Choice(ContactJob.Kind, job.kind),
                                  processed=job.processed, total=job.total),
                      data={"job": job.pk})  # fmt: skip
@@ -471,7 +472,7 @@ def _job_batch(job: ContactJob, batch: list[Contact], client) -> tuple[int, int]
         except (RemoteError, ContactNotConfirmable) as exc:
             failed += 1
             message = getattr(exc, "message", str(exc))
-            event_record(environment=job.environment, contact=contact, kind="identifier_write_back_failed",
+            event_record(environment=job.environment, contact=contact, kind=EventKind.IDENTIFIER_WRITE_BACK_FAILED,
                          system_actor="contacts write-back",
                          message=Msg("contacts.write_back_failed", detail=message))  # fmt: skip
         else:
@@ -505,7 +506,7 @@ def _job_finish(job: ContactJob, state: str, *, error: Msg | str = "") -> None:
         done = state == ContactJob.State.DONE
         event_record(
             environment=job.environment,
-            kind=f"contact_job_{'done' if done else 'failed'}",
+            kind=EventKind.CONTACT_JOB_DONE if done else EventKind.CONTACT_JOB_FAILED,
             system_actor="contacts",
             message=_job_summary(job, done=done, error=error),
             data={"job": job.pk},

@@ -28,6 +28,7 @@ from integrations.peppol.identifiers import (
 from portal.contacts.models import Contact, ContactIdentifier
 from portal.documents import lifecycle
 from portal.events.messages import Bilingual, Join, Msg, explained, set_explanation
+from portal.events.models import EventKind
 from portal.events.services import event_record
 from portal.organisations import clients
 from portal.organisations.models import Environment, SyncCursor
@@ -278,7 +279,7 @@ def _apply_chunk(environment: Environment, kind: str, chunk: dict[str, Debtor | 
             [row for contact, fields in rewrite for row in _identifier_rows(contact, fields)]
         )
     for contact, message in identifier_events:
-        event_record(environment=environment, contact=contact, kind="identifiers_changed", message=message,
+        event_record(environment=environment, contact=contact, kind=EventKind.IDENTIFIERS_CHANGED, message=message,
                      system_actor="contacts sync")  # fmt: skip
     return counts
 
@@ -347,7 +348,7 @@ def contacts_sync(*, environment: Environment, full: bool | None = None) -> Cont
         update["contacts_full_sync_at"] = now
     Environment.objects.filter(pk=environment.pk).update(**update)
     if environment.contacts_sync_error:
-        event_record(environment=environment, kind="contacts_sync_recovered", system_actor="contacts sync",
+        event_record(environment=environment, kind=EventKind.CONTACTS_SYNC_RECOVERED, system_actor="contacts sync",
                      message=Msg("contacts.sync_recovered"))  # fmt: skip
     changes = (
         debtors.created + debtors.changed + debtors.deleted + creditors.created + creditors.changed + creditors.deleted
@@ -355,7 +356,7 @@ def contacts_sync(*, environment: Environment, full: bool | None = None) -> Cont
     if changes:
         event_record(
             environment=environment,
-            kind="contacts_synced",
+            kind=EventKind.CONTACTS_SYNCED,
             system_actor="contacts sync",
             message=Msg(
                 "contacts.synced_all" if full else "contacts.synced",
@@ -390,7 +391,7 @@ def _sync_failed(environment: Environment, exc: RemoteError) -> None:
     message = Msg("contacts.sync_failed", detail=exc.message)
     logger.warning("Contacts sync of environment %s failed: %s", environment.pk, exc.message)
     if environment.contacts_sync_error != message.english():  # one timeline entry per new problem, not per attempt
-        event_record(environment=environment, kind="contacts_sync_failed", system_actor="contacts sync",
+        event_record(environment=environment, kind=EventKind.CONTACTS_SYNC_FAILED, system_actor="contacts sync",
                      message=message, data={"transient": exc.transient})  # fmt: skip
     Environment.objects.filter(pk=environment.pk).update(**explained("contacts_sync_error", message))
 

@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from portal.events.messages import Msg, english_and_data
+from portal.events.models import EventKind
 from portal.events.services import event_record
 from portal.organisations.models import Environment
 
@@ -41,7 +42,7 @@ def transition(
     system_actor: str,
     actor=None,
     reason: str = "",
-    kind: str = "status_changed",
+    kind: EventKind = EventKind.STATUS_CHANGED,
     data: dict | None = None,
     **fields,
 ) -> bool:

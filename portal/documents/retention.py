@@ -35,6 +35,7 @@ from django.db.models.functions import Length
 from django.utils import timezone
 
 from portal.events.messages import Msg, When
+from portal.events.models import EventKind
 from portal.events.services import event_record
 from portal.incoming_invoices.models import IncomingInvoice
 from portal.organisations.models import Environment
@@ -236,7 +237,7 @@ def documents_expire(
                 for document in removed:
                     event_record(
                         environment=environments[document.environment_id],
-                        kind="document_removed",
+                        kind=EventKind.DOCUMENT_REMOVED,
                         message=Msg(
                             "document.removed", kept_until=When(document.kept_until, "date"), sha256=document.sha256
                         ),

@@ -4,13 +4,13 @@ from typing import Any
 
 from portal.accounts.models import User
 from portal.events.messages import Msg, english_and_data
-from portal.events.models import Event
+from portal.events.models import Event, EventKind
 
 
 def event_record(
     *,
     environment,
-    kind: str,
+    kind: EventKind | str,
     message: str | Msg,
     actor: User | None = None,
     system_actor: str = "portal",
@@ -27,6 +27,7 @@ def event_record(
     ``actor`` is the person who acted; without one, ``system_actor`` names the part of the system. A ``Msg``
     message is stored as its key and parameters (shown in the reader's language) and in English.
     """
+    kind = EventKind(kind)  # ValueError for a kind that is not in the list
     text, message_data = english_and_data(message)
     return Event.objects.create(
         environment=environment,

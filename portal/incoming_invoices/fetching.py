@@ -19,6 +19,7 @@ from integrations.econnect.gateway import EConnectGateway
 from integrations.econnect.models import InboxState, StatusOption
 from portal.documents import lifecycle
 from portal.events.messages import Msg
+from portal.events.models import EventKind
 from portal.events.services import event_record
 from portal.incoming_invoices import inbox_cursor
 from portal.incoming_invoices.models import IncomingInvoice
@@ -141,7 +142,7 @@ def _store(environment: Environment, external_id: str, flagged_duplicate: bool, 
             event_record(
                 environment=environment,
                 incoming_invoice=invoice,
-                kind="received",
+                kind=EventKind.RECEIVED,
                 to_status=Status.RECEIVED,
                 message=message,
                 system_actor="fetch",

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from portal.accounts.models import User
 from portal.core.validators import checked_reason
 from portal.events.messages import Msg
+from portal.events.models import EventKind
 from portal.events.services import event_record
 from portal.organisations.models import Environment, SyncCursor
 
@@ -76,7 +77,7 @@ def incoming_backfill(*, environment: Environment, since: dt.date, actor: User |
         event_record(
             environment=environment,
             actor=actor,
-            kind="inbox_backfill",
+            kind=EventKind.INBOX_BACKFILL,
             message=Msg("incoming.backfill", since=since.isoformat(), reason=reason),
             data={"from": before.isoformat(), "to": min(start, before).isoformat()},
         )

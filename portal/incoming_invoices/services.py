@@ -34,6 +34,7 @@ from portal.core.choices import ErrorKind
 from portal.core.validators import checked_reason
 from portal.documents import lifecycle
 from portal.events.messages import Bilingual, Choice, Msg, When
+from portal.events.models import EventKind
 from portal.events.services import event_record
 from portal.incoming_invoices import small_business
 from portal.incoming_invoices.acknowledgement import econnect_acknowledge
@@ -187,7 +188,7 @@ def incoming_deliver(*, invoice: IncomingInvoice, now: datetime | None = None) -
         event_record(
             environment=claimed.environment,
             incoming_invoice=claimed,
-            kind="status_changed",
+            kind=EventKind.STATUS_CHANGED,
             from_status=claimed.status,
             to_status=Status.DELIVERING,
             message=Msg("incoming.delivering", attempt=claimed.attempts + 1),
@@ -427,7 +428,7 @@ def incoming_mark_as_original(
         from_statuses=(Status.HELD,),
         actor=actor,
         reason=reason,
-        kind="marked_original",
+        kind=EventKind.MARKED_ORIGINAL,
         hold_reason="",
         released_at=timezone.now(),
         data={"identical_to": invoice.duplicate_of_id} if identical else None,
@@ -450,7 +451,7 @@ def incoming_deliver_again(*, invoice: IncomingInvoice, actor: User, reason: str
         from_statuses=(Status.HELD, Status.FAILED),
         actor=actor,
         reason=reason,
-        kind="deliver_again",
+        kind=EventKind.DELIVER_AGAIN,
         hold_reason="",
         attempts=0,
     )
@@ -470,7 +471,7 @@ def incoming_confirm_in_afas(*, invoice: IncomingInvoice, actor: User, reason: s
         message=Msg("incoming.confirmed_in_afas"),
         actor=actor,
         reason=reason,
-        kind="confirmed_in_afas",
+        kind=EventKind.CONFIRMED_IN_AFAS,
         hold_reason="",
         delivered_at=now,
         next_attempt_at=now,

@@ -35,6 +35,7 @@ from integrations.peppol.parser import AttachmentUnavailable, DocumentSummary, a
 from integrations.peppol.xml import XmlRejected
 from portal.core.choices import ErrorKind
 from portal.events.messages import Msg
+from portal.events.models import EventKind
 from portal.incoming_invoices.models import IncomingInvoice
 from portal.organisations import clients
 from portal.organisations.models import Environment
@@ -331,7 +332,7 @@ def incoming_book_in_small_business(*, invoice: IncomingInvoice) -> SmallBusines
 def small_business_tracking_id(invoice: IncomingInvoice) -> str:
     """Stable across automatic retries (a repeat returns SB's first answer); new after a person's "deliver again",
     who has checked SB and wants it booked anew."""
-    redeliveries = invoice.events.filter(kind="deliver_again").count()
+    redeliveries = invoice.events.filter(kind=EventKind.DELIVER_AGAIN).count()
     return str(uuid.uuid5(TRACKING_NAMESPACE, f"{invoice.pk}/{invoice.econnect_document_id}/{redeliveries}"))
 
 

@@ -34,11 +34,12 @@ from integrations.afas.rows import (
 from integrations.http import RemoteError
 from portal.accounts.models import User
 from portal.events.messages import Msg, render_data
+from portal.events.models import EventKind
 from portal.events.services import event_record
 from portal.organisations import clients
 from portal.organisations.models import Environment
 
-EVENT_KIND = "afas_setup_checked"
+EVENT_KIND = EventKind.AFAS_SETUP_CHECKED
 DEBTOR_SAMPLE = 200  # debtors read to judge the data (one page of what Profit allows per call)
 # Issue methods with which Profit sends by itself (eConnect link F, AFAS's own access point C): double-sending risk.
 SENDS_ITSELF = ("F", "C")

@@ -23,6 +23,7 @@ from integrations.peppol.identifiers import IdentifierStatus, IdentifierSyntaxEr
 from portal.accounts.models import User
 from portal.core.validators import AFAS_PARTICIPANT_PATTERN, KVK_PATTERN
 from portal.events.messages import Msg
+from portal.events.models import EventKind
 from portal.events.services import event_record
 from portal.organisations.models import Environment, Firm, Organisation, OwnPeppolIdentifier
 from portal.organisations.services import SB_DOMAIN_PATTERN, SettingsRefused, environment_create, organisation_create
@@ -314,7 +315,7 @@ def _create_row(firm: Firm, row: ImportRow, actor: User | None, file_name: str) 
     event_record(
         environment=environment,
         actor=actor,
-        kind="environment_imported",
+        kind=EventKind.ENVIRONMENT_IMPORTED,
         system_actor="import",
         message=Msg("environment.imported", file=file_name or "-", row=str(row.line)),
     )
@@ -324,7 +325,7 @@ def _create_row(firm: Firm, row: ImportRow, actor: User | None, file_name: str) 
         event_record(
             environment=environment,
             actor=actor,
-            kind="own_identifier_added",
+            kind=EventKind.OWN_IDENTIFIER_ADDED,
             message=Msg("environment.own_identifier_added", identifier=row.own_identifier),
         )
     return environment

@@ -27,6 +27,7 @@ from integrations.http import (
 from portal.accounts.models import User
 from portal.core.fields import CredentialDecryptionError
 from portal.events.messages import Join, Msg
+from portal.events.models import EventKind
 from portal.events.services import event_record
 from portal.organisations import clients
 from portal.organisations.afas_setup import afas_check_setup
@@ -37,7 +38,7 @@ TEST_TIMEOUT = httpx.Timeout(10.0, connect=4.0)
 
 AFAS = "AFAS"
 ECONNECT = "eConnect"
-EVENT_KIND = "connection_tested"
+EVENT_KIND = EventKind.CONNECTION_TESTED
 
 # Why a check failed (their wording: "connection.problem.<key>" in portal.events.catalogue).
 PROBLEMS = (

@@ -19,6 +19,7 @@ from integrations.http import RemoteError
 from integrations.peppol.identifiers import IdentifierStatus, IdentifierSyntaxError, check_identifier, parse_identifier
 from portal.accounts.models import User
 from portal.events.messages import Msg, set_explanation
+from portal.events.models import EventKind
 from portal.events.services import event_record
 from portal.organisations import clients, routes
 from portal.organisations.models import Environment, OwnPeppolIdentifier
@@ -92,7 +93,7 @@ def own_identifier_add(
             event_record(
                 environment=environment,
                 actor=actor,
-                kind="own_identifier_added",
+                kind=EventKind.OWN_IDENTIFIER_ADDED,
                 message=Msg("environment.own_identifier_added", identifier=own.identifier),
                 to_status=own.registration,
                 data={"identifier": own.identifier, "registration": own.registration},
@@ -132,7 +133,7 @@ def own_identifier_remove(*, own: OwnPeppolIdentifier, actor: User | None) -> No
             event_record(
                 environment=locked,
                 actor=actor,
-                kind="own_identifier_removed",
+                kind=EventKind.OWN_IDENTIFIER_REMOVED,
                 message=Msg("environment.own_identifier_removed", identifier=own.identifier),
                 data={"identifier": own.identifier},
             )

@@ -20,6 +20,7 @@ from integrations.peppol.identifiers import PeppolIdentifier
 from portal.accounts.models import User
 from portal.core.validators import checked_reason
 from portal.events.messages import Choice, Msg, explained
+from portal.events.models import EventKind
 from portal.events.services import event_record
 from portal.organisations import clients
 from portal.organisations.models import Environment, OwnPeppolIdentifier, Registration, SyncCursor
@@ -105,7 +106,7 @@ def _record_registration(environment: Environment, own: OwnPeppolIdentifier, bef
         message = Msg("route.conflict_overridden" if own.overridden else "route.conflict", finding=message)
     event_record(
         environment=environment,
-        kind="route_conflict" if conflict else "route_registration",
+        kind=EventKind.ROUTE_CONFLICT if conflict else EventKind.ROUTE_REGISTRATION,
         system_actor="route check",
         message=message,
         from_status=before,
@@ -168,7 +169,7 @@ def environment_set_receiving(
         with transaction.atomic():
             Environment.objects.filter(pk=environment.pk).update(receiving_enabled=False, updated_at=timezone.now())
             environment.own_identifiers.update(receive_active=False)
-            event_record(environment=environment, actor=actor, kind="receiving_switched",
+            event_record(environment=environment, actor=actor, kind=EventKind.RECEIVING_SWITCHED,
                          message=Msg("environment.receiving_off"), to_status="off")  # fmt: skip
         environment.receiving_enabled = False
         return
@@ -200,7 +201,7 @@ def environment_set_receiving(
             event_record(
                 environment=locked,
                 actor=actor,
-                kind="receiving_switched",
+                kind=EventKind.RECEIVING_SWITCHED,
                 message=Msg(
                     "environment.receiving_on",
                     identifiers=", ".join(own.identifier for own in locked.own_identifiers.all()),
@@ -227,7 +228,7 @@ def own_identifier_override_route(*, own: OwnPeppolIdentifier, actor: User, reas
         event_record(
             environment=own.environment,
             actor=actor,
-            kind="route_override",
+            kind=EventKind.ROUTE_OVERRIDE,
             reason=reason,
             message=Msg("route.override", identifier=own.identifier, where=Choice(Registration, own.registration)),
         )
@@ -239,7 +240,7 @@ def own_identifier_clear_override(*, own: OwnPeppolIdentifier, actor: User) -> b
         route_override_at=None, route_override_by=None, route_override_reason=""
     )
     if updated:
-        event_record(environment=own.environment, actor=actor, kind="route_override_cleared",
+        event_record(environment=own.environment, actor=actor, kind=EventKind.ROUTE_OVERRIDE_CLEARED,
                      message=Msg("route.override_cleared", identifier=own.identifier))  # fmt: skip
     return bool(updated)
 

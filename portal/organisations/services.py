@@ -18,6 +18,7 @@ from portal.core.validators import (
     MAX_CREDENTIAL_LENGTH,
 )
 from portal.events.messages import Choice, Join, Msg
+from portal.events.models import EventKind
 from portal.events.services import event_record
 from portal.organisations.models import CREDENTIAL_FIELDS, Environment, Firm, Organisation
 
@@ -76,7 +77,7 @@ def environment_set_credentials(
         event_record(
             environment=environment,
             actor=actor,
-            kind="credentials_changed",
+            kind=EventKind.CREDENTIALS_CHANGED,
             message=Msg("environment.credentials_changed", changes=described),
             data={"changed": changed},
         )
@@ -147,7 +148,7 @@ def environment_create(*, organisation: Organisation, actor: User | None, **sett
             event_record(
                 environment=environment,
                 actor=actor,
-                kind="environment_created",
+                kind=EventKind.ENVIRONMENT_CREATED,
                 message=Msg(
                     "environment.created",
                     participant=environment.afas_participant_number,
@@ -192,7 +193,7 @@ def environment_update_settings(*, environment: Environment, actor: User | None,
         event_record(
             environment=locked,
             actor=actor,
-            kind="settings_changed",
+            kind=EventKind.SETTINGS_CHANGED,
             message=Msg("environment.settings_changed", changes=described),
             data={name: {"from": _plain(before[name]), "to": _plain(getattr(locked, name))} for name in changed},
         )
@@ -317,7 +318,7 @@ def environment_set_sending(*, environment: Environment, enabled: bool, actor: U
             event_record(
                 environment=locked,
                 actor=actor,
-                kind="sending_switched",
+                kind=EventKind.SENDING_SWITCHED,
                 message=Msg("environment.sending_on" if enabled else "environment.sending_off"),
                 from_status="on" if locked.sending_enabled else "off",
                 to_status="on" if enabled else "off",
@@ -334,7 +335,10 @@ def environment_confirm_afas_link_off(*, environment: Environment, actor: User) 
     )
     if confirmed:
         event_record(
-            environment=environment, actor=actor, kind="afas_link_confirmed", message=Msg("environment.afas_link_off")
+            environment=environment,
+            actor=actor,
+            kind=EventKind.AFAS_LINK_CONFIRMED,
+            message=Msg("environment.afas_link_off"),
         )
         environment.afas_own_econnect_link_off_at, environment.afas_own_econnect_link_off_by = now, actor
     return bool(confirmed)

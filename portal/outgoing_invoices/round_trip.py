@@ -13,6 +13,7 @@ from integrations.peppol.model import Identifier
 from portal.accounts.models import User
 from portal.documents import lifecycle
 from portal.events.messages import Msg, When
+from portal.events.models import EventKind
 from portal.events.services import event_record
 from portal.organisations.models import Environment
 from portal.outgoing_invoices.models import OutgoingInvoice
@@ -48,7 +49,7 @@ def outgoing_record_test_returned(*, invoice: OutgoingInvoice, econnect_document
             event_record(
                 environment=invoice.environment,
                 outgoing_invoice=invoice,
-                kind="test_returned",
+                kind=EventKind.TEST_RETURNED,
                 message=Msg("outgoing.test_returned", when=When(now), document_id=econnect_document_id),
                 system_actor="receiving",
             )
@@ -82,7 +83,7 @@ def outgoing_send_test_invoice(*, environment: Environment, actor: User | None) 
         event_record(
             environment=environment,
             outgoing_invoice=invoice,
-            kind="test_invoice",
+            kind=EventKind.TEST_INVOICE,
             to_status=Status.NEW,
             message=Msg("outgoing.test_created", number=number, identifier=sender.icd),
             actor=actor,

@@ -34,6 +34,7 @@ from portal.core.peppol import get_validator
 from portal.core.validators import checked_reason
 from portal.documents import lifecycle
 from portal.events.messages import Bilingual, Msg, When
+from portal.events.models import EventKind
 from portal.events.services import event_record
 from portal.organisations import clients
 from portal.organisations.models import Environment, SyncCursor
@@ -127,7 +128,7 @@ def _collect(environment: Environment) -> CollectResult:
                     event_record(
                         environment=environment,
                         outgoing_invoice=invoice,
-                        kind="collected",
+                        kind=EventKind.COLLECTED,
                         to_status=Status.NEW,
                         message=Msg("outgoing.collected", subject_id=str(item.subject_id)),
                         system_actor="collect",
@@ -330,7 +331,7 @@ def outgoing_submit(*, invoice: OutgoingInvoice, now: datetime | None = None) ->
         event_record(
             environment=claimed.environment,
             outgoing_invoice=claimed,
-            kind="status_changed",
+            kind=EventKind.STATUS_CHANGED,
             from_status=claimed.status,
             to_status=Status.SUBMITTING,
             message=Msg("outgoing.submitting", attempt=claimed.attempts + 1, reference=reference),

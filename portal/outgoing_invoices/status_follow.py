@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from integrations.econnect.models import OutboxStatus
 from portal.events.messages import Msg
+from portal.events.models import EventKind
 from portal.events.services import event_record
 from portal.outgoing_invoices.models import OutgoingInvoice
 
@@ -22,7 +23,7 @@ def flag_unknown_status(invoice: OutgoingInvoice, status: OutboxStatus) -> None:
     event_record(
         environment=invoice.environment,
         outgoing_invoice=invoice,
-        kind="econnect_status_unknown",
+        kind=EventKind.ECONNECT_STATUS_UNKNOWN,
         message=Msg("outgoing.econnect_status_unknown", status=status.name or "-", code=status.code or "-"),
         system_actor="status",
         data={"name": status.name[:100], "code": status.code[:20]},

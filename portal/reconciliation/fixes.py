@@ -19,6 +19,7 @@ from portal.core.choices import DocumentType, ErrorKind
 from portal.core.validators import checked_reason
 from portal.documents import lifecycle
 from portal.events.messages import Choice, Msg, explained
+from portal.events.models import EventKind
 from portal.events.services import event_record
 from portal.incoming_invoices.acknowledgement import econnect_acknowledge
 from portal.incoming_invoices.models import IncomingInvoice
@@ -42,13 +43,6 @@ class FindingNotFixable(Exception):
 # --- fixing -----------------------------------------------------------------------------------------------------------
 
 
-def _enqueue(module: str, task_name: str, pk: int) -> None:
-    import importlib
-
-    task = getattr(importlib.import_module(module), task_name)
-    transaction.on_commit(lambda: task.delay(pk))
-
-
 def _fix_missing_in_afas(finding: ReconciliationFinding, actor: User, reason: str) -> Msg:
     """Deliver again (``incoming_deliver_again`` semantics): the document goes to AFAS unchanged, then is
     acknowledged again."""
@@ -64,7 +58,7 @@ def _fix_missing_in_afas(finding: ReconciliationFinding, actor: User, reason: st
         system_actor="reconciliation",
         actor=actor,
         reason=reason,
-        kind="deliver_again",
+        kind=EventKind.DELIVER_AGAIN,
         data={"finding": finding.pk},
         hold_reason="",
         attempts=0,
@@ -76,7 +70,7 @@ def _fix_missing_in_afas(finding: ReconciliationFinding, actor: User, reason: st
             gettext("The purchase invoice is no longer marked as delivered (now: %(status)s).")
             % {"status": invoice.get_status_display()}
         )
-    _enqueue("portal.incoming_invoices.tasks", "deliver", invoice.pk)
+    lifecycle.enqueue("incoming.deliver", invoice.pk)
     return Msg("reconciliation.outcome.delivered_again")
 
 
@@ -100,7 +94,7 @@ def _fix_unseen_inbox(finding: ReconciliationFinding, actor: User, reason: str) 
     event_record(
         environment=environment,
         incoming_invoice=invoice,
-        kind="received",
+        kind=EventKind.RECEIVED,
         to_status=In.RECEIVED,
         message=Msg(
             "incoming.imported_flagged" if document.summary.flagged_duplicate else "incoming.imported",
@@ -112,12 +106,8 @@ def _fix_unseen_inbox(finding: ReconciliationFinding, actor: User, reason: str) 
         data={"finding": finding.pk},
     )
     ReconciliationFinding.objects.filter(pk=finding.pk).update(incoming_invoice=invoice)
-    _enqueue("portal.incoming_invoices.tasks", "process", invoice.pk)
+    lifecycle.enqueue("incoming.process", invoice.pk)
     return Msg("reconciliation.outcome.imported", pk=str(invoice.pk))
-
-
-def _has_field(model, name: str) -> bool:
-    return any(f.name == name for f in model._meta.concrete_fields)
 
 
 def _fix_unseen_outbox(finding: ReconciliationFinding, actor: User, reason: str) -> Msg:
@@ -158,13 +148,12 @@ def _fix_unseen_outbox(finding: ReconciliationFinding, actor: User, reason: str)
     }
     if status in (Out.FAILED, Out.REJECTED):
         fields.update(last_error_kind=ErrorKind.PERMANENT, last_error_message=fields["econnect_status"])
-    if _has_field(OutgoingInvoice, "sha256"):  # the stored document's hash, where the model keeps one
-        fields["sha256"] = hashlib.sha256(payload).hexdigest()
+    fields["sha256"] = hashlib.sha256(payload).hexdigest()
     invoice = OutgoingInvoice.objects.create(**fields)
     event_record(
         environment=environment,
         outgoing_invoice=invoice,
-        kind="recorded_from_econnect",
+        kind=EventKind.RECORDED_FROM_ECONNECT,
         to_status=status,
         message=Msg(
             "outgoing.recorded_from_econnect",
@@ -206,7 +195,7 @@ def _fix_outgoing_status(finding: ReconciliationFinding, actor: User, reason: st
         system_actor="reconciliation",
         actor=actor,
         reason=reason,
-        kind="status_adopted",
+        kind=EventKind.STATUS_ADOPTED,
         data={"finding": finding.pk},
         econnect_status=name,
         completed_at=timezone.now() if final else None,
@@ -229,7 +218,7 @@ def _fix_incoming_status(finding: ReconciliationFinding, actor: User, reason: st
     event_record(
         environment=finding.environment,
         incoming_invoice=invoice,
-        kind="acknowledged_again",
+        kind=EventKind.ACKNOWLEDGED_AGAIN,
         message=Msg("incoming.acknowledged_again"),
         actor=actor,
         reason=reason,
@@ -248,7 +237,9 @@ FIXES = {
 }
 
 
-def _close(finding: ReconciliationFinding, *, status: str, actor: User, reason: str, outcome: Msg, kind: str) -> None:
+def _close(
+    finding: ReconciliationFinding, *, status: str, actor: User, reason: str, outcome: Msg, kind: EventKind
+) -> None:
     ReconciliationFinding.objects.filter(pk=finding.pk).update(
         status=status,
         closed_at=timezone.now(),
@@ -284,7 +275,12 @@ def finding_fix(*, finding: ReconciliationFinding, actor: User, reason: str) -> 
                 gettext("The fix could not be applied: %(error)s") % {"error": exc.message}
             ) from exc
         _close(
-            locked, status=FindingStatus.FIXED, actor=actor, reason=reason, outcome=outcome, kind="reconciliation_fixed"
+            locked,
+            status=FindingStatus.FIXED,
+            actor=actor,
+            reason=reason,
+            outcome=outcome,
+            kind=EventKind.RECONCILIATION_FIXED,
         )
     return locked
 
@@ -302,7 +298,7 @@ def finding_dismiss(*, finding: ReconciliationFinding, actor: User, reason: str)
             actor=actor,
             reason=reason,
             outcome=Msg("reconciliation.outcome.dismissed"),
-            kind="reconciliation_dismissed",
+            kind=EventKind.RECONCILIATION_DISMISSED,
         )
     finding.refresh_from_db()
     return True

@@ -35,6 +35,7 @@ from django.utils import timezone
 
 from integrations.http import RemoteError
 from portal.events.messages import Choice, Msg, explained
+from portal.events.models import EventKind
 from portal.events.services import event_record
 from portal.organisations.models import Environment
 from portal.outgoing_invoices.models import OutgoingInvoice
@@ -175,7 +176,7 @@ def _record(run: ReconciliationRun, environment: Environment, comparison: Compar
         opened += 1
         event_record(
             environment=environment,
-            kind="reconciliation_finding",
+            kind=EventKind.RECONCILIATION_FINDING,
             message=_describe(candidate),
             system_actor="reconciliation",
             outgoing_invoice=finding.outgoing_invoice,
@@ -194,7 +195,7 @@ def _record(run: ReconciliationRun, environment: Environment, comparison: Compar
         resolved += 1
         event_record(
             environment=environment,
-            kind="reconciliation_resolved",
+            kind=EventKind.RECONCILIATION_RESOLVED,
             message=Msg("reconciliation.resolved", kind=Choice(Kind, finding.kind)),
             system_actor="reconciliation",
             outgoing_invoice=finding.outgoing_invoice,

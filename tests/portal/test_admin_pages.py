@@ -39,10 +39,14 @@ def data():
     ContactJobFactory(environment=own.environment)
     run = RunFactory(environment=own.environment)
     FindingFactory(environment=own.environment, first_run=run, last_run=run)
-    event_record(environment=own.environment, kind="test", message="environment event")
-    event_record(environment=own.environment, kind="test", message="outgoing event", outgoing_invoice=outgoing)
-    event_record(environment=own.environment, kind="test", message="incoming event", incoming_invoice=incoming)
-    event_record(environment=own.environment, kind="test", message="contact event", contact=contact)
+    event_record(environment=own.environment, kind="settings_changed", message="environment event")
+    event_record(
+        environment=own.environment, kind="settings_changed", message="outgoing event", outgoing_invoice=outgoing
+    )
+    event_record(
+        environment=own.environment, kind="settings_changed", message="incoming event", incoming_invoice=incoming
+    )
+    event_record(environment=own.environment, kind="settings_changed", message="contact event", contact=contact)
 
 
 @pytest.mark.parametrize("model", PORTAL_MODELS, ids=lambda model: model._meta.label)
@@ -63,7 +67,7 @@ def test_changelist_and_change_page_render(support_client, model):
         ("outgoing_invoices_outgoinginvoice", "status__exact=new&is_test__exact=0"),
         ("incoming_invoices_incominginvoice", "q=INV-1"),
         ("incoming_invoices_incominginvoice", "disagreement=yes&econnect_duplicate_flag__exact=1"),
-        ("events_event", "kind=test"),
+        ("events_event", "kind=settings_changed"),
     ],
 )
 def test_filters_and_search_work(support_client, changelist, query):
@@ -76,7 +80,10 @@ def test_filters_and_search_work(support_client, changelist, query):
 def test_document_events_show_on_the_document(support_client):
     invoice = OutgoingInvoiceFactory()
     event_record(
-        environment=invoice.environment, kind="test", message="Submitted to eConnect", outgoing_invoice=invoice
+        environment=invoice.environment,
+        kind="settings_changed",
+        message="Submitted to eConnect",
+        outgoing_invoice=invoice,
     )
 
     page = support_client.get(reverse("admin:outgoing_invoices_outgoinginvoice_change", args=[invoice.pk]))

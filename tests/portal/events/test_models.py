@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def event():
-    return event_record(environment=EnvironmentFactory(), kind="test", message="Something happened.")
+    return event_record(environment=EnvironmentFactory(), kind="settings_changed", message="Something happened.")
 
 
 def test_an_event_cannot_be_changed(event):
@@ -44,13 +44,17 @@ def test_an_environment_with_history_cannot_be_deleted(event):
 def test_a_person_acting_is_recorded_by_name():
     user = UserFactory(username="anna")
 
-    event = event_record(environment=EnvironmentFactory(), kind="test", message="m", actor=user, reason="Checked")
+    event = event_record(
+        environment=EnvironmentFactory(), kind="settings_changed", message="m", actor=user, reason="Checked"
+    )
 
     assert (event.actor_type, event.actor_name, event.reason) == (Event.ActorType.USER, "anna", "Checked")
 
 
 def test_a_system_actor_is_named():
-    event = event_record(environment=EnvironmentFactory(), kind="test", message="m", system_actor="beat:collect")
+    event = event_record(
+        environment=EnvironmentFactory(), kind="settings_changed", message="m", system_actor="beat:collect"
+    )
 
     assert (event.actor_type, event.actor, event.actor_name) == (Event.ActorType.SYSTEM, None, "beat:collect")
 
@@ -61,7 +65,7 @@ def test_an_event_is_about_one_document_at_most():
     with pytest.raises(IntegrityError):
         event_record(
             environment=invoice.environment,
-            kind="test",
+            kind="settings_changed",
             message="m",
             outgoing_invoice=invoice,
             contact=ContactFactory(environment=invoice.environment),
@@ -80,4 +84,28 @@ def test_an_event_names_its_time_in_dutch_local_time(event):
 
     event.created_at = datetime(2026, 1, 15, 8, 30, tzinfo=UTC)
 
-    assert str(event) == "2026-01-15 09:30 test"
+    assert str(event) == "2026-01-15 09:30 settings_changed"
+
+
+def test_an_event_kind_outside_the_list_is_refused():
+    from portal.events.models import EventKind
+
+    environment = EnvironmentFactory()
+
+    with pytest.raises(ValueError):
+        event_record(environment=environment, kind="something_new", message="x")
+    recorded = event_record(environment=environment, kind=EventKind.SETTINGS_CHANGED, message="x")
+    assert recorded.kind == "settings_changed" and recorded.get_kind_display() == "Settings changed"
+
+
+def test_every_event_kind_reads_in_dutch():
+    from django.utils import translation
+
+    from portal.events.models import EventKind
+
+    with translation.override("en"):
+        english = {kind.value: str(kind.label) for kind in EventKind}
+    with translation.override("nl"):
+        untranslated = [kind.value for kind in EventKind if str(kind.label) == english[kind.value]]
+
+    assert untranslated == []
