@@ -32,9 +32,9 @@ DB_NAME = "rel_crash_campaign"
 # Every task here takes well under a second, so no live submit or delivery is taken over.
 STUCK_AFTER_SECONDS = 8
 OVERRIDES = {
-    "OUTGOING_STUCK_AFTER_SECONDS": str(STUCK_AFTER_SECONDS),
-    "OUTGOING_RETRY_BASE_SECONDS": "1",
-    "OUTGOING_RETRY_MAX_SECONDS": "2",
+    "DOCUMENT_STUCK_AFTER_SECONDS": str(STUCK_AFTER_SECONDS),
+    "DOCUMENT_RETRY_BASE_SECONDS": "1",
+    "DOCUMENT_RETRY_MAX_SECONDS": "2",
 }
 
 

@@ -35,9 +35,9 @@ DB_NAME = "rel_outage_campaign"
 LOCK = Path("/tmp/outage.lock")
 STUCK_AFTER_SECONDS = 8
 OVERRIDES = {
-    "OUTGOING_STUCK_AFTER_SECONDS": str(STUCK_AFTER_SECONDS),
-    "OUTGOING_RETRY_BASE_SECONDS": "1",
-    "OUTGOING_RETRY_MAX_SECONDS": "2",
+    "DOCUMENT_STUCK_AFTER_SECONDS": str(STUCK_AFTER_SECONDS),
+    "DOCUMENT_RETRY_BASE_SECONDS": "1",
+    "DOCUMENT_RETRY_MAX_SECONDS": "2",
 }
 REDIS_START = ["redis-server", "--daemonize", "yes", "--bind", "127.0.0.1", "-::1", "--port", "6379", "--save", "",
                "--appendonly", "no", "--dir", "/var/lib/redis", "--logfile", "/var/log/redis/ci.log"]  # fmt: skip

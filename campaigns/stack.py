@@ -9,7 +9,7 @@ Time: production waits minutes where a campaign cannot (polling intervals of at 
 first status poll, 5-minute dispatch leases after which work whose message was lost is queued again, 10-minute
 collect and fetch leases). ``Stack.time_passes`` lets those pass at once for rows nobody has touched for
 ``lease_seconds`` while the queue is (nearly) empty, as the end-to-end tests do; rows in flight (SUBMITTING, DELIVERING) are never moved: the sweepers
-take them over after ``OUTGOING_STUCK_AFTER_SECONDS``, which the campaigns set through the environment. The
+take them over after ``DOCUMENT_STUCK_AFTER_SECONDS``, which the campaigns set through the environment. The
 periodic tasks are sent by beat on their production schedule and, so that a campaign need not wait 60 s for a
 sweep, also by ``Stack.send_periodic`` (the same tasks, more often).
 """

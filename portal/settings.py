@@ -315,16 +315,31 @@ ECONNECT_ACKNOWLEDGE_STATUSES = env.list("ECONNECT_ACKNOWLEDGE_STATUSES", defaul
 # AFAS asks partners to send their IntegrationId (<subscription>_<project>) on every call.
 AFAS_INTEGRATION_ID = env.str("AFAS_INTEGRATION_ID", default="")
 
+# --- Documents: sending and receiving (portal/documents/lifecycle.py) ----------
+# Transient failures of a send or a delivery are retried with exponential backoff and jitter (at least what the
+# remote's Retry-After asked), at most this many attempts. The OUTGOING_* names of earlier releases still work as
+# deprecated aliases for one release.
+DOCUMENT_MAX_ATTEMPTS = env.int("DOCUMENT_MAX_ATTEMPTS", default=env.int("OUTGOING_MAX_ATTEMPTS", default=8))
+DOCUMENT_RETRY_BASE_SECONDS = env.float(
+    "DOCUMENT_RETRY_BASE_SECONDS", default=env.float("OUTGOING_RETRY_BASE_SECONDS", default=30.0)
+)
+DOCUMENT_RETRY_MAX_SECONDS = env.float(
+    "DOCUMENT_RETRY_MAX_SECONDS", default=env.float("OUTGOING_RETRY_MAX_SECONDS", default=3600.0)
+)
+OUTGOING_MAX_ATTEMPTS = DOCUMENT_MAX_ATTEMPTS  # deprecated aliases
+OUTGOING_RETRY_BASE_SECONDS = DOCUMENT_RETRY_BASE_SECONDS
+OUTGOING_RETRY_MAX_SECONDS = DOCUMENT_RETRY_MAX_SECONDS
+
 # --- Sending -------------------------------------------------------------------
-# Transient send failures are retried with exponential backoff and jitter, at most this many attempts.
-OUTGOING_MAX_ATTEMPTS = env.int("OUTGOING_MAX_ATTEMPTS", default=8)
-OUTGOING_RETRY_BASE_SECONDS = env.float("OUTGOING_RETRY_BASE_SECONDS", default=30.0)
-OUTGOING_RETRY_MAX_SECONDS = env.float("OUTGOING_RETRY_MAX_SECONDS", default=3600.0)
 # A submitted invoice without a final status after this long is shown as stale (never resent automatically).
 OUTGOING_STALE_AFTER_HOURS = env.float("OUTGOING_STALE_AFTER_HOURS", default=24.0)
-# A submit that has not finished after this long (worker killed) is returned to a retry by the sweeper.
-# Longer than the task time limit, so a submit that is still running is never taken over.
-OUTGOING_STUCK_AFTER_SECONDS = env.int("OUTGOING_STUCK_AFTER_SECONDS", default=CELERY_TASK_TIME_LIMIT * 2)
+# A submit or delivery that has not finished after this long (worker killed) is taken over by the sweeper.
+# Longer than the task time limit, so work that is still running is never taken over.
+DOCUMENT_STUCK_AFTER_SECONDS = env.int(
+    "DOCUMENT_STUCK_AFTER_SECONDS",
+    default=env.int("OUTGOING_STUCK_AFTER_SECONDS", default=CELERY_TASK_TIME_LIMIT * 2),
+)
+OUTGOING_STUCK_AFTER_SECONDS = DOCUMENT_STUCK_AFTER_SECONDS  # deprecated alias
 
 # --- Contacts and Peppol readiness -------------------------------------------
 # Debtors and creditors changed in AFAS are read this often per environment; all of them (which is how deleted

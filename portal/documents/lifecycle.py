@@ -4,12 +4,15 @@ per-environment dispatch at the polling interval, and leases against concurrent 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from integrations.http import backoff_delay
 from portal.events.messages import Msg, english_and_data
 from portal.events.models import EventKind
 from portal.events.services import event_record
@@ -133,3 +136,34 @@ def lease_environment(
 
 def release_environment(environment: Environment, *, lease_field: str) -> None:
     Environment.objects.filter(pk=environment.pk).update(**{lease_field: None})
+
+
+# --- one retry policy -----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RetryDecision:
+    """What a transient failure of a send or a delivery leads to: another attempt at ``next_attempt_at``, or giving
+    up after ``DOCUMENT_MAX_ATTEMPTS``. Permanent failures never get here: they stop with their reason."""
+
+    give_up: bool
+    next_attempt_at: datetime | None = None
+
+
+def retry_decision(*, attempts: int, retry_after: float | None, now: datetime | None = None) -> RetryDecision:
+    """Exponential backoff with jitter between ``DOCUMENT_RETRY_BASE_SECONDS`` and ``DOCUMENT_RETRY_MAX_SECONDS``,
+    never sooner than the remote's Retry-After."""
+    if attempts >= settings.DOCUMENT_MAX_ATTEMPTS:
+        return RetryDecision(give_up=True)
+    return RetryDecision(give_up=False, next_attempt_at=retry_at(attempts=attempts, retry_after=retry_after, now=now))
+
+
+def retry_at(
+    *, attempts: int, retry_after: float | None, now: datetime | None = None, at_least: float = 1.0
+) -> datetime:
+    """When to try again after ``attempts`` attempts (``at_least`` seconds, e.g. longer for a refusal that waits for
+    a person to change a setting)."""
+    delay = backoff_delay(
+        max(attempts, 1), base=settings.DOCUMENT_RETRY_BASE_SECONDS, cap=settings.DOCUMENT_RETRY_MAX_SECONDS
+    )
+    return (now or timezone.now()) + timedelta(seconds=max(delay, retry_after or 0.0, at_least))

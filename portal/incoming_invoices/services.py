@@ -25,7 +25,6 @@ from integrations.http import (
     RemoteError,
     RemoteTimeout,
     RemoteUnavailable,
-    backoff_delay,
 )
 from integrations.peppol.parser import AttachmentUnavailable, attachment_content, parse_document
 from integrations.peppol.xml import XmlRejected
@@ -288,7 +287,8 @@ def _deliver_failed(invoice: IncomingInvoice, exc: RemoteError) -> None:
             last_error_message=exc.message,
         )
         return
-    if invoice.attempts >= settings.OUTGOING_MAX_ATTEMPTS:
+    decision = lifecycle.retry_decision(attempts=invoice.attempts, retry_after=exc.retry_after)
+    if decision.give_up:
         _transition(
             invoice,
             from_statuses=(Status.DELIVERING,),
@@ -299,14 +299,7 @@ def _deliver_failed(invoice: IncomingInvoice, exc: RemoteError) -> None:
             last_error_message=exc.message,
         )
         return
-    delay = max(
-        backoff_delay(
-            invoice.attempts, base=settings.OUTGOING_RETRY_BASE_SECONDS, cap=settings.OUTGOING_RETRY_MAX_SECONDS
-        ),
-        exc.retry_after or 0.0,
-        1.0,
-    )
-    next_attempt = timezone.now() + timedelta(seconds=delay)
+    next_attempt = decision.next_attempt_at
     _transition(
         invoice,
         from_statuses=(Status.DELIVERING,),
@@ -334,13 +327,12 @@ def incoming_acknowledge(*, invoice: IncomingInvoice) -> IncomingInvoice:
         with clients.econnect_gateway_for(invoice.environment) as gateway:
             econnect_acknowledge(gateway, invoice)
     except RemoteError as exc:
-        delay = max(
-            backoff_delay(max(invoice.attempts, 1), base=settings.OUTGOING_RETRY_BASE_SECONDS),
-            exc.retry_after or 0.0,
-            1.0 if exc.transient else PERMANENT_ACK_RETRY_SECONDS,  # waits for a setting or eConnect to change
-        )
+        # A refusal waits for a setting or eConnect to change: asked again hourly, not hammered.
+        at_least = 1.0 if exc.transient else PERMANENT_ACK_RETRY_SECONDS
         IncomingInvoice.objects.filter(pk=invoice.pk, status=before).update(
-            next_attempt_at=timezone.now() + timedelta(seconds=delay),
+            next_attempt_at=lifecycle.retry_at(
+                attempts=invoice.attempts, retry_after=exc.retry_after, at_least=at_least
+            ),
             dispatched_at=None,
             last_error_kind=ErrorKind.TRANSIENT if exc.transient else ErrorKind.PERMANENT,
             last_error_code=(exc.code or "")[:50],
@@ -368,7 +360,7 @@ def incoming_sweep_stuck(*, now: datetime | None = None) -> int:
     """Deliveries whose worker died. AFAS Small Business answers a repeated tracking id with its first answer, so
     those are simply retried; Profit cannot be asked whether it got the invoice, so those are held for a person."""
     now = now or timezone.now()
-    before = now - timedelta(seconds=settings.OUTGOING_STUCK_AFTER_SECONDS)
+    before = now - timedelta(seconds=settings.DOCUMENT_STUCK_AFTER_SECONDS)
     swept = 0
     stuck = IncomingInvoice.objects.filter(status=Status.DELIVERING, status_changed_at__lt=before).select_related(
         "environment"

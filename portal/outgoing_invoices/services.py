@@ -22,7 +22,7 @@ from django.utils.translation import gettext
 
 from integrations.econnect.errors import DocumentRejected, UnknownRecipient
 from integrations.econnect.models import OutboxState, OutgoingDocument
-from integrations.http import AccessDenied, AuthenticationError, PermanentError, RemoteError, backoff_delay
+from integrations.http import AccessDenied, AuthenticationError, PermanentError, RemoteError
 from integrations.peppol.identifiers import PeppolIdentifier
 from integrations.peppol.parser import parse_document
 from integrations.peppol.xml import XmlRejected
@@ -422,7 +422,7 @@ def _submit_failed(invoice: OutgoingInvoice, exc: RemoteError) -> None:
             last_error_message=exc.message,
             completed_at=timezone.now(),
         )
-    elif invoice.attempts >= settings.OUTGOING_MAX_ATTEMPTS:
+    elif (decision := lifecycle.retry_decision(attempts=invoice.attempts, retry_after=exc.retry_after)).give_up:
         _transition(
             invoice,
             from_statuses=(Status.SUBMITTING,),
@@ -435,11 +435,7 @@ def _submit_failed(invoice: OutgoingInvoice, exc: RemoteError) -> None:
             completed_at=timezone.now(),
         )
     else:
-        delay = backoff_delay(
-            invoice.attempts, base=settings.OUTGOING_RETRY_BASE_SECONDS, cap=settings.OUTGOING_RETRY_MAX_SECONDS
-        )
-        delay = max(delay, exc.retry_after or 0.0, 1.0)
-        next_attempt = timezone.now() + timedelta(seconds=delay)
+        next_attempt = decision.next_attempt_at
         _transition(
             invoice,
             from_statuses=(Status.SUBMITTING,),
@@ -522,7 +518,7 @@ def outgoing_follow_status(*, invoice: OutgoingInvoice, now: datetime | None = N
 def outgoing_sweep_stuck(*, now: datetime | None = None) -> int:
     """Submits whose worker died leave the invoice in SUBMITTING: return them to a retry that looks first."""
     now = now or timezone.now()
-    stuck_before = now - timedelta(seconds=settings.OUTGOING_STUCK_AFTER_SECONDS)
+    stuck_before = now - timedelta(seconds=settings.DOCUMENT_STUCK_AFTER_SECONDS)
     swept = 0
     for invoice in OutgoingInvoice.objects.filter(status=Status.SUBMITTING, status_changed_at__lt=stuck_before):
         if _transition(

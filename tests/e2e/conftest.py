@@ -211,9 +211,9 @@ class Stack:
             AFAS_BASE_URL_TEMPLATE=f"{self.afas.url}/{{participant}}/{{rest_host}}/ProfitRestServices",
             ECONNECT_SOAP_URL=f"{self.econnect.url}/soap/v3.1",
             ECONNECT_LOOKUP_URL=self.econnect.url,
-            OUTGOING_STUCK_AFTER_SECONDS=str(STUCK_AFTER_SECONDS),
-            OUTGOING_RETRY_BASE_SECONDS="1",
-            OUTGOING_RETRY_MAX_SECONDS="2",
+            DOCUMENT_STUCK_AFTER_SECONDS=str(STUCK_AFTER_SECONDS),
+            DOCUMENT_RETRY_BASE_SECONDS="1",
+            DOCUMENT_RETRY_MAX_SECONDS="2",
             CONN_MAX_AGE="0",
             PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH", "")])),
             PYTHONUNBUFFERED="1",
@@ -383,7 +383,7 @@ def stack(transactional_db, _simulators, settings, tmp_path) -> Iterator[Stack]:
     # (and afterwards "restore") the overridden value, leaving every later test without eager tasks.
     eager_before = app.conf.task_always_eager
     settings.CELERY_TASK_ALWAYS_EAGER = False
-    settings.OUTGOING_STUCK_AFTER_SECONDS = STUCK_AFTER_SECONDS
+    settings.DOCUMENT_STUCK_AFTER_SECONDS = STUCK_AFTER_SECONDS
     settings.AFAS_BASE_URL_TEMPLATE = f"{afas.url}/{{participant}}/{{rest_host}}/ProfitRestServices"
     settings.ECONNECT_SOAP_URL = f"{econnect.url}/soap/v3.1"
     settings.ECONNECT_LOOKUP_URL = econnect.url

@@ -118,3 +118,11 @@ def test_check_deploy_warns_about_a_missing_econnect_subscription_key(tmp_path):
     )
 
     assert result.returncode == 1 and "portal.W002" in result.stdout + result.stderr
+
+
+def test_the_outgoing_retry_names_of_earlier_releases_still_work(tmp_path):
+    env = production_env(tmp_path, OUTGOING_MAX_ATTEMPTS="3", DOCUMENT_MAX_ATTEMPTS=None)
+    show = ["shell", "--no-imports", "-c", "from django.conf import settings; print(settings.DOCUMENT_MAX_ATTEMPTS)"]
+
+    assert run_manage(env, *show).stdout.strip() == "3"
+    assert run_manage({**env, "DOCUMENT_MAX_ATTEMPTS": "5"}, *show).stdout.strip() == "5"

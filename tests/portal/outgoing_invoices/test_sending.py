@@ -176,7 +176,7 @@ def test_a_submit_in_flight_is_not_taken_over_by_the_sweeper(world, django_captu
 
 
 def test_repeated_transient_failures_stop_at_the_attempt_limit(world, django_capture_on_commit_callbacks, settings):
-    settings.OUTGOING_MAX_ATTEMPTS = 2
+    settings.DOCUMENT_MAX_ATTEMPTS = 2
     invoice = ready_invoice(world, django_capture_on_commit_callbacks)
     world.fault(operation="SendDocument", status=500, count=None)
 
