@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 from integrations.peppol.document_types import DocumentType
@@ -27,6 +27,10 @@ class OutgoingDocument:
     payload: bytes
     prepared_at: datetime
     fallback_email: str = ""
+    # What the portal already stored of the document; given, the gateway does not read it from the payload again.
+    invoice_number: str = ""
+    issue_date: date | None = None
+    credit_note: bool = False
 
     @property
     def sha256(self) -> str:

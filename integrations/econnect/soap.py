@@ -68,9 +68,10 @@ from integrations.econnect.soap_messages import (
     XSI,
     build_envelope,
     child_text,
-    document_subject,
-    invoice_key,
+    facts_of,
     operation_element,
+    outgoing_facts,
+    outgoing_root,
     parse_datetime,
     party_reference,
     payload_bytes,
@@ -79,7 +80,6 @@ from integrations.econnect.soap_messages import (
     read_inbox_summary,
     read_outbox_status,
     read_outbox_summary,
-    read_outgoing,
     sub_element,
     xml_datetime,
 )
@@ -95,7 +95,7 @@ from integrations.http import (
 )
 from integrations.peppol.document_types import DocumentType
 from integrations.peppol.identifiers import PeppolIdentifier
-from integrations.peppol.parser import DocumentSummary, parse_document
+from integrations.peppol.parser import parse_document
 from integrations.peppol.xml import XmlRejected, parse_untrusted_xml
 
 logger = logging.getLogger(__name__)
@@ -306,7 +306,7 @@ class PlatformSoapGateway:
 
     # --- sending -------------------------------------------------------------------------------------------------
     def send_document(self, document: OutgoingDocument) -> SentDocument:
-        summary, root = read_outgoing(document)
+        facts, root = outgoing_facts(document), outgoing_root(document)
 
         def build() -> etree._Element:
             body = operation_element("SendDocument")
@@ -315,14 +315,12 @@ class PlatformSoapGateway:
             sub_element(to, "ReferenceId", party_reference(document.recipient))
             if document.fallback_email:
                 sub_element(to, "EmailAddress", document.fallback_email)
-            sub_element(
-                body, "Subject", document_subject(summary)
-            )  # the platform overwrites it with "{template} {invoiceid}"
+            sub_element(body, "Subject", facts.subject)  # the platform overwrites it with "{template} {invoiceid}"
             sub_element(body, "Payload").append(etree.fromstring(etree.tostring(root)))
-            sub_element(body, "TemplateId", self._template_for(summary))
+            sub_element(body, "TemplateId", self._template_for(facts.credit_note))
             return body
 
-        logger.info("Sending %s to eConnect (reference %s)", summary.number, document.reference)
+        logger.info("Sending %s to eConnect (reference %s)", facts.number, document.reference)
         answer = self._call("SendDocument", build).element
         external_id = child_text(answer, "e:ExternalId")
         if not external_id:
@@ -330,11 +328,11 @@ class PlatformSoapGateway:
             # and the caller checks the outbox before sending again.
             raise MalformedResponse("eConnect SendDocument answered without an ExternalId.", service=SERVICE)
         return SentDocument(
-            external_id=external_id, reference=document.reference, subject=document_subject(summary), created_on=None
+            external_id=external_id, reference=document.reference, subject=facts.subject, created_on=None
         )
 
-    def _template_for(self, summary: DocumentSummary) -> str:
-        if summary.is_credit_note and self._credit_note_template_id:
+    def _template_for(self, credit_note: bool) -> str:
+        if credit_note and self._credit_note_template_id:
             return self._credit_note_template_id
         return self._template_id
 
@@ -358,12 +356,12 @@ class PlatformSoapGateway:
         The platform API has no field for our reference, so the outbox since ``prepared_at`` is searched, candidates
         are picked by subject (which the platform sets to "{template} {invoiceid}") and confirmed on their payload.
         """
-        summary, _ = read_outgoing(document)
-        wanted = invoice_key(summary)
+        facts = outgoing_facts(document)
+        wanted = facts.key
         since = document.prepared_at - OUTBOX_SEARCH_SLACK
         for item in self._outbox_since(since):
             subject = child_text(item, "e:Subject")
-            if summary.number and not subject.endswith(summary.number):
+            if facts.number and not subject.endswith(facts.number):
                 continue
             external_id = child_text(item, "e:ExternalId")
             details, raw = self._outbox_document(external_id)
@@ -374,7 +372,7 @@ class PlatformSoapGateway:
                 theirs = parse_document(payload_bytes(raw, payload), max_bytes=MAX_RESPONSE_BYTES)
             except XmlRejected:
                 continue
-            if invoice_key(theirs) == wanted:
+            if facts_of(theirs).key == wanted:
                 return SentDocument(
                     external_id=external_id,
                     reference=document.reference,

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 
 from lxml import etree
 
@@ -20,7 +21,7 @@ from integrations.econnect.models import (
     OutgoingDocument,
 )
 from integrations.http import MalformedResponse
-from integrations.peppol.identifiers import PeppolIdentifier
+from integrations.peppol.identifiers import IdentifierSyntaxError, PeppolIdentifier, parse_identifier
 from integrations.peppol.parser import DocumentSummary, parse_document
 from integrations.peppol.xml import XmlRejected, parse_untrusted_xml
 
@@ -184,26 +185,54 @@ def payload_bytes(raw: bytes, payload: etree._Element) -> bytes:
     return canonical
 
 
-def read_outgoing(document: OutgoingDocument) -> tuple[DocumentSummary, etree._Element]:
-    """Our own document, read like any other XML; a document that cannot be read is refused before sending."""
+@dataclass(frozen=True)
+class OutgoingFacts:
+    """What identifies our own document at eConnect: number, issue date and supplier, and whether it credits."""
+
+    number: str | None
+    issue_date: date | None
+    supplier: str | None  # canonical ICD form
+    credit_note: bool
+
+    @property
+    def key(self) -> tuple[str | None, date | None, str | None]:
+        return self.number, self.issue_date, self.supplier
+
+    @property
+    def subject(self) -> str:
+        return f"{'Creditnota' if self.credit_note else 'Factuur'} {self.number or ''}".strip()
+
+
+def outgoing_facts(document: OutgoingDocument) -> OutgoingFacts:
+    """The facts the portal stored with the document; read from the payload only when it did not store them."""
+    if document.invoice_number:
+        return OutgoingFacts(document.invoice_number, document.issue_date, document.sender.icd, document.credit_note)
     try:
         summary = parse_document(document.payload)
-        root = parse_untrusted_xml(strip_prolog(document.payload)).getroot()
     except XmlRejected as exc:
         raise DocumentRejected(f"The document cannot be sent: {exc}", service=SERVICE, code=exc.kind) from exc
-    return summary, root
+    return facts_of(summary)
+
+
+def facts_of(summary: DocumentSummary) -> OutgoingFacts:
+    endpoint = summary.supplier.endpoint_id if summary.supplier else None
+    supplier = None
+    if endpoint is not None:
+        try:
+            supplier = parse_identifier(f"{endpoint.scheme or ''}:{endpoint.value}").icd
+        except IdentifierSyntaxError:
+            supplier = str(endpoint)
+    return OutgoingFacts(summary.number, summary.issue_date, supplier, summary.is_credit_note)
+
+
+def outgoing_root(document: OutgoingDocument) -> etree._Element:
+    """Our own document as the SOAP payload, read like any other XML; one that cannot be read is refused."""
+    try:
+        return parse_untrusted_xml(strip_prolog(document.payload)).getroot()
+    except XmlRejected as exc:
+        raise DocumentRejected(f"The document cannot be sent: {exc}", service=SERVICE, code=exc.kind) from exc
 
 
 def party_reference(identifier: PeppolIdentifier) -> str:
     """Registry ids in eConnect notation (NL:KVK:...) where there is one; newer pages also accept 0106:..."""
     return identifier.econnect or identifier.icd
-
-
-def document_subject(summary: DocumentSummary) -> str:
-    kind = "Creditnota" if summary.is_credit_note else "Factuur"
-    return f"{kind} {summary.number or ''}".strip()
-
-
-def invoice_key(summary: DocumentSummary) -> tuple[str | None, object, str | None]:
-    supplier = summary.supplier.endpoint_id if summary.supplier else None
-    return summary.number, summary.issue_date, str(supplier) if supplier else None

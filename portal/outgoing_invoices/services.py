@@ -344,6 +344,9 @@ def outgoing_submit(*, invoice: OutgoingInvoice, now: datetime | None = None) ->
         recipient=PeppolIdentifier(invoice.recipient_scheme, invoice.recipient_value),
         payload=bytes(invoice.ubl),
         prepared_at=prepared_at,
+        invoice_number=invoice.invoice_number,
+        issue_date=invoice.issue_date,
+        credit_note=invoice.document_type == DocumentType.CREDIT_NOTE,
     )
     try:
         with clients.econnect_gateway_for(invoice.environment) as gateway:

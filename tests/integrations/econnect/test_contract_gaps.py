@@ -157,3 +157,25 @@ def test_the_recorded_2014_status_list_acknowledges_with_verwerkt():
     allowed = [StatusOption(code=part.split(":")[2], name=part.split(":")[1]) for part in recorded.split(",")]
 
     assert acknowledgement_status("XCNIN1", allowed) == StatusOption("30", "Verwerkt")
+
+
+def test_the_gateway_does_not_read_our_own_document_again_when_the_portal_gives_what_it_stored(
+    gateway, transport, monkeypatch
+):
+    from dataclasses import replace
+
+    from integrations.econnect import soap_messages
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("our own UBL was parsed again")
+
+    document = outgoing(number="F-77")
+    stored = replace(document, invoice_number="F-77", issue_date=date(2025, 3, 14), credit_note=False)
+    monkeypatch.setattr(soap_messages, "parse_document", refuse)
+
+    sent = gateway.send_document(stored)
+    found = gateway.find_sent_document(stored)
+
+    [send] = [r for r in transport.requests if b"<SendDocument" in r.content]
+    assert sent.subject == "Factuur F-77" and b"<Subject>Factuur F-77</Subject>" in send.content
+    assert found is not None and found.external_id == sent.external_id  # recognised by number, date and sender
