@@ -128,49 +128,13 @@ def small_business_booking(
 
     Raises ``VatNotMappable`` for what SB cannot express or for totals that do not add up within rounding.
     """
-    if summary.currency and summary.currency.upper() != "EUR":
-        raise VatNotMappable(
-            f"The invoice is in {summary.currency}; AFAS Small Business books in euros. Book it by hand."
-        )
-    if not summary.vat_breakdown:
-        raise VatNotMappable("The UBL has no VAT breakdown (cac:TaxSubtotal) to book per VAT rate.")
     totals = summary.totals
-    for name, value in (
-        ("total without VAT (TaxExclusiveAmount)", totals.tax_exclusive),
-        ("VAT total (TaxTotal/TaxAmount)", totals.vat_total),
-        ("total with VAT (TaxInclusiveAmount)", totals.tax_inclusive),
-    ):
-        if value is None:
-            raise VatNotMappable(f"The UBL has no {name}.")
-    for item in summary.vat_breakdown:
-        if item.taxable_amount is None or item.tax_amount is None:
-            raise VatNotMappable(f"The VAT breakdown for category {item.category or '?'} has no taxable amount or VAT.")
-    try:
-        rate_lines = journal_lines_from_vat_breakdown(summary.vat_breakdown, ledger_account_id=ledger_account_id)
-    except UnsupportedVat as exc:
-        raise VatNotMappable(f"{exc}. Book it by hand.") from exc
-
+    rate_lines = _bookable_rate_lines(summary, ledger_account_id)
     # A credit note's amounts are positive in UBL; in the purchase journal they reduce the costs. [GUESS G-SB-6] SB wants
     # a credit note as an entry with negative amounts.
     sign = Decimal(-1) if summary.is_credit_note else Decimal(1)
     prefix = f"{label}: " if label else ""
-    lines: list[JournalLine] = []
-    adjustments: list[str] = []
-    for item, line in zip(summary.vat_breakdown, rate_lines, strict=True):
-        taxable, tax = _cents(line.amount_excluding_vat), _cents(line.amount_vat)
-        if (taxable, tax) != (line.amount_excluding_vat, line.amount_vat):
-            adjustments.append(
-                f"{line.description}: UBL amounts {line.amount_excluding_vat} and {line.amount_vat} rounded to cents"
-            )
-        reason = f", {item.exemption_reason}" if item.exemption_reason else ""
-        lines.append(
-            dataclasses.replace(
-                line,
-                amount_excluding_vat=sign * taxable,
-                amount_vat=sign * tax,
-                description=f"{prefix}{line.description}{reason} ({BOOKED_BY})",
-            )
-        )
+    lines, adjustments = _lines_in_cents(summary, rate_lines, sign, prefix)
 
     vat_sum = sum((line.amount_vat for line in lines), Decimal(0))
     vat_total = sign * _cents(totals.vat_total)
@@ -229,6 +193,55 @@ def small_business_booking(
     if booked != total:  # cannot happen by construction; never book an entry that does not add up
         raise VatNotMappable(f"The journal lines add up to {booked}, the invoice to {total}.")
     return SmallBusinessBooking(lines=tuple(lines), adjustments=tuple(adjustments), total=total)
+
+
+def _bookable_rate_lines(summary: DocumentSummary, ledger_account_id: str) -> list[JournalLine]:
+    """One journal line per VAT rate, or ``VatNotMappable`` for what SB cannot book."""
+    if summary.currency and summary.currency.upper() != "EUR":
+        raise VatNotMappable(
+            f"The invoice is in {summary.currency}; AFAS Small Business books in euros. Book it by hand."
+        )
+    if not summary.vat_breakdown:
+        raise VatNotMappable("The UBL has no VAT breakdown (cac:TaxSubtotal) to book per VAT rate.")
+    totals = summary.totals
+    for name, value in (
+        ("total without VAT (TaxExclusiveAmount)", totals.tax_exclusive),
+        ("VAT total (TaxTotal/TaxAmount)", totals.vat_total),
+        ("total with VAT (TaxInclusiveAmount)", totals.tax_inclusive),
+    ):
+        if value is None:
+            raise VatNotMappable(f"The UBL has no {name}.")
+    for item in summary.vat_breakdown:
+        if item.taxable_amount is None or item.tax_amount is None:
+            raise VatNotMappable(f"The VAT breakdown for category {item.category or '?'} has no taxable amount or VAT.")
+    try:
+        return list(journal_lines_from_vat_breakdown(summary.vat_breakdown, ledger_account_id=ledger_account_id))
+    except UnsupportedVat as exc:
+        raise VatNotMappable(f"{exc}. Book it by hand.") from exc
+
+
+def _lines_in_cents(
+    summary: DocumentSummary, rate_lines: list[JournalLine], sign: Decimal, prefix: str
+) -> tuple[list[JournalLine], list[str]]:
+    """The rate lines in cents, signed and described; what was rounded is said in the adjustments."""
+    lines: list[JournalLine] = []
+    adjustments: list[str] = []
+    for item, line in zip(summary.vat_breakdown, rate_lines, strict=True):
+        taxable, tax = _cents(line.amount_excluding_vat), _cents(line.amount_vat)
+        if (taxable, tax) != (line.amount_excluding_vat, line.amount_vat):
+            adjustments.append(
+                f"{line.description}: UBL amounts {line.amount_excluding_vat} and {line.amount_vat} rounded to cents"
+            )
+        reason = f", {item.exemption_reason}" if item.exemption_reason else ""
+        lines.append(
+            dataclasses.replace(
+                line,
+                amount_excluding_vat=sign * taxable,
+                amount_vat=sign * tax,
+                description=f"{prefix}{line.description}{reason} ({BOOKED_BY})",
+            )
+        )
+    return lines, adjustments
 
 
 @dataclass(frozen=True)

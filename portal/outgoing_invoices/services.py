@@ -165,17 +165,7 @@ def outgoing_prepare(*, invoice: OutgoingInvoice) -> OutgoingInvoice:
             invoice, ErrorKind.INVALID_DOCUMENT, Msg("outgoing.unreadable", reason=Bilingual.of(exc.message))
         )
         return invoice
-    document_type = DocumentType.CREDIT_NOTE if summary.is_credit_note else DocumentType.INVOICE
-    OutgoingInvoice.objects.filter(pk=invoice.pk).update(
-        document_type=document_type,
-        invoice_number=(summary.number or "")[:100],
-        issue_date=summary.issue_date,
-        customer_name=((summary.customer.display_name if summary.customer else "") or invoice.customer_name)[:255],
-        currency=(summary.currency or "")[:3] if (summary.currency or "").isalpha() else "",
-        payable_amount=summary.totals.payable,
-    )
-    invoice.refresh_from_db()
-
+    document_type = _record_summary(invoice, summary)
     if invoice.afas_issue_method.upper() in AFAS_SENDS_ITSELF:
         reason = Msg(AFAS_SENDS_ITSELF[invoice.afas_issue_method.upper()])
         _transition(
@@ -187,15 +177,8 @@ def outgoing_prepare(*, invoice: OutgoingInvoice) -> OutgoingInvoice:
         )
         return invoice
 
-    result = get_validator().validate(ubl)
-    findings = [finding_as_dict(finding) for finding in result.findings]
-    OutgoingInvoice.objects.filter(pk=invoice.pk).update(
-        validation_findings=findings, validated_at=timezone.now(), validation_rules=result.rules_version[:200]
-    )
-    if not result.valid:
-        rules = ", ".join(sorted({f.rule_id for f in result.fatal})[:8])
-        key = "outgoing.invalid_structure" if result.structural_only else "outgoing.invalid"
-        _needs_attention(invoice, ErrorKind.INVALID_DOCUMENT, Msg(key, rules=rules))
+    result = _validated(invoice, ubl)
+    if result is None:
         return invoice
 
     blocker = _sending_blocker(invoice.environment)
@@ -239,6 +222,36 @@ def outgoing_prepare(*, invoice: OutgoingInvoice) -> OutgoingInvoice:
     )
     lifecycle.enqueue("outgoing.submit", invoice.pk)
     return invoice
+
+
+def _record_summary(invoice: OutgoingInvoice, summary) -> str:
+    """What the outbox shows of the document, read from the UBL; returns its document type."""
+    document_type = DocumentType.CREDIT_NOTE if summary.is_credit_note else DocumentType.INVOICE
+    OutgoingInvoice.objects.filter(pk=invoice.pk).update(
+        document_type=document_type,
+        invoice_number=(summary.number or "")[:100],
+        issue_date=summary.issue_date,
+        customer_name=((summary.customer.display_name if summary.customer else "") or invoice.customer_name)[:255],
+        currency=(summary.currency or "")[:3] if (summary.currency or "").isalpha() else "",
+        payable_amount=summary.totals.payable,
+    )
+    invoice.refresh_from_db()
+    return document_type
+
+
+def _validated(invoice: OutgoingInvoice, ubl: bytes):
+    """The validation, recorded on the invoice with its findings and rules; None (NEEDS_ATTENTION) when invalid."""
+    result = get_validator().validate(ubl)
+    findings = [finding_as_dict(finding) for finding in result.findings]
+    OutgoingInvoice.objects.filter(pk=invoice.pk).update(
+        validation_findings=findings, validated_at=timezone.now(), validation_rules=result.rules_version[:200]
+    )
+    if not result.valid:
+        rules = ", ".join(sorted({f.rule_id for f in result.fatal})[:8])
+        key = "outgoing.invalid_structure" if result.structural_only else "outgoing.invalid"
+        _needs_attention(invoice, ErrorKind.INVALID_DOCUMENT, Msg(key, rules=rules))
+        return None
+    return result
 
 
 def _sending_blocker(environment: Environment) -> Msg | None:
