@@ -83,23 +83,21 @@ def _by_name(name: str) -> KnownStatus | None:
     return next((row for row in STATUS_TABLE if wanted in (n.casefold() for n in row.names)), None) if wanted else None
 
 
-def inbox_state(code: str, name: str) -> InboxState:
-    """Names win over codes: codes are per template (30 is "Verwerkt" in one, "Gedownload" in another)."""
+def _state(code: str, name: str, side: str):
+    """Names win over codes: codes are per template (30 is "Verwerkt" in one, "Gedownload" in another). A name no
+    source gives is unknown, whatever its number."""
     row = _by_name(name)
-    if row is not None and row.inbox is not None:
-        return row.inbox
-    if name.strip():
-        return InboxState.UNKNOWN  # a name no source gives: do not trust the number either
-    return next((row.inbox for row in STATUS_TABLE if row.code == code.strip() and row.inbox), InboxState.UNKNOWN)
+    if row is None and not name.strip():
+        row = next((r for r in STATUS_TABLE if r.code == code.strip() and getattr(r, side)), None)
+    return getattr(row, side) if row is not None else None
+
+
+def inbox_state(code: str, name: str) -> InboxState:
+    return _state(code, name, "inbox") or InboxState.UNKNOWN
 
 
 def outbox_state(code: str, name: str) -> OutboxState:
-    row = _by_name(name)
-    if row is not None and row.outbox is not None:
-        return row.outbox
-    if name.strip():
-        return OutboxState.UNKNOWN
-    return next((row.outbox for row in STATUS_TABLE if row.code == code.strip() and row.outbox), OutboxState.UNKNOWN)
+    return _state(code, name, "outbox") or OutboxState.UNKNOWN
 
 
 def inbox_code(state: InboxState) -> str:

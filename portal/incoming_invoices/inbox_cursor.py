@@ -1,6 +1,6 @@
 """Where reading an environment's eConnect inbox starts: a ``CreatedOn`` cursor, as eConnect tells clients to poll.
 
-The cursor starts at the moment receiving is first switched on, so a first fetch never pulls the inbox's history
+The cursor starts at the moment receiving is first switched on (``routes.environment_set_receiving``), so a first fetch never pulls the inbox's history
 (other years, or documents someone already handled in eConnect's platform) into AFAS. It moves to the newest
 ``CreatedOn`` seen once a fetch read every listing to its end, and never moves back by itself: only a person asks
 for an earlier start ("backfill", with a date and a reason, recorded in the timeline).
@@ -29,14 +29,6 @@ EARLIEST_BACKFILL_DAYS = 366  # eConnect keeps documents for a limited time; a y
 
 class BackfillRefused(Exception):
     pass
-
-
-def inbox_start(environment: Environment, *, at: dt.datetime | None = None) -> None:
-    """Receiving switched on: the inbox is read from now on. A cursor that exists already stays (switching off and on
-    again must not skip what arrived in between)."""
-    SyncCursor.objects.get_or_create(
-        environment=environment, stream=STREAM, defaults={"position": (at or timezone.now()).isoformat()}
-    )
 
 
 def inbox_since(environment: Environment) -> dt.datetime:

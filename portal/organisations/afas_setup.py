@@ -13,6 +13,7 @@ checklist) and in full as an Event, shown on the environment page.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -21,6 +22,7 @@ from typing import Any
 from django.utils import timezone
 
 from integrations.afas import ProfitClient
+from integrations.afas import rows as afas_rows
 from integrations.afas.errors import AfasConnectorMissing
 from integrations.afas.rows import (
     ADMINISTRATION_FIELDS,
@@ -158,8 +160,11 @@ def _fields_present(
 
 
 def _subject_types(environment: Environment, client: ProfitClient, report: AfasSetupReport) -> None:
-    rows = client.iter_rows(client.connectors.dossier_item_types, order_by=("SubjectTypeId",))
-    report.subject_types = [(int(r["SubjectTypeId"]), str(r.get("Description") or "")) for r in _ints(rows)]
+    report.subject_types = [
+        (number, afas_rows.text(row, "Description"))
+        for row in client.iter_rows(client.connectors.dossier_item_types, order_by=("SubjectTypeId",))
+        if (number := afas_rows.integer(row, "SubjectTypeId")) is not None
+    ]
     wanted = environment.afas_sales_invoice_subject_type
     if wanted is not None and wanted not in {t for t, _ in report.subject_types}:
         seen = ", ".join(f"{t} {d}".strip() for t, d in report.subject_types) or "-"
@@ -168,17 +173,6 @@ def _subject_types(environment: Environment, client: ProfitClient, report: AfasS
             Severity.MISSING,
             Msg("afas_setup.subject_type_unknown", type=str(wanted), types=seen),
         )
-
-
-def _ints(rows) -> list[dict]:
-    found = []
-    for row in rows:
-        try:
-            int(row.get("SubjectTypeId"))
-        except (TypeError, ValueError, OverflowError):
-            continue
-        found.append(row)
-    return found
 
 
 def _try_one_download(client: ProfitClient, report: AfasSetupReport) -> None:
@@ -199,18 +193,14 @@ def _try_one_download(client: ProfitClient, report: AfasSetupReport) -> None:
 
 
 def _debtor_data(client: ProfitClient, report: AfasSetupReport) -> None:
-    debtors = []
-    for row in client.iter_rows(client.connectors.debtors, order_by=("DebtorId",)):
-        debtors.append(row)
-        if len(debtors) >= DEBTOR_SAMPLE:
-            break
+    rows = client.iter_rows(client.connectors.debtors, order_by=("DebtorId",))
+    debtors = [afas_rows.debtor(row) for row in itertools.islice(rows, DEBTOR_SAMPLE)]
     if not debtors:
         report.add("debtors", Severity.WARNING, Msg("afas_setup.no_debtors"))
         return
-    addressable = [d for d in debtors if any(str(d.get(f) or "").strip() for f in ("EnId", "CcNr", "OINr"))]
-    if not addressable:
+    if not any(d.econnect_id or d.kvk or d.oin for d in debtors):
         report.add("debtors.identifiers", Severity.WARNING, Msg("afas_setup.no_debtor_ids", count=str(len(debtors))))
-    sending_itself = [d for d in debtors if str(d.get("InPv") or "").strip().upper() in SENDS_ITSELF]
+    sending_itself = [d for d in debtors if d.issue_method.upper() in SENDS_ITSELF]
     if sending_itself:
         report.add(
             "debtors.InPv",
@@ -218,7 +208,7 @@ def _debtor_data(client: ProfitClient, report: AfasSetupReport) -> None:
             Msg(
                 "afas_setup.debtors_send_themselves",
                 count=str(len(sending_itself)),
-                debtors=", ".join(str(d.get("DebtorId")) for d in sending_itself[:10]),
+                debtors=", ".join(d.number for d in sending_itself[:10]),
             ),
         )
 
