@@ -175,9 +175,13 @@ def test_filter_test_invoices_out_or_only(accountant_client, environment):
 
 
 def test_filter_by_date_collected(accountant_client, environment):
-    invoice_at(environment, 60 * 24 * 10, invoice_number="OLD")
-    invoice_at(environment, 1, invoice_number="TODAY")
     today = timezone.localdate()
+    # Collected at noon local time today, so the test does not depend on the hour it runs (just after midnight,
+    # "a minute ago" is yesterday).
+    midday = timezone.make_aware(datetime.datetime.combine(today, datetime.time(12)))
+    minutes_since_midday = int((timezone.now() - midday).total_seconds() // 60)
+    invoice_at(environment, 60 * 24 * 10, invoice_number="OLD")
+    invoice_at(environment, minutes_since_midday, invoice_number="TODAY")
 
     response = accountant_client.get(OUTBOX, {"from": today.isoformat(), "to": today.isoformat()})
     older = accountant_client.get(OUTBOX, {"to": (today - datetime.timedelta(days=5)).isoformat()})
