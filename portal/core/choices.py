@@ -3,10 +3,14 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from integrations.peppol.document_types import DocumentType as UblDocumentType
+
 
 class DocumentType(models.TextChoices):
-    INVOICE = "invoice", _("Invoice")
-    CREDIT_NOTE = "credit_note", _("Credit note")
+    """The UBL root (``integrations.peppol.document_types.DocumentType``) with the names people read."""
+
+    INVOICE = UblDocumentType.INVOICE.value, _("Invoice")
+    CREDIT_NOTE = UblDocumentType.CREDIT_NOTE.value, _("Credit note")
 
 
 class ErrorKind(models.TextChoices):
