@@ -24,7 +24,7 @@ import sys
 import time
 import uuid
 
-from benchmarks.harness import run_in_throwaway_database
+from benchmarks import harness
 
 BENCH_DB = "rel_retention_bench"
 LOAD_BATCH = 1000
@@ -181,20 +181,20 @@ def run(args: argparse.Namespace) -> int:
     return 1 if failures else 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def _arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--documents", type=int, default=10_000, help="sent documents, and as many received")
     parser.add_argument("--size", type=int, default=12_000, help="bytes per document (about)")
     parser.add_argument("--limit", type=int, default=5_000, help="expiry limit per kind per run")
-    parser.add_argument("--keep-db", action="store_true", help=f"leave the {BENCH_DB} database for inspection")
-    args = parser.parse_args(argv)
-    return run_in_throwaway_database(
-        lambda: run(args),
+
+
+def main(argv: list[str] | None = None) -> int:
+    return harness.main(
+        argv,
         benchmark="document_retention",
+        description=__doc__,
         bench_db=BENCH_DB,
-        keep_db=args.keep_db,
-        needs_broker=False,
-        eager=True,
+        arguments=_arguments,
+        run=run,
     )
 
 

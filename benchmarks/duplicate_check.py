@@ -26,7 +26,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
-from benchmarks.harness import explain, percentile, run_in_throwaway_database
+from benchmarks import harness
+from benchmarks.harness import explain, percentile
 
 BENCH_DB = "portal_bench_duplicates"
 KINDS = ("identical resend", "same key, other bytes", "original", "original, eConnect flag")
@@ -335,8 +336,7 @@ def run(args: argparse.Namespace) -> int:
     return 1 if problems else 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def _arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--environments", type=int, default=25)
     parser.add_argument("--suppliers", type=int, default=2_000, help="per environment")
@@ -345,16 +345,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-buffers", type=int, default=50, help="pages one lookup may touch")
     parser.add_argument("--max-median-ms", type=float, default=20.0)
     parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--keep-db", action="store_true", help=f"leave the {BENCH_DB} database for inspection")
-    args = parser.parse_args(argv)
 
-    return run_in_throwaway_database(
-        lambda: run(args),
+
+def main(argv: list[str] | None = None) -> int:
+    return harness.main(
+        argv,
         benchmark="duplicate_check",
+        description=__doc__,
         bench_db=BENCH_DB,
-        keep_db=args.keep_db,
-        needs_broker=False,
-        eager=True,
+        arguments=_arguments,
+        run=run,
     )
 
 

@@ -1,23 +1,47 @@
-"""What the benchmarks share: a throwaway PostgreSQL database and the settings its processes share, a Celery
-worker that runs the benchmark's module with per-stage timing, and small waiting and HTTP helpers."""
+"""What the benchmarks share: one ``main`` (arguments, then the run in a throwaway PostgreSQL database from
+``tests.stack.database``), a Celery worker that runs the benchmark's module with per-stage timing, and small HTTP
+and statistics helpers. The stack's parts (database, simulators, waiting) are those of the end-to-end tests and
+the campaigns, in ``tests/stack/``."""
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import os
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-REPO = Path(__file__).resolve().parent.parent
-WORKER_LOG = "bench-worker.log"
+from tests.stack.database import (
+    REPO,
+    WORKER_LOG,
+    admin_connection,
+    configure_environment,
+    refuse,
+    run_in_throwaway_database,
+)
+from tests.stack.simulators import serve_simulator
+from tests.stack.waiting import wait_for
+
+__all__ = [
+    "REPO",
+    "admin_connection",
+    "configure_environment",
+    "explain",
+    "main",
+    "percentile",
+    "refuse",
+    "run_in_throwaway_database",
+    "serve",
+    "start_worker",
+    "stop_worker",
+    "wait_for",
+]
 
 
 # --- inside the worker: timing of the stages ------------------------------------------------------------------------
@@ -102,106 +126,6 @@ def read_figures(redis_client, key_prefix: str, *, delete: bool = False) -> dict
     return figures
 
 
-# --- the throwaway database and the settings ------------------------------------------------------------------------
-
-
-def refuse(benchmark: str, message: str) -> None:
-    print(f"benchmarks.{benchmark}: {message}", file=sys.stderr)
-    sys.exit(2)
-
-
-def admin_connection(database_url: str):
-    import psycopg
-
-    parts = urlsplit(database_url)
-    return psycopg.connect(
-        host=parts.hostname or "127.0.0.1",
-        port=parts.port or 5432,
-        user=parts.username or None,
-        password=parts.password or None,
-        dbname="postgres",
-        autocommit=True,
-    )
-
-
-def _drop(database_url: str, bench_db: str) -> None:
-    with admin_connection(database_url) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{bench_db}" WITH (FORCE)')
-
-
-def configure_environment(database_url: str, bench_db: str, var_dir: str, *, eager: bool) -> None:
-    """The bench process and its worker share these settings (set before Django is imported)."""
-    from cryptography.fernet import Fernet
-
-    os.environ["DATABASE_URL"] = urlunsplit(urlsplit(database_url)._replace(path=f"/{bench_db}"))
-    os.environ["DJANGO_SETTINGS_MODULE"] = "portal.settings"
-    os.environ.setdefault("DEBUG", "true")
-    os.environ.setdefault("SECRET_KEY", "benchmark-only-" + uuid.uuid4().hex)
-    os.environ["FIELD_ENCRYPTION_KEY"] = Fernet.generate_key().decode()
-    os.environ["PORTAL_VAR_DIR"] = var_dir
-    os.environ["CELERY_TASK_ALWAYS_EAGER"] = "true" if eager else "false"
-    os.environ["CONN_MAX_AGE"] = "60"
-    shared = REPO.parent / "shared" / "peppol"
-    if shared.is_dir():
-        os.environ.setdefault("PEPPOL_RULES_DIR", str(shared))
-
-
-def _exists(database_url: str, bench_db: str) -> bool:
-    with admin_connection(database_url) as admin:
-        return admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (bench_db,)).fetchone() is not None
-
-
-def run_in_throwaway_database(
-    run: Callable[[], int],
-    *,
-    benchmark: str,
-    bench_db: str,
-    keep_db: bool,
-    needs_broker: bool,
-    eager: bool = False,
-    reuse_db: bool = False,
-) -> int:
-    """Check the environment, create ``bench_db`` next to DATABASE_URL's database, run, and drop it again.
-
-    ``reuse_db`` runs on ``bench_db`` as a previous ``keep_db`` run left it (and keeps it), when it exists."""
-    database_url = os.environ.get("DATABASE_URL", "")
-    if not database_url.startswith(("postgres://", "postgresql://")):
-        refuse(
-            benchmark, f"set DATABASE_URL=postgres://user@host:5432/<any database> (the benchmark creates {bench_db})"
-        )
-    if urlsplit(database_url).path.lstrip("/") == bench_db:
-        refuse(benchmark, f"DATABASE_URL must not name {bench_db} itself: that database is dropped and recreated")
-    if needs_broker and not os.environ.get("CELERY_BROKER_URL", "").startswith(("redis://", "rediss://")):
-        refuse(benchmark, "set CELERY_BROKER_URL=redis://host:6379/<db> (a broker a worker process can share)")
-
-    with tempfile.TemporaryDirectory(prefix="portal-bench-") as var_dir:
-        configure_environment(database_url, bench_db, var_dir, eager=eager)
-        if reuse_db and _exists(database_url, bench_db):
-            keep_db = True
-            print(f"Reusing the database {bench_db}", flush=True)
-        else:
-            _drop(database_url, bench_db)
-            with admin_connection(database_url) as admin:
-                admin.execute(f'CREATE DATABASE "{bench_db}"')
-            keep_db = keep_db or reuse_db
-        try:
-            return run()
-        except RuntimeError as exc:
-            print(f"FAILED: {exc}", file=sys.stderr)
-            log = Path(var_dir) / WORKER_LOG
-            if log.exists():
-                print("\n".join(log.read_text(errors="replace").splitlines()[-40:]), file=sys.stderr)
-            return 1
-        finally:
-            from django.db import connections
-
-            connections.close_all()
-            if keep_db:
-                print(f"The database {bench_db} is kept; drop it with: dropdb {bench_db}")
-            else:
-                _drop(database_url, bench_db)
-
-
 # --- the worker, the simulators, waiting ----------------------------------------------------------------------------
 
 
@@ -246,26 +170,8 @@ def stop_worker(process: subprocess.Popen) -> None:
 
 
 def serve(app):
-    """A simulator on a free port, served from a thread."""
-    from integrations.simulators.server import make_server
-
-    server = make_server(app, "127.0.0.1", 0)
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-    return server
-
-
-def wait_for(condition, *, timeout: float, what: str, tick=None, tick_every: float = 15.0, every: float = 0.5):
-    deadline = time.monotonic() + timeout
-    next_tick = 0.0
-    while True:
-        if tick is not None and time.monotonic() >= next_tick:
-            tick()
-            next_tick = time.monotonic() + tick_every
-        if condition():
-            return
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"timed out after {timeout:.0f} s waiting for {what}")
-        time.sleep(every)
+    """A simulator on a free port, served from a thread (``tests.stack.simulators``); its server."""
+    return serve_simulator(app).server
 
 
 def http_post(url: str, body: dict) -> dict:
@@ -297,3 +203,33 @@ def explain(sql: str, params: tuple) -> str:
     with connection.cursor() as cursor:
         cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
         return "\n".join(row[0] for row in cursor.fetchall())
+
+
+def main(
+    argv: list[str] | None,
+    *,
+    benchmark: str,
+    description: str,
+    bench_db: str,
+    arguments: Callable[[argparse.ArgumentParser], None],
+    run: Callable[[argparse.Namespace], int],
+    needs_broker: bool = False,
+    reusable: bool = False,
+) -> int:
+    """The one entry point of a database benchmark: its ``arguments``, ``--keep-db`` (and ``--reuse-db`` when
+    ``reusable``), then ``run`` in a fresh ``bench_db``. Without a worker (``needs_broker``) tasks run eagerly."""
+    parser = argparse.ArgumentParser(description=description.split("\n\n")[0])
+    arguments(parser)
+    parser.add_argument("--keep-db", action="store_true", help=f"leave the {bench_db} database for inspection")
+    if reusable:
+        parser.add_argument("--reuse-db", action="store_true", help=f"measure a kept {bench_db} again without seeding")
+    args = parser.parse_args(argv)
+    return run_in_throwaway_database(
+        lambda: run(args),
+        benchmark=benchmark,
+        bench_db=bench_db,
+        keep_db=args.keep_db,
+        needs_broker=needs_broker,
+        eager=not needs_broker,
+        reuse_db=getattr(args, "reuse_db", False),
+    )

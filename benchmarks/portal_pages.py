@@ -36,7 +36,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from html.parser import HTMLParser
 
-from benchmarks.harness import REPO, explain, percentile, run_in_throwaway_database
+from benchmarks import harness
+from benchmarks.harness import REPO, explain, percentile
 
 BENCH_DB = "portal_bench_portal_pages"
 BIG_FIRM = "Benchmark accountants"
@@ -95,7 +96,7 @@ class Seeded:
     detail_ids: tuple[int, int] = (0, 0)  # the outgoing and the incoming invoice with a real UBL
 
 
-def _columns(model, expressions: dict[str, str]) -> tuple[str, str, dict]:
+def seed_columns(model, expressions: dict[str, str]) -> tuple[str, str, dict]:
     """The INSERT column list and SELECT list for ``model``: ``expressions`` (column -> SQL) and, for every other
     NOT NULL column, the field's default, so a column added later does not break the seeding."""
     from django.db import connection, models
@@ -124,7 +125,7 @@ def _columns(model, expressions: dict[str, str]) -> tuple[str, str, dict]:
 
 
 def _insert_select(cursor, model, expressions: dict[str, str], tail: str, params: dict, *, head_sql: str = "") -> int:
-    columns, selects, defaults = _columns(model, expressions)
+    columns, selects, defaults = seed_columns(model, expressions)
     cursor.execute(
         f"INSERT INTO {model._meta.db_table} ({columns})\n{head_sql}\nSELECT {selects}\n{tail}",
         {**defaults, **params},
@@ -1051,8 +1052,7 @@ def run(args: argparse.Namespace) -> int:
     return 1 if failing else 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def _arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--organisations", type=int, default=200)
     parser.add_argument("--outgoing", type=int, default=1_000_000)
     parser.add_argument("--incoming", type=int, default=1_000_000)
@@ -1063,18 +1063,17 @@ def main(argv: list[str] | None = None) -> int:
                         help="a COUNT over the invoice tables reading more rows than this is a full-table count")  # fmt: skip
     parser.add_argument("--show-queries", action="store_true", help="print every page's SQL with its time")
     parser.add_argument("--only", default="", help="measure only the pages whose label contains this text")
-    parser.add_argument("--keep-db", action="store_true", help=f"leave the {BENCH_DB} database for inspection")
-    parser.add_argument("--reuse-db", action="store_true", help=f"measure a kept {BENCH_DB} again without seeding")
-    args = parser.parse_args(argv)
 
-    return run_in_throwaway_database(
-        lambda: run(args),
+
+def main(argv: list[str] | None = None) -> int:
+    return harness.main(
+        argv,
         benchmark="portal_pages",
+        description=__doc__,
         bench_db=BENCH_DB,
-        keep_db=args.keep_db,
-        needs_broker=False,
-        eager=True,
-        reuse_db=args.reuse_db,
+        arguments=_arguments,
+        run=run,
+        reusable=True,
     )
 
 

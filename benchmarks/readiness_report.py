@@ -29,7 +29,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from benchmarks.harness import explain, percentile, run_in_throwaway_database
+from benchmarks import harness
+from benchmarks.harness import explain, percentile
 
 BENCH_DB = "portal_bench_readiness_report"
 ENVIRONMENT_TYPES = ("production", "test", "accept")
@@ -344,24 +345,23 @@ def run(args: argparse.Namespace) -> int:
     return 1 if problems else 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def _arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--organisations", type=int, default=200)
     parser.add_argument("--contacts-per-environment", type=int, default=50)
     parser.add_argument("--invoices", type=int, default=200_000)
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--max-queries", type=int, default=20, help="SQL queries one render may run")
     parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--keep-db", action="store_true", help=f"leave the {BENCH_DB} database for inspection")
-    args = parser.parse_args(argv)
 
-    return run_in_throwaway_database(
-        lambda: run(args),
+
+def main(argv: list[str] | None = None) -> int:
+    return harness.main(
+        argv,
         benchmark="readiness_report",
+        description=__doc__,
         bench_db=BENCH_DB,
-        keep_db=args.keep_db,
-        needs_broker=False,
-        eager=True,
+        arguments=_arguments,
+        run=run,
     )
 
 

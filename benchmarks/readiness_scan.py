@@ -33,7 +33,8 @@ from datetime import UTC, datetime
 from unittest import mock
 from urllib.parse import parse_qsl
 
-from benchmarks.harness import percentile, run_in_throwaway_database, serve
+from benchmarks import harness
+from benchmarks.harness import percentile, serve
 from integrations.afas.simulator.documents import nl_vat as simulator_nl_vat
 
 BENCH_DB = "portal_bench_readiness_scan"
@@ -420,22 +421,21 @@ def run(args: argparse.Namespace) -> int:
     return 1 if problems else 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def _arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--contacts", type=int, default=10_000)
     parser.add_argument("--max-per-second", type=float, default=1000.0, help="directory rate limit for the run")
     parser.add_argument("--chunk-seconds", type=float, default=2.0, help="time budget of one chunk")
     parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--keep-db", action="store_true", help=f"leave the {BENCH_DB} database for inspection")
-    args = parser.parse_args(argv)
 
-    return run_in_throwaway_database(
-        lambda: run(args),
+
+def main(argv: list[str] | None = None) -> int:
+    return harness.main(
+        argv,
         benchmark="readiness_scan",
+        description=__doc__,
         bench_db=BENCH_DB,
-        keep_db=args.keep_db,
-        needs_broker=False,
-        eager=True,
+        arguments=_arguments,
+        run=run,
     )
 
 

@@ -24,18 +24,18 @@ from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
+from benchmarks import harness
 from benchmarks.harness import (
     http_get,
     install_task_timing,
     read_figures,
-    run_in_throwaway_database,
     serve,
     start_worker,
     stop_worker,
     timed,
     wait_for,
 )
-from benchmarks.sending import debtor_rows
+from tests.stack.world import debtor_rows, purchase_document
 
 BENCH_DB = "portal_bench_receiving"
 KEY_PREFIX = "bench:receiving:"
@@ -83,53 +83,6 @@ if __name__ != "__main__" and os.environ.get(INSTRUMENT_ENV) == "1":
 
 
 # --- the world ------------------------------------------------------------------------------------------------------
-
-
-def purchase_document(customer, supplier_index: int, number: str, issued: date, amount: Decimal) -> bytes:
-    from integrations.peppol.builder import build_ubl
-    from integrations.peppol.model import (
-        Address,
-        DocumentType,
-        Identifier,
-        InvoiceDocument,
-        InvoiceLine,
-        Party,
-        PaymentMeans,
-        Vat,
-    )
-
-    kvk = f"{70000000 + supplier_index}"
-    supplier = Party(
-        name=f"Leverancier {supplier_index} B.V.",
-        endpoint=Identifier("0106", kvk),
-        legal_id=Identifier("0106", kvk),
-        vat_id=f"NL{kvk}0B01",
-        address=Address(country_code="NL", street="Industrieweg 1", city="Zwolle", postal_zone="8000 AA"),
-    )
-    return build_ubl(
-        InvoiceDocument(
-            document_type=DocumentType.INVOICE,
-            number=number,
-            issue_date=issued,
-            due_date=issued + timedelta(days=30),
-            currency="EUR",
-            supplier=supplier,
-            customer=customer,
-            lines=tuple(
-                InvoiceLine(
-                    id=str(line),
-                    name=f"Artikel {line}",
-                    quantity=Decimal("2"),
-                    unit_code="C62",
-                    price=amount,
-                    vat=Vat.standard(Decimal("21")),
-                )
-                for line in range(1, 4)
-            ),
-            buyer_reference="BENCH",
-            payment_means=(PaymentMeans.sepa_credit_transfer("NL91ABNA0417164300", payment_id=number),),
-        )
-    )
 
 
 def set_up_world(afas_url: str, econnect_app, *, environments: int, documents: int, resend_every: int) -> dict:
@@ -379,18 +332,23 @@ def report(args, figures, statuses, econnect_states, originals, started, stored_
         print(f"  {name:46}{count:10d}{figures[key] / count * 1000:10.2f}")
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def _arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--documents", type=int, default=1000)
     parser.add_argument("--environments", type=int, default=10)
     parser.add_argument("--resend-every", type=int, default=25, help="every Nth document is a true resend (0: none)")
     parser.add_argument("--timeout", type=float, default=900.0, help="seconds to wait for each phase")
     parser.add_argument("--tick", type=float, default=15.0, help="seconds between work_due runs (beat: 15)")
-    parser.add_argument("--keep-db", action="store_true", help=f"leave the {BENCH_DB} database for inspection")
-    args = parser.parse_args(argv)
 
-    return run_in_throwaway_database(
-        lambda: run(args), benchmark="receiving", bench_db=BENCH_DB, keep_db=args.keep_db, needs_broker=True
+
+def main(argv: list[str] | None = None) -> int:
+    return harness.main(
+        argv,
+        benchmark="receiving",
+        description=__doc__,
+        bench_db=BENCH_DB,
+        arguments=_arguments,
+        run=run,
+        needs_broker=True,
     )
 
 

@@ -15,13 +15,13 @@ from __future__ import annotations
 import argparse
 import base64
 import hashlib
-import os
 import sys
 import time
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
-from benchmarks.harness import run_in_throwaway_database, serve
+from benchmarks import harness
+from benchmarks.harness import serve
 
 BENCH_DB = "rel_reconciliation_bench"
 PARTICIPANT, KVK, CUSTOMER_KVK = "46001", "64000001", "64999999"
@@ -30,8 +30,8 @@ APP_KEY, APP_SECRET = "bench-reconciliation", "bench-reconciliation-secret"
 
 
 def _document(number: str, *, supplier_kvk: str, customer_kvk: str, issued: date) -> bytes:
-    from benchmarks.receiving import purchase_document
     from integrations.peppol.model import Address, Identifier, Party
+    from tests.stack.world import purchase_document
 
     customer = Party(
         name=f"Klant {customer_kvk} B.V.",
@@ -233,22 +233,21 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def _arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--documents", type=int, default=2000, help="sent and received documents each")
     parser.add_argument("--each", type=int, default=5, help="planted disagreements of each kind")
-    parser.add_argument("--keep-db", action="store_true")
-    args = parser.parse_args()
-    return run_in_throwaway_database(
-        lambda: run(args),
+
+
+def main(argv: list[str] | None = None) -> int:
+    return harness.main(
+        argv,
         benchmark="reconciliation",
+        description=__doc__,
         bench_db=BENCH_DB,
-        keep_db=args.keep_db,
-        needs_broker=False,
-        eager=True,
+        arguments=_arguments,
+        run=run,
     )
 
 
 if __name__ == "__main__":
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
     sys.exit(main())

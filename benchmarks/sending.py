@@ -20,18 +20,19 @@ import os
 import sys
 import time
 
+from benchmarks import harness
 from benchmarks.harness import (
     http_get,
     http_post,
     install_task_timing,
     read_figures,
-    run_in_throwaway_database,
     serve,
     start_worker,
     stop_worker,
     timed,
     wait_for,
 )
+from tests.stack.world import debtor_rows
 
 BENCH_DB = "portal_bench"
 KEY_PREFIX = "bench:sending:"
@@ -60,27 +61,6 @@ if __name__ != "__main__" and os.environ.get(INSTRUMENT_ENV) == "1":
 
 
 # --- the benchmark ----------------------------------------------------------------------------------------------
-
-
-def debtor_rows() -> list[dict]:
-    from integrations.demo_data import CUSTOMERS
-
-    return [
-        {
-            "DebtorId": customer.number,
-            "DebtorName": customer.name,
-            "BcCo": f"ORG{customer.number}",
-            "CcNr": customer.kvk or None,
-            "VaId": customer.vat or None,
-            "OINr": customer.oin or None,
-            "EnId": customer.econnect_id or None,
-            "InPv": customer.issue_method,
-            "Email": f"administratie@{customer.number}.example.nl",
-            "Blocked": False,
-            "ModifiedDate": "2025-01-10T09:00:00Z",
-        }
-        for customer in CUSTOMERS
-    ]
 
 
 RECEIVING_DEBTORS = ("10001", "10002", "10003", "10007", "10012")
@@ -293,17 +273,22 @@ def report(args, figures, statuses, counts, started, submitted_at, delivered_at)
         print(f"  {name:42}{count:10d}{figures[key] / count * 1000:10.2f}")
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def _arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--invoices", type=int, default=1000)
     parser.add_argument("--environments", type=int, default=10)
     parser.add_argument("--timeout", type=float, default=900.0, help="seconds to wait for each phase")
     parser.add_argument("--tick", type=float, default=15.0, help="seconds between work_due runs (beat: 15)")
-    parser.add_argument("--keep-db", action="store_true", help=f"leave the {BENCH_DB} database for inspection")
-    args = parser.parse_args(argv)
 
-    return run_in_throwaway_database(
-        lambda: run(args), benchmark="sending", bench_db=BENCH_DB, keep_db=args.keep_db, needs_broker=True
+
+def main(argv: list[str] | None = None) -> int:
+    return harness.main(
+        argv,
+        benchmark="sending",
+        description=__doc__,
+        bench_db=BENCH_DB,
+        arguments=_arguments,
+        run=run,
+        needs_broker=True,
     )
 
 

@@ -1129,7 +1129,7 @@ def main(argv: list[str] | None = None) -> int:
 
     database_url = os.environ.get("DATABASE_URL", "")
     if database_url.startswith(("postgres://", "postgresql://")):
-        from benchmarks.harness import run_in_throwaway_database
+        from tests.stack.database import run_in_throwaway_database
 
         def run() -> int:
             os.environ["CELERY_TASK_ALWAYS_EAGER"] = "true"

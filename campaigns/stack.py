@@ -2,8 +2,8 @@
 database as broker, both simulators as live HTTP servers on loopback, a Celery worker (prefork, 2 processes) and
 celery beat as subprocesses, and a few environments that send and receive.
 
-The parts are those of the end-to-end tests (``tests/e2e/conftest.py``: ``CeleryProcess``, the live simulators) and
-of the benchmarks (``benchmarks/harness.py``: the throwaway database and the settings its processes share).
+The parts are those the end-to-end tests and the benchmarks use too, from ``tests/stack/``: ``CeleryProcess``, the
+live simulators, the throwaway database and the settings its processes share.
 
 Time: production waits minutes where a campaign cannot (polling intervals of at least 60 s, a 30 s wait before the
 first status poll, 5-minute dispatch leases after which work whose message was lost is queued again, 10-minute
@@ -66,7 +66,7 @@ def require_services(database_url: str, broker_url: str) -> None:
 def bootstrap(*, db_name: str, var_dir: str, overrides: dict[str, str]) -> None:
     """Settings for this process and the Celery processes it starts (set before Django is imported), a fresh
     database ``db_name`` beside DATABASE_URL's, migrated."""
-    from benchmarks.harness import admin_connection, configure_environment
+    from tests.stack.database import admin_connection, configure_environment
 
     database_url = os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
     broker_url = os.environ.get("CELERY_BROKER_URL") or DEFAULT_BROKER_URL
@@ -91,7 +91,7 @@ def bootstrap(*, db_name: str, var_dir: str, overrides: dict[str, str]) -> None:
 def drop_database(db_name: str) -> None:
     from django.db import connections
 
-    from benchmarks.harness import admin_connection
+    from tests.stack.database import admin_connection
 
     connections.close_all()
     base_url = os.environ["DATABASE_URL"].rsplit("/", 1)[0] + "/postgres"
@@ -169,11 +169,11 @@ class Stack:
     def start_simulators(self) -> None:
         from integrations.afas import simulator as afas_simulator
         from integrations.econnect import simulator as econnect_simulator
-        from tests.e2e.conftest import _serve
+        from tests.stack.simulators import serve_simulator
 
-        self.afas = _serve(afas_simulator.create_app(), lambda app: None)
+        self.afas = serve_simulator(afas_simulator.create_app())
         # The demo customers are in eConnect's Peppol directory: they are the debtors invoices are sent to.
-        self.econnect = _serve(econnect_simulator.create_app(), econnect_simulator.seed_demo)
+        self.econnect = serve_simulator(econnect_simulator.create_app(), econnect_simulator.seed_demo)
         os.environ["AFAS_BASE_URL_TEMPLATE"] = f"{self.afas.url}/{{participant}}/{{rest_host}}/ProfitRestServices"
         os.environ["ECONNECT_SOAP_URL"] = f"{self.econnect.url}/soap/v3.1"
         os.environ["ECONNECT_LOOKUP_URL"] = self.econnect.url
@@ -189,10 +189,10 @@ class Stack:
         """Environments that send and receive, in both simulators and in the portal."""
         import httpx
 
-        from benchmarks.sending import debtor_rows
         from integrations.afas.simulator.documents import nl_vat
         from portal.organisations.models import Environment, Firm, Organisation, OwnPeppolIdentifier, SyncCursor
         from portal.organisations.services import environment_set_credentials
+        from tests.stack.world import debtor_rows
 
         self.tenants = [
             Tenant(index, f"{46000 + index}", f"{64000000 + index}", f"Campagne klant {index + 1} B.V.")
@@ -274,8 +274,8 @@ class Stack:
         """A purchase invoice from a supplier arrives in the environment's eConnect inbox: (external id, SHA-256)."""
         import httpx
 
-        from benchmarks.receiving import purchase_document
         from integrations.peppol.model import Address, Identifier, Party
+        from tests.stack.world import purchase_document
 
         self._sequence += 1
         customer = Party(
@@ -316,7 +316,7 @@ class Stack:
         return env
 
     def start_worker(self, *, wait: bool = True) -> Any:
-        from tests.e2e.conftest import CeleryProcess
+        from tests.stack.celery import CeleryProcess
 
         hostname = f"campaign-{uuid.uuid4().hex[:8]}@%h"
         worker = CeleryProcess(
@@ -357,7 +357,7 @@ class Stack:
         self._processes.remove(self.worker)
 
     def start_beat(self) -> Any:
-        from tests.e2e.conftest import CeleryProcess
+        from tests.stack.celery import CeleryProcess
 
         beat = CeleryProcess(
             "beat",

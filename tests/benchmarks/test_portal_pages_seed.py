@@ -11,12 +11,12 @@ from django.utils import timezone
 from benchmarks.portal_pages import (
     DETAIL_UBL,
     Scale,
-    _columns,
     detail_link,
     held_duplicates_query,
     older_link,
     parse_page,
     seed,
+    seed_columns,
 )
 from portal.incoming_invoices.models import IncomingInvoice
 from portal.organisations.models import Environment, Organisation
@@ -102,7 +102,7 @@ def test_the_indexes_dropped_for_the_load_are_all_built_again(db):
 def test_every_not_null_column_without_a_value_gets_its_default_or_empty_text():
     required = ("environment_id", "econnect_document_id", "raw_xml", "sha256", "created_at", "updated_at",
                 "status_changed_at")  # fmt: skip
-    columns, _selects, params = _columns(IncomingInvoice, {column: "NULL" for column in required})
+    columns, _selects, params = seed_columns(IncomingInvoice, {column: "NULL" for column in required})
     names = columns.split(", ")
     assert "duplicate_evidence" in names  # JSON default
     assert "hold_reason" in names  # blank text
@@ -112,7 +112,7 @@ def test_every_not_null_column_without_a_value_gets_its_default_or_empty_text():
 
 def test_a_column_the_seeding_cannot_fill_is_refused():
     with pytest.raises(RuntimeError, match="no value"):
-        _columns(IncomingInvoice, {"environment_id": "1"})  # e.g. created_at: NOT NULL, no default
+        seed_columns(IncomingInvoice, {"environment_id": "1"})  # e.g. created_at: NOT NULL, no default
 
 
 def test_the_older_link_is_found_by_rel_or_by_its_words_in_either_language():

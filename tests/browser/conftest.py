@@ -29,7 +29,7 @@ import pytest
 
 from integrations.afas import simulator as afas_simulator
 from integrations.econnect import simulator as econnect_simulator
-from integrations.simulators.server import make_server
+from tests.stack.simulators import LiveSimulator, serve_simulator
 
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -196,39 +196,15 @@ class NoReload:
 # --- the simulators and the portal's world -------------------------------------------------------------------------
 
 
-@dataclass
-class LiveSimulator:
-    app: Any
-    server: Any
-    seed: Any
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_port}"
-
-    def reset(self) -> None:
-        self.app.faults.clear()
-        self.app.reset()
-        self.seed(self.app)
-
-
-def _serve(app, seed) -> LiveSimulator:
-    seed(app)
-    server = make_server(app, "127.0.0.1", 0)
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-    return LiveSimulator(app, server, seed)
-
-
 @pytest.fixture(scope="package")
 def simulators() -> Iterator[tuple[LiveSimulator, LiveSimulator]]:
-    afas = _serve(afas_simulator.create_app(), afas_simulator.seed_demo)
-    econnect = _serve(econnect_simulator.create_app(), econnect_simulator.seed_demo)
+    afas = serve_simulator(afas_simulator.create_app(), afas_simulator.seed_demo)
+    econnect = serve_simulator(econnect_simulator.create_app(), econnect_simulator.seed_demo)
     try:
         yield afas, econnect
     finally:
         for simulator in (afas, econnect):
-            simulator.server.shutdown()
-            simulator.server.server_close()
+            simulator.stop()
 
 
 class _Serialised:

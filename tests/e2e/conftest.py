@@ -14,12 +14,7 @@ What runs where:
 
 from __future__ import annotations
 
-import contextlib
 import os
-import signal
-import subprocess
-import sys
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -34,9 +29,9 @@ from django.conf import settings
 
 from integrations.afas import simulator as afas_simulator
 from integrations.econnect import simulator as econnect_simulator
-from integrations.simulators.server import make_server
+from tests.stack.celery import REPO, CeleryProcess, purge_broker
+from tests.stack.simulators import LiveSimulator, serve_simulator
 
-REPO = Path(__file__).resolve().parents[2]
 WORKER_SETTINGS = "tests.e2e.worker_settings"
 # Short enough for a test run, long enough that no submit in flight is taken over (fault delays stay below it).
 STUCK_AFTER_SECONDS = 5
@@ -90,102 +85,6 @@ def database_url() -> str:
     host = db.get("HOST") or "127.0.0.1"
     port = f":{db['PORT']}" if db.get("PORT") else ""
     return f"postgres://{credentials}{'@' if credentials else ''}{host}{port}/{quote(db['NAME'], safe='')}"
-
-
-# --- simulators -------------------------------------------------------------------------------------------------
-
-
-@dataclass
-class LiveSimulator:
-    app: Any
-    server: Any
-    thread: threading.Thread
-    seed: Callable[[Any], None]
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_port}"
-
-    def reset(self) -> None:
-        self.app.faults.clear()
-        self.app.reset()
-        self.seed(self.app)
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
-def _serve(app, seed) -> LiveSimulator:
-    seed(app)
-    server = make_server(app, "127.0.0.1", 0)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    return LiveSimulator(app, server, thread, seed)
-
-
-# --- Celery processes ---------------------------------------------------------------------------------------------
-
-
-@dataclass
-class CeleryProcess:
-    """A ``celery`` subprocess in its own process group, its output in a log file."""
-
-    name: str
-    args: list[str]
-    env: dict[str, str]
-    log_path: Path
-    process: subprocess.Popen | None = None
-    _log: Any = None
-
-    def start(self) -> None:
-        self._log = self.log_path.open("ab")
-        self._log.write(f"\n===== {self.name} started {time.strftime('%H:%M:%S')} =====\n".encode())
-        self._log.flush()
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "portal", *self.args],
-            cwd=REPO,
-            env=self.env,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own process group: the pool's children are stopped (or killed) with it
-        )
-
-    @property
-    def alive(self) -> bool:
-        return self.process is not None and self.process.poll() is None
-
-    def kill(self) -> None:
-        """SIGKILL to the whole group: the main process and every pool child die mid-task, nothing is acked."""
-        if self.alive:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(10)
-
-    def stop(self, timeout: float = 10.0) -> None:
-        """SIGTERM (warm shutdown), then SIGKILL if it does not end in time."""
-        if self.process is None:
-            return
-        if self.process.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.kill()
-        # Children that outlived their parent (after a SIGKILL of the parent only) are ours to end too.
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.process.pid, signal.SIGKILL)
-        if self._log is not None:
-            self._log.close()
-            self._log = None
-
-    def log_tail(self, lines: int = 60) -> str:
-        try:
-            text = self.log_path.read_text(errors="replace")
-        except OSError:
-            return ""
-        return "\n".join(text.splitlines()[-lines:])
 
 
 # --- the stack --------------------------------------------------------------------------------------------------
@@ -342,23 +241,10 @@ def _short_hostname() -> str:
     return socket.gethostname()
 
 
-def purge_broker() -> None:
-    """Drop what earlier runs left: queued messages, and unacknowledged ones a killed worker left to be restored."""
-    from portal.celery_app import app
-
-    app.control.purge()
-    with app.connection_for_write() as connection_:
-        channel = connection_.default_channel
-        client = getattr(channel, "client", None)
-        keys = [getattr(channel, name, None) for name in ("unacked_key", "unacked_index_key", "unacked_mutex_key")]
-        if client is not None and all(keys):
-            client.delete(*keys)
-
-
 @pytest.fixture(scope="module")
 def _simulators() -> Iterator[tuple[LiveSimulator, LiveSimulator]]:
-    afas = _serve(afas_simulator.create_app(), afas_simulator.seed_demo)
-    econnect = _serve(econnect_simulator.create_app(), econnect_simulator.seed_demo)
+    afas = serve_simulator(afas_simulator.create_app(), afas_simulator.seed_demo)
+    econnect = serve_simulator(econnect_simulator.create_app(), econnect_simulator.seed_demo)
     try:
         yield afas, econnect
     finally:
