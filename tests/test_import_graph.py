@@ -104,3 +104,16 @@ def test_core_imports_no_domain_app():
     }
 
     assert offending == set()
+
+
+def test_the_reconciliation_changes_invoices_only_through_the_owning_apps_services():
+    """Its fixes call incoming and outgoing services; they do not create, update or move invoice rows themselves."""
+    writes = ("IncomingInvoice.objects", "OutgoingInvoice.objects", "lifecycle.transition", "lifecycle.enqueue")
+    offending = [
+        f"{path.relative_to(ROOT)}: {write}"
+        for path in (ROOT / "portal" / "reconciliation").glob("*.py")
+        for write in writes
+        if write in path.read_text(encoding="utf-8") and path.name in ("fixes.py", "services.py")
+    ]
+
+    assert offending == []

@@ -19,6 +19,11 @@ from portal.events.services import event_record
 from portal.organisations.models import Environment
 
 
+class CorrectionRefused(Exception):
+    """A correction a person asked for cannot be made (the document moved on, or the remote says something the
+    portal cannot act on); nothing changed. The message says why, in the reader's language."""
+
+
 def enqueue(task_name: str, *ids: int, countdown: float | None = None) -> None:
     """Queue ``task_name`` once per id when the current transaction commits (at once outside one). The tasks are
     looked up in Celery's registry by their registered name (each app's ``ready()`` imports its tasks)."""

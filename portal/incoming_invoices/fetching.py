@@ -17,6 +17,7 @@ from django.db import transaction
 from integrations.econnect.errors import UnreadableDocument
 from integrations.econnect.gateway import EConnectGateway
 from integrations.econnect.models import InboxState, StatusOption
+from portal.accounts.models import User
 from portal.documents import lifecycle
 from portal.events.messages import Msg
 from portal.events.models import EventKind
@@ -77,7 +78,10 @@ def _fetch(environment: Environment) -> FetchResult:
                             replays += 1
                             continue
                         download = _download(gateway, summary.external_id)
-                        if _store(environment, summary.external_id, summary.flagged_duplicate, download):
+                        _invoice, created = _store(
+                            environment, summary.external_id, summary.flagged_duplicate, download
+                        )
+                        if created:
                             stored += 1
                         else:
                             replays += 1
@@ -120,7 +124,17 @@ def _download(gateway: EConnectGateway, external_id: str) -> _Download:
     raise AssertionError("unreachable")
 
 
-def _store(environment: Environment, external_id: str, flagged_duplicate: bool, download: _Download) -> bool:
+def _store(
+    environment: Environment,
+    external_id: str,
+    flagged_duplicate: bool,
+    download: _Download,
+    *,
+    message: Msg | None = None,
+    system_actor: str = "fetch",
+    **audit,
+) -> tuple[IncomingInvoice, bool]:
+    """The document as received, once per environment and eConnect id, with its RECEIVED event; then processed."""
     payload, unreadable = download.payload, download.unreadable
     with transaction.atomic():
         invoice, created = IncomingInvoice.objects.get_or_create(
@@ -136,17 +150,45 @@ def _store(environment: Environment, external_id: str, flagged_duplicate: bool, 
             },
         )
         if created:
-            message = Msg("incoming.received_flagged" if flagged_duplicate else "incoming.received", size=len(payload))
+            if message is None:
+                key = "incoming.received_flagged" if flagged_duplicate else "incoming.received"
+                message = Msg(key, size=len(payload))
             if unreadable is not None:
                 message = Msg("incoming.received_unreadable", reason=unreadable.reason.rstrip("."), size=len(payload))
+                audit["data"] = {**(audit.get("data") or {}), "unreadable_answer": True}
             event_record(
                 environment=environment,
                 incoming_invoice=invoice,
                 kind=EventKind.RECEIVED,
                 to_status=Status.RECEIVED,
                 message=message,
-                system_actor="fetch",
-                data={"unreadable_answer": True} if unreadable is not None else None,
+                system_actor=system_actor,
+                **audit,
             )
             lifecycle.enqueue("incoming.process", invoice.pk)
-    return created
+    return invoice, created
+
+
+def incoming_import_unlisted(
+    *, environment: Environment, external_id: str, actor: User, reason: str, data: dict | None = None
+) -> tuple[IncomingInvoice, bool]:
+    """A person takes in one inbox document the fetch never listed (the reconciliation found it): stored exactly as
+    eConnect hands it over, like every fetched document, with who asked and why. Already stored: that row, False."""
+    existing = IncomingInvoice.objects.filter(environment=environment, econnect_document_id=external_id[:100]).first()
+    if existing is not None:
+        return existing, False
+    with clients.econnect_gateway_for(environment) as gateway:
+        document = gateway.get_inbox_document(external_id)
+    flagged = document.summary.flagged_duplicate
+    key = "incoming.imported_flagged" if flagged else "incoming.imported"
+    return _store(
+        environment,
+        external_id,
+        flagged,
+        _Download(document.payload, document.allowed_statuses),
+        message=Msg(key, size=len(document.payload)),
+        system_actor="reconciliation",
+        actor=actor,
+        reason=reason,
+        data=data,
+    )

@@ -190,6 +190,10 @@ class IncomingInvoice(TimeStampedModel):
         return self.econnect_duplicate_flag and self.duplicate_verdict == self.DuplicateVerdict.ORIGINAL
 
 
+# Statuses in which the document is in AFAS (delivered, and perhaps acknowledged at eConnect).
+IN_AFAS_STATUSES = (IncomingStatus.DELIVERED, IncomingStatus.ACKNOWLEDGED)
+
+
 class SupplierIdentity(models.Model):
     """One identifier (endpoint id, KvK, OIN, VAT number, IBAN) of a supplier, mapped to the supplier it belongs to.
 

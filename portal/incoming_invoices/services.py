@@ -43,8 +43,9 @@ from portal.incoming_invoices.fetching import (  # noqa: F401  (receiving's serv
     FetchResult,
     incoming_dispatch_fetches,
     incoming_fetch,
+    incoming_import_unlisted,
 )
-from portal.incoming_invoices.models import IncomingInvoice
+from portal.incoming_invoices.models import IN_AFAS_STATUSES, IncomingInvoice
 from portal.incoming_invoices.own_test_invoices import TestInvoiceMark, own_test_invoice
 from portal.incoming_invoices.summaries import summary_fields
 from portal.organisations import clients
@@ -447,6 +448,45 @@ def incoming_deliver_again(*, invoice: IncomingInvoice, actor: User, reason: str
         hold_reason="",
         attempts=0,
     )
+
+
+def incoming_deliver_again_missing(
+    *, invoice: IncomingInvoice, actor: User, reason: str, data: dict | None = None
+) -> bool:
+    """The portal delivered the document but it is not in AFAS (the reconciliation found it missing): deliver it
+    again, unchanged, and acknowledge it again afterwards. Audited; False when it is no longer marked as in AFAS."""
+    return _ready(
+        invoice,
+        Msg("incoming.deliver_again_reconciliation"),
+        from_statuses=IN_AFAS_STATUSES,
+        system_actor="reconciliation",
+        actor=actor,
+        reason=reason,
+        kind=EventKind.DELIVER_AGAIN,
+        data=data,
+        hold_reason="",
+        attempts=0,
+    )
+
+
+def incoming_acknowledge_again(*, invoice: IncomingInvoice, actor: User, reason: str, data: dict | None = None) -> bool:
+    """The document is in AFAS but eConnect does not show it processed: report it processed again. Audited; False
+    when it is no longer acknowledged in the portal. A remote's failure is raised as its ``RemoteError``."""
+    if invoice.status != Status.ACKNOWLEDGED:
+        return False
+    with clients.econnect_gateway_for(invoice.environment) as gateway:
+        econnect_acknowledge(gateway, invoice)
+    event_record(
+        environment=invoice.environment,
+        incoming_invoice=invoice,
+        kind=EventKind.ACKNOWLEDGED_AGAIN,
+        message=Msg("incoming.acknowledged_again"),
+        actor=actor,
+        reason=reason,
+        system_actor="reconciliation",
+        data=data,
+    )
+    return True
 
 
 def incoming_confirm_in_afas(*, invoice: IncomingInvoice, actor: User, reason: str) -> bool:

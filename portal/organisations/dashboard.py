@@ -29,7 +29,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from portal.contacts.selectors import Readiness, readiness_by_environment
-from portal.incoming_invoices.models import HoldReason, IncomingInvoice, IncomingStatus
+from portal.incoming_invoices.models import IN_AFAS_STATUSES, HoldReason, IncomingInvoice, IncomingStatus
 from portal.incoming_invoices.selectors import disagrees_with_econnect_q
 from portal.organisations.checklist import Checklist, environment_checklist
 from portal.organisations.models import Environment, EnvironmentType, Firm, Organisation, OwnPeppolIdentifier
@@ -40,7 +40,7 @@ DASHBOARD_TIME_ZONE = ZoneInfo("Europe/Amsterdam")
 CHART_DAYS = 30
 
 OUTGOING_FAILED = (OutgoingStatus.FAILED, OutgoingStatus.REJECTED)
-INCOMING_IN_AFAS = (IncomingStatus.DELIVERED, IncomingStatus.ACKNOWLEDGED)
+INCOMING_IN_AFAS = IN_AFAS_STATUSES
 ENVIRONMENT_TYPE_ORDER = {value: position for position, value in enumerate(EnvironmentType.values)}
 # What a row shows of its environment: never the credentials, and hundreds of rows load faster without the rest.
 ROW_FIELDS = (

@@ -49,11 +49,7 @@ COLLECT_LEASE = timedelta(minutes=10)
 # AFAS itself sends to debtors with these issue methods (InPv): C = via AFAS's Peppol access point,
 # F = via AFAS's own eConnect link. The portal must not send those invoices a second time.
 AFAS_SENDS_ITSELF = {"C": "outgoing.afas_sends_via_access_point", "F": "outgoing.afas_sends_via_econnect_link"}
-FINAL_STATUSES = {
-    OutboxState.DELIVERED: Status.DELIVERED,
-    OutboxState.FAILED: Status.FAILED,
-    OutboxState.REJECTED: Status.REJECTED,
-}
+FINAL_STATUSES = status_follow.FINAL_STATUSES
 
 
 # --- transitions ----------------------------------------------------------------------------------------------

@@ -5,13 +5,20 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from integrations.econnect.models import OutboxStatus
+from integrations.econnect.models import OutboxState, OutboxStatus
 from portal.events.messages import Msg
 from portal.events.models import EventKind
 from portal.events.services import event_record
 from portal.outgoing_invoices.models import OutgoingInvoice
 
 logger = logging.getLogger(__name__)
+
+# The eConnect outbox states that end sending, and the portal status each one ends in.
+FINAL_STATUSES = {
+    OutboxState.DELIVERED: OutgoingInvoice.Status.DELIVERED,
+    OutboxState.FAILED: OutgoingInvoice.Status.FAILED,
+    OutboxState.REJECTED: OutgoingInvoice.Status.REJECTED,
+}
 
 
 def flag_unknown_status(invoice: OutgoingInvoice, status: OutboxStatus) -> None:

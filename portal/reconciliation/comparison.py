@@ -11,10 +11,11 @@ from datetime import datetime, timedelta
 from django.conf import settings
 
 from integrations.econnect.models import InboxState, OutboxState
-from portal.incoming_invoices.models import IncomingInvoice
+from portal.incoming_invoices.models import IN_AFAS_STATUSES, IncomingInvoice
 from portal.organisations import clients
 from portal.organisations.models import Environment
 from portal.outgoing_invoices.models import OutgoingInvoice
+from portal.outgoing_invoices.status_follow import FINAL_STATUSES
 from portal.reconciliation.models import ReconciliationFinding
 
 Kind = ReconciliationFinding.Kind
@@ -22,15 +23,11 @@ Out = OutgoingInvoice.Status
 In = IncomingInvoice.Status
 PAGE_SIZE = 100  # documents per eConnect or AFAS page
 AFAS_CLOCK_SLACK = timedelta(minutes=10)
-OUTBOX_FINAL = {
-    OutboxState.DELIVERED: Out.DELIVERED,
-    OutboxState.FAILED: Out.FAILED,
-    OutboxState.REJECTED: Out.REJECTED,
-}
+OUTBOX_FINAL = FINAL_STATUSES  # the same mapping as the status follow-up
 # The portal's sending statuses that say something eConnect can confirm or contradict.
 OUTGOING_COMPARABLE = (Out.SUBMITTED, Out.DELIVERED, Out.FAILED, Out.REJECTED, Out.STALE)
 OUTGOING_IN_FLIGHT = (Out.READY, Out.SUBMITTING, Out.RETRY_WAIT)
-INCOMING_IN_AFAS = (In.DELIVERED, In.ACKNOWLEDGED)
+INCOMING_IN_AFAS = IN_AFAS_STATUSES
 INBOX_STILL_NEW = (InboxState.NEW, InboxState.READ)
 
 
