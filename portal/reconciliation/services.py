@@ -19,7 +19,8 @@ a run that had to stop early says so and closes no findings of the side it could
 A finding is keyed by its condition: a rerun updates the open finding instead of adding one, and a complete run that
 no longer finds the condition closes it as resolved. Fixing one is one call (``finding_fix``), audited as Events.
 
-This module runs and records; what is compared is in ``comparison``, fixing and dismissing in ``fixes``.
+This module runs and schedules; what is compared is in ``comparison``, how findings are opened and closed in
+``findings``, fixing and dismissing in ``fixes``.
 """
 
 from __future__ import annotations
@@ -34,12 +35,9 @@ from django.db.models import Q
 from django.utils import timezone
 
 from integrations.http import RemoteError
-from portal.events.messages import Choice, Msg, explained
-from portal.events.models import EventKind
-from portal.events.services import event_record
 from portal.organisations.models import Environment
-from portal.outgoing_invoices.models import OutgoingInvoice
-from portal.reconciliation.comparison import Candidate, Comparison, compare_environment, nightly_hour
+from portal.reconciliation.comparison import compare_environment, nightly_hour
+from portal.reconciliation.findings import findings_record
 from portal.reconciliation.models import ReconciliationFinding, ReconciliationRun
 
 logger = logging.getLogger(__name__)
@@ -47,7 +45,6 @@ logger = logging.getLogger(__name__)
 Kind = ReconciliationFinding.Kind
 FindingStatus = ReconciliationFinding.Status
 RunStatus = ReconciliationRun.Status
-Out = OutgoingInvoice.Status
 
 NIGHT_TIME_ZONE = ZoneInfo("Europe/Amsterdam")
 RUN_TIMEOUT = timedelta(hours=2)  # a run still "running" after this was interrupted (its worker stopped)
@@ -89,7 +86,7 @@ def reconciliation_execute(*, run: ReconciliationRun, now: datetime | None = Non
         raise
     try:
         with transaction.atomic():
-            _record(run, environment, comparison, now=now)
+            findings_record(run, environment, comparison, now=now)
     except IntegrityError as exc:  # another run recorded the same findings meanwhile
         _fail(run, f"Could not record the findings: {exc.__class__.__name__}")
         return run
@@ -122,98 +119,6 @@ def _fail(run: ReconciliationRun, error: str) -> None:
         status=RunStatus.FAILED, finished_at=timezone.now(), error=error[:2000]
     )
     run.refresh_from_db()
-
-
-def _describe(candidate: Candidate) -> Msg:
-    details = candidate.details
-    number = str(details.get("invoice_number") or details.get("subject") or candidate.econnect_document_id)
-    document_id = candidate.econnect_document_id
-    if candidate.kind == Kind.MISSING_IN_AFAS:
-        return Msg("reconciliation.missing_in_afas", number=number)
-    if candidate.kind == Kind.UNSEEN_INBOX:
-        return Msg("reconciliation.unseen_inbox", number=number, document_id=document_id)
-    if candidate.kind == Kind.UNSEEN_OUTBOX:
-        return Msg("reconciliation.unseen_outbox", number=number, document_id=document_id)
-    if candidate.kind == Kind.OUTGOING_STATUS:
-        portal_status = str(details.get("portal_status") or "")
-        return Msg(
-            "reconciliation.outgoing_status",
-            portal=Choice(Out, portal_status) if portal_status in Out.values else portal_status,
-            econnect=str(details.get("econnect_status") or details.get("econnect_state") or ""),
-        )
-    return Msg("reconciliation.incoming_status", econnect=str(details.get("econnect_status") or ""))
-
-
-def _record(run: ReconciliationRun, environment: Environment, comparison: Comparison, *, now: datetime) -> None:
-    open_findings = {
-        finding.key: finding
-        for finding in ReconciliationFinding.objects.select_for_update().filter(
-            environment=environment, status=FindingStatus.OPEN
-        )
-    }
-    opened = resolved = 0
-    for key, candidate in comparison.candidates.items():
-        finding = open_findings.get(key)
-        if finding is not None:
-            ReconciliationFinding.objects.filter(pk=finding.pk).update(
-                details=candidate.details, last_run=run, last_seen_at=now
-            )
-            continue
-        finding = ReconciliationFinding.objects.create(
-            environment=environment,
-            kind=candidate.kind,
-            key=key,
-            outgoing_invoice_id=candidate.outgoing_invoice_id,
-            incoming_invoice_id=candidate.incoming_invoice_id,
-            econnect_document_id=candidate.econnect_document_id,
-            afas_reference=candidate.afas_reference[:100],
-            document_at=candidate.document_at,
-            details=candidate.details,
-            first_run=run,
-            last_run=run,
-            last_seen_at=now,
-        )
-        opened += 1
-        event_record(
-            environment=environment,
-            kind=EventKind.RECONCILIATION_FINDING,
-            message=_describe(candidate),
-            system_actor="reconciliation",
-            outgoing_invoice=finding.outgoing_invoice,
-            incoming_invoice=finding.incoming_invoice,
-            data={"finding": finding.pk, "finding_kind": candidate.kind, "run": run.pk},
-        )
-    for key, finding in open_findings.items():
-        if key in comparison.candidates or finding.kind not in comparison.complete:
-            continue
-        if finding.document_at is not None and finding.document_at < comparison.window_start:
-            continue  # out of this run's sight: not evidence that it is resolved
-        gone = Msg("reconciliation.outcome.no_longer_found", run=str(run.pk))
-        ReconciliationFinding.objects.filter(pk=finding.pk, status=FindingStatus.OPEN).update(
-            status=FindingStatus.RESOLVED, closed_at=now, **explained("outcome", gone)
-        )
-        resolved += 1
-        event_record(
-            environment=environment,
-            kind=EventKind.RECONCILIATION_RESOLVED,
-            message=Msg("reconciliation.resolved", kind=Choice(Kind, finding.kind)),
-            system_actor="reconciliation",
-            outgoing_invoice=finding.outgoing_invoice,
-            incoming_invoice=finding.incoming_invoice,
-            data={"finding": finding.pk, "finding_kind": finding.kind, "run": run.pk},
-        )
-    ReconciliationRun.objects.filter(pk=run.pk).update(
-        status=RunStatus.SUCCEEDED,
-        finished_at=timezone.now(),
-        window_start=comparison.window_start,
-        counts=comparison.counts,
-        truncated=comparison.truncated,
-        findings_opened=opened,
-        findings_resolved=resolved,
-        findings_still_open=ReconciliationFinding.objects.filter(
-            environment=environment, status=FindingStatus.OPEN
-        ).count(),
-    )
 
 
 # --- nightly dispatch -------------------------------------------------------------------------------------------------
