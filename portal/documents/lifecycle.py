@@ -4,19 +4,32 @@ per-environment dispatch at the polling interval, and leases against concurrent 
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from django.conf import settings
 from django.db import models, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from integrations.http import backoff_delay
-from portal.events.messages import Msg, english_and_data
+from portal.core.choices import ErrorKind
+from portal.events.messages import Msg, When, english_and_data
 from portal.events.models import EventKind
 from portal.events.services import event_record
 from portal.organisations.models import Environment
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+# The status values both state machines share (``OutgoingStatus`` and ``IncomingStatus``).
+READY = "ready"
+RETRY_WAIT = "retry_wait"
+FAILED = "failed"
 
 
 class CorrectionRefused(Exception):
@@ -85,6 +98,37 @@ def transition(
     return True
 
 
+def claim_due(model: type[models.Model], pk: int, *, now: datetime, defer: tuple[str, ...] = ()) -> models.Model | None:
+    """Inside the caller's transaction: the document, locked, if it is READY or in RETRY_WAIT with its next attempt
+    due; None when it is not, or another worker holds it (``skip_locked``: no waiting on each other)."""
+    return (
+        model.objects.select_for_update(skip_locked=True)
+        .filter(pk=pk, status__in=(READY, RETRY_WAIT))
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        .defer(*defer)
+        .first()
+    )
+
+
+def start_attempt(
+    claimed: models.Model, *, subject: str, to_status: str, message: Msg, system_actor: str, now: datetime, **fields
+) -> None:
+    """Inside the claim's transaction: the claimed document goes in flight (``to_status``, one attempt more, off the
+    queue) with its timeline entry, so that a worker killed in between leaves no change the timeline does not show."""
+    type(claimed).objects.filter(pk=claimed.pk).update(
+        status=to_status, status_changed_at=now, dispatched_at=None, attempts=F("attempts") + 1, **fields
+    )
+    event_record(
+        environment=claimed.environment,
+        kind=EventKind.STATUS_CHANGED,
+        from_status=claimed.status,
+        to_status=to_status,
+        message=message,
+        system_actor=system_actor,
+        **{subject: claimed},
+    )
+
+
 def error_fields(error: str | Msg) -> dict:
     """The ``last_error_message`` and ``last_error_data`` fields for an error: our own words as a message key,
     a remote system's words (a plain string) as they are."""
@@ -143,6 +187,49 @@ def release_environment(environment: Environment, *, lease_field: str) -> None:
     Environment.objects.filter(pk=environment.pk).update(**{lease_field: None})
 
 
+@contextmanager
+def environment_lease(
+    environment: Environment,
+    *,
+    enabled_field: str | None = None,
+    lease_field: str,
+    duration: timedelta,
+    eligible: Q | None = None,
+) -> Iterator[bool]:
+    """``lease_environment`` for the ``with`` block: True when this run holds the environment (released at the end,
+    also after an error), False when it is off or another run holds it."""
+    held = lease_environment(
+        environment, enabled_field=enabled_field, lease_field=lease_field, duration=duration, eligible=eligible
+    )
+    try:
+        yield held
+    finally:
+        if held:
+            release_environment(environment, lease_field=lease_field)
+
+
+def run_leased(
+    environment: Environment,
+    work: Callable[[Environment], T],
+    *,
+    idle: T,
+    enabled_field: str,
+    lease_field: str,
+    duration: timedelta,
+) -> T:
+    """``work`` on a fresh copy of the environment while this run holds its lease (a collect, a fetch); ``idle``
+    when the environment is switched off or another run holds it."""
+    with environment_lease(
+        environment, enabled_field=enabled_field, lease_field=lease_field, duration=duration
+    ) as held:
+        if not held:
+            logger.info(
+                "Environment %s: skipped (%s is off, or %s is held)", environment.pk, enabled_field, lease_field
+            )
+            return idle
+        return work(Environment.objects.get(pk=environment.pk))
+
+
 # --- one retry policy -----------------------------------------------------------------------------------------------
 
 
@@ -172,3 +259,71 @@ def retry_at(
         max(attempts, 1), base=settings.DOCUMENT_RETRY_BASE_SECONDS, cap=settings.DOCUMENT_RETRY_MAX_SECONDS
     )
     return (now or timezone.now()) + timedelta(seconds=max(delay, retry_after or 0.0, at_least))
+
+
+def remote_done(
+    document: models.Model, *, subject: str, from_status: str, to_status: str, message: Msg, system_actor: str, **fields
+) -> bool:
+    """The remote call for ``document`` (in ``from_status``) succeeded: ``to_status``, earlier errors cleared."""
+    return transition(
+        document,
+        subject=subject,
+        from_statuses=(from_status,),
+        to_status=to_status,
+        message=message,
+        system_actor=system_actor,
+        last_error_kind="",
+        last_error_code="",
+        last_error_message="",
+        **fields,
+    )
+
+
+def remote_failed(
+    document: models.Model,
+    exc,
+    *,
+    subject: str,
+    from_status: str,
+    system_actor: str,
+    retry_message: str,
+    ended_fields: dict | None = None,
+    permanent: tuple[str, Msg] | None = None,
+) -> bool:
+    """A remote call for ``document`` (in ``from_status``) failed with ``exc`` (a ``RemoteError``): the one retry
+    policy. ``permanent`` (an ``ErrorKind`` and the message saying why) ends it as FAILED at once; otherwise the
+    failure is transient and the document waits in RETRY_WAIT until the policy's next attempt (``retry_message`` is
+    the key of the timeline entry, with ``detail`` and ``when``), or fails once the attempts are used up.
+    ``ended_fields`` are set too when it fails (e.g. ``completed_at``). The status values are those both the
+    sending and the receiving state machines use."""
+    common = {
+        "subject": subject,
+        "from_statuses": (from_status,),
+        "system_actor": system_actor,
+        "last_error_code": (exc.code or "")[:50],
+        "last_error_message": exc.message,
+    }
+    if permanent is not None:
+        kind, message = permanent
+        return transition(
+            document, to_status=FAILED, message=message, last_error_kind=kind, **common, **(ended_fields or {})
+        )
+    decision = retry_decision(attempts=document.attempts, retry_after=exc.retry_after)
+    if decision.give_up:
+        message = Msg("document.gave_up", attempts=document.attempts, detail=exc.message)
+        return transition(
+            document,
+            to_status=FAILED,
+            message=message,
+            last_error_kind=ErrorKind.TRANSIENT,
+            **common,
+            **(ended_fields or {}),
+        )
+    return transition(
+        document,
+        to_status=RETRY_WAIT,
+        message=Msg(retry_message, detail=exc.message, when=When(decision.next_attempt_at, "time")),
+        last_error_kind=ErrorKind.TRANSIENT,
+        next_attempt_at=decision.next_attempt_at,
+        **common,
+    )

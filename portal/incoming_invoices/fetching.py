@@ -47,14 +47,14 @@ class FetchResult:
 
 def incoming_fetch(*, environment: Environment) -> FetchResult:
     """Store every new inbox document (and those eConnect flags as duplicates) exactly as received."""
-    if not lifecycle.lease_environment(
-        environment, enabled_field="receiving_enabled", lease_field="fetch_lease_until", duration=FETCH_LEASE
-    ):
-        return FetchResult(0, 0, ran=False)
-    try:
-        return _fetch(Environment.objects.get(pk=environment.pk))
-    finally:
-        lifecycle.release_environment(environment, lease_field="fetch_lease_until")
+    return lifecycle.run_leased(
+        environment,
+        _fetch,
+        idle=FetchResult(0, 0, ran=False),
+        enabled_field="receiving_enabled",
+        lease_field="fetch_lease_until",
+        duration=FETCH_LEASE,
+    )
 
 
 def _fetch(environment: Environment) -> FetchResult:

@@ -4,10 +4,9 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from portal.core.choices import DocumentType, ErrorKind
-from portal.core.models_base import TimeStampedModel
+from portal.core.choices import DocumentType
 from portal.core.validators import CURRENCY_PATTERN, SHA256_PATTERN
-from portal.events.messages import render_data
+from portal.documents.models import DocumentWork
 
 
 class IncomingStatus(models.TextChoices):
@@ -45,7 +44,7 @@ class DuplicateVerdict(models.TextChoices):
     SUPPLIER_UNKNOWN = "supplier_unknown", _("Not compared: supplier not resolved")
 
 
-class IncomingInvoice(TimeStampedModel):
+class IncomingInvoice(DocumentWork):
     """One purchase document received via eConnect, kept byte for byte, on its way into AFAS."""
 
     Status = IncomingStatus
@@ -104,23 +103,8 @@ class IncomingInvoice(TimeStampedModel):
     duplicate_evidence = models.JSONField(default=dict, blank=True)
 
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.RECEIVED)
-    status_changed_at = models.DateTimeField(auto_now_add=True)
     hold_reason = models.CharField(max_length=30, choices=HoldReason.choices, blank=True)
     released_at = models.DateTimeField(null=True, blank=True, help_text="When someone marked it as original.")
-    attempts = models.PositiveSmallIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(null=True, blank=True)
-    dispatched_at = models.DateTimeField(
-        null=True, blank=True, help_text="When its due work was last put on the queue (not queued again meanwhile)."
-    )
-    last_error_kind = models.CharField(max_length=20, choices=ErrorKind.choices, blank=True)
-    last_error_code = models.CharField(max_length=50, blank=True)
-    last_error_message = models.TextField(blank=True)
-    last_error_data = models.JSONField(
-        default=dict,
-        blank=True,
-        help_text="The last error as a message key and parameters (portal.events.catalogue), shown in the reader's "
-        "language; empty when the last error is a remote system's own words.",
-    )
     afas_reference = models.CharField("AFAS reference", max_length=100, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
     acknowledged_at = models.DateTimeField(null=True, blank=True)
@@ -175,11 +159,6 @@ class IncomingInvoice(TimeStampedModel):
                 fields=["created_at"], condition=Q(document_removed_at__isnull=True), name="incoming_retention_idx"
             ),
         ]
-
-    @property
-    def last_error_text(self) -> str:
-        """The last error in the reader's language (a remote system's own words as they are)."""
-        return render_data(self.last_error_data, self.last_error_message)
 
     def __str__(self) -> str:
         return self.invoice_number or f"incoming {self.econnect_document_id}"

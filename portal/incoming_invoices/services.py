@@ -14,7 +14,6 @@ from datetime import datetime, timedelta
 import httpx
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -32,7 +31,7 @@ from portal.accounts.models import User
 from portal.core.choices import ErrorKind
 from portal.core.validators import checked_reason
 from portal.documents import lifecycle
-from portal.events.messages import Bilingual, Choice, Msg, When
+from portal.events.messages import Bilingual, Choice, Msg
 from portal.events.models import EventKind
 from portal.events.services import event_record
 from portal.incoming_invoices import small_business
@@ -173,26 +172,16 @@ def incoming_deliver(*, invoice: IncomingInvoice, now: datetime | None = None) -
     # The claim and its event in one transaction: a worker killed in between must not leave a status change that
     # the timeline does not show.
     with transaction.atomic():
-        claimed = (
-            IncomingInvoice.objects.select_for_update(skip_locked=True)
-            .filter(pk=invoice.pk, status__in=(Status.READY, Status.RETRY_WAIT))
-            .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
-            .defer("raw_xml")
-            .first()
-        )
+        claimed = lifecycle.claim_due(IncomingInvoice, invoice.pk, now=now, defer=("raw_xml",))
         if claimed is None:
             return invoice
-        IncomingInvoice.objects.filter(pk=claimed.pk).update(
-            status=Status.DELIVERING, status_changed_at=now, dispatched_at=None, attempts=F("attempts") + 1
-        )
-        event_record(
-            environment=claimed.environment,
-            incoming_invoice=claimed,
-            kind=EventKind.STATUS_CHANGED,
-            from_status=claimed.status,
+        lifecycle.start_attempt(
+            claimed,
+            subject="incoming_invoice",
             to_status=Status.DELIVERING,
             message=Msg("incoming.delivering", attempt=claimed.attempts + 1),
             system_actor="deliver",
+            now=now,
         )
     invoice.refresh_from_db()
     environment = invoice.environment
@@ -225,18 +214,16 @@ def incoming_deliver(*, invoice: IncomingInvoice, now: datetime | None = None) -
     except RemoteError as exc:
         _deliver_failed(invoice, exc)
         return invoice
-    _transition(
+    lifecycle.remote_done(
         invoice,
-        from_statuses=(Status.DELIVERING,),
+        subject="incoming_invoice",
+        from_status=Status.DELIVERING,
         to_status=Status.DELIVERED,
         message=Msg("incoming.delivered_with_pdf" if pdf else "incoming.delivered"),
         system_actor="deliver",
         afas_reference=str(result.keys or "")[:100],
         delivered_at=timezone.now(),
         next_attempt_at=timezone.now(),
-        last_error_kind="",
-        last_error_code="",
-        last_error_message="",
     )
     return incoming_acknowledge(invoice=invoice)
 
@@ -275,41 +262,18 @@ def _deliver_failed(invoice: IncomingInvoice, exc: RemoteError) -> None:
             last_error_message=exc.message,
         )
         return
+    permanent = None
     if isinstance(exc, AuthenticationError | AccessDenied) or not exc.transient:
         kind = ErrorKind.CREDENTIALS if isinstance(exc, AuthenticationError | AccessDenied) else ErrorKind.PERMANENT
-        _transition(
-            invoice,
-            from_statuses=(Status.DELIVERING,),
-            to_status=Status.FAILED,
-            message=Msg("incoming.afas_refused", detail=exc.message),
-            system_actor="deliver",
-            last_error_kind=kind,
-            last_error_code=(exc.code or "")[:50],
-            last_error_message=exc.message,
-        )
-        return
-    decision = lifecycle.retry_decision(attempts=invoice.attempts, retry_after=exc.retry_after)
-    if decision.give_up:
-        _transition(
-            invoice,
-            from_statuses=(Status.DELIVERING,),
-            to_status=Status.FAILED,
-            message=Msg("document.gave_up", attempts=invoice.attempts, detail=exc.message),
-            system_actor="deliver",
-            last_error_kind=ErrorKind.TRANSIENT,
-            last_error_message=exc.message,
-        )
-        return
-    next_attempt = decision.next_attempt_at
-    _transition(
+        permanent = (kind, Msg("incoming.afas_refused", detail=exc.message))
+    lifecycle.remote_failed(
         invoice,
-        from_statuses=(Status.DELIVERING,),
-        to_status=Status.RETRY_WAIT,
-        message=Msg("incoming.afas_unavailable", detail=exc.message, when=When(next_attempt, "time")),
+        exc,
+        subject="incoming_invoice",
+        from_status=Status.DELIVERING,
         system_actor="deliver",
-        last_error_kind=ErrorKind.TRANSIENT,
-        last_error_message=exc.message,
-        next_attempt_at=next_attempt,
+        retry_message="incoming.afas_unavailable",
+        permanent=permanent,
     )
 
 

@@ -4,10 +4,9 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from portal.core.choices import DocumentType, ErrorKind
-from portal.core.models_base import TimeStampedModel
+from portal.core.choices import DocumentType
 from portal.core.validators import CURRENCY_PATTERN, SHA256_PATTERN
-from portal.events.messages import render_data
+from portal.documents.models import DocumentWork
 
 
 class OutgoingStatus(models.TextChoices):
@@ -25,7 +24,7 @@ class OutgoingStatus(models.TextChoices):
     RESOLVED_MANUALLY = "resolved_manually", _("Resolved manually")
 
 
-class OutgoingInvoice(TimeStampedModel):
+class OutgoingInvoice(DocumentWork):
     """One AFAS sales invoice or credit note on its way to the customer via eConnect and Peppol."""
 
     Status = OutgoingStatus
@@ -92,21 +91,7 @@ class OutgoingInvoice(TimeStampedModel):
     )
 
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.NEW)
-    status_changed_at = models.DateTimeField(auto_now_add=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(null=True, blank=True)
-    dispatched_at = models.DateTimeField(
-        null=True, blank=True, help_text="When its due work was last put on the queue (not queued again meanwhile)."
-    )
-    last_error_kind = models.CharField(max_length=20, choices=ErrorKind.choices, blank=True)
     last_error_code = models.CharField(max_length=50, blank=True, help_text="The remote system's error code.")
-    last_error_message = models.TextField(blank=True)
-    last_error_data = models.JSONField(
-        default=dict,
-        blank=True,
-        help_text="The last error as a message key and parameters (portal.events.catalogue), shown in the reader's "
-        "language; empty when the last error is a remote system's own words.",
-    )
     submitted_at = models.DateTimeField(null=True, blank=True)
     returned_at = models.DateTimeField(
         null=True, blank=True, help_text="Test invoices: when it came back through the environment's own inbox."
@@ -202,11 +187,6 @@ class OutgoingInvoice(TimeStampedModel):
     def checked_against_rules(self) -> bool:
         """Validated with the official rules, not only structurally (no rules pack)."""
         return self.validated_at is not None and bool(self.validation_rules)
-
-    @property
-    def last_error_text(self) -> str:
-        """The last error in the reader's language (a remote system's own words as they are)."""
-        return render_data(self.last_error_data, self.last_error_message)
 
     def __str__(self) -> str:
         return self.invoice_number or f"outgoing #{self.pk}"

@@ -16,7 +16,6 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -33,7 +32,7 @@ from portal.core.fields import CredentialDecryptionError
 from portal.core.peppol import get_validator
 from portal.core.validators import checked_reason
 from portal.documents import lifecycle
-from portal.events.messages import Bilingual, Msg, When
+from portal.events.messages import Bilingual, Msg
 from portal.events.models import EventKind
 from portal.events.services import event_record
 from portal.organisations import clients
@@ -77,15 +76,14 @@ class CollectResult:
 
 def outgoing_collect(*, environment: Environment) -> CollectResult:
     """Read new issued sales invoices from AFAS and store each once; the cursor moves only after they are committed."""
-    if not lifecycle.lease_environment(
-        environment, enabled_field="sending_enabled", lease_field="collect_lease_until", duration=COLLECT_LEASE
-    ):
-        logger.info("Collect for environment %s skipped: sending is off or another collect is running", environment.pk)
-        return CollectResult(0, 0, "", ran=False)
-    try:
-        return _collect(Environment.objects.get(pk=environment.pk))
-    finally:
-        lifecycle.release_environment(environment, lease_field="collect_lease_until")
+    return lifecycle.run_leased(
+        environment,
+        _collect,
+        idle=CollectResult(0, 0, "", ran=False),
+        enabled_field="sending_enabled",
+        lease_field="collect_lease_until",
+        duration=COLLECT_LEASE,
+    )
 
 
 def _collect(environment: Environment) -> CollectResult:
@@ -318,33 +316,20 @@ def outgoing_submit(*, invoice: OutgoingInvoice, now: datetime | None = None) ->
         _needs_attention(invoice, ErrorKind.CREDENTIALS, blocker, from_statuses=(Status.READY, Status.RETRY_WAIT))
         return invoice
     with transaction.atomic():
-        claimed = (
-            OutgoingInvoice.objects.select_for_update(skip_locked=True)
-            .filter(pk=invoice.pk, status__in=(Status.READY, Status.RETRY_WAIT))
-            .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
-            .first()
-        )
+        claimed = lifecycle.claim_due(OutgoingInvoice, invoice.pk, now=now)
         if claimed is None:
             return invoice
         first_attempt = not claimed.submission_reference
         reference = claimed.submission_reference or uuid.uuid4().hex
-        prepared_at = claimed.submission_prepared_at or now
-        OutgoingInvoice.objects.filter(pk=claimed.pk).update(
-            status=Status.SUBMITTING,
-            status_changed_at=now,
-            dispatched_at=None,
-            submission_reference=reference,
-            submission_prepared_at=prepared_at,
-            attempts=F("attempts") + 1,
-        )
-        event_record(
-            environment=claimed.environment,
-            outgoing_invoice=claimed,
-            kind=EventKind.STATUS_CHANGED,
-            from_status=claimed.status,
+        lifecycle.start_attempt(
+            claimed,
+            subject="outgoing_invoice",
             to_status=Status.SUBMITTING,
             message=Msg("outgoing.submitting", attempt=claimed.attempts + 1, reference=reference),
             system_actor="submit",
+            now=now,
+            submission_reference=reference,
+            submission_prepared_at=claimed.submission_prepared_at or now,
         )
     invoice.refresh_from_db()
     document = OutgoingDocument(
@@ -352,7 +337,7 @@ def outgoing_submit(*, invoice: OutgoingInvoice, now: datetime | None = None) ->
         sender=sender_identifier(invoice.environment),
         recipient=PeppolIdentifier(invoice.recipient_scheme, invoice.recipient_value),
         payload=bytes(invoice.ubl),
-        prepared_at=prepared_at,
+        prepared_at=invoice.submission_prepared_at,
         invoice_number=invoice.invoice_number,
         issue_date=invoice.issue_date,
         credit_note=invoice.document_type == DocumentType.CREDIT_NOTE,
@@ -372,18 +357,16 @@ def outgoing_submit(*, invoice: OutgoingInvoice, now: datetime | None = None) ->
             from_statuses=(Status.SUBMITTING,),
         )
         return invoice
-    _transition(
+    lifecycle.remote_done(
         invoice,
-        from_statuses=(Status.SUBMITTING,),
+        subject="outgoing_invoice",
+        from_status=Status.SUBMITTING,
         to_status=Status.SUBMITTED,
         message=Msg("outgoing.accepted", document_id=sent.external_id),
         system_actor="submit",
         econnect_document_id=sent.external_id[:100],
         submitted_at=timezone.now(),
         next_attempt_at=timezone.now() + timedelta(seconds=30),
-        last_error_kind="",
-        last_error_code="",
-        last_error_message="",
     )
     return invoice
 
@@ -422,42 +405,16 @@ def _submit_failed(invoice: OutgoingInvoice, exc: RemoteError) -> None:
             code=code,
             from_statuses=(Status.SUBMITTING,),
         )
-    elif not exc.transient:
-        _transition(
-            invoice,
-            from_statuses=(Status.SUBMITTING,),
-            to_status=Status.FAILED,
-            message=Msg("outgoing.refused", detail=exc.message),
-            system_actor="submit",
-            last_error_kind=ErrorKind.PERMANENT,
-            last_error_code=code,
-            last_error_message=exc.message,
-            completed_at=timezone.now(),
-        )
-    elif (decision := lifecycle.retry_decision(attempts=invoice.attempts, retry_after=exc.retry_after)).give_up:
-        _transition(
-            invoice,
-            from_statuses=(Status.SUBMITTING,),
-            to_status=Status.FAILED,
-            message=Msg("document.gave_up", attempts=invoice.attempts, detail=exc.message),
-            system_actor="submit",
-            last_error_kind=ErrorKind.TRANSIENT,
-            last_error_code=code,
-            last_error_message=exc.message,
-            completed_at=timezone.now(),
-        )
     else:
-        next_attempt = decision.next_attempt_at
-        _transition(
+        lifecycle.remote_failed(
             invoice,
-            from_statuses=(Status.SUBMITTING,),
-            to_status=Status.RETRY_WAIT,
-            message=Msg("outgoing.temporary_failure", detail=exc.message, when=When(next_attempt, "time")),
+            exc,
+            subject="outgoing_invoice",
+            from_status=Status.SUBMITTING,
             system_actor="submit",
-            last_error_kind=ErrorKind.TRANSIENT,
-            last_error_code=code,
-            last_error_message=exc.message,
-            next_attempt_at=next_attempt,
+            retry_message="outgoing.temporary_failure",
+            ended_fields={"completed_at": timezone.now()},
+            permanent=None if exc.transient else (ErrorKind.PERMANENT, Msg("outgoing.refused", detail=exc.message)),
         )
 
 
