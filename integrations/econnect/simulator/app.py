@@ -1,5 +1,5 @@
-"""The eConnect simulator: the platform SOAP API v3.1 (``/soap/v3.1``) and the public Peppol lookup
-(``/api/v1/peppol/deliveryOption``; ``/accp/...`` for the test network), with persistent state.
+"""The eConnect simulator: the platform SOAP API v3.1 (``/soap/v3.1``), the PSB REST API v1 (``psb.py``) and the
+public Peppol lookup (``/api/v1/peppol/deliveryOption``; ``/accp/...`` for the test network), with persistent state.
 
 Faithful where eConnect is documented (SOURCES.md section 2, APIS.md 1.4/1.6/1.8); everything else is a guess
 listed in docs/vendor-contracts.md. The control API under ``/_sim/`` (see ``EConnectSimulator.__init__``) is simulator-only.
@@ -28,6 +28,7 @@ from integrations.econnect.simulator.common import (
 )
 from integrations.econnect.simulator.control import ControlApi
 from integrations.econnect.simulator.directory import DirectoryAndAccounts
+from integrations.econnect.simulator.psb import PsbApi, psb_initial
 from integrations.econnect.simulator.soap import SoapOperations
 from integrations.econnect.simulator.statuses import DUPLICATE, FINAL_OUTBOX_STATES, NEW_CODE
 from integrations.peppol.parser import parse_document
@@ -46,10 +47,11 @@ def _initial() -> dict[str, Any]:
         "outbox": [],
         "inbox": [],
         "calls": [],
+        "psb": psb_initial(),
     }
 
 
-class EConnectSimulator(DirectoryAndAccounts, SoapOperations, ControlApi, SimulatorApp):
+class EConnectSimulator(DirectoryAndAccounts, SoapOperations, PsbApi, ControlApi, SimulatorApp):
     name = "econnect"
 
     def __init__(self, state_dir: Path | None = None) -> None:
@@ -76,6 +78,7 @@ class EConnectSimulator(DirectoryAndAccounts, SoapOperations, ControlApi, Simula
         # Reconciliation: make eConnect disagree with the portal, as happens when someone acts in eConnect's platform.
         self.route("POST", r"/_sim/outbox/(?P<external_id>[^/]+)/state", self.sim_outbox_state)
         self.route("POST", r"/_sim/inbox/(?P<external_id>[^/]+)/status", self.sim_inbox_status)
+        self.add_psb_routes()
 
     # --- plumbing ----------------------------------------------------------------------------------------------
     @property
@@ -119,6 +122,7 @@ class EConnectSimulator(DirectoryAndAccounts, SoapOperations, ControlApi, Simula
             elif elapsed >= IN_PROGRESS_AFTER and doc["state"] == "accepted":
                 self._set_outbox_state(doc, "in_progress", doc["created_at"] + IN_PROGRESS_AFTER)
                 changed = True
+        self.psb_progress()
         if changed:
             self.state.save()
 

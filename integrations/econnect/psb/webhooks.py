@@ -1,0 +1,118 @@
+"""Checking and reading an eConnect PSB webhook delivery.
+
+``X-EConnect-Signature: sha256=<lower-case hex>`` is HMAC-SHA256 over the raw body bytes exactly as received, keyed
+with the UTF-8 bytes of the hook's secret (contract.md section 4; eConnect's .NET ``PsbWebHookSignature``). Never
+hash a re-serialised body: eConnect's own test vector only matches its CRLF original. The header is compared in
+constant time and case-sensitively, as both reference receivers do. ``sentOn`` must lie within five minutes of
+our clock (the .NET receiver's rule): an old delivery replayed later is refused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+
+from integrations.econnect.psb.models import WebhookEvent
+
+SIGNATURE_HEADER = "X-EConnect-Signature"
+MAX_CLOCK_SKEW = timedelta(minutes=5)
+MAX_BODY_BYTES = 256 * 1024  # an event is a small JSON envelope; the document itself is downloaded separately
+
+
+class Refusal(StrEnum):
+    """Why a delivery is refused; ``status`` is the HTTP answer (eConnect retries a hook that was not answered 2xx)."""
+
+    SIGNATURE_MISSING = "signature_missing"
+    SIGNATURE_WRONG = "signature_wrong"
+    STALE = "stale"
+    UNREADABLE = "unreadable"
+    TOO_LARGE = "too_large"
+
+    @property
+    def status(self) -> int:
+        if self in (Refusal.SIGNATURE_MISSING, Refusal.SIGNATURE_WRONG):
+            return 401
+        if self is Refusal.TOO_LARGE:
+            return 413
+        return 400
+
+
+class WebhookRefused(Exception):
+    def __init__(self, refusal: Refusal, detail: str = ""):
+        super().__init__(f"{refusal.value}: {detail}" if detail else refusal.value)
+        self.refusal = refusal
+        self.detail = detail
+
+
+def signature(body: bytes, secret: str) -> str:
+    """The header value eConnect sends for ``body``: ``sha256=`` + lower-case hex."""
+    return "sha256=" + hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
+
+
+def signature_matches(body: bytes, presented: str | None, secret: str) -> bool:
+    if not presented or not secret:
+        return False
+    return hmac.compare_digest(presented.encode("utf-8", "replace"), signature(body, secret).encode("ascii"))
+
+
+def verified_event(
+    body: bytes, *, presented_signature: str | None, secret: str, now: datetime | None = None
+) -> WebhookEvent:
+    """The event of a delivery whose signature and time are right; ``WebhookRefused`` otherwise. The signature is
+    checked before a byte of the body is parsed."""
+    if len(body) > MAX_BODY_BYTES:
+        raise WebhookRefused(Refusal.TOO_LARGE, f"{len(body)} bytes")
+    if not presented_signature:
+        raise WebhookRefused(Refusal.SIGNATURE_MISSING)
+    if not signature_matches(body, presented_signature, secret):
+        raise WebhookRefused(Refusal.SIGNATURE_WRONG)
+    event = parse_event(body)
+    now = now or datetime.now(UTC)
+    if event.sent_on is None or abs(now - event.sent_on) > MAX_CLOCK_SKEW:
+        raise WebhookRefused(Refusal.STALE, f"sentOn {event.sent_on.isoformat() if event.sent_on else 'missing'}")
+    return event
+
+
+def parse_event(body: bytes) -> WebhookEvent:
+    """The JSON envelope ``{topic, partyId, hookId, documentId, message, details, createdOn, sentOn}``."""
+    try:
+        data = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise WebhookRefused(Refusal.UNREADABLE, "not JSON") from exc
+    if not isinstance(data, dict) or not isinstance(data.get("topic"), str) or not data["topic"].strip():
+        raise WebhookRefused(Refusal.UNREADABLE, "no topic")
+    details = data.get("details")
+    return WebhookEvent(
+        topic=data["topic"].strip()[:100],
+        party_id=_text(data.get("partyId")),
+        hook_id=_text(data.get("hookId")),
+        document_id=_text(data.get("documentId")),
+        message=_text(data.get("message"), limit=2000),
+        details={str(k)[:100]: _text(v, limit=2000) for k, v in details.items()} if isinstance(details, dict) else {},
+        created_on=parse_timestamp(data.get("createdOn")),
+        sent_on=parse_timestamp(data.get("sentOn")),
+    )
+
+
+def parse_timestamp(value: object) -> datetime | None:
+    """An ISO 8601 time as eConnect writes it (.NET: seven fraction digits, ``+00:00``), in UTC; None if unusable."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    text = value.strip().replace("Z", "+00:00")
+    if "." in text:  # Python reads at most six fraction digits
+        head, _, rest = text.partition(".")
+        digits = "".join(ch for ch in rest if ch.isdigit())
+        zone = rest[len(digits) :]
+        text = f"{head}.{digits[:6].ljust(6, '0')}{zone}"
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _text(value: object, *, limit: int = 200) -> str:
+    return str(value)[:limit] if value is not None else ""

@@ -1,0 +1,169 @@
+"""The PSB simulator's hooks: CRUD (``/api/v1/{partyId}/hook``), ping, and webhook deliveries signed with the hook's
+secret, re-stamped and re-signed on every attempt, retried on a schedule and then given up (``HookSentError``).
+Part of ``PsbApi``; see ``psb.py`` for the sources."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import re
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from integrations.econnect.simulator.common import iso_time
+from integrations.simulators.app import Request, Response
+
+HOOK_ID = re.compile(r"[A-Za-z0-9=-]{1,64}")
+# [GUESS G-PSB-2] eConnect publishes no webhook retry schedule: seconds after each failed attempt, then HookSentError.
+WEBHOOK_RETRY_AFTER = (60, 300, 900, 3600)
+
+
+def error(status: int, code: str, message: str) -> Response:
+    """eConnect's error body ``{code, message, helpLink, requestId, dateTime}`` (contract.md section 3)."""
+    return Response.json(
+        {
+            "helpLink": "https://psb.econnect.eu/endpoints/overview.html",
+            "message": message,
+            "code": code,
+            "requestId": uuid.uuid4().hex,
+            "dateTime": datetime.now(UTC).isoformat(),
+        },
+        status,
+    )
+
+
+class PsbHooks:
+    webhook_sender = None  # a callable(url, body, headers) -> status; None: real HTTP (set by tests in-process)
+
+    # --- hooks and deliveries ----------------------------------------------------------------------------------
+
+    def psb_hooks(self, request: Request, party: str) -> Response:
+        acting = self._acting_for(request, party)
+        if isinstance(acting, Response):
+            return acting
+        return Response.json(list(self.psb["hooks"].get(acting[1], {}).values()))
+
+    def psb_hook_put(self, request: Request, party: str) -> Response:
+        acting = self._acting_for(request, party)
+        if isinstance(acting, Response):
+            return acting
+        try:
+            body = request.json()
+        except ValueError:
+            return error(400, "API400", "The body must be a Hook JSON object.")
+        if not isinstance(body, dict) or not HOOK_ID.fullmatch(str(body.get("id", ""))):
+            return error(400, "API400", "A hook needs an id of 1 to 64 letters, digits, '-' or '='.")
+        if not str(body.get("name", "")).strip() or not str(body.get("action", "")).strip():
+            return error(400, "API400", "A hook needs a name and an action.")
+        topics = body.get("topics") if isinstance(body.get("topics"), list) else []
+        hook = {
+            "id": str(body["id"]),
+            "name": str(body["name"])[:200],
+            "action": str(body["action"])[:2000],
+            "topics": [str(t)[:100] for t in topics][:50],
+            "isActive": bool(body.get("isActive", True)),
+            "changedOn": iso_time(self.now()),
+        }
+        self.psb["hooks"].setdefault(acting[1], {})[hook["id"]] = hook
+        self.state.save()
+        return Response.json(hook)
+
+    def psb_hook_delete(self, request: Request, party: str, hook: str) -> Response:
+        acting = self._acting_for(request, party)
+        if isinstance(acting, Response):
+            return acting
+        if self.psb["hooks"].get(acting[1], {}).pop(hook, None) is None:
+            return error(404, "API404", f"Hook '{hook}' not found.")
+        self.state.save()
+        return Response(200, b"")
+
+    def psb_hook_ping(self, request: Request, party: str) -> Response:
+        acting = self._acting_for(request, party)
+        if isinstance(acting, Response):
+            return acting
+        self.psb_queue_event(acting[1], "HookSent", "", "Ping.", {})
+        self.state.save()
+        return Response.json({"id": econnect_notation(acting[1])})
+
+    def psb_queue_event(self, party: str, topic: str, document_id: str, message: str, details: dict[str, str]) -> None:
+        now = self.now()
+        for hook in self.psb["hooks"].get(party, {}).values():
+            if not hook["isActive"] or not _subscribed(hook["topics"], topic):
+                continue
+            self.psb["deliveries"].append(
+                {
+                    "id": len(self.psb["deliveries"]) + 1,
+                    "hook_id": hook["id"],
+                    "party": party,
+                    "action": hook["action"],
+                    "event": {
+                        "topic": topic,
+                        "partyId": econnect_notation(party),
+                        "hookId": hook["id"],
+                        "documentId": document_id,
+                        "message": message,
+                        "details": details,
+                        "createdOn": iso_time(now),
+                    },
+                    "attempts": 0,
+                    "next_at": now,
+                    "state": "pending",
+                    "statuses": [],
+                }
+            )
+
+    def psb_deliver_due(self) -> list[dict[str, Any]]:
+        """Send every delivery that is due, signed; a non-2xx answer is retried on the schedule, then given up
+        (``HookSentError``). Each attempt is re-stamped (``sentOn``) and re-signed, as the reference receivers'
+        clock check requires."""
+        now, done = self.now(), []
+        for delivery in self.psb["deliveries"]:
+            if delivery["state"] != "pending" or delivery["next_at"] > now:
+                continue
+            url, _, secret = delivery["action"].partition("#")
+            body = json.dumps({**delivery["event"], "sentOn": iso_time(now)}, indent=4).replace("\n", "\r\n").encode()
+            signature = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+            status = self._post_webhook(
+                url, body, {"Content-Type": "application/json", "X-EConnect-Signature": signature}
+            )
+            delivery["attempts"] += 1
+            delivery["statuses"].append(status)
+            if 200 <= status < 300:
+                delivery["state"] = "delivered"
+            elif delivery["attempts"] > len(WEBHOOK_RETRY_AFTER):
+                delivery["state"] = "failed"  # HookSentError
+            else:
+                delivery["next_at"] = now + WEBHOOK_RETRY_AFTER[delivery["attempts"] - 1]
+            done.append({"id": delivery["id"], "status": status, "state": delivery["state"]})
+        self.state.save()
+        return done
+
+    def _post_webhook(self, url: str, body: bytes, headers: dict[str, str]) -> int:
+        if self.webhook_sender is not None:
+            return int(self.webhook_sender(url, body, headers))
+        if urlsplit(url).scheme not in ("http", "https"):
+            return 0
+        import httpx  # only the live simulator posts over the network
+
+        try:
+            return httpx.post(url, content=body, headers=headers, timeout=10).status_code
+        except httpx.HTTPError:
+            return 0
+
+
+def _subscribed(topics: list[str], topic: str) -> bool:
+    """A topic or a recorded wildcard (``*Received``, ``*SentError`` …) matches."""
+    for wanted in topics:
+        if wanted == topic or (wanted.startswith("*") and topic.startswith("Invoice") and topic.endswith(wanted[1:])):
+            return True
+    return False
+
+
+def econnect_notation(party: str) -> str:
+    """``0106:12345678`` as eConnect writes it back (``NL:KVK:12345678``) where it has a notation."""
+    scheme, _, value = party.partition(":")
+    names = {"0106": "NL:KVK", "0190": "NL:OINO", "9944": "NL:VAT", "0088": "GLN"}
+    return f"{names[scheme]}:{value}" if scheme in names else party
