@@ -97,6 +97,16 @@ class PsbClient:
         if domain_id:
             self._headers["X-EConnect-DomainId"] = domain_id
 
+    def close(self) -> None:
+        self._http.close()
+        self._identity.close()
+
+    def __enter__(self) -> PsbClient:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
     # --- who we are --------------------------------------------------------------------------------------------
 
     def me(self) -> str:
