@@ -304,6 +304,12 @@ ECONNECT_LOOKUP_URL = env.str(
 # eConnect's subscription key: sent as ?subscriptionKey= on every SOAP call, never logged. The simulator of
 # `make run` accepts the development key below; a real one comes from eConnect with the connection.
 SIMULATOR_SUBSCRIPTION_KEY = "simulator-subscription-key"
+# eConnect PSB REST API (environments on the PSB transport): the API host and the OAuth2 identity host (its
+# token endpoint is read from the host's OpenID configuration). The simulator serves both on one address.
+ECONNECT_PSB_URL = env.str("ECONNECT_PSB_URL", default=f"{SIMULATOR_HOST}:8102" if DEBUG else "https://psb.econnect.eu")
+ECONNECT_PSB_IDENTITY_URL = env.str(
+    "ECONNECT_PSB_IDENTITY_URL", default=f"{SIMULATOR_HOST}:8102" if DEBUG else "https://identity.econnect.eu"
+)
 ECONNECT_SUBSCRIPTION_KEY = env.str("ECONNECT_SUBSCRIPTION_KEY", default=SIMULATOR_SUBSCRIPTION_KEY if DEBUG else "")
 # The MasterTemplateId for credit notes, if eConnect gives one; empty: credit notes use the invoice template
 # (none is published; see docs/vendor-contracts.md).

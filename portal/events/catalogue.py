@@ -172,6 +172,8 @@ CATALOGUE = {
     "credential.afas_token": _("AFAS token"),
     "credential.econnect_app_key": _("eConnect App Key"),
     "credential.econnect_app_secret": _("eConnect Secret"),
+    "credential.econnect_psb_client_id": _("eConnect PSB client id"),
+    "credential.econnect_psb_client_secret": _("eConnect PSB client secret"),
     "environment.credential_replaced": _("%(credential)s replaced"),
     "environment.credential_cleared": _("%(credential)s cleared"),
     "environment.credentials_changed": _("Credentials changed: %(changes)s."),
@@ -191,6 +193,8 @@ CATALOGUE = {
     "setting.afas_sb_relation_type": _("Small Business relation type"),
     "setting.econnect_group_id": _("eConnect company id (GroupId)"),
     "setting.afas_sales_invoice_subject_type": _("AFAS dossier item type of sales invoices"),
+    "setting.econnect_transport": _("eConnect transport"),
+    "setting.econnect_psb_party_id": _("eConnect PSB party id"),
     "environment.sending_on": _("Sending switched on."),
     "environment.sending_off": _("Sending switched off."),
     "environment.receiving_on": _("Receiving switched on: %(identifiers)s now receive via eConnect here."),
@@ -205,12 +209,14 @@ CATALOGUE = {
     "connection.afas_profit_ok": _("Connected to AFAS environment %(environment)s (Profit %(version)s)."),
     "connection.afas_sb_ok": _("AFAS Small Business accepted the app token."),
     "connection.econnect_ok": _("eConnect accepted the connection keys."),
+    "connection.econnect_psb_ok": _("eConnect PSB accepted the client id and secret for party %(party)s."),
     "connection.connectors_missing": _(
         "The token works, but its app connector lacks: %(connectors)s. Add them in AFAS (app connector)."
     ),
     "connection.problem.no_token": _("no token set"),
     "connection.problem.no_domain": _("no domain set"),
     "connection.problem.no_keys": _("no keys set"),
+    "connection.problem.no_psb_keys": _("no PSB credentials"),
     "connection.problem.unreadable": _("credentials unreadable"),
     "connection.problem.connectors_missing": _("connectors missing"),
     "connection.problem.token_rejected": _("token rejected"),
@@ -224,6 +230,9 @@ CATALOGUE = {
     "connection.hint.no_domain": _("The AFAS Small Business domain is not set: set it in the settings."),
     "connection.hint.no_keys": _(
         "The eConnect connection keys (App Key and Secret) are not set: set them in the settings."
+    ),
+    "connection.hint.no_psb_keys": _(
+        "The eConnect PSB client id, client secret and party id are not all set: set them in the settings."
     ),
     "connection.hint.unreadable": _(
         "The stored credentials cannot be decrypted (the encryption key changed): set them again."

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import transaction
+from django.db.models import Q
 
 from integrations.econnect.errors import UnreadableDocument
 from integrations.econnect.gateway import EConnectGateway
@@ -34,8 +35,14 @@ FETCH_LEASE = timedelta(minutes=10)
 MAX_PAGES = 200  # per template, state and fetch; the next fetch goes on where this one stopped
 
 
+# Only the platform SOAP API has an inbox to read; over PSB received documents arrive by webhook.
+FETCHED = Q(econnect_transport=Environment.EConnectTransport.PLATFORM)
+
+
 def incoming_dispatch_fetches(*, now: datetime | None = None) -> list[int]:
-    return lifecycle.environments_due(enabled_field="receiving_enabled", next_field="next_fetch_at", now=now)
+    return lifecycle.environments_due(
+        enabled_field="receiving_enabled", next_field="next_fetch_at", now=now, eligible=FETCHED
+    )
 
 
 @dataclass(frozen=True)
@@ -58,6 +65,12 @@ def incoming_fetch(*, environment: Environment) -> FetchResult:
 
 
 def _fetch(environment: Environment) -> FetchResult:
+    if environment.uses_psb:
+        return FetchResult(0, 0, ran=False)
+    return _fetch_inbox(environment)
+
+
+def _fetch_inbox(environment: Environment) -> FetchResult:
     """The environment's inbox (its eConnect company, the invoice templates) from the cursor on; the cursor moves to
     the newest document seen once every listing was read to its end."""
     stored = replays = 0

@@ -113,7 +113,13 @@ class SyncCursorInline(admin.TabularInline):
         return False
 
 
-SECRET_INPUTS = ("new_afas_token", "new_econnect_app_key", "new_econnect_app_secret")
+SECRET_INPUTS = (
+    "new_afas_token",
+    "new_econnect_app_key",
+    "new_econnect_app_secret",
+    "new_econnect_psb_client_id",
+    "new_econnect_psb_client_secret",
+)
 
 
 def _secret_input(label: str) -> forms.CharField:
@@ -133,6 +139,9 @@ class EnvironmentAdminForm(forms.ModelForm):
     new_econnect_app_secret = _secret_input("Set new eConnect Secret")
     clear_afas_token = forms.BooleanField(label="Remove the stored AFAS token", required=False)
     clear_econnect_keys = forms.BooleanField(label="Remove the stored eConnect keys", required=False)
+    new_econnect_psb_client_id = _secret_input("Set new eConnect PSB client id")
+    new_econnect_psb_client_secret = _secret_input("Set new eConnect PSB client secret")
+    clear_econnect_psb_keys = forms.BooleanField(label="Remove the stored eConnect PSB credentials", required=False)
 
     class Meta:
         model = Environment
@@ -151,7 +160,16 @@ class EnvironmentAdminForm(forms.ModelForm):
             "afas_sb_relation_type",
             "afas_sales_invoice_subject_type",
             "econnect_group_id",
+            "econnect_transport",
+            "econnect_psb_party_id",
         )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["econnect_transport"].required = False  # absent: the platform, as before PSB existed
+
+    def clean_econnect_transport(self) -> str:
+        return self.cleaned_data.get("econnect_transport") or Environment.EConnectTransport.PLATFORM
 
     def clean(self):
         cleaned = super().clean()
@@ -161,6 +179,10 @@ class EnvironmentAdminForm(forms.ModelForm):
             cleaned.get("new_econnect_app_key") or cleaned.get("new_econnect_app_secret")
         ):
             self.add_error("clear_econnect_keys", "Either set new eConnect keys or remove them, not both.")
+        if cleaned.get("clear_econnect_psb_keys") and (
+            cleaned.get("new_econnect_psb_client_id") or cleaned.get("new_econnect_psb_client_secret")
+        ):
+            self.add_error("clear_econnect_psb_keys", "Either set new PSB credentials or remove them, not both.")
         return cleaned
 
     @sensitive_variables("data", "changes")
@@ -172,6 +194,8 @@ class EnvironmentAdminForm(forms.ModelForm):
             changes["afas_token"] = ""
         if data.get("clear_econnect_keys"):
             changes.update(econnect_app_key="", econnect_app_secret="")
+        if data.get("clear_econnect_psb_keys"):
+            changes.update(econnect_psb_client_id="", econnect_psb_client_secret="")
         return changes
 
 
@@ -212,7 +236,9 @@ class EnvironmentAdmin(admin.ModelAdmin):
             {
                 "fields": (
                     "afas_sales_invoice_subject_type",
+                    "econnect_transport",
                     "econnect_group_id",
+                    "econnect_psb_party_id",
                     "afas_setup_checked_at",
                     "afas_setup_missing",
                     "afas_own_econnect_link_off_at",
@@ -245,6 +271,9 @@ class EnvironmentAdmin(admin.ModelAdmin):
                     "new_econnect_app_key",
                     "new_econnect_app_secret",
                     "clear_econnect_keys",
+                    "new_econnect_psb_client_id",
+                    "new_econnect_psb_client_secret",
+                    "clear_econnect_psb_keys",
                 )
             },
         ),
@@ -319,4 +348,5 @@ class EnvironmentAdmin(admin.ModelAdmin):
         def state(set_at):
             return f"set on {date_format(timezone.localtime(set_at), 'DATETIME_FORMAT')}" if set_at else "not set"
 
-        return f"AFAS token: {state(obj.afas_token_set_at)}; eConnect keys: {state(obj.econnect_keys_set_at)}"
+        summary = f"AFAS token: {state(obj.afas_token_set_at)}; eConnect keys: {state(obj.econnect_keys_set_at)}"
+        return f"{summary}; eConnect PSB credentials: {state(obj.econnect_psb_keys_set_at)}"

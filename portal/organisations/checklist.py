@@ -173,7 +173,7 @@ def _econnect_keys(environment: Environment) -> Step:
         failing_since=environment.econnect_failing_since,
         failure=environment.econnect_failure,
         accepted=environment.econnect_last_success_at,
-        set_at=environment.econnect_keys_set_at,
+        set_at=environment.econnect_psb_keys_set_at if environment.uses_psb else environment.econnect_keys_set_at,
     )
 
 

@@ -14,7 +14,12 @@ from django.conf import settings
 
 from integrations.afas import ProfitClient, SmallBusinessClient
 from integrations.afas.models import ConnectorNames
+from integrations.econnect.errors import InvalidCredentials
+from integrations.econnect.gateway import EConnectGateway
 from integrations.econnect.lookup import PeppolLookup
+from integrations.econnect.psb.auth import PsbCredentials
+from integrations.econnect.psb.client import PsbClient
+from integrations.econnect.psb.gateway import PsbGateway
 from integrations.econnect.soap import PlatformSoapGateway
 from integrations.http import AuthenticationError
 from integrations.ratelimit import RateLimiter
@@ -73,7 +78,10 @@ def econnect_gateway_for(
     *,
     transport: httpx.BaseTransport | None = None,
     timeout: httpx.Timeout | None = None,
-) -> PlatformSoapGateway:
+) -> EConnectGateway:
+    """The environment's eConnect gateway: over PSB (REST) or the platform SOAP API, as the environment says."""
+    if environment.uses_psb:
+        return _psb_gateway_for(environment, transport=transport, timeout=timeout)
     key, secret = environment.econnect_app_key, environment.econnect_app_secret
     try:
         gateway = PlatformSoapGateway(
@@ -94,6 +102,28 @@ def econnect_gateway_for(
         )
         raise
     return observed(gateway, environment=environment, service=Service.ECONNECT, secrets=(key, secret))
+
+
+def _psb_gateway_for(
+    environment: Environment, *, transport: httpx.BaseTransport | None, timeout: httpx.Timeout | None
+) -> PsbGateway:
+    client_id, secret = environment.econnect_psb_client_id, environment.econnect_psb_client_secret
+    if not (client_id and secret and environment.econnect_psb_party_id):
+        message = "The eConnect PSB client id, client secret and party id are all required."
+        environment_record_credential_failure(environment_id=environment.pk, service=Service.ECONNECT, message=message)
+        raise InvalidCredentials(message, service="eConnect")
+    client = PsbClient(
+        base_url=settings.ECONNECT_PSB_URL,
+        identity_url=settings.ECONNECT_PSB_IDENTITY_URL,
+        credentials=PsbCredentials(client_id, secret),
+        party_id=environment.econnect_psb_party_id,
+        subscription_key=settings.ECONNECT_SUBSCRIPTION_KEY,
+        transport=transport,
+        **_timeout(timeout),
+    )
+    lookup = PeppolLookup(base_url=settings.ECONNECT_LOOKUP_URL, transport=transport, **_timeout(timeout))
+    gateway = PsbGateway(client, lookup)
+    return observed(gateway, environment=environment, service=Service.ECONNECT, secrets=(client_id, secret))
 
 
 _limiters: dict[float, RateLimiter] = {}

@@ -45,6 +45,7 @@ PROBLEMS = (
     "no_token",
     "no_domain",
     "no_keys",
+    "no_psb_keys",
     "unreadable",
     "connectors_missing",
     "token_rejected",
@@ -56,7 +57,7 @@ PROBLEMS = (
     "refused",
 )
 # Problems found before anything could be sent; each has a hint ("connection.hint.<key>") saying what to do.
-HINTS = ("no_token", "no_domain", "no_keys", "unreadable")
+HINTS = ("no_token", "no_domain", "no_keys", "no_psb_keys", "unreadable")
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,8 @@ class ServiceCheck:
                     environment=str(self.detail["environment_id"]),
                     version=str(self.detail.get("profit_version", "?")),
                 )
+            if self.detail.get("psb_party"):
+                return Msg("connection.econnect_psb_ok", party=str(self.detail["psb_party"]))
             return Msg("connection.afas_sb_ok" if self.service == AFAS else "connection.econnect_ok")
         if self.problem == "connectors_missing":
             return Msg("connection.connectors_missing", connectors=", ".join(self.detail.get("missing", ())))
@@ -211,13 +214,19 @@ def _check_afas_small_business(environment: Environment) -> ServiceCheck:
 
 def _check_econnect(environment: Environment) -> ServiceCheck:
     if not environment.has_econnect_keys:
-        return ServiceCheck(ECONNECT, False, problem="no_keys")
+        return ServiceCheck(ECONNECT, False, problem="no_psb_keys" if environment.uses_psb else "no_keys")
     try:
-        with clients.econnect_gateway_for(environment) as gateway:
-            _limit_wait(gateway._http)
-            gateway.login()
-            # One authenticated read proves the security token is accepted, not only issued. Read-only.
-            gateway.list_inbox_documents(limit=1)
+        if environment.uses_psb:
+            # Reading the parties the credentials may act for proves the token and the party at once.
+            with clients.econnect_gateway_for(environment, timeout=TEST_TIMEOUT) as gateway:
+                gateway.login()
+            return ServiceCheck(ECONNECT, True, detail={"psb_party": environment.econnect_psb_party_id})
+        else:
+            with clients.econnect_gateway_for(environment) as gateway:
+                _limit_wait(gateway._http)
+                gateway.login()
+                # One authenticated read proves the security token is accepted, not only issued. Read-only.
+                gateway.list_inbox_documents(limit=1)
     except RemoteError as exc:
         return _failed(ECONNECT, exc)
     return ServiceCheck(ECONNECT, True)

@@ -18,7 +18,13 @@ from portal.core.validators import (
 from portal.events.messages import render_data
 
 # The Environment fields that hold secrets: encrypted, write-only, deferred wherever they are not used.
-CREDENTIAL_FIELDS = ("afas_token", "econnect_app_key", "econnect_app_secret")
+CREDENTIAL_FIELDS = (
+    "afas_token",
+    "econnect_app_key",
+    "econnect_app_secret",
+    "econnect_psb_client_id",
+    "econnect_psb_client_secret",
+)
 
 
 class Firm(TimeStampedModel):
@@ -62,6 +68,14 @@ class EnvironmentEdition(models.TextChoices):
     SMALL_BUSINESS = "small_business", _("AFAS Small Business")
 
 
+class EConnectTransport(models.TextChoices):
+    """How the environment talks to eConnect: the platform SOAP API (deprecated, closed to new connections) or the
+    PSB REST API that firms onboarding now get credentials for."""
+
+    PLATFORM = "soap", _("eConnect platform (connection keys)")
+    PSB = "psb", _("eConnect PSB (REST)")
+
+
 class SbRelationType(models.TextChoices):
     ORGANISATION = "organisation", _("Organisation (a creditor)")
     UNKNOWN = "unknown", _("Diverse creditors (SB's unknown relation)")
@@ -76,6 +90,8 @@ class Environment(TimeStampedModel):
 
     SbRelationType = SbRelationType
 
+    EConnectTransport = EConnectTransport
+
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="environments")
     afas_participant_number = models.CharField(
         "AFAS participant number", max_length=6, validators=[afas_participant_validator]
@@ -89,6 +105,17 @@ class Environment(TimeStampedModel):
     afas_token = CredentialField("AFAS token", blank=True, default="")
     econnect_app_key = CredentialField("eConnect App Key", blank=True, default="")
     econnect_app_secret = CredentialField("eConnect Secret", blank=True, default="")
+    econnect_transport = models.CharField(
+        "eConnect transport", max_length=10, choices=EConnectTransport.choices, default=EConnectTransport.PLATFORM
+    )
+    econnect_psb_client_id = CredentialField("eConnect PSB client id", blank=True, default="")
+    econnect_psb_client_secret = CredentialField("eConnect PSB client secret", blank=True, default="")
+    econnect_psb_party_id = models.CharField(
+        "eConnect PSB party id",
+        max_length=80,
+        blank=True,
+        help_text="The party the environment sends and receives as at eConnect PSB, e.g. NL:KVK:12345678.",
+    )
     afas_sales_invoice_subject_type = models.IntegerField(
         "AFAS dossier item type of sales invoices",
         null=True,
@@ -117,6 +144,7 @@ class Environment(TimeStampedModel):
     )
     afas_token_set_at = models.DateTimeField(null=True, blank=True, editable=False)
     econnect_keys_set_at = models.DateTimeField(null=True, blank=True, editable=False)
+    econnect_psb_keys_set_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     # AFAS Small Business only: SB cannot break down VAT from a UBL, so the portal books each received invoice as a
     # purchase journal entry itself. The SB app token is the AFAS token above.
@@ -265,6 +293,10 @@ class Environment(TimeStampedModel):
                 condition=Q(poll_interval_seconds__gte=60, poll_interval_seconds__lte=86400),
                 name="environment_poll_interval_range",
             ),
+            models.CheckConstraint(
+                condition=Q(econnect_transport__in=EConnectTransport.values),
+                name="environment_econnect_transport_valid",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -276,7 +308,14 @@ class Environment(TimeStampedModel):
 
     @property
     def has_econnect_keys(self) -> bool:
+        """The credentials of the environment's eConnect transport are stored (both halves)."""
+        if self.econnect_transport == EConnectTransport.PSB:
+            return self.econnect_psb_keys_set_at is not None and bool(self.econnect_psb_party_id)
         return self.econnect_keys_set_at is not None
+
+    @property
+    def uses_psb(self) -> bool:
+        return self.econnect_transport == EConnectTransport.PSB
 
     @property
     def contacts_sync_error_text(self) -> str:

@@ -121,7 +121,15 @@ def receiving_blockers(environment: Environment) -> list[str]:
     identifiers = list(environment.own_identifiers.all())
     if not identifiers:
         problems.append(_("The organisation has no own Peppol identifier on this environment; add it first."))
-    if not environment.has_econnect_keys:
+    if environment.uses_psb:
+        # PSB has no inbox to read: received invoices arrive by webhook, which the portal cannot take in yet.
+        problems.append(
+            _(
+                "Receiving over eConnect PSB arrives by webhook, which the portal does not take in yet. Use the "
+                "eConnect platform (connection keys) for receiving for now."
+            )
+        )
+    elif not environment.has_econnect_keys:
         problems.append(_("The eConnect connection keys are not set."))
     if not environment.has_afas_token:
         problems.append(_("The AFAS token is not set."))

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_variables
 
+from integrations.peppol.identifiers import IdentifierSyntaxError, parse_identifier
 from portal.accounts.models import User
 from portal.core.validators import (
     AFAS_PARTICIPANT_PATTERN,
@@ -24,7 +25,14 @@ from portal.organisations.models import CREDENTIAL_FIELDS, Environment, Firm, Or
 
 
 # No @transaction.atomic here: its wrapper frame would hold the secrets where error reports show them.
-@sensitive_variables("afas_token", "econnect_app_key", "econnect_app_secret", "new_values")
+@sensitive_variables(
+    "afas_token",
+    "econnect_app_key",
+    "econnect_app_secret",
+    "econnect_psb_client_id",
+    "econnect_psb_client_secret",
+    "new_values",
+)
 def environment_set_credentials(
     *,
     environment: Environment,
@@ -32,6 +40,8 @@ def environment_set_credentials(
     afas_token: str | None = None,
     econnect_app_key: str | None = None,
     econnect_app_secret: str | None = None,
+    econnect_psb_client_id: str | None = None,
+    econnect_psb_client_secret: str | None = None,
 ) -> list[str]:
     """Replace the credentials that are given (None leaves one unchanged, "" clears it).
 
@@ -42,6 +52,8 @@ def environment_set_credentials(
         "afas_token": afas_token,
         "econnect_app_key": econnect_app_key,
         "econnect_app_secret": econnect_app_secret,
+        "econnect_psb_client_id": econnect_psb_client_id,
+        "econnect_psb_client_secret": econnect_psb_client_secret,
     }
     changed = [name for name, value in new_values.items() if value is not None]
     if not changed:
@@ -66,6 +78,10 @@ def environment_set_credentials(
             both_set = bool(environment.econnect_app_key and environment.econnect_app_secret)
             environment.econnect_keys_set_at = now if both_set else None
             update_fields.append("econnect_keys_set_at")
+        if {"econnect_psb_client_id", "econnect_psb_client_secret"} & set(changed):
+            both_set = bool(environment.econnect_psb_client_id and environment.econnect_psb_client_secret)
+            environment.econnect_psb_keys_set_at = now if both_set else None
+            update_fields.append("econnect_psb_keys_set_at")
         environment.save(update_fields=update_fields)
         described = Join(
             Msg(
@@ -110,6 +126,8 @@ SETTINGS_FIELDS = (
     "afas_sb_relation_type",
     "econnect_group_id",
     "afas_sales_invoice_subject_type",
+    "econnect_transport",
+    "econnect_psb_party_id",
 )
 POLL_INTERVAL_RANGE = (60, 86400)
 SB_DOMAIN_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$"
@@ -175,7 +193,10 @@ def environment_update_settings(*, environment: Environment, actor: User | None,
         changed = [name for name in SETTINGS_FIELDS if _plain(getattr(locked, name)) != _plain(before[name])]
         if not changed:
             return []
-        _settings_check(locked)
+        _settings_check(locked)  # may normalise a value (the PSB party id) to what is already stored
+        changed = [name for name in changed if _plain(getattr(locked, name)) != _plain(before[name])]
+        if not changed:
+            return []
         try:
             with transaction.atomic():
                 locked.save(update_fields=[*changed, "updated_at"])
@@ -240,12 +261,27 @@ def _settings_check(environment: Environment) -> None:
         raise SettingsRefused(
             _("An eConnect company id has letters and digits only, such as XCNL10019."), field="econnect_group_id"
         )
+    if environment.econnect_transport not in Environment.EConnectTransport.values:
+        raise SettingsRefused(_("Choose the eConnect platform or eConnect PSB."), field="econnect_transport")
+    if environment.econnect_psb_party_id:
+        environment.econnect_psb_party_id = _psb_party(environment.econnect_psb_party_id)
     taken = Environment.objects.filter(
         afas_participant_number=environment.afas_participant_number,
         afas_environment_type=environment.afas_environment_type,
     ).exclude(pk=environment.pk)
     if taken.exists():
         raise _already_there(environment)
+
+
+def _psb_party(text: str) -> str:
+    """The PSB party id in the ICD notation (eConnect accepts both, NL:KVK:… and 0106:…)."""
+    try:
+        return parse_identifier(text.strip()).icd
+    except IdentifierSyntaxError as exc:
+        raise SettingsRefused(
+            _("The eConnect PSB party id is a Peppol identifier, such as NL:KVK:12345678 or 0106:12345678."),
+            field="econnect_psb_party_id",
+        ) from exc
 
 
 def _already_there(environment: Environment) -> SettingsRefused:

@@ -140,6 +140,24 @@ class EnvironmentSettingsForm(forms.Form):
         ),
     )
 
+    econnect_transport = forms.ChoiceField(
+        label=_("eConnect transport"),
+        choices=Environment.EConnectTransport.choices,
+        initial=Environment.EConnectTransport.PLATFORM,
+        required=False,
+        help_text=_(
+            "The eConnect platform with connection keys (App Key and Secret), or eConnect PSB (REST) with a client id "
+            "and secret: new eConnect customers get PSB."
+        ),
+    )
+    econnect_psb_party_id = forms.CharField(
+        label=_("eConnect PSB party id"),
+        max_length=MAX_IDENTIFIER_INPUT,
+        required=False,
+        help_text=_("PSB only: the party the environment sends and receives as, e.g. NL:KVK:12345678."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+
     SMALL_BUSINESS_FIELDS = (
         "afas_sb_domain",
         "afas_sb_environment",
@@ -148,6 +166,9 @@ class EnvironmentSettingsForm(forms.Form):
         "afas_sb_relation_id",
         "afas_sb_relation_type",
     )
+
+    def clean_econnect_transport(self) -> str:
+        return self.cleaned_data.get("econnect_transport") or Environment.EConnectTransport.PLATFORM
 
     def clean_afas_sb_relation_type(self) -> str:
         return self.cleaned_data.get("afas_sb_relation_type") or Environment.SbRelationType.ORGANISATION
@@ -165,6 +186,11 @@ class EnvironmentSettingsForm(forms.Form):
         cleaned = super().clean()
         if cleaned.get("afas_edition") == Environment.Edition.SMALL_BUSINESS and not cleaned.get("afas_sb_domain"):
             self.add_error("afas_sb_domain", _("AFAS Small Business needs its domain."))
+        if (
+            cleaned.get("econnect_transport") == Environment.EConnectTransport.PSB
+            and not cleaned.get("econnect_psb_party_id", "").strip()
+        ):
+            self.add_error("econnect_psb_party_id", _("eConnect PSB needs the party id, e.g. NL:KVK:12345678."))
         return cleaned
 
     @classmethod
@@ -205,29 +231,51 @@ class CredentialsForm(forms.Form):
     econnect_app_key = _secret(_("New eConnect App Key"))
     econnect_app_secret = _secret(_("New eConnect Secret"))
     clear_econnect_keys = forms.BooleanField(label=_("Remove the stored eConnect keys"), required=False)
+    econnect_psb_client_id = _secret(_("New eConnect PSB client id"))
+    econnect_psb_client_secret = _secret(_("New eConnect PSB client secret"))
+    clear_econnect_psb_keys = forms.BooleanField(label=_("Remove the stored eConnect PSB credentials"), required=False)
+
+    # Each pair of credentials that belong together, its "remove" box, and what to say when half is given or both
+    # "set" and "remove" are asked.
+    PAIRS = (
+        (
+            "econnect_app_key",
+            "econnect_app_secret",
+            "clear_econnect_keys",
+            _("The eConnect App Key and Secret belong together: enter both."),
+            _("Either set new eConnect keys or remove them, not both."),
+        ),
+        (
+            "econnect_psb_client_id",
+            "econnect_psb_client_secret",
+            "clear_econnect_psb_keys",
+            _("The eConnect PSB client id and secret belong together: enter both."),
+            _("Either set new eConnect PSB credentials or remove them, not both."),
+        ),
+    )
 
     @sensitive_variables("cleaned")
     def clean(self):
         cleaned = super().clean()
         if cleaned.get("clear_afas_token") and cleaned.get("afas_token"):
             self.add_error("clear_afas_token", _("Either set a new AFAS token or remove it, not both."))
-        new_key, new_secret = cleaned.get("econnect_app_key"), cleaned.get("econnect_app_secret")
-        if cleaned.get("clear_econnect_keys") and (new_key or new_secret):
-            self.add_error("clear_econnect_keys", _("Either set new eConnect keys or remove them, not both."))
-        elif bool(new_key) != bool(new_secret):
-            self.add_error(
-                "econnect_app_secret" if new_key else "econnect_app_key",
-                _("The eConnect App Key and Secret belong together: enter both."),
-            )
+        for first, second, clear, half_given, set_and_clear in self.PAIRS:
+            new_first, new_second = cleaned.get(first), cleaned.get(second)
+            if cleaned.get(clear) and (new_first or new_second):
+                self.add_error(clear, set_and_clear)
+            elif bool(new_first) != bool(new_second):
+                self.add_error(second if new_first else first, half_given)
         return cleaned
 
     @sensitive_variables("data", "changes")
     def changes(self) -> dict[str, str]:
         """The arguments for ``environment_set_credentials``: only what the person asked to change."""
         data = self.cleaned_data
-        changes = {name: data[name] for name in ("afas_token", "econnect_app_key", "econnect_app_secret") if data[name]}
+        names = ("afas_token", *(name for pair in self.PAIRS for name in pair[:2]))
+        changes = {name: data[name] for name in names if data[name]}
         if data.get("clear_afas_token"):
             changes["afas_token"] = ""
-        if data.get("clear_econnect_keys"):
-            changes.update(econnect_app_key="", econnect_app_secret="")
+        for first, second, clear, *_messages in self.PAIRS:
+            if data.get(clear):
+                changes.update({first: "", second: ""})
         return changes

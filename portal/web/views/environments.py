@@ -318,7 +318,13 @@ def _refused_on(form, exc: SettingsRefused) -> None:
     form.add_error(exc.field if exc.field in form.fields else None, exc.message)
 
 
-SECRET_INPUTS = ("afas_token", "econnect_app_key", "econnect_app_secret")
+SECRET_INPUTS = (
+    "afas_token",
+    "econnect_app_key",
+    "econnect_app_secret",
+    "econnect_psb_client_id",
+    "econnect_psb_client_secret",
+)
 
 
 @sensitive_post_parameters(*SECRET_INPUTS)

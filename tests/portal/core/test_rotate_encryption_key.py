@@ -15,7 +15,13 @@ from tests.portal.organisations.factories import EnvironmentFactory
 
 pytestmark = pytest.mark.django_db
 
-ENVIRONMENT_COLUMNS = ("afas_token", "econnect_app_key", "econnect_app_secret")
+ENVIRONMENT_COLUMNS = (
+    "afas_token",
+    "econnect_app_key",
+    "econnect_app_secret",
+    "econnect_psb_client_id",
+    "econnect_psb_client_secret",
+)
 
 
 @pytest.fixture
@@ -82,8 +88,11 @@ def test_rotation_re_encrypts_every_row_so_the_old_key_can_be_removed(keys):
             Fernet(keys.new.encode()).decrypt(raw.encode())  # raises if not under the new key
     assert canary_status().state is CanaryState.OK
     assert EncryptionCanary.objects.get().value == CANARY_PLAINTEXT
-    assert "organisations.Environment (afas_token, econnect_app_key, econnect_app_secret): 3 rows, 9 values" in output
-    assert "Re-encrypted 10 values in 4 rows with the first key (10 were under an older key)." in output
+    assert (
+        "organisations.Environment (afas_token, econnect_app_key, econnect_app_secret, econnect_psb_client_id, "
+        "econnect_psb_client_secret): 3 rows, 15 values"
+    ) in output
+    assert "Re-encrypted 16 values in 4 rows with the first key (16 were under an older key)." in output
     assert "set FIELD_ENCRYPTION_KEY to that key" in output
 
 
@@ -106,7 +115,7 @@ def test_dry_run_counts_and_changes_nothing(keys):
     output = rotate("--dry-run")
 
     assert raw_columns(Environment, ENVIRONMENT_COLUMNS, environment.pk) == before
-    assert "Would re-encrypt 4 values in 2 rows with the first key (4 were under an older key)." in output
+    assert "Would re-encrypt 6 values in 2 rows with the first key (6 were under an older key)." in output
     keys.configure(keys.new)
     assert canary_status().state is CanaryState.WRONG_KEY
 

@@ -130,6 +130,8 @@ def test_admin_hides_typed_secrets_from_error_reports(support_client, environmen
         "new_afas_token",
         "new_econnect_app_key",
         "new_econnect_app_secret",
+        "new_econnect_psb_client_id",
+        "new_econnect_psb_client_secret",
     }
 
 
