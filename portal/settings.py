@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "portal.documents",  # what sending and receiving share: lifecycle, retention, integrity
     "portal.events",
     "portal.reconciliation",  # issue 10: nightly reconciliation of eConnect, the portal and AFAS
+    "portal.webhooks",  # eConnect PSB webhooks: received, stored, processed
     "portal.web",
 ]
 
@@ -310,6 +311,9 @@ ECONNECT_PSB_URL = env.str("ECONNECT_PSB_URL", default=f"{SIMULATOR_HOST}:8102" 
 ECONNECT_PSB_IDENTITY_URL = env.str(
     "ECONNECT_PSB_IDENTITY_URL", default=f"{SIMULATOR_HOST}:8102" if DEBUG else "https://identity.econnect.eu"
 )
+# The portal's own public address, where eConnect PSB posts webhooks (https://… in production). Empty: the portal
+# cannot be reached from outside, so an environment on PSB cannot receive (its page says so).
+PORTAL_PUBLIC_URL = env.str("PORTAL_PUBLIC_URL", default="http://127.0.0.1:8000" if DEBUG else "")
 ECONNECT_SUBSCRIPTION_KEY = env.str("ECONNECT_SUBSCRIPTION_KEY", default=SIMULATOR_SUBSCRIPTION_KEY if DEBUG else "")
 # The MasterTemplateId for credit notes, if eConnect gives one; empty: credit notes use the invoice template
 # (none is published; see docs/vendor-contracts.md).

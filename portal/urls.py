@@ -22,6 +22,7 @@ urlpatterns = [
         name="password_reset_complete",
     ),
     path("admin/", admin.site.urls),
+    path("", include("portal.webhooks.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("portal.web.urls")),
 ]

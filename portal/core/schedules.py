@@ -27,6 +27,7 @@ SCHEDULES = (
     Schedule("dispatch fetches of the eConnect inbox", "incoming.dispatch_fetches", 15),
     Schedule("deliver and acknowledge received invoices", "incoming.work_due", 15),
     Schedule("hold interrupted deliveries", "incoming.sweep", 60),
+    Schedule("process eConnect webhook events whose task was lost or that wait for a retry", "webhooks.work_due", 60),
     Schedule("dispatch syncs of AFAS debtors and creditors", "contacts.dispatch_syncs", 60),
     Schedule("look up customers whose Peppol result is new or expired", "contacts.look_up_due", 60),
     Schedule("resume interrupted bulk lookups and write-backs", "contacts.resume_jobs", 60),

@@ -46,6 +46,21 @@ CATALOGUE = {
     ),
     "outgoing.temporary_failure": _("Temporary failure (%(detail)s); next attempt at %(when)s."),
     "outgoing.econnect_reports": _("eConnect reports: %(status)s."),
+    "outgoing.customer_response": _("The customer responded (Invoice Response %(status)s): %(text)s"),
+    "webhook.connected": _("eConnect webhooks connected: eConnect posts to %(address)s."),
+    "webhook.refused": _("An eConnect webhook delivery was refused: %(reason)s."),
+    "webhook.refusal.signature_missing": _("it carries no signature"),
+    "webhook.refusal.signature_wrong": _("its signature does not match the hook secret"),
+    "webhook.refusal.stale": _("it was sent more than five minutes ago or in the future"),
+    "webhook.refusal.unreadable": _("its content is not an eConnect event"),
+    "webhook.refusal.too_large": _("it is too large for an event"),
+    "webhook.outcome.no_document": _("The event names no document."),
+    "webhook.outcome.received": _("Stored as purchase invoice %(pk)s."),
+    "webhook.outcome.already_received": _("Already stored as purchase invoice %(pk)s."),
+    "webhook.outcome.status_asked": _("The status of sales invoice %(pk)s was asked at eConnect."),
+    "webhook.outcome.response_recorded": _("The customer's response is on sales invoice %(pk)s."),
+    "webhook.outcome.not_sent_by_portal": _("The portal did not send eConnect document %(document_id)s."),
+    "webhook.outcome.topic_unused": _("The portal does not use the topic %(topic)s."),
     "outgoing.stale": _(
         "No final status from eConnect after %(hours)s hours. Not resent automatically: check it at eConnect."
     ),
@@ -107,6 +122,7 @@ CATALOGUE = {
         "acknowledged at eConnect."
     ),
     "incoming.imported": _("Imported from eConnect by the reconciliation (%(size)s bytes)."),
+    "incoming.received_pushed": _("Received from eConnect PSB, announced by webhook (%(size)s bytes)."),
     "incoming.imported_flagged": _(
         "Imported from eConnect by the reconciliation (%(size)s bytes); eConnect flags it as a duplicate."
     ),
@@ -195,6 +211,7 @@ CATALOGUE = {
     "setting.afas_sales_invoice_subject_type": _("AFAS dossier item type of sales invoices"),
     "setting.econnect_transport": _("eConnect transport"),
     "setting.econnect_psb_party_id": _("eConnect PSB party id"),
+    "setting.econnect_psb_send_acknowledgement": _("Send an acknowledgement (AB) over PSB"),
     "environment.sending_on": _("Sending switched on."),
     "environment.sending_off": _("Sending switched off."),
     "environment.receiving_on": _("Receiving switched on: %(identifiers)s now receive via eConnect here."),
@@ -474,4 +491,5 @@ SYSTEM_ACTORS = {
     "reconciliation": _("reconciliation"),
     "retention": _("retention"),
     "import": _("import"),
+    "webhook": _("webhook"),
 }

@@ -68,6 +68,9 @@ class EventKind(models.TextChoices):
     RECONCILIATION_RESOLVED = "reconciliation_resolved", _("Reconciliation finding resolved")
     RECONCILIATION_FIXED = "reconciliation_fixed", _("Reconciliation finding fixed")
     RECONCILIATION_DISMISSED = "reconciliation_dismissed", _("Reconciliation finding dismissed")
+    WEBHOOK_REFUSED = "webhook_refused", _("eConnect webhook refused")
+    WEBHOOKS_CONNECTED = "webhooks_connected", _("eConnect webhooks connected")
+    CUSTOMER_RESPONSE = "customer_response", _("Response of the customer")
 
 
 class Event(models.Model):

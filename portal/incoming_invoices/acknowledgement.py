@@ -8,15 +8,23 @@ names, first match wins); when the document offers none of them, nothing is set 
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 
 from integrations.econnect.gateway import EConnectGateway
 from integrations.econnect.models import StatusOption
+from integrations.econnect.psb.models import InvoiceResponse, ResponseStatus
 from integrations.econnect.statuses import ACKNOWLEDGE_PREFERENCE, acknowledgement_status
 from portal.incoming_invoices.models import IncomingInvoice
 
+ACKNOWLEDGEMENT_IDS = uuid.UUID("7d3c8c2e-4b8e-4f57-9d6e-6a1f0b2c9e11")  # the namespace of our AB response ids
 
-def econnect_acknowledge(gateway: EConnectGateway, invoice: IncomingInvoice) -> StatusOption:
+
+def econnect_acknowledge(gateway: EConnectGateway, invoice: IncomingInvoice) -> StatusOption | None:
+    if invoice.environment.uses_psb:
+        _psb_acknowledge(gateway, invoice)
+        return None
     allowed = tuple(
         StatusOption(code=str(item.get("code", "")), name=str(item.get("name", "")))
         for item in invoice.econnect_allowed_statuses or ()
@@ -28,3 +36,17 @@ def econnect_acknowledge(gateway: EConnectGateway, invoice: IncomingInvoice) -> 
     option = acknowledgement_status(invoice.econnect_document_id, allowed, preference)
     gateway.set_inbox_document_status(invoice.econnect_document_id, option.code)
     return option
+
+
+def _psb_acknowledge(gateway, invoice: IncomingInvoice) -> None:
+    """PSB has no "processed" status to set: downloading already shortened eConnect's retention to seven days. When
+    the environment sends acknowledgements, the supplier gets an Invoice Response AB, once per document: its own
+    document id is derived from the document, so a repeat is answered 409 ("already processed")."""
+    if not invoice.environment.econnect_psb_send_acknowledgement:
+        return
+    response_id = str(uuid.uuid5(ACKNOWLEDGEMENT_IDS, f"{invoice.environment_id}:{invoice.econnect_document_id}"))
+    gateway.send_invoice_response(
+        invoice.econnect_document_id,
+        InvoiceResponse(ResponseStatus.ACKNOWLEDGED),
+        response_document_id=response_id,
+    )

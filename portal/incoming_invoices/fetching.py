@@ -205,3 +205,21 @@ def incoming_import_unlisted(
         reason=reason,
         data=data,
     )
+
+
+def incoming_receive_pushed(*, environment: Environment, external_id: str) -> tuple[IncomingInvoice, bool]:
+    """eConnect PSB announced a received document by webhook: downloaded and stored exactly as received, like every
+    fetched document, then processed. Already stored (the same hook twice): that row, False."""
+    existing = IncomingInvoice.objects.filter(environment=environment, econnect_document_id=external_id[:100]).first()
+    if existing is not None:
+        return existing, False
+    with clients.econnect_gateway_for(environment) as gateway:
+        document = gateway.get_inbox_document(external_id)
+    return _store(
+        environment,
+        external_id,
+        False,
+        _Download(document.payload, document.allowed_statuses),
+        message=Msg("incoming.received_pushed", size=len(document.payload)),
+        system_actor="webhook",
+    )

@@ -162,6 +162,7 @@ class EnvironmentAdminForm(forms.ModelForm):
             "econnect_group_id",
             "econnect_transport",
             "econnect_psb_party_id",
+            "econnect_psb_send_acknowledgement",
         )
 
     def __init__(self, *args, **kwargs):
@@ -228,7 +229,7 @@ class EnvironmentAdmin(admin.ModelAdmin):
     autocomplete_fields = ("organisation",)
     readonly_fields = ("credentials_summary", "receiving_enabled", "contacts_synced_at", "contacts_sync_error",
                        "route_checked_at", "afas_setup_checked_at", "afas_setup_missing",
-                       "afas_own_econnect_link_off_at", "created_at", "updated_at")  # fmt: skip
+                       "afas_own_econnect_link_off_at", "econnect_hooks_connected_at", "created_at", "updated_at")  # fmt: skip
     fieldsets = (
         (None, {"fields": ("organisation", "afas_participant_number", "afas_environment_type", "afas_edition")}),
         (
@@ -239,6 +240,8 @@ class EnvironmentAdmin(admin.ModelAdmin):
                     "econnect_transport",
                     "econnect_group_id",
                     "econnect_psb_party_id",
+                    "econnect_psb_send_acknowledgement",
+                    "econnect_hooks_connected_at",
                     "afas_setup_checked_at",
                     "afas_setup_missing",
                     "afas_own_econnect_link_off_at",

@@ -24,6 +24,7 @@ CREDENTIAL_FIELDS = (
     "econnect_app_secret",
     "econnect_psb_client_id",
     "econnect_psb_client_secret",
+    "econnect_hook_secret",
 )
 
 
@@ -110,6 +111,20 @@ class Environment(TimeStampedModel):
     )
     econnect_psb_client_id = CredentialField("eConnect PSB client id", blank=True, default="")
     econnect_psb_client_secret = CredentialField("eConnect PSB client secret", blank=True, default="")
+    econnect_hook_token = models.CharField(
+        "eConnect webhook path token",
+        max_length=64,
+        blank=True,
+        editable=False,
+        help_text="The unguessable part of the address eConnect PSB posts this environment's webhooks to.",
+    )
+    econnect_hook_secret = CredentialField("eConnect webhook secret", blank=True, default="")
+    econnect_hooks_connected_at = models.DateTimeField(null=True, blank=True, editable=False)
+    econnect_psb_send_acknowledgement = models.BooleanField(
+        "Send an acknowledgement (AB) over PSB",
+        default=False,
+        help_text="PSB only: once AFAS accepted a purchase invoice, tell the supplier with an Invoice Response AB.",
+    )
     econnect_psb_party_id = models.CharField(
         "eConnect PSB party id",
         max_length=80,
@@ -296,6 +311,12 @@ class Environment(TimeStampedModel):
             models.CheckConstraint(
                 condition=Q(econnect_transport__in=EConnectTransport.values),
                 name="environment_econnect_transport_valid",
+            ),
+            # The token is the address eConnect posts to: one environment per token.
+            models.UniqueConstraint(
+                fields=["econnect_hook_token"],
+                condition=~Q(econnect_hook_token=""),
+                name="environment_hook_token_unique",
             ),
         ]
 

@@ -18,6 +18,7 @@ from integrations.econnect.models import AccessPoint, ParticipantLookup, Reachab
 from integrations.http import RemoteError
 from integrations.peppol.identifiers import PeppolIdentifier
 from portal.accounts.models import User
+from portal.core.public_address import public_address_problem
 from portal.core.validators import checked_reason
 from portal.events.messages import Choice, Msg, explained
 from portal.events.models import EventKind
@@ -122,13 +123,7 @@ def receiving_blockers(environment: Environment) -> list[str]:
     if not identifiers:
         problems.append(_("The organisation has no own Peppol identifier on this environment; add it first."))
     if environment.uses_psb:
-        # PSB has no inbox to read: received invoices arrive by webhook, which the portal cannot take in yet.
-        problems.append(
-            _(
-                "Receiving over eConnect PSB arrives by webhook, which the portal does not take in yet. Use the "
-                "eConnect platform (connection keys) for receiving for now."
-            )
-        )
+        problems.extend(_psb_receiving_blockers(environment))
     elif not environment.has_econnect_keys:
         problems.append(_("The eConnect connection keys are not set."))
     if not environment.has_afas_token:
@@ -136,6 +131,18 @@ def receiving_blockers(environment: Environment) -> list[str]:
     for own in identifiers:
         problems.extend(route_problems(environment, own))
     return problems
+
+
+def _psb_receiving_blockers(environment: Environment) -> list[str]:
+    """Over PSB invoices arrive by webhook: the portal must be reachable and the environment's hook connected."""
+    problem = public_address_problem()
+    if problem:
+        return [problem]
+    if not environment.has_econnect_keys:
+        return [_("The eConnect PSB client id, secret and party id are not set.")]
+    if environment.econnect_hooks_connected_at is None:
+        return [_("The eConnect webhooks are not connected: connect them on the environment page first.")]
+    return []
 
 
 def route_problems(environment: Environment, own: OwnPeppolIdentifier) -> list[str]:

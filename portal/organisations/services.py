@@ -128,6 +128,7 @@ SETTINGS_FIELDS = (
     "afas_sales_invoice_subject_type",
     "econnect_transport",
     "econnect_psb_party_id",
+    "econnect_psb_send_acknowledgement",
 )
 POLL_INTERVAL_RANGE = (60, 86400)
 SB_DOMAIN_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$"

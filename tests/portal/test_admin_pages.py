@@ -13,6 +13,7 @@ from tests.portal.incoming_invoices.factories import IncomingInvoiceFactory
 from tests.portal.organisations.factories import OwnPeppolIdentifierFactory
 from tests.portal.outgoing_invoices.factories import OutgoingInvoiceFactory
 from tests.portal.reconciliation.factories import FindingFactory, RunFactory
+from tests.portal.webhooks.factories import WebhookEventFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -39,6 +40,7 @@ def data():
     ContactJobFactory(environment=own.environment)
     run = RunFactory(environment=own.environment)
     FindingFactory(environment=own.environment, first_run=run, last_run=run)
+    WebhookEventFactory(environment=own.environment)
     event_record(environment=own.environment, kind="settings_changed", message="environment event")
     event_record(
         environment=own.environment, kind="settings_changed", message="outgoing event", outgoing_invoice=outgoing

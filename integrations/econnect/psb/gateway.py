@@ -28,7 +28,7 @@ from integrations.econnect.models import (
     SentDocument,
 )
 from integrations.econnect.psb.client import PsbClient
-from integrations.econnect.psb.models import state_of
+from integrations.econnect.psb.models import Hook, InvoiceResponse, state_of
 from integrations.http import PermanentError
 from integrations.peppol.document_types import DocumentType
 from integrations.peppol.identifiers import IdentifierSyntaxError, PeppolIdentifier, parse_identifier
@@ -110,6 +110,14 @@ class PsbGateway:
 
     def look_up_participants(self, candidates: Sequence[PeppolIdentifier], document_type: DocumentType) -> LookupResult:
         return self._lookup.look_up(candidates, document_type)
+
+    # --- webhooks and responses -----------------------------------------------------------------------------------
+
+    def put_hook(self, hook: Hook) -> Hook:
+        return self._client.put_hook(hook)
+
+    def send_invoice_response(self, external_id: str, response: InvoiceResponse, *, response_document_id: str) -> str:
+        return self._client.send_invoice_response(external_id, response, response_document_id=response_document_id)
 
     # --- receiving: by webhook, then by document id ---------------------------------------------------------------
 

@@ -158,6 +158,12 @@ class EnvironmentSettingsForm(forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
     )
 
+    econnect_psb_send_acknowledgement = forms.BooleanField(
+        label=_("Send an acknowledgement (AB) over PSB"),
+        required=False,
+        help_text=_("PSB only: once AFAS accepted a purchase invoice, tell the supplier with an Invoice Response AB."),
+    )
+
     SMALL_BUSINESS_FIELDS = (
         "afas_sb_domain",
         "afas_sb_environment",

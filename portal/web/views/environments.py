@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from integrations.http import PermanentError, RemoteError
 from portal.contacts import services as contact_services
+from portal.core.public_address import public_address_problem
 from portal.incoming_invoices.models import IncomingInvoice
 from portal.organisations import routes
 from portal.organisations.afas_setup import afas_check_setup, afas_setup_last, afas_setup_shown
@@ -42,6 +43,7 @@ from portal.web.forms.environments import (
     OrganisationForm,
     OwnIdentifierForm,
 )
+from portal.webhooks.connect import HooksRefused, environment_connect_webhooks
 
 
 def _environment(request, pk: int):
@@ -117,6 +119,7 @@ def environment_detail(request, pk: int):
             "contacts_syncable": contact_services.contacts_sync_eligible(environment),
             "connection_test": connection_test_last(environment),
             "afas_setup": afas_setup_last(environment),
+            "webhook_problem": public_address_problem() if environment.uses_psb else "",
         },
     )
 
@@ -173,6 +176,23 @@ def environment_confirm_afas_link_view(request, pk: int):
     environment_confirm_afas_link_off(environment=environment, actor=request.user)
     messages.success(request, _("Recorded: AFAS's own eConnect link does not receive for this environment."))
     return redirect(reverse("web:environment_detail", args=[environment.pk]) + "#afas-link-heading")
+
+
+@require_POST
+@firm_member_required
+def environment_connect_webhooks_view(request, pk: int):
+    """eConnect PSB: register the environment's webhook at eConnect (firm admins; updating is harmless)."""
+    environment = _environment(request, pk)
+    _require_firm_admin(request)
+    try:
+        environment_connect_webhooks(environment=environment, actor=request.user)
+    except HooksRefused as exc:
+        messages.error(request, exc.message)
+    except RemoteError as exc:
+        messages.error(request, _("eConnect did not take the webhook: %(reason)s") % {"reason": exc.message})
+    else:
+        messages.success(request, _("The eConnect webhooks are connected: received invoices now arrive by webhook."))
+    return redirect(reverse("web:environment_detail", args=[environment.pk]) + "#connection-heading")
 
 
 # --- test invoice ----------------------------------------------------------------------------------------------------
@@ -425,6 +445,7 @@ urlpatterns = [
     ),
     path("environments/<int:pk>/afas-setup/", environment_afas_setup_view, name="environment_afas_setup"),
     path("environments/<int:pk>/afas-link/", environment_confirm_afas_link_view, name="environment_confirm_afas_link"),
+    path("environments/<int:pk>/webhooks/", environment_connect_webhooks_view, name="environment_connect_webhooks"),
     path("environments/<int:pk>/sending/", environment_set_sending_view, name="environment_set_sending"),
     path("environments/<int:pk>/receiving/", environment_set_receiving_view, name="environment_set_receiving"),
     path("environments/<int:pk>/route-check/", environment_route_check, name="environment_route_check"),

@@ -164,7 +164,9 @@ def test_psb_environments_are_not_polled_for_an_inbox(psb_environment):
     assert incoming_dispatch_fetches() == [soap.pk]
 
 
-def test_receiving_over_psb_cannot_be_switched_on_yet(psb_environment):
+def test_receiving_over_psb_waits_for_connected_webhooks(psb_environment, settings):
+    settings.PORTAL_PUBLIC_URL = "https://portal.example"
+
     problems = receiving_blockers(psb_environment)
 
-    assert any("arrives by webhook" in problem for problem in problems)
+    assert any("webhooks are not connected" in problem for problem in problems)

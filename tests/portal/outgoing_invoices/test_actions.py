@@ -166,6 +166,7 @@ def test_beat_schedules_are_defined_in_code(db):
         "incoming.dispatch_fetches": 15,
         "incoming.work_due": 15,
         "incoming.sweep": 60,
+        "webhooks.work_due": 60,
         "contacts.dispatch_syncs": 60,
         "contacts.look_up_due": 60,
         "contacts.resume_jobs": 60,

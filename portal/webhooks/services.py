@@ -1,0 +1,150 @@
+"""eConnect PSB webhooks: receive (check, store, answer) and process (one task per stored event).
+
+Receiving answers fast and loses nothing: the signature (HMAC-SHA256 over the raw body with the environment's hook
+secret) and the freshness of ``sentOn`` are checked, the event is stored, and only then is the answer 2xx; the work
+is a task. A refused delivery is answered 401/400 and recorded on the environment's timeline. The same event twice
+is one stored row. Processing calls the owning app's service for the topic: a received invoice is downloaded and
+stored like any other (then processed, delivered, acknowledged); a sent invoice's topic makes the portal ask its
+status now (the status poll stays the safety net for a hook that never arrives).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from integrations.econnect.psb.models import Topic
+from integrations.econnect.psb.webhooks import WebhookRefused, verified_event
+from integrations.http import RemoteError
+from portal.documents import lifecycle
+from portal.events.messages import Msg, explained
+from portal.events.models import EventKind
+from portal.events.services import event_record
+from portal.incoming_invoices.fetching import incoming_receive_pushed
+from portal.organisations.models import Environment
+from portal.outgoing_invoices.pushed import outgoing_customer_response, outgoing_status_pushed
+from portal.webhooks.models import WebhookEvent
+
+logger = logging.getLogger(__name__)
+
+Outcome = WebhookEvent.Outcome
+PROCESS_LEASE = timedelta(minutes=5)  # a claimed event whose worker died is due again after this
+SENT_TOPICS = {
+    Topic.INVOICE_SENT,
+    Topic.INVOICE_SENT_ERROR,
+    Topic.INVOICE_SENT_RETRY,
+    Topic.MESSAGE_LEVEL_STATUS_RECEIVED,
+}
+
+
+@dataclass(frozen=True)
+class Receipt:
+    status: int  # the HTTP answer for eConnect
+    stored: bool = False
+
+
+def webhook_receive(*, token: str, body: bytes, signature: str | None, now: datetime | None = None) -> Receipt:
+    environment = (
+        Environment.objects.filter(econnect_hook_token=token, econnect_transport=Environment.EConnectTransport.PSB)
+        .exclude(econnect_hook_token="")
+        .first()
+    )
+    if environment is None or not token:
+        return Receipt(404)
+    try:
+        event = verified_event(body, presented_signature=signature, secret=environment.econnect_hook_secret, now=now)
+    except WebhookRefused as exc:
+        logger.warning("eConnect webhook for environment %s refused: %s", environment.pk, exc.refusal.value)
+        event_record(
+            environment=environment,
+            kind=EventKind.WEBHOOK_REFUSED,
+            message=Msg("webhook.refused", reason=Msg(f"webhook.refusal.{exc.refusal.value}")),
+            system_actor="webhook",
+            data={"refusal": exc.refusal.value, "status": exc.refusal.status},
+        )
+        return Receipt(exc.refusal.status)
+    try:
+        with transaction.atomic():
+            stored, created = WebhookEvent.objects.get_or_create(
+                environment=environment,
+                event_key=event.key[:400],
+                defaults={
+                    "topic": event.topic,
+                    "document_id": event.document_id[:200],
+                    "body": body,
+                    "next_attempt_at": timezone.now(),
+                },
+            )
+            if created:
+                lifecycle.enqueue("webhooks.process", stored.pk)
+            else:
+                WebhookEvent.objects.filter(pk=stored.pk).update(deliveries=F("deliveries") + 1)
+    except IntegrityError:  # the same event, stored by a parallel delivery a moment ago
+        return Receipt(200)
+    return Receipt(200, stored=created)
+
+
+def webhook_process(*, event: WebhookEvent, now: datetime | None = None) -> WebhookEvent:
+    """Do what the event's topic asks, once. A transient failure is tried again later with the shared retry policy;
+    anything else ends the event as failed with the reason (support sees it in the admin)."""
+    now = now or timezone.now()
+    claimed = (
+        WebhookEvent.objects.filter(pk=event.pk, outcome=Outcome.PENDING)
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        .update(attempts=F("attempts") + 1, next_attempt_at=now + PROCESS_LEASE)
+    )
+    if not claimed:
+        return event
+    event.refresh_from_db()
+    try:
+        outcome, message = _handle(event)
+    except RemoteError as exc:
+        decision = lifecycle.retry_decision(attempts=event.attempts, retry_after=exc.retry_after, now=now)
+        if exc.transient and not decision.give_up:
+            WebhookEvent.objects.filter(pk=event.pk).update(
+                next_attempt_at=decision.next_attempt_at, **explained("outcome_message", exc.message)
+            )
+            return event
+        outcome, message = Outcome.FAILED, exc.message
+    WebhookEvent.objects.filter(pk=event.pk).update(
+        outcome=outcome, processed_at=timezone.now(), next_attempt_at=None, **explained("outcome_message", message)
+    )
+    event.refresh_from_db()
+    return event
+
+
+def webhooks_due(*, now: datetime | None = None) -> list[int]:
+    """Stored events whose processing is due: new ones whose task was lost, and transient failures."""
+    now = now or timezone.now()
+    return list(
+        WebhookEvent.objects.filter(outcome=Outcome.PENDING, next_attempt_at__lte=now)
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:500]
+    )
+
+
+def _handle(event: WebhookEvent) -> tuple[str, Msg | str]:
+    environment = event.environment
+    topic = event.topic
+    if not event.document_id and topic not in (Topic.HOOK_SENT, Topic.HOOK_SENT_RETRY, Topic.HOOK_SENT_ERROR):
+        return Outcome.IGNORED, Msg("webhook.outcome.no_document")
+    if topic == Topic.INVOICE_RECEIVED:
+        invoice, created = incoming_receive_pushed(environment=environment, external_id=event.document_id)
+        key = "webhook.outcome.received" if created else "webhook.outcome.already_received"
+        return Outcome.PROCESSED, Msg(key, pk=str(invoice.pk))
+    if topic in SENT_TOPICS:
+        invoice = outgoing_status_pushed(environment=environment, external_id=event.document_id)
+        if invoice is None:
+            return Outcome.IGNORED, Msg("webhook.outcome.not_sent_by_portal", document_id=event.document_id)
+        return Outcome.PROCESSED, Msg("webhook.outcome.status_asked", pk=str(invoice.pk))
+    if topic == Topic.INVOICE_RESPONSE_RECEIVED:
+        invoice = outgoing_customer_response(environment=environment, external_id=event.document_id, body=event.body)
+        if invoice is None:
+            return Outcome.IGNORED, Msg("webhook.outcome.not_sent_by_portal", document_id=event.document_id)
+        return Outcome.PROCESSED, Msg("webhook.outcome.response_recorded", pk=str(invoice.pk))
+    return Outcome.IGNORED, Msg("webhook.outcome.topic_unused", topic=topic)

@@ -1,0 +1,20 @@
+"""The endpoint eConnect PSB posts webhook events to: one per environment, behind an unguessable path token."""
+
+from __future__ import annotations
+
+from django.http import HttpResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from integrations.econnect.psb.webhooks import MAX_BODY_BYTES, SIGNATURE_HEADER
+from portal.webhooks.services import webhook_receive
+
+
+@csrf_exempt  # eConnect cannot hold a CSRF token; the HMAC signature over the body proves the sender
+@require_POST
+def econnect_webhook(request, token: str):
+    length = request.META.get("CONTENT_LENGTH") or "0"
+    if not length.isdigit() or int(length) > MAX_BODY_BYTES:
+        return HttpResponse(status=413)
+    receipt = webhook_receive(token=token, body=request.body, signature=request.headers.get(SIGNATURE_HEADER))
+    return HttpResponse(status=receipt.status)
