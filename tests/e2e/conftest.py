@@ -31,6 +31,7 @@ from integrations.afas import simulator as afas_simulator
 from integrations.econnect import simulator as econnect_simulator
 from tests.stack.celery import REPO, CeleryProcess, purge_broker
 from tests.stack.simulators import LiveSimulator, serve_simulator
+from tests.stack.waiting import wait_for
 
 WORKER_SETTINGS = "tests.e2e.worker_settings"
 # Short enough for a test run, long enough that no submit in flight is taken over (fault delays stay below it).
@@ -185,21 +186,24 @@ class Stack:
         tick: Callable[[], None] | None = None,
         tick_every: float = 1.0,
     ) -> Any:
-        """Poll ``condition`` until truthy; run ``tick`` (e.g. enqueue work_due, like beat) every ``tick_every``."""
-        deadline = time.monotonic() + timeout
-        next_tick = time.monotonic()
-        while True:
-            if tick is not None and time.monotonic() >= next_tick:
-                tick()
-                next_tick = time.monotonic() + tick_every
+        """Poll ``condition`` until truthy; run ``tick`` (e.g. enqueue work_due, like beat) every ``tick_every``.
+        Fails with the worker's and beat's logs on a timeout, or at once when the worker died (not by our SIGKILL)."""
+
+        def checked() -> Any:
             result = condition()
-            if result:
-                return result
-            if time.monotonic() >= deadline:
-                raise AssertionError(f"Timed out after {timeout:.0f} s waiting for {what}.\n{self.logs()}")
-            if self.worker is not None and not self.worker.alive and self.worker.process.returncode != -9:
+            if (
+                not result
+                and self.worker is not None
+                and not self.worker.alive
+                and self.worker.process.returncode != -9
+            ):
                 raise AssertionError(f"The worker died while waiting for {what}.\n{self.logs()}")
-            time.sleep(every)
+            return result
+
+        try:
+            return wait_for(checked, timeout=timeout, what=what, every=every, tick=tick, tick_every=tick_every)
+        except RuntimeError as exc:
+            raise AssertionError(f"Timed out after {timeout:.0f} s waiting for {what}.\n{self.logs()}") from exc
 
     # --- simulator control APIs over HTTP
     def afas_control(self, method: str, path: str, **kwargs) -> httpx.Response:
