@@ -327,3 +327,63 @@ def remote_failed(
         next_attempt_at=decision.next_attempt_at,
         **common,
     )
+
+
+# --- the shared lifecycle, bound to one app's step ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RemoteStep:
+    """One remote step of a document's lifecycle (submitting a sales invoice to eConnect, delivering a purchase invoice
+    to AFAS): its model, the Event field that points at it, its in-flight status, the part of the system that acts,
+    and the message key of a retry. Each app declares its step once; claim, start, done and failed are then shared.
+
+    A new remote step: declare it beside its service, e.g. ``DELIVERY = RemoteStep(IncomingInvoice, "incoming_invoice",
+    "delivering", "deliver", "incoming.afas_unavailable")``, then ``claim``/``start`` inside one transaction, call the
+    remote outside it, and end with ``done`` or ``failed``."""
+
+    model: type[models.Model]
+    subject: str
+    in_flight: str
+    system_actor: str
+    retry_message: str
+    ends_work: bool = False  # a failure completes the document's work (``completed_at``)
+    defer: tuple[str, ...] = ()
+
+    def claim(self, pk: int, *, now: datetime) -> models.Model | None:
+        return claim_due(self.model, pk, now=now, defer=self.defer)
+
+    def start(self, claimed: models.Model, *, message: Msg, now: datetime, **fields) -> None:
+        start_attempt(
+            claimed, subject=self.subject, to_status=self.in_flight, message=message, system_actor=self.system_actor,
+            now=now, **fields,
+        )  # fmt: skip
+
+    def done(self, document: models.Model, to_status: str, message: Msg, **fields) -> bool:
+        return remote_done(
+            document, subject=self.subject, from_status=self.in_flight, to_status=to_status, message=message,
+            system_actor=self.system_actor, **fields,
+        )  # fmt: skip
+
+    def failed(self, document: models.Model, exc, *, permanent: tuple[str, Msg] | None = None) -> bool:
+        return remote_failed(
+            document, exc, subject=self.subject, from_status=self.in_flight, system_actor=self.system_actor,
+            retry_message=self.retry_message, ended_fields={"completed_at": timezone.now()} if self.ends_work else None,
+            permanent=permanent,
+        )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class EnvironmentRun:
+    """A per-environment run that must not overlap itself (a collect, a fetch): the switch that allows it and its
+    lease. ``run`` does the work on a fresh copy of the environment, or answers ``idle``."""
+
+    enabled_field: str
+    lease_field: str
+    duration: timedelta
+
+    def run(self, environment: Environment, work: Callable[[Environment], T], *, idle: T) -> T:
+        return run_leased(
+            environment, work, idle=idle, enabled_field=self.enabled_field, lease_field=self.lease_field,
+            duration=self.duration,
+        )  # fmt: skip

@@ -32,6 +32,7 @@ logger = logging.getLogger(__name__)
 
 Status = IncomingInvoice.Status
 FETCH_LEASE = timedelta(minutes=10)
+FETCH = lifecycle.EnvironmentRun("receiving_enabled", "fetch_lease_until", FETCH_LEASE)
 MAX_PAGES = 200  # per template, state and fetch; the next fetch goes on where this one stopped
 
 
@@ -54,14 +55,7 @@ class FetchResult:
 
 def incoming_fetch(*, environment: Environment) -> FetchResult:
     """Store every new inbox document (and those eConnect flags as duplicates) exactly as received."""
-    return lifecycle.run_leased(
-        environment,
-        _fetch,
-        idle=FetchResult(0, 0, ran=False),
-        enabled_field="receiving_enabled",
-        lease_field="fetch_lease_until",
-        duration=FETCH_LEASE,
-    )
+    return FETCH.run(environment, _fetch, idle=FetchResult(0, 0, ran=False))
 
 
 def _fetch(environment: Environment) -> FetchResult:

@@ -58,6 +58,10 @@ Hold = IncomingInvoice.HoldReason
 Verdict = IncomingInvoice.DuplicateVerdict
 HOSTILE_KINDS = {"dtd_forbidden", "too_large", "too_deep"}
 PERMANENT_ACK_RETRY_SECONDS = 3600.0
+# Delivering to AFAS: READY or due RETRY_WAIT → DELIVERING → DELIVERED, RETRY_WAIT, HELD or FAILED.
+DELIVERY = lifecycle.RemoteStep(
+    IncomingInvoice, "incoming_invoice", Status.DELIVERING, "deliver", "incoming.afas_unavailable", defer=("raw_xml",)
+)
 
 
 def _transition(invoice: IncomingInvoice, *, system_actor: str = "receiving", **kwargs) -> bool:
@@ -172,17 +176,10 @@ def incoming_deliver(*, invoice: IncomingInvoice, now: datetime | None = None) -
     # The claim and its event in one transaction: a worker killed in between must not leave a status change that
     # the timeline does not show.
     with transaction.atomic():
-        claimed = lifecycle.claim_due(IncomingInvoice, invoice.pk, now=now, defer=("raw_xml",))
+        claimed = DELIVERY.claim(invoice.pk, now=now)
         if claimed is None:
             return invoice
-        lifecycle.start_attempt(
-            claimed,
-            subject="incoming_invoice",
-            to_status=Status.DELIVERING,
-            message=Msg("incoming.delivering", attempt=claimed.attempts + 1),
-            system_actor="deliver",
-            now=now,
-        )
+        DELIVERY.start(claimed, message=Msg("incoming.delivering", attempt=claimed.attempts + 1), now=now)
     invoice.refresh_from_db()
     environment = invoice.environment
     if environment.afas_edition != Environment.Edition.PROFIT:
@@ -214,17 +211,10 @@ def incoming_deliver(*, invoice: IncomingInvoice, now: datetime | None = None) -
     except RemoteError as exc:
         _deliver_failed(invoice, exc)
         return invoice
-    lifecycle.remote_done(
-        invoice,
-        subject="incoming_invoice",
-        from_status=Status.DELIVERING,
-        to_status=Status.DELIVERED,
-        message=Msg("incoming.delivered_with_pdf" if pdf else "incoming.delivered"),
-        system_actor="deliver",
-        afas_reference=str(result.keys or "")[:100],
-        delivered_at=timezone.now(),
-        next_attempt_at=timezone.now(),
-    )
+    delivered = Msg("incoming.delivered_with_pdf" if pdf else "incoming.delivered")
+    now = timezone.now()
+    DELIVERY.done(invoice, Status.DELIVERED, delivered, afas_reference=str(result.keys or "")[:100], delivered_at=now,
+                  next_attempt_at=now)  # fmt: skip
     return incoming_acknowledge(invoice=invoice)
 
 
@@ -266,15 +256,7 @@ def _deliver_failed(invoice: IncomingInvoice, exc: RemoteError) -> None:
     if isinstance(exc, AuthenticationError | AccessDenied) or not exc.transient:
         kind = ErrorKind.CREDENTIALS if isinstance(exc, AuthenticationError | AccessDenied) else ErrorKind.PERMANENT
         permanent = (kind, Msg("incoming.afas_refused", detail=exc.message))
-    lifecycle.remote_failed(
-        invoice,
-        exc,
-        subject="incoming_invoice",
-        from_status=Status.DELIVERING,
-        system_actor="deliver",
-        retry_message="incoming.afas_unavailable",
-        permanent=permanent,
-    )
+    DELIVERY.failed(invoice, exc, permanent=permanent)
 
 
 # What a document becomes once eConnect took the acknowledgement: in AFAS, or the own test invoice (never booked).

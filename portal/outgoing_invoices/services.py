@@ -45,6 +45,11 @@ logger = logging.getLogger(__name__)
 
 Status = OutgoingInvoice.Status
 COLLECT_LEASE = timedelta(minutes=10)
+COLLECT = lifecycle.EnvironmentRun("sending_enabled", "collect_lease_until", COLLECT_LEASE)
+# Submitting to eConnect: READY or due RETRY_WAIT → SUBMITTING (reference saved) → SUBMITTED, RETRY_WAIT or FAILED.
+SUBMISSION = lifecycle.RemoteStep(
+    OutgoingInvoice, "outgoing_invoice", Status.SUBMITTING, "submit", "outgoing.temporary_failure", ends_work=True
+)
 # AFAS itself sends to debtors with these issue methods (InPv): C = via AFAS's Peppol access point,
 # F = via AFAS's own eConnect link. The portal must not send those invoices a second time.
 AFAS_SENDS_ITSELF = {"C": "outgoing.afas_sends_via_access_point", "F": "outgoing.afas_sends_via_econnect_link"}
@@ -76,14 +81,7 @@ class CollectResult:
 
 def outgoing_collect(*, environment: Environment) -> CollectResult:
     """Read new issued sales invoices from AFAS and store each once; the cursor moves only after they are committed."""
-    return lifecycle.run_leased(
-        environment,
-        _collect,
-        idle=CollectResult(0, 0, "", ran=False),
-        enabled_field="sending_enabled",
-        lease_field="collect_lease_until",
-        duration=COLLECT_LEASE,
-    )
+    return COLLECT.run(environment, _collect, idle=CollectResult(0, 0, "", ran=False))
 
 
 def _collect(environment: Environment) -> CollectResult:
@@ -316,21 +314,14 @@ def outgoing_submit(*, invoice: OutgoingInvoice, now: datetime | None = None) ->
         _needs_attention(invoice, ErrorKind.CREDENTIALS, blocker, from_statuses=(Status.READY, Status.RETRY_WAIT))
         return invoice
     with transaction.atomic():
-        claimed = lifecycle.claim_due(OutgoingInvoice, invoice.pk, now=now)
+        claimed = SUBMISSION.claim(invoice.pk, now=now)
         if claimed is None:
             return invoice
         first_attempt = not claimed.submission_reference
         reference = claimed.submission_reference or uuid.uuid4().hex
-        lifecycle.start_attempt(
-            claimed,
-            subject="outgoing_invoice",
-            to_status=Status.SUBMITTING,
-            message=Msg("outgoing.submitting", attempt=claimed.attempts + 1, reference=reference),
-            system_actor="submit",
-            now=now,
-            submission_reference=reference,
-            submission_prepared_at=claimed.submission_prepared_at or now,
-        )
+        attempt = Msg("outgoing.submitting", attempt=claimed.attempts + 1, reference=reference)
+        SUBMISSION.start(claimed, message=attempt, now=now, submission_reference=reference,
+                         submission_prepared_at=claimed.submission_prepared_at or now)  # fmt: skip
     invoice.refresh_from_db()
     document = OutgoingDocument(
         reference=reference,
@@ -357,17 +348,9 @@ def outgoing_submit(*, invoice: OutgoingInvoice, now: datetime | None = None) ->
             from_statuses=(Status.SUBMITTING,),
         )
         return invoice
-    lifecycle.remote_done(
-        invoice,
-        subject="outgoing_invoice",
-        from_status=Status.SUBMITTING,
-        to_status=Status.SUBMITTED,
-        message=Msg("outgoing.accepted", document_id=sent.external_id),
-        system_actor="submit",
-        econnect_document_id=sent.external_id[:100],
-        submitted_at=timezone.now(),
-        next_attempt_at=timezone.now() + timedelta(seconds=30),
-    )
+    accepted, now = Msg("outgoing.accepted", document_id=sent.external_id), timezone.now()
+    SUBMISSION.done(invoice, Status.SUBMITTED, accepted, econnect_document_id=sent.external_id[:100], submitted_at=now,
+                    next_attempt_at=now + timedelta(seconds=30))  # fmt: skip
     return invoice
 
 
@@ -406,16 +389,8 @@ def _submit_failed(invoice: OutgoingInvoice, exc: RemoteError) -> None:
             from_statuses=(Status.SUBMITTING,),
         )
     else:
-        lifecycle.remote_failed(
-            invoice,
-            exc,
-            subject="outgoing_invoice",
-            from_status=Status.SUBMITTING,
-            system_actor="submit",
-            retry_message="outgoing.temporary_failure",
-            ended_fields={"completed_at": timezone.now()},
-            permanent=None if exc.transient else (ErrorKind.PERMANENT, Msg("outgoing.refused", detail=exc.message)),
-        )
+        refused = None if exc.transient else (ErrorKind.PERMANENT, Msg("outgoing.refused", detail=exc.message))
+        SUBMISSION.failed(invoice, exc, permanent=refused)
 
 
 # --- status follow-up ---------------------------------------------------------------------------------------------
