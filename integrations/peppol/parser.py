@@ -121,20 +121,8 @@ def _summary(reader: UblReader, *, sbdh_wrapped: bool) -> DocumentSummary:
     doc = reader.document
     payment_means = reader.payment_means()
     return DocumentSummary(
-        document_type=DocumentType.CREDIT_NOTE if reader.is_credit_note else DocumentType.INVOICE,
-        type_code=reader.text(doc, "cbc:CreditNoteTypeCode" if reader.is_credit_note else "cbc:InvoiceTypeCode"),
-        customization_id=reader.text(doc, "cbc:CustomizationID"),
+        **reader.header(payment_means),
         profile_id=reader.text(doc, "cbc:ProfileID"),
-        number=reader.text(doc, "cbc:ID"),
-        issue_date=reader.date(doc, "cbc:IssueDate"),
-        due_date=reader.due_date(payment_means),
-        currency=reader.text(doc, "cbc:DocumentCurrencyCode"),
-        tax_currency=reader.text(doc, "cbc:TaxCurrencyCode"),
-        buyer_reference=reader.text(doc, "cbc:BuyerReference"),
-        order_reference=reader.text(doc, "cac:OrderReference/cbc:ID"),
-        billing_references=reader.billing_references(),
-        supplier=reader.party("cac:AccountingSupplierParty/cac:Party"),
-        customer=reader.party("cac:AccountingCustomerParty/cac:Party"),
         totals=reader.totals(),
         vat_breakdown=reader.vat_breakdown(),
         payment_means=payment_means,

@@ -27,6 +27,7 @@ from lxml import etree
 
 from integrations.peppol import namespaces as ns
 from integrations.peppol.code_labels import PAYMENT_MEANS_LABELS, VAT_CATEGORY_LABELS
+from integrations.peppol.document_types import DocumentType
 from integrations.peppol.i18n import Text
 from integrations.peppol.xml import DEFAULT_MAX_BYTES, find_ubl_document, parse_untrusted_xml
 
@@ -364,6 +365,26 @@ class UblReader:
         if self.is_credit_note:
             return next((m.due_date for m in payment_means if m.due_date is not None), None)
         return self.date(self.document, "cbc:DueDate")
+
+    def header(self, payment_means: tuple[PaymentMeans, ...]) -> dict:
+        """What the summary and the readable rendering both show of the document itself: type, number, dates,
+        currencies, references and the two parties."""
+        doc = self.document
+        return {
+            "document_type": DocumentType.CREDIT_NOTE if self.is_credit_note else DocumentType.INVOICE,
+            "type_code": self.text(doc, "cbc:CreditNoteTypeCode" if self.is_credit_note else "cbc:InvoiceTypeCode"),
+            "customization_id": self.text(doc, "cbc:CustomizationID"),
+            "number": self.text(doc, "cbc:ID"),
+            "issue_date": self.date(doc, "cbc:IssueDate"),
+            "due_date": self.due_date(payment_means),
+            "currency": self.text(doc, "cbc:DocumentCurrencyCode"),
+            "tax_currency": self.text(doc, "cbc:TaxCurrencyCode"),
+            "buyer_reference": self.text(doc, "cbc:BuyerReference"),
+            "order_reference": self.text(doc, "cac:OrderReference/cbc:ID"),
+            "billing_references": self.billing_references(),
+            "supplier": self.party("cac:AccountingSupplierParty/cac:Party"),
+            "customer": self.party("cac:AccountingCustomerParty/cac:Party"),
+        }
 
     def billing_references(self) -> tuple[str, ...]:
         """Numbers of the invoices this document refers to (credit notes, corrections)."""

@@ -181,39 +181,28 @@ def incoming_import_unlisted(
 ) -> tuple[IncomingInvoice, bool]:
     """A person takes in one inbox document the fetch never listed (the reconciliation found it): stored exactly as
     eConnect hands it over, like every fetched document, with who asked and why. Already stored: that row, False."""
+    return _take_in(
+        environment, external_id, "incoming.imported", system_actor="reconciliation", actor=actor, reason=reason,
+        data=data,
+    )  # fmt: skip
+
+
+def incoming_receive_pushed(*, environment: Environment, external_id: str) -> tuple[IncomingInvoice, bool]:
+    """eConnect PSB announced a received document by webhook: downloaded and stored exactly as received, like every
+    fetched document, then processed. Already stored (the same hook twice): that row, False."""
+    return _take_in(environment, external_id, "incoming.received_pushed", system_actor="webhook")
+
+
+def _take_in(
+    environment: Environment, external_id: str, message_key: str, *, system_actor: str, **audit
+) -> tuple[IncomingInvoice, bool]:
+    """One document asked for by its id (not found by listing the inbox), stored once like every fetched one."""
     existing = IncomingInvoice.objects.filter(environment=environment, econnect_document_id=external_id[:100]).first()
     if existing is not None:
         return existing, False
     with clients.econnect_gateway_for(environment) as gateway:
         document = gateway.get_inbox_document(external_id)
     flagged = document.summary.flagged_duplicate
-    key = "incoming.imported_flagged" if flagged else "incoming.imported"
-    return _store(
-        environment,
-        external_id,
-        flagged,
-        _Download(document.payload, document.allowed_statuses),
-        message=Msg(key, size=len(document.payload)),
-        system_actor="reconciliation",
-        actor=actor,
-        reason=reason,
-        data=data,
-    )
-
-
-def incoming_receive_pushed(*, environment: Environment, external_id: str) -> tuple[IncomingInvoice, bool]:
-    """eConnect PSB announced a received document by webhook: downloaded and stored exactly as received, like every
-    fetched document, then processed. Already stored (the same hook twice): that row, False."""
-    existing = IncomingInvoice.objects.filter(environment=environment, econnect_document_id=external_id[:100]).first()
-    if existing is not None:
-        return existing, False
-    with clients.econnect_gateway_for(environment) as gateway:
-        document = gateway.get_inbox_document(external_id)
-    return _store(
-        environment,
-        external_id,
-        False,
-        _Download(document.payload, document.allowed_statuses),
-        message=Msg("incoming.received_pushed", size=len(document.payload)),
-        system_actor="webhook",
-    )
+    message = Msg(f"{message_key}_flagged" if flagged else message_key, size=len(document.payload))
+    download = _Download(document.payload, document.allowed_statuses)
+    return _store(environment, external_id, flagged, download, message=message, system_actor=system_actor, **audit)

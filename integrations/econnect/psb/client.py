@@ -249,7 +249,9 @@ class PsbClient:
                 raise MalformedResponse(f"eConnect answered HTTP {status} without JSON.", service=SERVICE) from exc
         code, text = _error_of(response)
         if status == 429 or status >= 500:
-            raise EConnectServerError(text, service=SERVICE, status=status, code=code, retry_after=_wait(response))
+            raise EConnectServerError(
+                text, service=SERVICE, status=status, code=code, retry_after=retry_after_seconds(response)
+            )
         if status == 401:
             raise InvalidCredentials(
                 f"eConnect does not accept the PSB credentials ({text}): check the client id and secret.",
@@ -272,10 +274,6 @@ class PsbClient:
 
 def _segment(value: str) -> str:
     return quote(value, safe="")
-
-
-def _wait(response: httpx.Response) -> float | None:
-    return retry_after_seconds(response)
 
 
 def _error_of(response: httpx.Response) -> tuple[str, str]:
