@@ -8,8 +8,12 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
+from integrations.econnect.psb.models import PORTAL_TOPICS, portal_hook_id
+
 # The eConnect simulator of `make run` accepts this subscription key; the portal's DEBUG default is the same value.
 SIMULATOR_SUBSCRIPTION_KEY = "simulator-subscription-key"
+# Where `make run`'s portal answers; the eConnect simulator's demo hook posts there (the portal's DEBUG default).
+DEMO_PORTAL_URL = "http://127.0.0.1:8000"
 
 
 @dataclass(frozen=True)
@@ -24,6 +28,7 @@ class DemoEnvironment:
     # access point, so the portal must refuse to switch receiving via eConnect on (one route per identifier).
     registered_at: str = "econnect"
     sb_environment: str = ""  # Small Business: the customer environment's name in the SB address
+    transport: str = "soap"  # eConnect: "soap" (platform API, App Key + Secret) or "psb" (REST, OAuth2 + webhooks)
 
     @property
     def key(self) -> str:
@@ -40,6 +45,39 @@ class DemoEnvironment:
     @property
     def econnect_app_secret(self) -> str:
         return f"demo-secret-{self.key}"
+
+    @property
+    def psb_client_id(self) -> str:
+        return f"demo-psb-{self.key}"
+
+    @property
+    def psb_client_secret(self) -> str:
+        return f"demo-psb-secret-{self.key}"
+
+    @property
+    def hook_token(self) -> str:
+        """The unguessable part of the portal's webhook address (a demo value, like the credentials)."""
+        return f"demo-hook-{self.key}"
+
+    @property
+    def hook_secret(self) -> str:
+        return f"demo-hook-secret-{self.key}"
+
+    @property
+    def hook(self) -> dict:
+        """The hook the portal registers for this environment (PSB's Hook JSON)."""
+        return {
+            "id": portal_hook_id(self.participant, self.environment_type),
+            "name": f"Peppol bridge {self.key}",
+            "action": self.hook_action,
+            "topics": list(PORTAL_TOPICS),
+            "isActive": True,
+        }
+
+    @property
+    def hook_action(self) -> str:
+        """What the portal registers as its hook: its webhook address, with the signing secret as the fragment."""
+        return f"{DEMO_PORTAL_URL}/hooks/econnect/{self.hook_token}/#{self.hook_secret}"
 
     @property
     def sb_unknown_relations(self) -> list[dict]:
@@ -73,6 +111,10 @@ ENVIRONMENTS = (
     ),  # fmt: skip
     DemoEnvironment(
         "24680", "production", "profit", "Garage Van Wijk B.V.", "56789012", "production", registered_at="afas"
+    ),
+    # On eConnect's PSB (REST): sends with a document id, receives by webhook (both transports in one demo).
+    DemoEnvironment(
+        "11223", "production", "profit", "Bloemenhandel Flora B.V.", "78901234", "production", transport="psb"
     ),
 )
 

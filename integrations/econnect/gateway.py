@@ -1,7 +1,7 @@
 """The eConnect gateway the portal codes against. Typed in, typed out; no SOAP or REST detail leaks through.
 
-Implementations: ``PlatformSoapGateway`` (platform SOAP API v3.1, App Key + Secret). A PSB REST implementation
-(OAuth2 client credentials, ``X-EConnect-DocumentId`` idempotent send, webhooks) can implement the same Protocol.
+Implementations: ``PlatformSoapGateway`` (platform SOAP API v3.1, App Key + Secret) and ``PsbGateway`` (PSB REST
+API v1: OAuth2, ``X-EConnect-DocumentId`` idempotent send, webhooks instead of inbox listings).
 Errors are those of ``integrations.econnect.errors`` / ``integrations.http``: check ``.transient``.
 """
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import signal
 import socket
+import threading
 from socketserver import ThreadingMixIn
 from wsgiref.simple_server import ServerHandler, WSGIRequestHandler, WSGIServer
 
@@ -57,9 +58,29 @@ def make_server(app, host: str = "127.0.0.1", port: int = 0) -> _ThreadingServer
     return server
 
 
+def start_heartbeat(app, interval: float = 1.0) -> threading.Event | None:
+    """Call ``app.tick()`` every ``interval`` seconds from a daemon thread, for a simulator whose world moves on by
+    itself (e.g. eConnect's webhook deliveries); returns the event that stops it, or None when the app has no tick."""
+    tick = getattr(app, "tick", None)
+    if tick is None:
+        return None
+    stopped = threading.Event()
+
+    def beat() -> None:
+        while not stopped.wait(interval):
+            try:
+                tick()
+            except Exception:  # a failing beat must not stop the next one
+                logger.exception("%s: tick failed", getattr(app, "name", "simulator"))
+
+    threading.Thread(target=beat, name=f"{getattr(app, 'name', 'simulator')}-heartbeat", daemon=True).start()
+    return stopped
+
+
 def serve(app, host: str, port: int) -> None:
-    """Serve until SIGINT or SIGTERM."""
+    """Serve until SIGINT or SIGTERM, with the app's heartbeat when it has one."""
     server = make_server(app, host, port)
+    heartbeat = start_heartbeat(app)
 
     def stop(signum, frame):
         raise KeyboardInterrupt
@@ -71,4 +92,6 @@ def serve(app, host: str, port: int) -> None:
     except KeyboardInterrupt:
         pass
     finally:
+        if heartbeat is not None:
+            heartbeat.set()
         server.server_close()

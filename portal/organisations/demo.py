@@ -1,4 +1,5 @@
-"""Demo data for `make run`: one firm, three clients, four AFAS environments, an accountant and a support user."""
+"""Demo data for `make run`: one firm, four clients, five AFAS environments (one on eConnect PSB), an accountant and a
+support user."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from dataclasses import dataclass
 
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
+from django.utils import timezone
 
 from integrations import demo_data
 from integrations.afas.simulator.demo import SB_ADMINISTRATION_ID, SB_LEDGER_ACCOUNTS
@@ -33,6 +35,24 @@ def _sb_settings(spec: demo_data.DemoEnvironment) -> dict:
     }
 
 
+def _psb_settings(spec: demo_data.DemoEnvironment) -> dict:
+    """On eConnect PSB, with its hook already registered: the eConnect simulator's demo seed holds the same hook
+    (address and secret), so webhooks arrive from the first minute."""
+    return {
+        "econnect_transport": Environment.EConnectTransport.PSB,
+        "econnect_psb_party_id": spec.own_identifier,
+        "econnect_hook_token": spec.hook_token,
+        "econnect_hook_secret": spec.hook_secret,
+        "econnect_hooks_connected_at": timezone.now(),
+    }
+
+
+def _econnect_credentials(spec: demo_data.DemoEnvironment) -> dict:
+    if spec.transport == "psb":
+        return {"econnect_psb_client_id": spec.psb_client_id, "econnect_psb_client_secret": spec.psb_client_secret}
+    return {"econnect_app_key": spec.econnect_app_key, "econnect_app_secret": spec.econnect_app_secret}
+
+
 SUPPORT_APPS = (
     "accounts",
     "organisations",
@@ -40,6 +60,7 @@ SUPPORT_APPS = (
     "outgoing_invoices",
     "incoming_invoices",
     "events",
+    "webhooks",
     "django_celery_beat",
 )
 
@@ -70,6 +91,7 @@ def demo_seed() -> DemoLogins:
                 "receiving_enabled": _works_end_to_end(spec),
                 "poll_interval_seconds": 60,
                 **(_sb_settings(spec) if spec.edition == Environment.Edition.SMALL_BUSINESS else {}),
+                **(_psb_settings(spec) if spec.transport == "psb" else {}),
             },
         )
         if created:
@@ -78,8 +100,7 @@ def demo_seed() -> DemoLogins:
                 environment=environment,
                 actor=None,
                 afas_token=spec.afas_token,
-                econnect_app_key=spec.econnect_app_key,
-                econnect_app_secret=spec.econnect_app_secret,
+                **_econnect_credentials(spec),
             )
             # The demo inbox was filled before the portal's demo existed: it is read from the start (a backfill a
             # person would ask for; a real environment reads from the moment receiving is switched on).

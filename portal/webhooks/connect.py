@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from integrations.econnect.psb.models import PORTAL_TOPICS, Hook
+from integrations.econnect.psb.models import PORTAL_TOPICS, Hook, portal_hook_id
 from portal.accounts.models import User
 from portal.core.public_address import public_address_problem
 from portal.events.messages import Msg
@@ -50,7 +50,7 @@ def environment_connect_webhooks(*, environment: Environment, actor: User | None
             locked.econnect_hook_secret = secrets.token_urlsafe(32)
         locked.save(update_fields=["econnect_hook_token", "econnect_hook_secret", "updated_at"])
     hook = Hook(
-        id=f"portal-{locked.pk}",
+        id=portal_hook_id(locked.afas_participant_number, locked.afas_environment_type),
         name=f"Peppol bridge {locked.afas_participant_number}-{locked.afas_environment_type}"[:100],
         action=f"{hook_address(locked)}#{locked.econnect_hook_secret}",
         topics=PORTAL_TOPICS,

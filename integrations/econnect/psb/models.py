@@ -168,6 +168,12 @@ class InvoiceResponse:
         return body
 
 
+def portal_hook_id(participant: str, environment_type: str) -> str:
+    """The id of the hook an AFAS environment registers: stable, so connecting again updates that hook rather than
+    adding a second one (eConnect keeps a hook's delivery state)."""
+    return f"portal-{participant}-{environment_type}"[:64]
+
+
 @dataclass(frozen=True)
 class Hook:
     """A webhook subscription (``PUT /api/v1/{partyId}/hook``): eConnect POSTs the topics to ``action``, whose URL

@@ -106,6 +106,13 @@ class EConnectSimulator(DirectoryAndAccounts, SoapOperations, PsbApi, ControlApi
                 self._progress()
         return super().handle(request)
 
+    def tick(self) -> None:
+        """The live server's heartbeat (``serve``): documents move on with the clock and due webhooks go out, even
+        when nobody calls."""
+        with self.state.lock:
+            self._progress()
+            self.psb_deliver_due()
+
     # --- lifecycle -----------------------------------------------------------------------------------------------
     def _progress(self) -> None:
         now, changed = self.now(), False
@@ -134,18 +141,8 @@ class EConnectSimulator(DirectoryAndAccounts, SoapOperations, PsbApi, ControlApi
         doc["history"].append({"state": state, "at": iso_time(at)})
 
     def _deliver_to_inbox(self, doc: dict[str, Any]) -> None:
-        account = self.data["accounts"][doc["account"]]
-        hosted = self._hosting_account(account["network"], doc["recipient"])
-        if hosted is None:
-            return
-        sender = self._hosting_account(account["network"], doc["sender"])
-        self.receive(
-            receiver_key=hosted[0]["app_key"],
-            receiver_party=hosted[1]["id"],
-            payload=base64.b64decode(doc["payload"]),
-            sender_party_id=sender[1]["econnect_party_id"] if sender else doc["sender"],
-            sender_name=sender[1]["name"] if sender else "",
-        )
+        network = self.data["accounts"][doc["account"]]["network"]
+        self.deliver_within_econnect(network, doc["sender"], doc["recipient"], base64.b64decode(doc["payload"]))
 
     def receive(
         self,

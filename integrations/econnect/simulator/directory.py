@@ -98,7 +98,7 @@ class DirectoryAndAccounts:
         registered = self.data["directory"][network].get(party_id)
         if registered is not None:
             return registered
-        if self._hosting_account(network, party_id):
+        if self._hosting_account(network, party_id) or self.psb_client_hosting(network, party_id):
             return {"access_point": "econnect", "document_types": list(DOCTYPE_IDS), "behaviour": "deliver"}
         return None
 

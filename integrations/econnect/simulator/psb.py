@@ -215,8 +215,39 @@ class PsbApi(PsbHooks):
         return Response.json({"id": document_id})
 
     def _psb_reachable(self, caller: dict[str, Any], receiver: str) -> bool:
-        network = caller.get("network", "production")
-        return bool(receiver) and receiver in self.data["directory"].get(network, {})
+        entry = self._directory_entry(caller.get("network", "production"), receiver) if receiver else None
+        return entry is not None and entry["behaviour"] == "deliver"
+
+    def psb_client_hosting(self, network: str, party_id: str) -> dict[str, Any] | None:
+        """The PSB client that receives for ``party_id`` in ``network``, if any (one world with the SOAP accounts)."""
+        wanted = canonical_party(party_id)
+        for client in self.psb["clients"].values():
+            if client["network"] == network and wanted in client["parties"]:
+                return client
+        return None
+
+    def deliver_within_econnect(
+        self, network: str, sender: str, receiver: str, payload: bytes, *, sent_document_id: str = ""
+    ) -> None:
+        """[GUESS G-PSB-8] A delivered document whose receiver eConnect itself hosts lands in that receiver's inbox: over PSB (and
+        announced by webhook) or in a SOAP account's inbox. A receiver registered at another access point gets
+        nothing here."""
+        entry = self.data["directory"][network].get(receiver)
+        if entry is not None and entry["access_point"] != "econnect":
+            return
+        if self.psb_client_hosting(network, receiver):
+            self.psb_receive(receiver, payload, origin={"party": sender, "document_id": sent_document_id})
+            return
+        hosted = self._hosting_account(network, receiver)
+        if hosted is not None:
+            sender_account = self._hosting_account(network, sender)
+            self.receive(
+                receiver_key=hosted[0]["app_key"],
+                receiver_party=hosted[1]["id"],
+                payload=payload,
+                sender_party_id=sender_account[1]["econnect_party_id"] if sender_account else sender,
+                sender_name=sender_account[1]["name"] if sender_account else "",
+            )
 
     def psb_query_recipient(self, request: Request, party: str) -> Response:
         acting = self._acting_for(request, party)
@@ -261,6 +292,14 @@ class PsbApi(PsbHooks):
             if sent["reachable"]:
                 sent["history"].append({"name": "Delivered", "description": "InvoiceSent", "at": at})
                 topic, message = "InvoiceSent", "'Invoice' successfully sent."
+                network = self.psb["clients"].get(sent["client_id"], {}).get("network", "production")
+                self.deliver_within_econnect(
+                    network,
+                    sent["sender"],
+                    sent["receiver"],
+                    base64.b64decode(sent["payload"]),
+                    sent_document_id=sent["document_id"],
+                )
             else:
                 sent["history"].append({"name": "Failed", "description": "InvoiceSentError", "at": at})
                 topic, message = "InvoiceSentError", f"Recipient '{sent['receiver']}' not found in Peppol."
@@ -277,8 +316,9 @@ class PsbApi(PsbHooks):
 
     # --- receiving ---------------------------------------------------------------------------------------------
 
-    def psb_receive(self, party: str, payload: bytes) -> str:
-        """A document arrives for a PSB party: stored, and ``InvoiceReceived`` queued for its hooks."""
+    def psb_receive(self, party: str, payload: bytes, *, origin: dict[str, str] | None = None) -> str:
+        """A document arrives for a PSB party: stored, and ``InvoiceReceived`` queued for its hooks. ``origin``: the
+        PSB sender and its document id, when the sender is eConnect's own (its Invoice Responses go back there)."""
         document_id = str(uuid.uuid4())
         summary = parse_document(payload)
         sender = summary.supplier.endpoint_id if summary.supplier else None
@@ -291,6 +331,7 @@ class PsbApi(PsbHooks):
             "downloaded_at": None,
             "deleted": False,
             "responses": [],
+            "origin": origin or {},
         }
         self.psb_queue_event(
             canonical_party(party),
@@ -346,8 +387,20 @@ class PsbApi(PsbHooks):
             return error(400, "API400", problem)
         self.psb["responses"][response_id] = {"document_id": doc, "body": body, "at": self.now()}
         found[1]["responses"].append(response_id)
+        self._response_to_sender(found[1].get("origin") or {}, body)
         self.state.save()
         return Response.json({"id": response_id})
+
+    def _response_to_sender(self, origin: dict[str, str], body: dict[str, Any]) -> None:
+        """The sender hears of the response by ``InvoiceResponseReceived`` on the document it sent.
+        [GUESS G-PSB-6, G-PSB-8] the event's details carry the status and the first reason."""
+        if not origin.get("document_id"):
+            return
+        reasons = body.get("reasons") if isinstance(body.get("reasons"), dict) else {}
+        code, text = next(iter(reasons.items()), ("", ""))
+        details = {"status": str(body["status"]), "reason": str(code), "reasonText": str(text)[:500]}
+        message = f"Invoice response '{body['status']}' received." + (f" {text}" if text else "")
+        self.psb_queue_event(origin["party"], "InvoiceResponseReceived", origin["document_id"], message, details)
 
     # --- control -----------------------------------------------------------------------------------------------
 

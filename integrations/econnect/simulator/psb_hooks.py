@@ -116,30 +116,43 @@ class PsbHooks:
             )
 
     def psb_deliver_due(self) -> list[dict[str, Any]]:
-        """Send every delivery that is due, signed; a non-2xx answer is retried on the schedule, then given up
-        (``HookSentError``). Each attempt is re-stamped (``sentOn``) and re-signed, as the reference receivers'
-        clock check requires."""
-        now, done = self.now(), []
-        for delivery in self.psb["deliveries"]:
-            if delivery["state"] != "pending" or delivery["next_at"] > now:
-                continue
-            url, _, secret = delivery["action"].partition("#")
-            body = json.dumps({**delivery["event"], "sentOn": iso_time(now)}, indent=4).replace("\n", "\r\n").encode()
-            signature = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-            status = self._post_webhook(
-                url, body, {"Content-Type": "application/json", "X-EConnect-Signature": signature}
-            )
-            delivery["attempts"] += 1
-            delivery["statuses"].append(status)
-            if 200 <= status < 300:
-                delivery["state"] = "delivered"
-            elif delivery["attempts"] > len(WEBHOOK_RETRY_AFTER):
-                delivery["state"] = "failed"  # HookSentError
-            else:
-                delivery["next_at"] = now + WEBHOOK_RETRY_AFTER[delivery["attempts"] - 1]
-            done.append({"id": delivery["id"], "status": status, "state": delivery["state"]})
-        self.state.save()
-        return done
+        """Send every delivery that is due, signed; a non-2xx answer is retried on the schedule (``HookSentRetry``),
+        then given up (``HookSentError``). Each attempt is re-stamped (``sentOn``) and re-signed, as the reference
+        receivers' clock check requires."""
+        with self.state.lock:
+            now, done = self.now(), []
+            for delivery in list(self.psb["deliveries"]):
+                if delivery["state"] != "pending" or delivery["next_at"] > now:
+                    continue
+                done.append(self._attempt_delivery(delivery, now))
+            if done:
+                self.state.save()
+            return done
+
+    def _attempt_delivery(self, delivery: dict[str, Any], now: float) -> dict[str, Any]:
+        url, _, secret = delivery["action"].partition("#")
+        body = json.dumps({**delivery["event"], "sentOn": iso_time(now)}, indent=4).replace("\n", "\r\n").encode()
+        signature = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+        status = self._post_webhook(url, body, {"Content-Type": "application/json", "X-EConnect-Signature": signature})
+        delivery["attempts"] += 1
+        delivery["statuses"].append(status)
+        if 200 <= status < 300:
+            delivery["state"] = "delivered"
+        elif delivery["attempts"] > len(WEBHOOK_RETRY_AFTER):
+            delivery["state"] = "failed"
+            self._hook_bookkeeping(delivery, "HookSentError", f"Hook '{delivery['hook_id']}' given up ({status}).")
+        else:
+            delivery["next_at"] = now + WEBHOOK_RETRY_AFTER[delivery["attempts"] - 1]
+            self._hook_bookkeeping(delivery, "HookSentRetry", f"Hook '{delivery['hook_id']}' will retry ({status}).")
+        return {"id": delivery["id"], "status": status, "state": delivery["state"]}
+
+    def _hook_bookkeeping(self, delivery: dict[str, Any], topic: str, message: str) -> None:
+        """[GUESS G-PSB-7] eConnect's own events about a delivery (``HookSentRetry``/``HookSentError``), for hooks that
+        subscribe to them; never about a delivery of such an event itself."""
+        if delivery["event"]["topic"].startswith("Hook"):
+            return
+        details = {"hookId": delivery["hook_id"], "topic": delivery["event"]["topic"], "attempts": delivery["attempts"]}
+        self.psb_queue_event(delivery["party"], topic, delivery["event"]["documentId"], message, details)
 
     def _post_webhook(self, url: str, body: bytes, headers: dict[str, str]) -> int:
         if self.webhook_sender is not None:

@@ -6,6 +6,7 @@ from datetime import date
 from decimal import Decimal
 
 from integrations.demo_data import CUSTOMERS, SIMULATED_ENVIRONMENTS, SIMULATOR_SUBSCRIPTION_KEY
+from integrations.econnect.simulator.common import iso_time
 from integrations.peppol.builder import build_ubl
 from integrations.peppol.model import (
     Address,
@@ -94,6 +95,9 @@ def seed_demo(app) -> None:
     with app.state.lock:
         app.data["subscription_keys"] = [SIMULATOR_SUBSCRIPTION_KEY]
         for spec in SIMULATED_ENVIRONMENTS:
+            if spec.transport == "psb":
+                _seed_psb(app, spec)
+                continue
             if spec.econnect_app_key in app.data["accounts"]:
                 continue
             app.add_account(
@@ -121,3 +125,25 @@ def seed_demo(app) -> None:
                     "production", party_id, access_point=customer.peppol, document_types=types, name=customer.name
                 )
         app.state.save()
+
+
+def _seed_psb(app, spec) -> None:
+    """A PSB client for the environment's party, the hook its portal registers, and its first purchase invoices
+    (announced by webhook as soon as the portal answers)."""
+    if spec.psb_client_id in app.psb["clients"]:
+        return
+    app.add_psb_client(
+        client_id=spec.psb_client_id,
+        client_secret=spec.psb_client_secret,
+        parties=[spec.own_identifier],
+        name=spec.organisation_name,
+        network=spec.econnect_network,
+    )
+    app.psb["hooks"].setdefault(spec.own_identifier, {})[spec.hook["id"]] = {
+        **spec.hook,
+        "changedOn": iso_time(app.now()),
+    }
+    customer = _party(spec.organisation_name, spec.organisation_kvk)
+    for label, payload in demo_incoming(customer):
+        if label in ("invoice", "credit note"):
+            app.psb_receive(spec.own_identifier, payload)

@@ -166,7 +166,7 @@ class SoapOperations:
         recipient = canonical_party(find_text(body, "e:To/e:ReferenceId"))
         email = find_text(body, "e:To/e:EmailAddress")
         entry = self._directory_entry(network, recipient)
-        hosted = self._hosting_account(network, recipient)
+        hosted = self._hosting_account(network, recipient) or self.psb_client_hosting(network, recipient)
         if hosted:
             method, behaviour = "ToInbox", "deliver"
         elif entry and summary.document_type.value in entry["document_types"]:

@@ -9,13 +9,22 @@ from portal.organisations.models import Environment, Firm, Organisation
 pytestmark = pytest.mark.django_db
 
 
-def test_demo_seed_creates_a_firm_three_clients_and_four_environments():
+def test_demo_seed_creates_a_firm_four_clients_and_five_environments():
     demo_seed()
 
     assert Firm.objects.count() == 1
-    assert Organisation.objects.count() == 3
-    assert Environment.objects.count() == 4
+    assert Organisation.objects.count() == 4
+    assert Environment.objects.count() == 5
     assert Environment.objects.filter(afas_edition=Environment.Edition.SMALL_BUSINESS).count() == 1
+
+
+def test_demo_has_one_environment_on_psb_with_its_webhooks_connected():
+    demo_seed()
+
+    flora = Environment.objects.get(econnect_transport=Environment.EConnectTransport.PSB)
+    assert flora.has_econnect_keys and flora.econnect_hooks_connected_at is not None
+    assert flora.econnect_hook_token and flora.econnect_hook_secret
+    assert flora.sending_enabled and flora.receiving_enabled
 
 
 def test_demo_garage_receives_via_afas_so_its_receiving_stays_off():
@@ -30,7 +39,7 @@ def test_demo_seed_twice_changes_nothing():
     demo_seed()
     demo_seed()
 
-    assert (Firm.objects.count(), Organisation.objects.count(), Environment.objects.count()) == (1, 3, 4)
+    assert (Firm.objects.count(), Organisation.objects.count(), Environment.objects.count()) == (1, 4, 5)
     assert User.objects.count() == 2
 
 
