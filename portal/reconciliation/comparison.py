@@ -86,8 +86,11 @@ def _iso(moment: datetime | None) -> str | None:
 def compare_environment(environment: Environment, *, now: datetime) -> Comparison:
     comparison = Comparison(window_start=now - timedelta(days=window_days()), cutoff=now - grace())
     with clients.econnect_gateway_for(environment) as gateway:
-        _compare_outbox(environment, gateway, comparison)
-        _compare_inbox(environment, gateway, comparison)
+        if environment.uses_psb:
+            _compare_psb(environment, gateway, comparison)
+        else:
+            _compare_outbox(environment, gateway, comparison)
+            _compare_inbox(environment, gateway, comparison)
     if environment.afas_edition == Environment.Edition.PROFIT:
         with clients.afas_client_for(environment) as afas:
             _compare_afas(environment, afas, comparison)
@@ -113,8 +116,9 @@ def _compare_outbox(environment: Environment, gateway, comparison: Comparison) -
             invoice = known.get(document.external_id)
             if invoice is None:
                 _unseen_outbox(environment, document, comparison)
-            else:
-                _outgoing_status(invoice, document, gateway, comparison)
+            elif invoice.status in OUTGOING_COMPARABLE:
+                status = document.status or gateway.outbox_status(document.external_id)
+                _outgoing_status(invoice, document.external_id, document.created_on, status, comparison)
         listed += len(documents)
         page = listing.next_page
         if not page:
@@ -157,10 +161,11 @@ def _unseen_outbox(environment: Environment, document, comparison: Comparison) -
     )
 
 
-def _outgoing_status(invoice: OutgoingInvoice, document, gateway, comparison: Comparison) -> None:
+def _outgoing_status(
+    invoice: OutgoingInvoice, external_id: str, created_on: datetime | None, status, comparison: Comparison
+) -> None:
     if invoice.status not in OUTGOING_COMPARABLE:
         return  # not sent by the portal, or a person resolved it: nothing to confirm
-    status = document.status or gateway.outbox_status(document.external_id)
     remote = status.state
     if remote is OutboxState.UNKNOWN:
         return
@@ -176,9 +181,9 @@ def _outgoing_status(invoice: OutgoingInvoice, document, gateway, comparison: Co
         Candidate(
             kind=Kind.OUTGOING_STATUS,
             key=f"outgoing_status:{invoice.pk}",
-            document_at=invoice.submitted_at or document.created_on,
+            document_at=invoice.submitted_at or created_on,
             outgoing_invoice_id=invoice.pk,
-            econnect_document_id=document.external_id[:100],
+            econnect_document_id=external_id[:100],
             details={
                 "invoice_number": invoice.invoice_number,
                 "portal_status": invoice.status,
@@ -187,6 +192,32 @@ def _outgoing_status(invoice: OutgoingInvoice, document, gateway, comparison: Co
             },
         )
     )
+
+
+def _compare_psb(environment: Environment, gateway, comparison: Comparison) -> None:
+    """PSB lists neither the outbox nor the inbox: each invoice the portal sent in the window is asked for its status
+    by its document id (which the portal chose, so eConnect cannot hold a sent document the portal does not know).
+    Received documents are known only by webhook; those events keep their own retries (``webhooks``)."""
+    sent = OutgoingInvoice.objects.filter(
+        environment=environment,
+        status__in=OUTGOING_COMPARABLE,
+        submitted_at__gte=comparison.window_start,
+        submitted_at__lte=comparison.cutoff,
+    ).exclude(econnect_document_id="")
+    limit, checked = max_documents(), 0
+    for invoice in sent.order_by("submitted_at", "pk").only(
+        "pk", "status", "status_changed_at", "submitted_at", "econnect_document_id", "invoice_number"
+    )[: limit + 1]:
+        if checked >= limit:
+            comparison.truncated = True
+            break
+        status = gateway.outbox_status(invoice.econnect_document_id)
+        _outgoing_status(invoice, invoice.econnect_document_id, invoice.submitted_at, status, comparison)
+        checked += 1
+    else:
+        comparison.complete.update((Kind.UNSEEN_OUTBOX, Kind.OUTGOING_STATUS))
+    comparison.counts["econnect_outbox"] = checked
+    comparison.counts["econnect_inbox"] = "not listed (eConnect PSB: received by webhook)"
 
 
 def _compare_inbox(environment: Environment, gateway, comparison: Comparison) -> None:
