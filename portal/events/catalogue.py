@@ -33,6 +33,10 @@ CATALOGUE = {
         "Customer not on Peppol: no identifier of the customer can receive this document (%(explanation)s)."
     ),
     "outgoing.ready": _("Valid; will be sent to %(recipient)s."),
+    "outgoing.endpoint_set": _(
+        "eConnect found the customer on Peppol as %(recipient)s, so the invoice's customer address (was "
+        "%(before)s) now says %(recipient)s: eConnect PSB delivers to that address."
+    ),
     "outgoing.ready_unchecked": _(
         "Structure checked, NOT checked against the official Peppol rules (none installed); will be sent to "
         "%(recipient)s."

@@ -71,6 +71,8 @@ class EventKind(models.TextChoices):
     WEBHOOK_REFUSED = "webhook_refused", _("eConnect webhook refused")
     WEBHOOKS_CONNECTED = "webhooks_connected", _("eConnect webhooks connected")
     CUSTOMER_RESPONSE = "customer_response", _("Response of the customer")
+    RECIPIENT_ADDRESS_SET = "recipient_address_set", _("Customer's Peppol address set")
+    RESPONSE_SENT = "response_sent", _("Response sent to the supplier")
 
 
 class Event(models.Model):

@@ -121,8 +121,7 @@ def _psb_gateway_for(
         transport=transport,
         **_timeout(timeout),
     )
-    lookup = PeppolLookup(base_url=settings.ECONNECT_LOOKUP_URL, transport=transport, **_timeout(timeout))
-    gateway = PsbGateway(client, lookup)
+    gateway = PsbGateway(client)
     return observed(gateway, environment=environment, service=Service.ECONNECT, secrets=(client_id, secret))
 
 

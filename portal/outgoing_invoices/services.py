@@ -22,6 +22,7 @@ from django.utils.translation import gettext
 from integrations.econnect.errors import DocumentRejected, UnknownRecipient
 from integrations.econnect.models import OutboxState, OutgoingDocument
 from integrations.http import AccessDenied, AuthenticationError, PermanentError, RemoteError
+from integrations.peppol.editing import with_customer_endpoint
 from integrations.peppol.identifiers import PeppolIdentifier
 from integrations.peppol.parser import parse_document
 from integrations.peppol.xml import XmlRejected
@@ -197,6 +198,10 @@ def outgoing_prepare(*, invoice: OutgoingInvoice) -> OutgoingInvoice:
             invoice, ErrorKind.RECIPIENT, Msg("outgoing.not_on_peppol", explanation=resolution.explanation_message)
         )
         return invoice
+    if invoice.environment.uses_psb and not _addressed_to(summary, resolution.recipient):
+        result = _readdressed(invoice, resolution.recipient)
+        if result is None:
+            return invoice
     ready = "outgoing.ready_unchecked" if result.structural_only else "outgoing.ready"
     _transition(
         invoice,
@@ -214,6 +219,30 @@ def outgoing_prepare(*, invoice: OutgoingInvoice) -> OutgoingInvoice:
     )
     lifecycle.enqueue("outgoing.submit", invoice.pk)
     return invoice
+
+
+def _addressed_to(summary, recipient: PeppolIdentifier) -> bool:
+    endpoint = summary.customer.endpoint_id if summary.customer else None
+    return endpoint is not None and (endpoint.scheme, endpoint.value) == (recipient.scheme, recipient.value)
+
+
+def _readdressed(invoice: OutgoingInvoice, recipient: PeppolIdentifier):
+    """eConnect PSB routes on the UBL's customer endpoint (a different ``receiverId`` is refused, API400.USRMS1):
+    when the customer was found under another identifier than the one AFAS wrote, that identifier becomes the
+    endpoint, the document is validated again and the change is on the timeline. None when it is not valid."""
+    ubl = bytes(invoice.ubl)
+    before = parse_document(ubl).customer.endpoint_id
+    changed = with_customer_endpoint(ubl, recipient)
+    OutgoingInvoice.objects.filter(pk=invoice.pk).update(ubl=changed, sha256=hashlib.sha256(changed).hexdigest())
+    invoice.ubl = changed
+    event_record(
+        environment=invoice.environment,
+        outgoing_invoice=invoice,
+        kind=EventKind.RECIPIENT_ADDRESS_SET,
+        message=Msg("outgoing.endpoint_set", recipient=recipient.icd, before=str(before) if before else "-"),
+        system_actor="prepare",
+    )
+    return _validated(invoice, changed)
 
 
 def _record_summary(invoice: OutgoingInvoice, summary) -> str:

@@ -152,10 +152,15 @@ class PsbClient:
         data = _object(self._ok(response, bad_request=DocumentRejected))
         return SendResult(document_id=str(data.get("id") or document_id), already_processed=False)
 
-    def query_recipient_party(self, candidates: Sequence[str]) -> str | None:
+    def query_recipient_party(
+        self, candidates: Sequence[str], *, preferred_document_type_id: str | None = None
+    ) -> str | None:
         """The first of ``candidates`` (e.g. ``NL:KVK:…``, ``0106:…``) eConnect can deliver to, as eConnect writes
         it; None when none is reachable (404 API404)."""
-        response = self._call("POST", self._party_path("salesInvoice/queryRecipientParty"), json=list(candidates))
+        params = {"preferredDocumentTypeId": preferred_document_type_id} if preferred_document_type_id else None
+        response = self._call(
+            "POST", self._party_path("salesInvoice/queryRecipientParty"), params=params, json=list(candidates)
+        )
         if response.status_code == 404:
             return None
         found = _object(self._ok(response)).get("id")

@@ -4,7 +4,7 @@ Sending is exactly-once by construction: the portal's saved reference is the ``X
 after a crash is answered 409 ("already processed") and counts as sent; no outbox search is needed. PSB has no
 endpoint that lists received documents (contract.md section 8): receiving is driven by the ``InvoiceReceived``
 webhook, so the inbox listings of the SOAP API are not available here and say so with ``NotAvailableOverPsb``.
-The Peppol lookup is the same public endpoint for both transports.
+Recipients are asked of eConnect itself (``queryRecipientParty``), not of the public lookup.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from integrations.econnect.errors import SERVICE, DocumentNotFound, SenderNotAllowed
-from integrations.econnect.lookup import PeppolLookup
 from integrations.econnect.models import (
     InboxDocument,
     InboxDocumentSummary,
@@ -25,6 +24,8 @@ from integrations.econnect.models import (
     OutboxState,
     OutboxStatus,
     OutgoingDocument,
+    ParticipantLookup,
+    Reachability,
     SentDocument,
 )
 from integrations.econnect.psb.client import PsbClient
@@ -40,16 +41,14 @@ class NotAvailableOverPsb(PermanentError):
 
 
 class PsbGateway:
-    def __init__(self, client: PsbClient, lookup: PeppolLookup):
+    def __init__(self, client: PsbClient):
         self._client = client
-        self._lookup = lookup
 
     def __repr__(self) -> str:
         return f"<PsbGateway party={self._client.party_id}>"
 
     def close(self) -> None:
         self._client.close()
-        self._lookup.close()
 
     def __enter__(self) -> PsbGateway:
         return self
@@ -109,7 +108,24 @@ class PsbGateway:
         return OutboxStatus(external_id, state_of(latest.name), latest.name, latest.id, latest.created_on)
 
     def look_up_participants(self, candidates: Sequence[PeppolIdentifier], document_type: DocumentType) -> LookupResult:
-        return self._lookup.look_up(candidates, document_type)
+        """eConnect's own answer to "who of these can receive it": ``queryRecipientParty`` with every candidate in
+        one call, preferring the document type. [GUESS G-PSB-9] eConnect answers the first reachable candidate in
+        the order given, and only one that can receive the preferred document type; so the candidates before it
+        cannot receive, and those after it were not judged (left out)."""
+        if not candidates:
+            return LookupResult(document_type)
+        found = self._client.query_recipient_party(
+            [candidate.icd for candidate in candidates], preferred_document_type_id=document_type.peppol_id
+        )
+        chosen = _identifier_or_none(found)
+        participants: list[ParticipantLookup] = []
+        for candidate in candidates:
+            if candidate == chosen:
+                break
+            participants.append(ParticipantLookup(candidate, Reachability.NOT_REGISTERED))
+        if chosen is not None:
+            participants.append(ParticipantLookup(chosen, Reachability.REGISTERED, (document_type,)))
+        return LookupResult(document_type, tuple(participants))
 
     # --- webhooks and responses -----------------------------------------------------------------------------------
 
@@ -159,6 +175,16 @@ class PsbGateway:
 def _document_id(document: OutgoingDocument) -> str:
     """The portal's reference (saved before the first attempt) is the PSB document id."""
     return document.reference
+
+
+def _identifier_or_none(party_id: str | None) -> PeppolIdentifier | None:
+    """eConnect's answer (``NL:KVK:…`` or ``0106:…``) as an identifier; an answer that is none is no recipient."""
+    if not party_id:
+        return None
+    try:
+        return parse_identifier(party_id)
+    except IdentifierSyntaxError:
+        return None
 
 
 def _canonical(party_id: str) -> str:

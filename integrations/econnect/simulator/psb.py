@@ -21,7 +21,7 @@ import uuid
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
-from integrations.econnect.simulator.common import canonical_party, iso_time
+from integrations.econnect.simulator.common import DOCTYPE_IDS, canonical_party, iso_time
 from integrations.econnect.simulator.psb_hooks import PsbHooks, econnect_notation, error
 from integrations.peppol.parser import parse_document
 from integrations.peppol.xml import XmlRejected
@@ -193,6 +193,8 @@ class PsbApi(PsbHooks):
             return error(400, "API400.USRMS1", "The sender in the document does not match the party.")
         receiver_query = request.query_value("receiverId")
         customer = summary.customer.endpoint_id if summary.customer else None
+        if receiver_query and customer and canonical_party(receiver_query) != canonical_party(str(customer)):
+            return error(400, "API400.USRMS1", "The recipient in the document does not match the receiverId.")
         receiver = (
             canonical_party(receiver_query)
             if receiver_query
@@ -260,9 +262,13 @@ class PsbApi(PsbHooks):
             return error(400, "API400", "The body must be a JSON array of party ids.")
         if not isinstance(candidates, list) or not all(isinstance(c, str) for c in candidates) or len(candidates) > 50:
             return error(400, "API400", "The body must be a JSON array of party ids.")
+        preferred = request.query_value("preferredDocumentTypeId") or ""
+        wanted_type = next((kind for kind, doctype in DOCTYPE_IDS.items() if doctype == preferred), None)
+        network = caller.get("network", "production")
         for candidate in candidates:
             found = canonical_party(candidate)
-            if self._psb_reachable(caller, found):
+            entry = self._directory_entry(network, found) if self._psb_reachable(caller, found) else None
+            if entry is not None and (wanted_type is None or wanted_type in entry["document_types"]):
                 return Response.json({"id": econnect_notation(found), "channel": "peppol", "description": ""})
         return error(404, "API404", f"PartyId '{candidates[0] if candidates else ''}' not found in Peppol.")
 

@@ -4,9 +4,14 @@ once (its 409 says "already processed"), and the status history follows the invo
 
 from __future__ import annotations
 
+import hashlib
+
 import pytest
 
+from integrations.demo_data import CUSTOMERS
 from integrations.econnect.psb.auth import forget_tokens
+from integrations.peppol.parser import parse_document
+from portal.events.models import Event
 from portal.organisations.models import Environment
 from portal.organisations.services import environment_set_credentials
 from portal.outgoing_invoices import services
@@ -85,3 +90,26 @@ def test_a_psb_invoice_is_followed_to_delivered(psb_world, django_capture_on_com
 
     invoice.refresh_from_db()
     assert (invoice.status, invoice.econnect_status) == (Status.DELIVERED, "Delivered")
+
+
+def test_a_customer_found_under_another_identifier_gets_that_address_in_the_ubl(
+    psb_world, django_capture_on_commit_callbacks
+):
+    # Restaurant De Gouden Leeuw: AFAS writes its KvK as the UBL address, but only its VAT number is on Peppol now.
+    assert psb_world.econnect.request("DELETE", "/_sim/directory/production/0106:30123456").status_code == 200
+    vat = next(customer.vat for customer in CUSTOMERS if customer.number == "10001")
+    psb_world.issue_sales_invoice("10001", number="2026-9001")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.outgoing_collect(environment=psb_world.environment)
+
+    invoice = psb_world.environment.outgoing_invoices.get(invoice_number="2026-9001")
+    assert invoice.status == Status.SUBMITTED
+    assert (invoice.recipient_scheme, invoice.recipient_value) == ("9944", vat)
+    assert str(parse_document(bytes(invoice.ubl)).customer.endpoint_id) == f"9944:{vat}"
+    assert invoice.sha256 == hashlib.sha256(bytes(invoice.ubl)).hexdigest()
+    [sent] = [doc for doc in sent_at_econnect(psb_world) if doc["number"] == "2026-9001"]
+    assert sent["receiver"] == f"9944:{vat}"
+    readdressed = Event.objects.get(outgoing_invoice=invoice, kind="recipient_address_set")
+    assert "0106:30123456" in readdressed.message and f"9944:{vat}" in readdressed.message
+    assert invoice.validated_at is not None and not any(f["flag"] == "fatal" for f in invoice.validation_findings)

@@ -10,7 +10,6 @@ import pytest
 
 from integrations.econnect.errors import SenderNotAllowed
 from integrations.econnect.gateway import EConnectGateway
-from integrations.econnect.lookup import PeppolLookup
 from integrations.econnect.models import OutboxState, OutgoingDocument
 from integrations.econnect.psb.auth import PsbCredentials, forget_tokens
 from integrations.econnect.psb.client import PsbClient
@@ -18,7 +17,7 @@ from integrations.econnect.psb.gateway import NotAvailableOverPsb, PsbGateway
 from integrations.peppol.document_types import DocumentType
 from integrations.peppol.identifiers import parse_identifier
 from integrations.simulators.transport import SimulatorTransport
-from tests.integrations.econnect.conftest import CUSTOMER, OWN
+from tests.integrations.econnect.conftest import CUSTOMER, OWN, RecordingTransport
 from tests.integrations.econnect.psb.test_against_simulator import CLIENT_ID, CLIENT_SECRET, SIM, ubl
 
 
@@ -39,8 +38,8 @@ def sim():
     return simulator
 
 
-def gateway(sim, party: str = OWN) -> PsbGateway:
-    transport = SimulatorTransport(sim)
+def gateway(sim, party: str = OWN, transport=None) -> PsbGateway:
+    transport = transport or SimulatorTransport(sim)
     client = PsbClient(
         base_url=SIM,
         identity_url=SIM,
@@ -48,7 +47,7 @@ def gateway(sim, party: str = OWN) -> PsbGateway:
         party_id=party,
         transport=transport,
     )
-    return PsbGateway(client, PeppolLookup(base_url=SIM, transport=transport))
+    return PsbGateway(client)
 
 
 def outgoing(reference: str | None = None) -> OutgoingDocument:
@@ -108,7 +107,31 @@ def test_the_inbox_cannot_be_listed_over_psb_but_a_document_is_read_by_id(sim):
     assert psb.get_inbox_document(document_id).payload == payload
 
 
-def test_the_lookup_is_the_public_one(sim):
-    result = gateway(sim).look_up_participants([parse_identifier(CUSTOMER)], DocumentType.INVOICE)
+def test_the_recipient_is_econnects_own_answer_to_every_candidate_in_one_call(sim):
+    unknown, customer = parse_identifier("0106:11112222"), parse_identifier(CUSTOMER)
+    recording = RecordingTransport(sim)
 
-    assert result.participants[0].identifier == parse_identifier(CUSTOMER)
+    result = gateway(sim, transport=recording).look_up_participants([unknown, customer], DocumentType.INVOICE)
+
+    assert [(p.identifier, p.reachability.value) for p in result.participants] == [
+        (unknown, "not_registered"),
+        (customer, "registered"),
+    ]
+    assert result.best.identifier == customer
+    [query] = [r for r in recording.requests if r.url.path.endswith("/queryRecipientParty")]
+    assert query.url.params["preferredDocumentTypeId"] == DocumentType.INVOICE.peppol_id
+
+
+def test_a_customer_that_takes_invoices_only_is_no_recipient_for_a_credit_note(sim):
+    sim.register("production", CUSTOMER, access_point="econnect", document_types=["invoice"])
+
+    result = gateway(sim).look_up_participants([parse_identifier(CUSTOMER)], DocumentType.CREDIT_NOTE)
+
+    assert result.best is None
+    assert result.participants[0].reachability.value == "not_registered"
+
+
+def test_nobody_reachable_is_no_recipient(sim):
+    result = gateway(sim).look_up_participants([parse_identifier("0106:11112222")], DocumentType.INVOICE)
+
+    assert result.best is None
