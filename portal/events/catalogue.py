@@ -33,6 +33,7 @@ CATALOGUE = {
         "Customer not on Peppol: no identifier of the customer can receive this document (%(explanation)s)."
     ),
     "outgoing.ready": _("Valid; will be sent to %(recipient)s."),
+    "incoming.response_sent": _("Answered the supplier over eConnect: %(response)s (reason: %(reason)s)."),
     "outgoing.endpoint_set": _(
         "eConnect found the customer on Peppol as %(recipient)s, so the invoice's customer address (was "
         "%(before)s) now says %(recipient)s: eConnect PSB delivers to that address."
@@ -216,6 +217,7 @@ CATALOGUE = {
     "setting.econnect_transport": _("eConnect transport"),
     "setting.econnect_psb_party_id": _("eConnect PSB party id"),
     "setting.econnect_psb_send_acknowledgement": _("Send an acknowledgement (AB) over PSB"),
+    "setting.econnect_psb_remove_after_delivery": _("Remove received documents at eConnect once in AFAS"),
     "environment.sending_on": _("Sending switched on."),
     "environment.sending_off": _("Sending switched off."),
     "environment.receiving_on": _("Receiving switched on: %(identifiers)s now receive via eConnect here."),

@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 
 from django.conf import settings
+from django.utils import timezone
 
 from integrations.econnect.gateway import EConnectGateway
 from integrations.econnect.models import StatusOption
@@ -41,12 +42,17 @@ def econnect_acknowledge(gateway: EConnectGateway, invoice: IncomingInvoice) -> 
 def _psb_acknowledge(gateway, invoice: IncomingInvoice) -> None:
     """PSB has no "processed" status to set: downloading already shortened eConnect's retention to seven days. When
     the environment sends acknowledgements, the supplier gets an Invoice Response AB, once per document: its own
-    document id is derived from the document, so a repeat is answered 409 ("already processed")."""
-    if not invoice.environment.econnect_psb_send_acknowledgement:
-        return
-    response_id = str(uuid.uuid5(ACKNOWLEDGEMENT_IDS, f"{invoice.environment_id}:{invoice.econnect_document_id}"))
-    gateway.send_invoice_response(
-        invoice.econnect_document_id,
-        InvoiceResponse(ResponseStatus.ACKNOWLEDGED),
-        response_document_id=response_id,
-    )
+    document id is derived from the document, so a repeat is answered 409 ("already processed"). When it removes
+    received documents, the document is deleted at eConnect last (a repeat finds it gone, which counts as done)."""
+    environment = invoice.environment
+    if environment.econnect_psb_send_acknowledgement:
+        response_id = str(uuid.uuid5(ACKNOWLEDGEMENT_IDS, f"{invoice.environment_id}:{invoice.econnect_document_id}"))
+        gateway.send_invoice_response(
+            invoice.econnect_document_id,
+            InvoiceResponse(ResponseStatus.ACKNOWLEDGED),
+            response_document_id=response_id,
+        )
+    if environment.econnect_psb_remove_after_delivery and invoice.econnect_removed_at is None:
+        gateway.remove_received_document(invoice.econnect_document_id)
+        invoice.econnect_removed_at = timezone.now()
+        IncomingInvoice.objects.filter(pk=invoice.pk).update(econnect_removed_at=invoice.econnect_removed_at)

@@ -10,7 +10,7 @@ from portal.core.admin_actions import ReasonActionForm, action_reason
 from portal.core.admin_display import xml_block
 from portal.documents.retention import document_kept_until
 from portal.events.admin import EventInline
-from portal.incoming_invoices.models import IncomingInvoice
+from portal.incoming_invoices.models import IncomingInvoice, SupplierResponse
 from portal.incoming_invoices.services import (
     incoming_confirm_in_afas,
     incoming_deliver_again,
@@ -107,7 +107,7 @@ class IncomingInvoiceAdmin(admin.ModelAdmin):
         ("Delivery", {"fields": delivery_fields}),
         ("Side by side: this document and the earlier one it matches", {"fields": ("comparison",)}),
         ("Document as received", {"fields": ("raw_document",), "classes": ("collapse",)}),
-        ("Retention", {"fields": ("kept_until", "document_removed_at")}),
+        ("Retention", {"fields": ("kept_until", "document_removed_at", "econnect_removed_at")}),
     )
     readonly_fields = flatten_fieldsets(fieldsets)  # support reads documents here; changes go through services
     inlines = [EventInline]
@@ -244,3 +244,19 @@ class IncomingInvoiceAdmin(admin.ModelAdmin):
             rows,
             raw,
         )
+
+
+@admin.register(SupplierResponse)
+class SupplierResponseAdmin(admin.ModelAdmin):
+    """Read-only: the answers people sent suppliers from the inbox (eConnect PSB)."""
+
+    list_display = ("created_at", "incoming_invoice", "code", "reason", "state", "actor", "sent_at")
+    list_filter = ("state", "code", "reason")
+    search_fields = ("incoming_invoice__invoice_number", "response_document_id")
+    readonly_fields = [field.name for field in SupplierResponse._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

@@ -62,6 +62,9 @@ class IncomingInvoice(DocumentWork):
     document_removed_at = models.DateTimeField(
         null=True, blank=True, help_text="When the XML was removed after the retention period (metadata and hash kept)."
     )
+    econnect_removed_at = models.DateTimeField(
+        null=True, blank=True, help_text="PSB: when the portal removed the document at eConnect (after AFAS took it)."
+    )
 
     parse_error = models.TextField(blank=True)
     document_type = models.CharField(max_length=20, choices=DocumentType.choices, blank=True)
@@ -193,3 +196,64 @@ class SupplierIdentity(models.Model):
 
     def __str__(self) -> str:
         return f"{self.identifier} → {self.supplier_key}"
+
+
+class ResponseCode(models.TextChoices):
+    """The Invoice Responses a person sends from the inbox (eConnect PSB; AB goes automatically)."""
+
+    REJECTED = "RE", _("Rejected")
+    UNDER_QUERY = "UQ", _("Under query")
+
+
+class ResponseReasonCode(models.TextChoices):
+    """The reason codes eConnect documents for an Invoice Response (UNCL 4343 subset, OpenPeppol clarification)."""
+
+    REFERENCES_INCORRECT = "REF", _("References incorrect")
+    LEGAL_INFORMATION_INCORRECT = "LEG", _("Legal information incorrect")
+    RECEIVER_UNKNOWN = "REC", _("Receiver unknown")
+    ITEM_QUALITY = "QUA", _("Item quality insufficient")
+    DELIVERY_ISSUES = "DEL", _("Delivery issues")
+    PRICES_INCORRECT = "PRI", _("Prices incorrect")
+    QUANTITY_INCORRECT = "QTY", _("Quantity incorrect")
+    ITEMS_INCORRECT = "ITM", _("Items incorrect")
+    PAYMENT_TERMS_INCORRECT = "PAY", _("Payment terms incorrect")
+    NOT_RECOGNIZED = "UNR", _("Not recognised")
+    FINANCE_INCORRECT = "FIN", _("Finance terms incorrect")
+    OTHER = "OTH", _("Other")
+
+
+class SupplierResponse(models.Model):
+    """An Invoice Response (RE or UQ) a person sends the supplier from the inbox. Its document id is saved before
+    the call, so sending again after any doubt is answered 409 by eConnect and counts as sent."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Being sent")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Not sent")
+
+    incoming_invoice = models.ForeignKey(IncomingInvoice, on_delete=models.PROTECT, related_name="responses")
+    code = models.CharField(max_length=2, choices=ResponseCode.choices)
+    reason = models.CharField(max_length=3, choices=ResponseReasonCode.choices)
+    note = models.CharField(max_length=500, blank=True)
+    response_document_id = models.CharField(max_length=64, unique=True, editable=False)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    last_error = models.TextField(blank=True)
+    actor = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(code__in=ResponseCode.values), name="supplier_response_code_valid"),
+            models.CheckConstraint(
+                condition=Q(reason__in=ResponseReasonCode.values), name="supplier_response_reason_valid"
+            ),
+            # One response on its way per document: a second click cannot send a second one.
+            models.UniqueConstraint(
+                fields=["incoming_invoice"], condition=Q(state="pending"), name="supplier_response_one_pending"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.reason} for {self.incoming_invoice}"

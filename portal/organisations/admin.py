@@ -163,6 +163,7 @@ class EnvironmentAdminForm(forms.ModelForm):
             "econnect_transport",
             "econnect_psb_party_id",
             "econnect_psb_send_acknowledgement",
+            "econnect_psb_remove_after_delivery",
         )
 
     def __init__(self, *args, **kwargs):
@@ -241,6 +242,7 @@ class EnvironmentAdmin(admin.ModelAdmin):
                     "econnect_group_id",
                     "econnect_psb_party_id",
                     "econnect_psb_send_acknowledgement",
+                    "econnect_psb_remove_after_delivery",
                     "econnect_hooks_connected_at",
                     "afas_setup_checked_at",
                     "afas_setup_missing",

@@ -125,6 +125,12 @@ class Environment(TimeStampedModel):
         default=False,
         help_text="PSB only: once AFAS accepted a purchase invoice, tell the supplier with an Invoice Response AB.",
     )
+    econnect_psb_remove_after_delivery = models.BooleanField(
+        "Remove received documents at eConnect once in AFAS",
+        default=False,
+        help_text="PSB only: delete a purchase invoice at eConnect once AFAS accepted it (eConnect would keep it "
+        "seven days after download).",
+    )
     econnect_psb_party_id = models.CharField(
         "eConnect PSB party id",
         max_length=80,

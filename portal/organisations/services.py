@@ -129,6 +129,7 @@ SETTINGS_FIELDS = (
     "econnect_transport",
     "econnect_psb_party_id",
     "econnect_psb_send_acknowledgement",
+    "econnect_psb_remove_after_delivery",
 )
 POLL_INTERVAL_RANGE = (60, 86400)
 SB_DOMAIN_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$"

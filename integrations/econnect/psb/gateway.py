@@ -135,6 +135,10 @@ class PsbGateway:
     def send_invoice_response(self, external_id: str, response: InvoiceResponse, *, response_document_id: str) -> str:
         return self._client.send_invoice_response(external_id, response, response_document_id=response_document_id)
 
+    def remove_received_document(self, external_id: str) -> None:
+        """Delete a received document at eConnect (only once AFAS accepted it); already gone counts as done."""
+        self._client.delete_purchase_invoice(external_id)
+
     # --- receiving: by webhook, then by document id ---------------------------------------------------------------
 
     @property

@@ -231,9 +231,9 @@ class PsbApi(PsbHooks):
     def deliver_within_econnect(
         self, network: str, sender: str, receiver: str, payload: bytes, *, sent_document_id: str = ""
     ) -> None:
-        """[GUESS G-PSB-8] A delivered document whose receiver eConnect itself hosts lands in that receiver's inbox: over PSB (and
-        announced by webhook) or in a SOAP account's inbox. A receiver registered at another access point gets
-        nothing here."""
+        """[GUESS G-PSB-8] A delivered document whose receiver eConnect itself hosts lands in that receiver's inbox:
+        over PSB (and announced by webhook) or in a SOAP account's inbox. A receiver registered at another access
+        point gets nothing here."""
         entry = self.data["directory"][network].get(receiver)
         if entry is not None and entry["access_point"] != "econnect":
             return
@@ -399,7 +399,7 @@ class PsbApi(PsbHooks):
 
     def _response_to_sender(self, origin: dict[str, str], body: dict[str, Any]) -> None:
         """The sender hears of the response by ``InvoiceResponseReceived`` on the document it sent.
-        [GUESS G-PSB-6, G-PSB-8] the event's details carry the status and the first reason."""
+        the event's details carry the status and the first reason."""
         if not origin.get("document_id"):
             return
         reasons = body.get("reasons") if isinstance(body.get("reasons"), dict) else {}

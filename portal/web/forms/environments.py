@@ -163,6 +163,13 @@ class EnvironmentSettingsForm(forms.Form):
         required=False,
         help_text=_("PSB only: once AFAS accepted a purchase invoice, tell the supplier with an Invoice Response AB."),
     )
+    econnect_psb_remove_after_delivery = forms.BooleanField(
+        label=_("Remove received documents at eConnect once in AFAS"),
+        required=False,
+        help_text=_(
+            "PSB only: eConnect keeps a downloaded document seven days; this removes it as soon as AFAS accepted it."
+        ),
+    )
 
     SMALL_BUSINESS_FIELDS = (
         "afas_sb_domain",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from django import forms
 from django.conf import settings
@@ -18,7 +19,8 @@ from django.views.decorators.http import require_GET, require_POST
 from integrations.peppol.pretty import pretty_xml
 from integrations.peppol.readable import XmlRejected, read_document
 from portal.incoming_invoices import selectors
-from portal.incoming_invoices.models import IncomingInvoice
+from portal.incoming_invoices.models import IncomingInvoice, ResponseCode, ResponseReasonCode
+from portal.incoming_invoices.responses import MAX_NOTE, new_response_key, response_problem
 from portal.incoming_invoices.services import (
     RELEASABLE_AS_ORIGINAL,
     IdenticalFileNotConfirmed,
@@ -35,6 +37,23 @@ logger = logging.getLogger(__name__)
 Status = IncomingInvoice.Status
 Hold = IncomingInvoice.HoldReason
 PRETTY_XML_MAX_CHARS = 500_000  # the rest of a huge document is not worth a page that large
+# eConnect PSB keeps a received document 7 days after it was downloaded (90 days if never downloaded); the portal
+# downloads it when it is stored.
+ECONNECT_KEEPS_AFTER_DOWNLOAD = timedelta(days=7)
+
+
+class SupplierResponseForm(forms.Form):
+    """The answer form (the service checks every value again)."""
+
+    code = forms.ChoiceField(label=gettext_lazy("Answer"), choices=ResponseCode.choices)
+    reason = forms.ChoiceField(label=gettext_lazy("Reason"), choices=ResponseReasonCode.choices)
+    note = forms.CharField(
+        label=gettext_lazy("Note for the supplier"),
+        max_length=MAX_NOTE,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    response_key = forms.CharField(widget=forms.HiddenInput)
 
 
 class InboxFilterForm(forms.Form):
@@ -213,8 +232,22 @@ def incoming_detail(request, pk: int):
             "deliverable_again": _can_deliver_again(document),
             "can_release": can_release(request),
             "can_act": can_act(request),
+            **_answering(document),
         },
     )
+
+
+def _answering(document: IncomingInvoice) -> dict:
+    """What the page needs to answer the supplier (eConnect PSB only) and to show how long eConnect keeps it."""
+    if not document.environment.uses_psb:
+        return {}
+    return {
+        "psb": True,
+        "responses": list(document.responses.select_related("actor")),
+        "response_problem": response_problem(document),
+        "response_form": SupplierResponseForm(initial={"response_key": new_response_key()}),
+        "econnect_kept_until": document.created_at + ECONNECT_KEEPS_AFTER_DOWNLOAD,
+    }
 
 
 @require_GET

@@ -78,6 +78,21 @@ def incoming_attachment(firm: Firm) -> dict:
     return {"pk": document.pk, "index": 0}
 
 
+def supplier_response(firm: Firm) -> dict:
+    from portal.incoming_invoices.models import SupplierResponse
+
+    document = IncomingInvoiceFactory(environment__organisation__firm=firm)
+    response = SupplierResponse.objects.create(
+        incoming_invoice=document,
+        code="RE",
+        reason="PRI",
+        response_document_id=f"walk-{document.pk}",
+        actor=MembershipFactory(firm=firm).user,
+        state=SupplierResponse.State.FAILED,
+    )
+    return {"pk": document.pk, "response_pk": response.pk}
+
+
 def customer(firm: Firm) -> dict:
     return {"pk": ContactFactory(environment__organisation__firm=firm).pk}
 
@@ -133,6 +148,8 @@ OBJECTS: dict[str, Callable[[Firm], dict]] = {
     "incoming_mark_as_original": incoming_invoice,
     "incoming_deliver_again": incoming_invoice,
     "incoming_confirm_in_afas": incoming_invoice,
+    "incoming_respond": incoming_invoice,
+    "incoming_response_retry": supplier_response,
     "team_member_role": member,
     "team_member_deactivate": member,
     "team_member_reactivate": member,
