@@ -111,6 +111,8 @@ class Stack:
             AFAS_BASE_URL_TEMPLATE=f"{self.afas.url}/{{participant}}/{{rest_host}}/ProfitRestServices",
             ECONNECT_SOAP_URL=f"{self.econnect.url}/soap/v3.1",
             ECONNECT_LOOKUP_URL=self.econnect.url,
+            ECONNECT_PSB_URL=self.econnect.url,
+            ECONNECT_PSB_IDENTITY_URL=self.econnect.url,
             DOCUMENT_STUCK_AFTER_SECONDS=str(STUCK_AFTER_SECONDS),
             DOCUMENT_RETRY_BASE_SECONDS="1",
             DOCUMENT_RETRY_MAX_SECONDS="2",
@@ -277,6 +279,7 @@ def stack(transactional_db, _simulators, settings, tmp_path) -> Iterator[Stack]:
     settings.AFAS_BASE_URL_TEMPLATE = f"{afas.url}/{{participant}}/{{rest_host}}/ProfitRestServices"
     settings.ECONNECT_SOAP_URL = f"{econnect.url}/soap/v3.1"
     settings.ECONNECT_LOOKUP_URL = econnect.url
+    settings.ECONNECT_PSB_URL = settings.ECONNECT_PSB_IDENTITY_URL = econnect.url
     app.conf.task_always_eager = False
     purge_broker()
 

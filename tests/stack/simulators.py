@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from integrations.simulators.server import make_server
+from integrations.simulators.server import make_server, start_heartbeat
 
 
 def no_seed(app: Any) -> None:
@@ -20,6 +20,7 @@ class LiveSimulator:
     server: Any
     thread: threading.Thread
     seed: Callable[[Any], None]
+    heartbeat: threading.Event | None = None
 
     @property
     def url(self) -> str:
@@ -32,6 +33,8 @@ class LiveSimulator:
         self.seed(self.app)
 
     def stop(self) -> None:
+        if self.heartbeat is not None:
+            self.heartbeat.set()
         self.server.shutdown()
         self.server.server_close()
 
@@ -41,4 +44,4 @@ def serve_simulator(app: Any, seed: Callable[[Any], None] = no_seed) -> LiveSimu
     server = make_server(app, "127.0.0.1", 0)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
-    return LiveSimulator(app, server, thread, seed)
+    return LiveSimulator(app, server, thread, seed, start_heartbeat(app, interval=0.2))

@@ -33,7 +33,7 @@ class Refusal(StrEnum):
 
     @property
     def status(self) -> int:
-        if self in (Refusal.SIGNATURE_MISSING, Refusal.SIGNATURE_WRONG):
+        if self in (Refusal.SIGNATURE_MISSING, Refusal.SIGNATURE_WRONG, Refusal.STALE):
             return 401
         if self is Refusal.TOO_LARGE:
             return 413

@@ -180,6 +180,8 @@ class PsbApi(PsbHooks):
         if not DOCUMENT_ID.fullmatch(document_id):
             return error(400, "API400", f"Invalid document id '{document_id[:80]}'.")
         if document_id in self.psb["sent"]:
+            self.psb["repeats"] = self.psb.get("repeats", 0) + 1
+            self.state.save()
             return error(409, "API409", f"Document with id '{document_id}' is already processed.")
         payload = _uploaded_file(request)
         if payload is None:
@@ -466,7 +468,10 @@ class PsbApi(PsbHooks):
 
     def sim_psb_sent(self, request: Request) -> Response:
         return Response.json(
-            {"sent": [{k: v for k, v in s.items() if k != "payload"} for s in self.psb["sent"].values()]}
+            {
+                "sent": [{k: v for k, v in s.items() if k != "payload"} for s in self.psb["sent"].values()],
+                "repeats": self.psb.get("repeats", 0),  # sends answered 409 "already processed"
+            }
         )
 
 

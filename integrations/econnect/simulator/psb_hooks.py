@@ -130,7 +130,8 @@ class PsbHooks:
             return done
 
     def _attempt_delivery(self, delivery: dict[str, Any], now: float) -> dict[str, Any]:
-        url, _, secret = delivery["action"].partition("#")
+        hook = self.psb["hooks"].get(delivery["party"], {}).get(delivery["hook_id"])
+        url, _, secret = (hook["action"] if hook else delivery["action"]).partition("#")  # the hook as it is now
         body = json.dumps({**delivery["event"], "sentOn": iso_time(now)}, indent=4).replace("\n", "\r\n").encode()
         signature = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
         status = self._post_webhook(url, body, {"Content-Type": "application/json", "X-EConnect-Signature": signature})
@@ -155,16 +156,19 @@ class PsbHooks:
         self.psb_queue_event(delivery["party"], topic, delivery["event"]["documentId"], message, details)
 
     def _post_webhook(self, url: str, body: bytes, headers: dict[str, str]) -> int:
-        if self.webhook_sender is not None:
-            return int(self.webhook_sender(url, body, headers))
-        if urlsplit(url).scheme not in ("http", "https"):
-            return 0
-        import httpx  # only the live simulator posts over the network
+        return int((self.webhook_sender or post_over_http)(url, body, headers))
 
-        try:
-            return httpx.post(url, content=body, headers=headers, timeout=10).status_code
-        except httpx.HTTPError:
-            return 0
+
+def post_over_http(url: str, body: bytes, headers: dict[str, str]) -> int:
+    """POST a delivery; the receiver's status, or 0 when it could not be reached."""
+    if urlsplit(url).scheme not in ("http", "https"):
+        return 0
+    import httpx  # only the live simulator posts over the network
+
+    try:
+        return httpx.post(url, content=body, headers=headers, timeout=10).status_code
+    except httpx.HTTPError:
+        return 0
 
 
 def _subscribed(topics: list[str], topic: str) -> bool:

@@ -69,7 +69,7 @@ def test_the_recorded_event_is_read_and_is_stale_now():
     with pytest.raises(WebhookRefused) as refused:
         verified_event(body, presented_signature=crlf["expectedSignature"], secret="secret")
 
-    assert refused.value.refusal is Refusal.STALE and refused.value.refusal.status == 400
+    assert refused.value.refusal is Refusal.STALE and refused.value.refusal.status == 401
     sent_on = parse_timestamp("2022-01-21T10:03:18.5951881+00:00")
     event = verified_event(body, presented_signature=crlf["expectedSignature"], secret="secret", now=sent_on)
     assert event.known_topic is Topic.INVOICE_SENT
