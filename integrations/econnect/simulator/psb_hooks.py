@@ -8,6 +8,7 @@ import hashlib
 import hmac
 import json
 import re
+import time
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -132,7 +133,7 @@ class PsbHooks:
     def _attempt_delivery(self, delivery: dict[str, Any], now: float) -> dict[str, Any]:
         hook = self.psb["hooks"].get(delivery["party"], {}).get(delivery["hook_id"])
         url, _, secret = (hook["action"] if hook else delivery["action"]).partition("#")  # the hook as it is now
-        body = json.dumps({**delivery["event"], "sentOn": iso_time(now)}, indent=4).replace("\n", "\r\n").encode()
+        body = json.dumps({**delivery["event"], "sentOn": self._sent_on()}, indent=4).replace("\n", "\r\n").encode()
         signature = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
         status = self._post_webhook(url, body, {"Content-Type": "application/json", "X-EConnect-Signature": signature})
         delivery["attempts"] += 1
@@ -146,6 +147,12 @@ class PsbHooks:
             delivery["next_at"] = now + WEBHOOK_RETRY_AFTER[delivery["attempts"] - 1]
             self._hook_bookkeeping(delivery, "HookSentRetry", f"Hook '{delivery['hook_id']}' will retry ({status}).")
         return {"id": delivery["id"], "status": status, "state": delivery["state"]}
+
+    def _sent_on(self) -> str:
+        """When a delivery leaves, by the wall clock (the receiver compares it with its own): the simulated clock
+        moves documents through their lifecycle, not the time on the wire. ``hook_clock_skew`` puts eConnect's
+        clock off by that many seconds (a stale delivery)."""
+        return iso_time(time.time() + float(self.psb.get("hook_clock_skew", 0.0)))
 
     def _hook_bookkeeping(self, delivery: dict[str, Any], topic: str, message: str) -> None:
         """[GUESS G-PSB-7] eConnect's own events about a delivery (``HookSentRetry``/``HookSentError``), for hooks that

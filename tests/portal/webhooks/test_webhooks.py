@@ -170,7 +170,7 @@ def test_an_unknown_address_is_404(db):
 
 
 def test_a_stale_delivery_is_refused_with_401(connected, sim, django_capture_on_commit_callbacks):
-    sim.data["clock_offset"] -= 3600  # eConnect's clock an hour behind: sentOn is an hour old
+    sim.psb["hook_clock_skew"] = -3600  # eConnect's clock an hour behind: sentOn is an hour old
     sim.psb_receive(PARTY, build_ubl(invoice(number="IN-102")))
 
     deliver(sim, django_capture_on_commit_callbacks)

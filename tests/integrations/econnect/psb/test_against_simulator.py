@@ -141,7 +141,7 @@ def test_a_sent_invoice_is_delivered_and_its_hook_signed_and_fresh(sim):
     url, body, headers = sim.posted[-1]
     assert url == "https://portal.example/hooks/abc"
     event = verified_event(
-        body, presented_signature=headers["X-EConnect-Signature"], secret=HOOK_SECRET, now=_sim_now(sim)
+        body, presented_signature=headers["X-EConnect-Signature"], secret=HOOK_SECRET, now=datetime.now(UTC)
     )
     assert (event.known_topic, event.document_id) == (Topic.INVOICE_SENT, document_id)
 
@@ -186,6 +186,7 @@ def test_a_failed_webhook_is_retried_on_schedule_re_signed_with_a_new_sent_on(si
     sim.psb_deliver_due()
     sim.psb_deliver_due()  # not due yet: nothing is sent
     sim.data["clock_offset"] += 60
+    sim.psb["hook_clock_skew"] = 60  # the minute passes on the wall clock too
     sim.psb_deliver_due()
 
     assert len(sim.posted) == 2
@@ -257,5 +258,16 @@ def control(sim) -> httpx.Client:
     return httpx.Client(base_url=SIM, transport=SimulatorTransport(sim))
 
 
-def _sim_now(sim) -> datetime:
-    return datetime.fromtimestamp(sim.now(), UTC)
+
+
+def test_a_delivery_is_stamped_by_the_wall_clock_however_far_the_simulated_clock_moved(sim):
+    client = psb(sim)
+    with_hook(sim, client)
+    sim.data["clock_offset"] += 3 * 3600  # documents moved three hours on; the receiver's clock did not
+    sim.psb_receive(OWN, ubl("IN-9"))
+
+    sim.psb_deliver_due()
+
+    _, body, headers = sim.posted[-1]
+    event = verified_event(body, presented_signature=headers["X-EConnect-Signature"], secret=HOOK_SECRET)
+    assert event.document_id
