@@ -185,6 +185,41 @@ def afas_deliveries(stack: Stack, key: str) -> Counter:
     return Counter(entry["xml_sha256"] for entry in delivered["purchase_invoices"])
 
 
+def sent_at_econnect(stack: Stack, tenant) -> Counter:
+    """Invoice number → how often eConnect took it from this environment (over SOAP or PSB)."""
+    if tenant.on_psb:
+        sent = stack.econnect_get("/_sim/psb/sent")["sent"]
+        return Counter(doc["number"] for doc in sent if doc["sender"] == tenant.party)
+    return Counter(doc["number"] for doc in stack.econnect_get("/_sim/sent", account=tenant.app_key)["documents"])
+
+
+def inbox_states(stack: Stack, tenant) -> dict[str, str]:
+    """eConnect document id → its state at eConnect; on PSB "processed" means answered AB (after AFAS took it)."""
+    if tenant.on_psb:
+        responses = stack.econnect_get("/_sim/psb/responses")["responses"]
+        return {r["document_id"]: "processed" for r in responses if r["status"] == "AB"}
+    return {doc["external_id"]: doc["state"]
+            for doc in stack.econnect_get("/_sim/inbox", account=tenant.app_key)["documents"]}  # fmt: skip
+
+
+def psb_rows(stack: Stack) -> list[tuple[str, Any]]:
+    """What went over eConnect PSB: its environments, the webhooks the portal stored, the sends answered 409."""
+    from django.db.models import Sum
+
+    from portal.webhooks.models import WebhookEvent
+
+    on_psb = sum(1 for tenant in stack.tenants if tenant.on_psb)
+    if not on_psb:
+        return []
+    events = WebhookEvent.objects.aggregate(deliveries=Sum("deliveries"))["deliveries"] or 0
+    return [
+        ("environments on eConnect PSB", on_psb),
+        ("webhook deliveries received", events),
+        ("webhook events stored (once each)", WebhookEvent.objects.count()),
+        ("PSB sends answered 409 (repeat)", stack.econnect_get("/_sim/psb/sent")["repeats"]),
+    ]
+
+
 def timeline_breaks(status: str, transitions: list[tuple[str, str]]) -> list[str]:
     """Where an invoice's timeline (its status events in order: (from, to)) does not account for its status: it
     must start from nothing, each event must start where the one before ended, and the last must end in
@@ -251,7 +286,7 @@ def check(stack: Stack, expected: Expected) -> Verdict:
             extra = set(in_portal) - set(issued)
             problems.append(f"{tenant.key}: outgoing in the portal differ from those issued in AFAS: "
                             f"missing {sorted(missing)[:10]}, twice {sorted(twice)[:10]}, unexpected {sorted(extra)[:10]}")  # fmt: skip
-        sent = Counter(doc["number"] for doc in stack.econnect_get("/_sim/sent", account=tenant.app_key)["documents"])
+        sent = sent_at_econnect(stack, tenant)
         out_duplicates += sum(count - 1 for count in sent.values() if count > 1)
         never_sent = [number for number in issued if sent[number] == 0]
         sent_twice = {number: count for number, count in sent.items() if count > 1}
@@ -290,8 +325,7 @@ def check(stack: Stack, expected: Expected) -> Verdict:
             problems.append(f"{tenant.key}: booked more than once in AFAS: {twice}")
         if set(in_afas) - set(put_in.values()):
             problems.append(f"{tenant.key}: AFAS received documents that were never put in")
-        states = {doc["external_id"]: doc["state"]
-                  for doc in stack.econnect_get("/_sim/inbox", account=tenant.app_key)["documents"]}  # fmt: skip
+        states = inbox_states(stack, tenant)
         unacknowledged = [external_id for external_id in put_in if states.get(external_id) != "processed"]
         if unacknowledged:
             problems.append(f"{tenant.key}: {len(unacknowledged)} incoming not acknowledged at eConnect: "
@@ -327,6 +361,7 @@ def check(stack: Stack, expected: Expected) -> Verdict:
         ("incoming acknowledged", in_acknowledged),
         ("incoming stuck (not final)", in_stuck),
         ("missing or broken events", missing_events),
+        *psb_rows(stack),
     ]
     return Verdict(rows, problems)
 

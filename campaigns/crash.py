@@ -1,10 +1,11 @@
 """Crash campaign: ``python -m campaigns.crash [--short] [--kills N] [--seconds S] [--seed N]``.
 
-A real stack (``campaigns.stack``: PostgreSQL, Redis, a prefork worker and beat, both simulators over HTTP)
-processes a steady stream of outgoing invoices (issued in the AFAS simulator, collected by the portal, sent to
-eConnect) and incoming ones (put into eConnect inboxes, fetched, delivered to AFAS, acknowledged) over a few
-environments, while the worker's whole process group is killed with SIGKILL at random moments (1-4 s after it
-answers; ``--short``: 0.5-2 s) and started again at once. Then the stream stops and the stack drains: the
+A real stack (``campaigns.stack``: PostgreSQL, Redis, a prefork worker and beat, both simulators over HTTP, and the
+portal's web server for eConnect PSB's webhooks) processes a steady stream of outgoing invoices (issued in the AFAS
+simulator, collected by the portal, sent to eConnect) and incoming ones (put into eConnect inboxes, fetched or, on
+PSB, announced by webhook, delivered to AFAS, acknowledged) over a few environments, every second one on PSB, while
+the worker's whole process group is killed with SIGKILL at random moments (1-4 s after it answers; ``--short``:
+0.5-2 s) and started again at once. Then the stream stops and the stack drains: the
 sweepers recover in-flight states, the due-work dispatchers queue again what died with the worker. A delivery to
 AFAS that a kill interrupted is held for a person (AFAS Profit cannot be asked whether it has it): the campaign
 does what the accountant does, looks in AFAS and delivers again or marks it resolved.

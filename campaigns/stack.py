@@ -17,6 +17,7 @@ sweep, also by ``Stack.send_periodic`` (the same tasks, more often).
 from __future__ import annotations
 
 import base64
+import hashlib
 import os
 import shutil
 import socket
@@ -46,6 +47,7 @@ PERIODIC_TASKS = (
     "incoming.dispatch_fetches",
     "incoming.work_due",
     "incoming.sweep",
+    "webhooks.work_due",
 )
 
 
@@ -124,6 +126,11 @@ class Tenant:
     participant: str
     kvk: str
     name: str
+    transport: str = "soap"  # "psb": eConnect PSB (REST), receiving by webhook
+
+    @property
+    def on_psb(self) -> bool:
+        return self.transport == "psb"
 
     @property
     def key(self) -> str:
@@ -145,6 +152,10 @@ class Tenant:
     def app_secret(self) -> str:
         return f"campaign-secret-{self.participant}"
 
+    @property
+    def psb_client_id(self) -> str:
+        return f"campaign-psb-{self.participant}"
+
 
 # --- the stack ----------------------------------------------------------------------------------------------------
 
@@ -153,12 +164,14 @@ class Tenant:
 class Stack:
     log_dir: Path
     environments: int = 3
+    psb_every: int = 2  # every second environment is on eConnect PSB (0: none)
     lease_seconds: float = 10.0
     idle_queue: int = 20  # at most this many queued messages count as an empty queue (see time_passes)
     longest_queue: int = 0
     tenants: list[Tenant] = field(default_factory=list)
     afas: Any = None
     econnect: Any = None
+    portal: Any = None  # the portal's web server (webhooks)
     worker: Any = None
     beat: Any = None
     worker_starts: int = 0
@@ -178,8 +191,10 @@ class Stack:
         os.environ["ECONNECT_SOAP_URL"] = f"{self.econnect.url}/soap/v3.1"
         os.environ["ECONNECT_LOOKUP_URL"] = self.econnect.url
         os.environ["ECONNECT_SIMULATOR_CONTROL_URL"] = self.econnect.url
+        os.environ["ECONNECT_PSB_URL"] = os.environ["ECONNECT_PSB_IDENTITY_URL"] = self.econnect.url
         from django.conf import settings
 
+        settings.ECONNECT_PSB_URL = settings.ECONNECT_PSB_IDENTITY_URL = self.econnect.url
         settings.AFAS_BASE_URL_TEMPLATE = os.environ["AFAS_BASE_URL_TEMPLATE"]
         settings.ECONNECT_SOAP_URL = os.environ["ECONNECT_SOAP_URL"]
         settings.ECONNECT_LOOKUP_URL = os.environ["ECONNECT_LOOKUP_URL"]
@@ -195,7 +210,13 @@ class Stack:
         from tests.stack.world import debtor_rows
 
         self.tenants = [
-            Tenant(index, f"{46000 + index}", f"{64000000 + index}", f"Campagne klant {index + 1} B.V.")
+            Tenant(
+                index,
+                f"{46000 + index}",
+                f"{64000000 + index}",
+                f"Campagne klant {index + 1} B.V.",
+                "psb" if self.psb_every and index % self.psb_every == self.psb_every - 1 else "soap",
+            )
             for index in range(self.environments)
         ]
         fixtures = {
@@ -215,6 +236,11 @@ class Stack:
         with httpx.Client(timeout=30) as http:
             http.post(f"{self.afas.url}/_sim/fixtures", json=fixtures).raise_for_status()
             for tenant in self.tenants:
+                if tenant.on_psb:
+                    from campaigns.portal_web import set_up_psb_tenant
+
+                    set_up_psb_tenant(http, self.econnect.url, firm, tenant)
+                    continue
                 http.post(
                     f"{self.econnect.url}/_sim/accounts",
                     json={
@@ -291,6 +317,14 @@ class Stack:
             date(2025, 1, 1) + timedelta(days=self._sequence % 300),
             Decimal(10 + self._sequence % 90),
         )
+        if tenant.on_psb:  # announced to the portal by webhook
+            response = httpx.post(
+                f"{self.econnect.url}/_sim/psb/inbox",
+                json={"party": tenant.party, "payload_base64": base64.b64encode(payload).decode()},
+                timeout=30,
+            )
+            response.raise_for_status()
+            return response.json()["document_id"], hashlib.sha256(payload).hexdigest()
         response = httpx.post(
             f"{self.econnect.url}/_sim/inbox",
             json={
@@ -461,8 +495,14 @@ class Stack:
         response.raise_for_status()
         return response.json()
 
+    def start_portal(self) -> None:
+        """The portal's web server, where eConnect PSB posts its webhooks (``campaigns.portal_web``)."""
+        from campaigns.portal_web import serve_portal
+
+        self.portal = serve_portal()
+
     def stop_simulators(self) -> None:
-        for simulator in (self.afas, self.econnect):
+        for simulator in (self.portal, self.afas, self.econnect):
             if simulator is not None:
                 with suppress(Exception):
                     simulator.stop()
@@ -498,6 +538,7 @@ def running_stack(
     stack = Stack(log_dir=log_dir, environments=environments, lease_seconds=lease_seconds)
     try:
         stack.start_simulators()
+        stack.start_portal()
         stack.set_up_world()
         from django.db import connections
 

@@ -84,6 +84,7 @@ class PsbApi(PsbHooks):
         self.route("GET", r"/_sim/psb/webhooks", self.sim_psb_deliveries)
         self.route("POST", r"/_sim/psb/expire-tokens", self.sim_psb_expire_tokens)
         self.route("GET", r"/_sim/psb/sent", self.sim_psb_sent)
+        self.route("GET", r"/_sim/psb/responses", self.sim_psb_responses)
 
     @property
     def psb(self) -> dict[str, Any]:
@@ -466,6 +467,10 @@ class PsbApi(PsbHooks):
         self.state.save()
         return Response.json({"expired": len(self.psb["tokens"])})
 
+    def sim_psb_responses(self, request: Request) -> Response:
+        """The Invoice Responses eConnect took (AB, RE, UQ …), by the received document they answer."""
+        return Response.json({"responses": _sim_responses(self.psb["responses"])})
+
     def sim_psb_sent(self, request: Request) -> Response:
         return Response.json(
             {
@@ -473,6 +478,13 @@ class PsbApi(PsbHooks):
                 "repeats": self.psb.get("repeats", 0),  # sends answered 409 "already processed"
             }
         )
+
+
+def _sim_responses(responses: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        {"response_id": response_id, "document_id": r["document_id"], "status": r["body"].get("status", "")}
+        for response_id, r in responses.items()
+    ]
 
 
 def _uploaded_file(request: Request) -> bytes | None:

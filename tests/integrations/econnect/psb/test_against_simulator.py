@@ -258,8 +258,6 @@ def control(sim) -> httpx.Client:
     return httpx.Client(base_url=SIM, transport=SimulatorTransport(sim))
 
 
-
-
 def test_a_delivery_is_stamped_by_the_wall_clock_however_far_the_simulated_clock_moved(sim):
     client = psb(sim)
     with_hook(sim, client)

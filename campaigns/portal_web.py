@@ -1,0 +1,82 @@
+"""The portal served over HTTP inside a campaign's process, so that eConnect PSB (the simulator) can post its webhooks
+to it, and the environments on PSB: a PSB client at the simulator, the environment with its credentials, and its
+hook registered through the portal's own "connect webhooks"."""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import Any
+
+from campaigns.stack import Tenant
+
+
+class PortalServer:
+    def __init__(self, server: Any, thread: threading.Thread):
+        self.server, self.thread = server, thread
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_port}"
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def serve_portal() -> PortalServer:
+    """The portal's WSGI application on a free loopback port; each request closes its database connection (a
+    request runs in a thread of its own). ``PORTAL_PUBLIC_URL`` is set to it: DEBUG accepts plain HTTP there."""
+    from django.conf import settings
+    from django.core.wsgi import get_wsgi_application
+    from django.db import connections
+
+    from integrations.simulators.server import make_server
+
+    django_app = get_wsgi_application()
+
+    def app(environ, start_response):
+        try:
+            return list(django_app(environ, start_response))
+        finally:
+            connections.close_all()
+
+    server = make_server(app, "127.0.0.1", 0)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
+    thread.start()
+    portal = PortalServer(server, thread)
+    os.environ["PORTAL_PUBLIC_URL"] = settings.PORTAL_PUBLIC_URL = portal.url
+    return portal
+
+
+def set_up_psb_tenant(http, econnect_url: str, firm, tenant: Tenant) -> None:
+    """The tenant on eConnect PSB: acknowledging with AB, its webhooks connected to the portal's web server."""
+    from portal.organisations.models import Environment, Organisation, OwnPeppolIdentifier
+    from portal.organisations.services import environment_set_credentials
+    from portal.webhooks.connect import environment_connect_webhooks
+
+    http.post(
+        f"{econnect_url}/_sim/psb/clients",
+        json={"client_id": tenant.psb_client_id, "client_secret": tenant.app_secret, "parties": [tenant.party]},
+    ).raise_for_status()
+    organisation = Organisation.objects.create(firm=firm, name=tenant.name, kvk_number=tenant.kvk)
+    environment = Environment.objects.create(
+        organisation=organisation,
+        afas_participant_number=tenant.participant,
+        sending_enabled=True,
+        receiving_enabled=True,
+        poll_interval_seconds=60,
+        econnect_transport=Environment.EConnectTransport.PSB,
+        econnect_psb_party_id=tenant.party,
+        econnect_psb_send_acknowledgement=True,
+    )
+    environment_set_credentials(
+        environment=environment,
+        actor=None,
+        afas_token=tenant.token,
+        econnect_psb_client_id=tenant.psb_client_id,
+        econnect_psb_client_secret=tenant.app_secret,
+    )
+    OwnPeppolIdentifier.objects.create(environment=environment, scheme="0106", value=tenant.kvk, receive_active=True)
+    environment.refresh_from_db()
+    environment_connect_webhooks(environment=environment, actor=None)
