@@ -5,7 +5,8 @@ the same table."""
 import pytest
 
 from campaigns import faults
-from campaigns.faults import CREDENTIALS, DONE, HOLD, NOT_APPLICABLE, RETRIED_NOW, RETRY, STOP, Outcome
+from campaigns.fault_world import CREDENTIALS, DONE, HOLD, NOT_APPLICABLE, RETRIED_NOW, RETRY, STOP
+from campaigns.faults import Outcome
 
 KINDS = ("timeout_before", "timeout_after", "http_500", "http_502", "unavailable_503", "malformed", "reset",
          "credentials", "token_expired", "slow")  # fmt: skip

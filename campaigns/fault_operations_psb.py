@@ -1,0 +1,3 @@
+from campaigns.fault_world import Operation
+
+OPERATIONS: tuple[Operation, ...] = ()
