@@ -111,16 +111,16 @@ def _ack_setup(world: World) -> dict:
     return {"remote": "SetInboxDocumentStatus", "invoice": _ready_incoming(world)}
 
 
-def _incoming(subject: dict):
+def incoming(subject: dict):
     from portal.incoming_invoices.models import IncomingInvoice
 
     return IncomingInvoice.objects.get(pk=subject["invoice"])
 
 
-def _deliver_run(world: World, subject: dict) -> Exception | None:
+def deliver_run(world: World, subject: dict) -> Exception | None:
     from portal.incoming_invoices.services import incoming_deliver
 
-    incoming_deliver(invoice=_incoming(subject))
+    incoming_deliver(invoice=incoming(subject))
     return None
 
 
@@ -128,7 +128,7 @@ def _deliver_decide(world: World, subject: dict, exc: Exception | None, baseline
     from portal.incoming_invoices.models import IncomingInvoice
 
     Status = IncomingInvoice.Status
-    invoice = _incoming(subject)
+    invoice = incoming(subject)
     if invoice.status in (Status.DELIVERED, Status.ACKNOWLEDGED):
         return completed(world, subject["remote"], baseline), "", None
     if invoice.status == Status.RETRY_WAIT:
@@ -140,7 +140,7 @@ def _deliver_decide(world: World, subject: dict, exc: Exception | None, baseline
     return f"unexpected status {invoice.status}", invoice.last_error_message, None
 
 
-def _deliver_complete(world: World, subject: dict) -> None:
+def deliver_complete(world: World, subject: dict) -> None:
     """The scheduled retry; for a held or failed invoice what a person does: look in AFAS, then deliver again or
     mark it resolved."""
     from django.utils import timezone
@@ -155,7 +155,7 @@ def _deliver_complete(world: World, subject: dict) -> None:
     )
 
     Status = IncomingInvoice.Status
-    invoice = _incoming(subject)
+    invoice = incoming(subject)
     if invoice.status == Status.HELD or invoice.status == Status.FAILED:
         if world.afas_deliveries(invoice.sha256):
             if not incoming_confirm_in_afas(invoice=invoice, actor=world.actor, reason="Checked: it is in AFAS."):
@@ -163,7 +163,7 @@ def _deliver_complete(world: World, subject: dict) -> None:
             return
         incoming_deliver_again(invoice=invoice, actor=world.actor, reason="Checked: not in AFAS.")
     IncomingInvoice.objects.filter(pk=invoice.pk).update(next_attempt_at=timezone.now())
-    invoice = _incoming(subject)
+    invoice = incoming(subject)
     if invoice.status == Status.DELIVERED:
         incoming_acknowledge(invoice=invoice)
     else:
@@ -173,16 +173,16 @@ def _deliver_complete(world: World, subject: dict) -> None:
 def _deliver_check(world: World, subject: dict) -> tuple[bool, str]:
     from portal.incoming_invoices.models import IncomingInvoice
 
-    invoice = _incoming(subject)
+    invoice = incoming(subject)
     booked = world.afas_deliveries(invoice.sha256)
     final = invoice.status in (IncomingInvoice.Status.ACKNOWLEDGED, IncomingInvoice.Status.RESOLVED_MANUALLY)
     return booked == 1 and final, f"booked {booked}x in AFAS, {invoice.status}"
 
 
-def _ack_decide(world: World, subject: dict, exc: Exception | None, baseline: int):
+def ack_decide(world: World, subject: dict, exc: Exception | None, baseline: int):
     from portal.incoming_invoices.models import IncomingInvoice
 
-    invoice = _incoming(subject)
+    invoice = incoming(subject)
     if invoice.status == IncomingInvoice.Status.ACKNOWLEDGED:
         return completed(world, subject["remote"], baseline), "", None
     if invoice.status == IncomingInvoice.Status.DELIVERED and invoice.last_error_message:
@@ -195,7 +195,7 @@ def _ack_check(world: World, subject: dict) -> tuple[bool, str]:
     from integrations.econnect.simulator import statuses
     from portal.incoming_invoices.models import IncomingInvoice
 
-    invoice = _incoming(subject)
+    invoice = incoming(subject)
     booked = world.afas_deliveries(invoice.sha256)
     code = world.econnect_inbox_code(invoice.econnect_document_id)
     processed = statuses.inbox_label(statuses.DEFAULT_INBOX_TEMPLATE, code) == "processed"
@@ -275,7 +275,7 @@ def _write_back_check(world: World, subject: dict) -> tuple[bool, str]:
 
 
 # Sending: an invoice READY to submit (collected and prepared)
-def _ready_outgoing(world: World) -> int:
+def ready_outgoing(world: World) -> int:
     from portal.outgoing_invoices.models import OutgoingInvoice
     from portal.outgoing_invoices.services import outgoing_collect, outgoing_prepare
 
@@ -289,31 +289,31 @@ def _ready_outgoing(world: World) -> int:
 
 
 def _login_setup(world: World) -> dict:
-    return {"remote": "Login", "invoice": _ready_outgoing(world)}
+    return {"remote": "Login", "invoice": ready_outgoing(world)}
 
 
 def _send_setup(world: World) -> dict:
-    return {"remote": "SendDocument", "invoice": _ready_outgoing(world)}
+    return {"remote": "SendDocument", "invoice": ready_outgoing(world)}
 
 
-def _outgoing(subject: dict):
+def outgoing(subject: dict):
     from portal.outgoing_invoices.models import OutgoingInvoice
 
     return OutgoingInvoice.objects.get(pk=subject["invoice"])
 
 
-def _submit_run(world: World, subject: dict) -> Exception | None:
+def submit_run(world: World, subject: dict) -> Exception | None:
     from portal.outgoing_invoices.services import outgoing_submit
 
-    outgoing_submit(invoice=_outgoing(subject))
+    outgoing_submit(invoice=outgoing(subject))
     return None
 
 
-def _submit_decide(world: World, subject: dict, exc: Exception | None, baseline: int):
+def submit_decide(world: World, subject: dict, exc: Exception | None, baseline: int):
     from portal.outgoing_invoices.models import OutgoingInvoice
 
     Status = OutgoingInvoice.Status
-    invoice = _outgoing(subject)
+    invoice = outgoing(subject)
     if invoice.status == Status.SUBMITTED:
         return completed(world, subject["remote"], baseline), "", None
     if invoice.status == Status.RETRY_WAIT:
@@ -323,24 +323,24 @@ def _submit_decide(world: World, subject: dict, exc: Exception | None, baseline:
     return f"unexpected status {invoice.status}", invoice.last_error_message, None
 
 
-def _submit_complete(world: World, subject: dict) -> None:
+def submit_complete(world: World, subject: dict) -> None:
     """The scheduled retry; for an invoice that needs attention, a person fixes the keys and retries it."""
     from django.utils import timezone
 
     from portal.outgoing_invoices.models import OutgoingInvoice
     from portal.outgoing_invoices.services import outgoing_retry, outgoing_submit
 
-    invoice = _outgoing(subject)
+    invoice = outgoing(subject)
     if invoice.status in (OutgoingInvoice.Status.NEEDS_ATTENTION, OutgoingInvoice.Status.FAILED):
         outgoing_retry(invoice=invoice, actor=world.actor, reason="Connection keys fixed.")
     OutgoingInvoice.objects.filter(pk=invoice.pk).update(next_attempt_at=timezone.now())
-    outgoing_submit(invoice=_outgoing(subject))
+    outgoing_submit(invoice=outgoing(subject))
 
 
-def _submit_check(world: World, subject: dict) -> tuple[bool, str]:
+def submit_check(world: World, subject: dict) -> tuple[bool, str]:
     from portal.outgoing_invoices.models import OutgoingInvoice
 
-    invoice = _outgoing(subject)
+    invoice = outgoing(subject)
     sent = world.econnect_sent(invoice.invoice_number)
     return sent == 1 and invoice.status == OutgoingInvoice.Status.SUBMITTED, f"sent {sent}x, {invoice.status}"
 
@@ -349,23 +349,23 @@ def _submit_check(world: World, subject: dict) -> tuple[bool, str]:
 def _status_setup(world: World) -> dict:
     from portal.outgoing_invoices.services import outgoing_submit
 
-    subject = {"remote": "GetOutboxDocumentStatus", "invoice": _ready_outgoing(world)}
-    outgoing_submit(invoice=_outgoing(subject))
+    subject = {"remote": "GetOutboxDocumentStatus", "invoice": ready_outgoing(world)}
+    outgoing_submit(invoice=outgoing(subject))
     world.advance_econnect_clock(120)  # delivered by now at eConnect
     return subject
 
 
-def _status_run(world: World, subject: dict) -> Exception | None:
+def status_run(world: World, subject: dict) -> Exception | None:
     from portal.outgoing_invoices.services import outgoing_follow_status
 
-    outgoing_follow_status(invoice=_outgoing(subject))
+    outgoing_follow_status(invoice=outgoing(subject))
     return None
 
 
-def _status_decide(world: World, subject: dict, exc: Exception | None, baseline: int):
+def status_decide(world: World, subject: dict, exc: Exception | None, baseline: int):
     from portal.outgoing_invoices.models import OutgoingInvoice
 
-    invoice = _outgoing(subject)
+    invoice = outgoing(subject)
     if invoice.status == OutgoingInvoice.Status.DELIVERED:
         return completed(world, subject["remote"], baseline), "", None
     if invoice.status == OutgoingInvoice.Status.SUBMITTED:
@@ -376,16 +376,16 @@ def _status_decide(world: World, subject: dict, exc: Exception | None, baseline:
     return f"unexpected status {invoice.status}", invoice.last_error_message, None
 
 
-def _status_complete(world: World, subject: dict) -> None:
+def status_complete(world: World, subject: dict) -> None:
     from portal.outgoing_invoices.services import outgoing_follow_status
 
-    outgoing_follow_status(invoice=_outgoing(subject))
+    outgoing_follow_status(invoice=outgoing(subject))
 
 
-def _status_check(world: World, subject: dict) -> tuple[bool, str]:
+def status_check(world: World, subject: dict) -> tuple[bool, str]:
     from portal.outgoing_invoices.models import OutgoingInvoice
 
-    invoice = _outgoing(subject)
+    invoice = outgoing(subject)
     sent = world.econnect_sent(invoice.invoice_number)
     return sent == 1 and invoice.status == OutgoingInvoice.Status.DELIVERED, f"sent {sent}x, {invoice.status}"
 
@@ -498,15 +498,15 @@ OPERATIONS = (
               _sync_setup, _sync_run, _sync_decide, lambda w, s: _sync_once(w), _sync_check),
     Operation("afas_deliver", "AFAS write: purchase invoice (deliver)", "afas",
               "POST /connectors/FiElectronicInvoicePurchase",
-              _deliver_setup, _deliver_run, _deliver_decide, _deliver_complete, _deliver_check),
+              _deliver_setup, deliver_run, _deliver_decide, deliver_complete, _deliver_check),
     Operation("afas_write_back", "AFAS write: debtor EnId (write-back)", "afas", "PUT /connectors/KnSalesRelationOrg",
               _write_back_setup, _write_back_run, _write_back_decide, _write_back_complete, _write_back_check),
     Operation("econnect_login", "eConnect login (before a send)", "econnect", "Login",
-              _login_setup, _submit_run, _submit_decide, _submit_complete, _submit_check),
+              _login_setup, submit_run, submit_decide, submit_complete, submit_check),
     Operation("econnect_send", "eConnect send (submit)", "econnect", "SendDocument",
-              _send_setup, _submit_run, _submit_decide, _submit_complete, _submit_check),
+              _send_setup, submit_run, submit_decide, submit_complete, submit_check),
     Operation("econnect_status", "eConnect status (follow-up)", "econnect", "GetOutboxDocumentStatus",
-              _status_setup, _status_run, _status_decide, _status_complete, _status_check),
+              _status_setup, status_run, status_decide, status_complete, status_check),
     Operation("econnect_inbox", "eConnect inbox (fetch: list)", "econnect", "GetInboxDocuments",
               _fetch_setup("GetInboxDocuments"), _fetch_run, raised_decision("econnect"), _fetch_complete,
               _fetch_check),
@@ -514,7 +514,7 @@ OPERATIONS = (
               _fetch_setup("GetInboxDocument"), _fetch_run, raised_decision("econnect"), _fetch_complete,
               _fetch_check),
     Operation("econnect_acknowledge", "eConnect acknowledge", "econnect", "SetInboxDocumentStatus",
-              _ack_setup, _deliver_run, _ack_decide, _deliver_complete, _ack_check),
+              _ack_setup, deliver_run, ack_decide, deliver_complete, _ack_check),
     Operation("peppol_lookup", "Peppol lookup (customers due)", "lookup", "deliveryOption",
               _lookup_setup, _lookup_run, _lookup_decide, _lookup_complete, _lookup_check),
 )  # fmt: skip

@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import fnmatch
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -70,6 +71,20 @@ class RecordingTransport:
         self.transport = _Transport()
 
 
+PSB_PARTICIPANT = "11223"  # the demo environment on eConnect PSB (integrations.demo_data)
+# eConnect PSB's calls by their path, named as the simulator names them (its faults match these names).
+_PSB_OPERATIONS = (
+    ("POST", re.compile(r"/connect/token$"), "psb.token"),
+    ("GET", re.compile(r"/\.well-known/openid-configuration$"), "psb.discovery"),
+    ("POST", re.compile(r"/api/v1/[^/]+/salesInvoice/send$"), "psb.send"),
+    ("POST", re.compile(r"/api/v1/[^/]+/salesInvoice/queryRecipientParty$"), "psb.query"),
+    ("GET", re.compile(r"/api/v1/[^/]+/salesInvoice/[^/]+/status$"), "psb.status"),
+    ("GET", re.compile(r"/api/v1/[^/]+/purchaseInvoice/[^/]+/download$"), "psb.download"),
+    ("POST", re.compile(r"/api/v1/[^/]+/purchaseInvoice/[^/]+/response$"), "psb.response"),
+    ("DELETE", re.compile(r"/api/v1/[^/]+/purchaseInvoice/[^/]+$"), "psb.delete"),
+)
+
+
 def _operation_name(request) -> str:
     action = request.headers.get("soapaction", "").strip().strip('"')
     if action:
@@ -77,6 +92,9 @@ def _operation_name(request) -> str:
     path = request.url.path
     if path.endswith("/peppol/deliveryOption"):
         return "deliveryOption"
+    for method, pattern, name in _PSB_OPERATIONS:
+        if request.method == method and pattern.search(path):
+            return name
     return f"{request.method} /{path.split('/ProfitRestServices/', 1)[-1]}"
 
 
@@ -115,9 +133,12 @@ class World:
         return copy.deepcopy(self.afas_app.state.data), copy.deepcopy(self.econnect_app.state.data)
 
     def restore(self, snapshot: tuple[dict, dict]) -> None:
+        from integrations.econnect.psb.auth import forget_tokens
+
         self.afas_app.state.data, self.econnect_app.state.data = copy.deepcopy(snapshot[0]), copy.deepcopy(snapshot[1])
         self.clear_faults()
         self.calls.clear()
+        forget_tokens()  # the simulator's tokens went back with its state; a PSB cell starts by asking for one
 
     # what the remote holds
     def afas_deliveries(self, sha256: str) -> int:
@@ -129,7 +150,10 @@ class World:
         return {str(row["DebtorId"]): row for row in rows}
 
     def econnect_sent(self, number: str) -> int:
-        return sum(1 for doc in self.econnect_app.state.data["outbox"] if doc.get("number") == number)
+        """How often eConnect took the invoice, over the platform API or PSB."""
+        data = self.econnect_app.state.data
+        over_psb = sum(1 for doc in data.get("psb", {}).get("sent", {}).values() if doc.get("number") == number)
+        return over_psb + sum(1 for doc in data["outbox"] if doc.get("number") == number)
 
     def econnect_inbox_code(self, external_id: str) -> str:
         for doc in self.econnect_app.state.data["inbox"]:
@@ -142,20 +166,24 @@ class World:
 
 
 @contextlib.contextmanager
-def simulated_world() -> Iterator[World]:
+def simulated_world(*, psb: bool = False) -> Iterator[World]:
     """Both simulators seeded with the demo, the portal's demo data, and every client factory of
-    ``portal.organisations.clients`` pointed at the simulators with the campaign's short timeout."""
+    ``portal.organisations.clients`` pointed at the simulators with the campaign's short timeout. The world's
+    environment is the demo's Profit production environment on the platform SOAP API, or (``psb``) the one on
+    eConnect PSB."""
     import httpx
     from django.test import override_settings
 
     from integrations.afas import simulator as afas_simulator
     from integrations.econnect import simulator as econnect_simulator
+    from integrations.econnect.psb.auth import forget_tokens
     from integrations.simulators.transport import SimulatorTransport
     from portal.accounts.models import User
     from portal.organisations import clients
     from portal.organisations.demo import ACCOUNTANT_LOGIN, demo_seed
     from portal.organisations.models import Environment
 
+    forget_tokens()  # a token of an earlier world's simulator means nothing to this one
     afas_app = afas_simulator.create_app()
     afas_simulator.seed_demo(afas_app)
     econnect_app = econnect_simulator.create_app()
@@ -177,13 +205,18 @@ def simulated_world() -> Iterator[World]:
             AFAS_BASE_URL_TEMPLATE="http://127.0.0.1:8101/{participant}/{rest_host}/ProfitRestServices",
             ECONNECT_SOAP_URL="http://127.0.0.1:8102/soap/v3.1",
             ECONNECT_LOOKUP_URL="http://127.0.0.1:8102",
+            ECONNECT_PSB_URL="http://127.0.0.1:8102",
+            ECONNECT_PSB_IDENTITY_URL="http://127.0.0.1:8102",
             ECONNECT_SIMULATOR_CONTROL_URL="",
             PEPPOL_LOOKUP_MAX_PER_SECOND=1000.0,
             PEPPOL_LOOKUP_TIMEOUT_SECONDS=TIMEOUT_SECONDS,
             PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
         ):
             demo_seed()
-            environment = Environment.objects.get(afas_participant_number="12345", afas_environment_type="production")
+            participant = PSB_PARTICIPANT if psb else "12345"
+            environment = Environment.objects.get(
+                afas_participant_number=participant, afas_environment_type="production"
+            )
             Environment.objects.filter(pk=environment.pk).update(sending_enabled=True, receiving_enabled=True)
             yield World(environment.pk, afas_app, econnect_app, calls, User.objects.get(username=ACCOUNTANT_LOGIN[0]))
     finally:
@@ -196,7 +229,7 @@ def fault_spec(kind: str, *, service: str, operation: str) -> tuple[str, dict] |
     from integrations.econnect.errors import INVALID_KEY_OR_TOKEN
     from integrations.econnect.simulator.common import TOKEN_EXPIRED, soap_fault_body
 
-    app = "afas" if service == "afas" else "econnect"
+    app = "afas" if service == "afas" else "econnect"  # eConnect's simulator serves SOAP, PSB and the lookup
     xml = {"Content-Type": "text/xml; charset=utf-8"}
     specs: dict[str, dict | None] = {
         "timeout_before": {"delay": 30.0},
@@ -225,6 +258,19 @@ def fault_spec(kind: str, *, service: str, operation: str) -> tuple[str, dict] |
             "body": '{"error": {"message": "AFAS Online is in maintenance"}, "retry_after": 120}',
         }
         specs["credentials"] = {"status": 401, "body": ""}  # Profit: 401 with an empty body
+    elif service == "psb":
+        json_body = {"Content-Type": "application/json"}
+        specs["credentials"] = {  # the identity host refuses the client id and secret (G-PSB-5)
+            "operation": "psb.token",
+            "status": 400,
+            "body": '{"error": "invalid_client"}',
+            "headers": json_body,
+        }
+        specs["token_expired"] = {
+            "status": 401,
+            "body": "",
+            "headers": {"WWW-Authenticate": 'Bearer error="invalid_token"'},
+        }
     elif service == "econnect":
         refused = soap_fault_body("Invalid consumer key or security token", INVALID_KEY_OR_TOKEN)
         # Every gateway logs in first: the keys are refused there, whatever the operation.

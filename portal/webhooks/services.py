@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from integrations.econnect.psb.models import Topic
 from integrations.econnect.psb.webhooks import WebhookRefused, verified_event
-from integrations.http import RemoteError
+from integrations.http import AuthenticationError, RemoteError
 from portal.documents import lifecycle
 from portal.events.messages import Msg, explained
 from portal.events.models import EventKind
@@ -105,7 +105,9 @@ def webhook_process(*, event: WebhookEvent, now: datetime | None = None) -> Webh
         outcome, message = _handle(event)
     except RemoteError as exc:
         decision = lifecycle.retry_decision(attempts=event.attempts, retry_after=exc.retry_after, now=now)
-        if exc.transient and not decision.give_up:
+        # Refused credentials are fixed by a person on the environment page: the event waits for that, as the
+        # document waits at eConnect, instead of being given up at once.
+        if (exc.transient or isinstance(exc, AuthenticationError)) and not decision.give_up:
             WebhookEvent.objects.filter(pk=event.pk).update(
                 next_attempt_at=decision.next_attempt_at, **explained("outcome_message", exc.message)
             )

@@ -36,6 +36,11 @@ EXPECTED = {
     "econnect_download": row(R, R, R, R, R, R, R, R + CREDENTIALS, N, R),
     "econnect_acknowledge": row(R, R, R, R, R, R, R, R + CREDENTIALS, N, R),
     "peppol_lookup": row(R, R, R, R, R, R, R, A, A, R),
+    # eConnect PSB: a repeated send is answered 409 (the document id), so it is simply repeated after any doubt.
+    "psb_send": row(R, R, R, R, R, R, R, STOP + CREDENTIALS, N, R),
+    "psb_status": row(R, R, R, R, R, R, R, R + CREDENTIALS, N, R),
+    "psb_download": row(R, R, R, R, R, R, R, R + CREDENTIALS, N, R),
+    "psb_acknowledge": row(R, R, R, R, R, R, R, R + CREDENTIALS, N, R),
 }
 CELLS = [(operation, kind) for operation in EXPECTED for kind in KINDS]
 

@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
+from lxml import etree
 
 from integrations.econnect.errors import (
     SERVICE,
@@ -34,6 +35,7 @@ from integrations.econnect.psb.auth import PsbCredentials, TokenProvider
 from integrations.econnect.psb.models import DocumentStatus, Hook, InvoiceResponse
 from integrations.econnect.psb.webhooks import parse_timestamp
 from integrations.http import DEFAULT_TIMEOUT, HttpClient, MalformedResponse, RemoteError, retry_after_seconds
+from integrations.peppol.xml import XmlRejected, parse_untrusted_xml
 
 # The send endpoint takes at most 24 MB per request including HTTP overhead; above it the web server answers 500,
 # which must not be retried (contract.md section 7). The margin covers the multipart envelope and headers.
@@ -180,6 +182,12 @@ class PsbClient:
             raise DocumentRejected(f"eConnect's document {document_id} is larger than 24 MB.", service=SERVICE)
         if not response.content:
             raise MalformedResponse(f"eConnect sent document {document_id} without content.", service=SERVICE)
+        if _is_an_error_page(response.content):
+            raise MalformedResponse(
+                f"eConnect's download of document {document_id} could not be read: it is not an XML document "
+                "(an error page of a server on the way?).",
+                service=SERVICE,
+            )
         return response.content
 
     def delete_purchase_invoice(self, document_id: str) -> None:
@@ -251,7 +259,9 @@ class PsbClient:
             try:
                 return response.json()
             except ValueError as exc:
-                raise MalformedResponse(f"eConnect answered HTTP {status} without JSON.", service=SERVICE) from exc
+                raise MalformedResponse(
+                    f"eConnect answered HTTP {status}, but not JSON: the answer could not be read.", service=SERVICE
+                ) from exc
         code, text = _error_of(response)
         if status == 429 or status >= 500:
             raise EConnectServerError(
@@ -342,3 +352,13 @@ def _multipart(payload: bytes, *, filename: str) -> tuple[bytes, str]:
         "Content-Type: application/xml\r\n\r\n"
     ).encode("ascii")
     return head + payload + f"\r\n--{boundary}--\r\n".encode("ascii"), f"multipart/form-data; boundary={boundary}"
+
+
+def _is_an_error_page(content: bytes) -> bool:
+    """Not a document at all: no XML (a text or JSON answer) or an HTML page (a proxy's error page). Anything else,
+    unreadable or hostile XML included, is stored as received and judged by the portal's own reading."""
+    try:
+        root = parse_untrusted_xml(content).getroot()
+    except XmlRejected as rejected:
+        return rejected.kind in ("empty", "not_xml", "truncated")
+    return etree.QName(root).localname.lower() == "html"

@@ -235,3 +235,20 @@ def test_without_the_ab_switch_acknowledging_sends_nothing(connected, sim):
     received.refresh_from_db()
     assert received.status == IncomingInvoice.Status.ACKNOWLEDGED
     assert sim.psb["received"][document_id]["responses"] == []
+
+
+def test_refused_credentials_keep_the_event_waiting_for_a_person_to_fix_them(
+    connected, sim, django_capture_on_commit_callbacks
+):
+    from integrations.simulators.faults import Fault
+
+    forget_tokens()
+    sim.faults.add(Fault(operation="psb.token", status=400, body='{"error": "invalid_client"}'))
+    sim.psb_receive(PARTY, build_ubl(invoice(number="IN-103")))
+
+    deliver(sim, django_capture_on_commit_callbacks)
+
+    event = WebhookEvent.objects.get(environment=connected)
+    assert event.outcome == WebhookEvent.Outcome.PENDING and event.next_attempt_at is not None
+    assert "invalid_client" in event.outcome_message
+    assert not IncomingInvoice.objects.exists()

@@ -269,3 +269,30 @@ def test_a_delivery_is_stamped_by_the_wall_clock_however_far_the_simulated_clock
     _, body, headers = sim.posted[-1]
     event = verified_event(body, presented_signature=headers["X-EConnect-Signature"], secret=HOOK_SECRET)
     assert event.document_id
+
+
+@pytest.mark.parametrize(
+    ("body", "read_as_document"),
+    [
+        ("<html><body>Bad gateway</body></html>", False),
+        ("Service temporarily unavailable", False),
+        ('<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "b">]><x>&a;</x>', True),  # hostile: stored, then held
+        ("<Invoice><ID>not quite UBL</ID></Invoice>", True),  # unreadable: stored, then held
+    ],
+)
+def test_a_download_that_is_an_error_page_is_a_malformed_answer_anything_else_is_the_document(
+    sim, body, read_as_document
+):
+    from integrations.http import MalformedResponse
+    from integrations.simulators.faults import Fault
+
+    client = psb(sim)
+    document_id = sim.psb_receive(OWN, ubl("IN-10"))
+    sim.faults.add(Fault(operation="psb.download", body=body, phase="after"))
+
+    if read_as_document:
+        assert client.download_purchase_invoice(document_id) == body.encode()
+    else:
+        with pytest.raises(MalformedResponse) as malformed:
+            client.download_purchase_invoice(document_id)
+        assert "could not be read" in malformed.value.message and malformed.value.transient
