@@ -46,6 +46,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -444,6 +445,36 @@ def json_samples() -> list[Sample]:
     ]
 
 
+def webhook_samples() -> list[Sample]:
+    """Event-shaped bodies with hostile fields, stamped now (a stale one is refused before it is read)."""
+    now = datetime.now(UTC).isoformat()
+
+    def event(**fields) -> bytes:
+        return json.dumps({"topic": "InvoiceReceived", "documentId": "d-1", "sentOn": now, **fields}).encode()
+
+    return json_samples() + [
+        Sample("path in the id", event(documentId="../../../etc/passwd")),
+        Sample("long id", event(documentId="x" * 100_000)),
+        Sample("NUL in the id", event(documentId="a\u0000b")),
+        Sample("long topic", event(topic="T" * 1_000_000)),
+        Sample("odd time", event(sentOn="not a date")),
+        Sample("odd time", event(sentOn="9999-12-31T23:59:59Z")),
+        Sample("odd time", event(sentOn=12345)),
+        Sample("wrong type", event(documentId=["a"], details="x", topic=None)),
+        Sample(
+            "deep nesting",
+            b'{"topic": "InvoiceSent", "sentOn": "'
+            + now.encode()
+            + b'", "details": '
+            + b'{"a":' * 50_000
+            + b"1"
+            + b"}" * 50_000
+            + b"}",
+        ),  # fmt: skip
+        Sample("too large", event(details={"x": "y" * 300_000})),
+    ]
+
+
 def _afas_shaped_samples() -> list[Sample]:
     """Well-formed JSON with hostile values in the places the AFAS client reads."""
     return [
@@ -655,6 +686,104 @@ def run_econnect_listing(data: bytes) -> tuple[str, list[str]]:
     )
     with gateway:
         return _remote_outcome(lambda: gateway.list_inbox_documents())
+
+
+def _psb_client(answer: Callable[[Any], Any]):
+    import httpx
+
+    from integrations.econnect.psb.auth import PsbCredentials, forget_tokens
+    from integrations.econnect.psb.client import PsbClient
+
+    def handler(request):
+        if request.url.path.endswith("/.well-known/openid-configuration"):
+            return httpx.Response(200, json={"token_endpoint": "http://identity.invalid/connect/token"})
+        if request.url.path.endswith("/connect/token"):
+            return httpx.Response(200, json={"access_token": "token", "expires_in": 3600})
+        return answer(request)
+
+    forget_tokens()
+    return PsbClient(
+        base_url="http://psb.invalid",
+        identity_url="http://identity.invalid",
+        credentials=PsbCredentials("hostile-client", "hostile-secret"),
+        party_id="0106:99999999",
+        transport=httpx.MockTransport(handler),
+    )
+
+
+def run_psb_download(data: bytes) -> tuple[str, list[str]]:
+    """A PSB download answered with ``data``: returned as the document (byte for byte) or refused as an error page."""
+    import httpx
+
+    client = _psb_client(lambda request: httpx.Response(200, content=data, headers={"Content-Type": "application/xml"}))
+    with client:
+        outcome, texts = _remote_outcome(lambda: client.download_purchase_invoice("DOC-1"))
+    if outcome == "accepted" and texts != [repr(data)[:100_000]]:
+        raise ContractBroken("the download was not returned byte for byte")
+    return outcome, texts
+
+
+def run_psb_json_answer(data: bytes) -> tuple[str, list[str]]:
+    """PSB answers ``data`` where JSON is expected: the send, the status history and the recipient query."""
+    import httpx
+
+    client = _psb_client(
+        lambda request: httpx.Response(200, content=data, headers={"Content-Type": "application/json"})
+    )
+    outcomes, texts = [], []
+    with client:
+        for call in (
+            lambda: client.send_sales_invoice(b"<Invoice/>", document_id="hostile-0001"),
+            lambda: client.sales_invoice_status("hostile-0001"),
+            lambda: client.query_recipient_party(["0106:12345678"]),
+        ):
+            outcome, seen = _remote_outcome(call)
+            outcomes.append(outcome)
+            texts += seen
+    return " / ".join(dict.fromkeys(outcomes)), texts
+
+
+class WebhookRunner:
+    """A delivery to the portal's webhook endpoint: the body signed with the environment's secret (so it reaches
+    the reading), and unsigned. Never a server error; anything stored is processed without crashing."""
+
+    def __init__(self) -> None:
+        from django.test import Client
+
+        from portal.organisations.models import Environment
+        from tests.portal.organisations.factories import EnvironmentFactory
+
+        self.environment = EnvironmentFactory(
+            econnect_transport=Environment.EConnectTransport.PSB,
+            econnect_psb_party_id="0106:99999999",
+            econnect_hook_token=f"hostile-{uuid.uuid4().hex}",
+            econnect_hook_secret="hostile-hook-secret",
+        )
+        self.client = Client()
+
+    def __call__(self, data: bytes) -> tuple[str, list[str]]:
+        from unittest import mock
+
+        from integrations.econnect.psb.webhooks import signature
+        from portal.documents import lifecycle
+        from portal.webhooks.models import WebhookEvent
+        from portal.webhooks.services import webhook_process
+
+        path = f"/hooks/econnect/{self.environment.econnect_hook_token}/"
+        statuses = []
+        with mock.patch.object(lifecycle, "enqueue", lambda *args, **kwargs: None):
+            for presented in (signature(data, "hostile-hook-secret"), ""):
+                response = self.client.post(
+                    path, data=data, content_type="application/json", HTTP_X_ECONNECT_SIGNATURE=presented
+                )
+                statuses.append(response.status_code)
+            for event in WebhookEvent.objects.filter(environment=self.environment, outcome="pending"):
+                webhook_process(event=event)  # a download it asks for fails: no simulator (a RemoteError, kept)
+        if not all(status in (200, 400, 401, 413) for status in statuses):
+            raise ContractBroken(f"webhook answered HTTP {statuses}")
+        if statuses[1] not in (401, 413):  # a body over the limit is refused before its signature is checked
+            raise ContractBroken(f"an unsigned delivery was answered {statuses[1]}, not 401")
+        return "HTTP " + "/".join(str(s) for s in statuses), []
 
 
 def _afas_client(answer: Callable[[Any], Any]):
@@ -933,6 +1062,9 @@ ENTRY_POINTS: list[tuple[str, Callable[[], Callable[[bytes], tuple[str, list[str
     ("received UBL (store + incoming_process)", IncomingRunner, "xml"),
     ("eConnect SOAP GetInboxDocument", lambda: run_econnect_inbox, "soap"),
     ("eConnect SOAP GetInboxDocuments", lambda: run_econnect_listing, "soap listing"),
+    ("eConnect PSB download", lambda: run_psb_download, "xml"),
+    ("eConnect PSB JSON answers", lambda: run_psb_json_answer, "json"),
+    ("eConnect PSB webhook (portal endpoint)", WebhookRunner, "webhook json"),
     ("AFAS GetConnector (rows)", lambda: run_afas_get_connector, "afas json"),
     ("AFAS connection test (metainfo)", lambda: run_afas_connection_test, "afas json"),
     ("AFAS SubjectConnector (attachment)", lambda: run_afas_attachment, "afas json"),
@@ -945,6 +1077,7 @@ ENTRY_POINTS: list[tuple[str, Callable[[], Callable[[bytes], tuple[str, list[str
 ]
 NEEDS_DATABASE = {
     "received UBL (store + incoming_process)",
+    "eConnect PSB webhook (portal endpoint)",
     "web /outbox/",
     "web /inbox/",
     "web /environments/<pk>/contacts/",
@@ -962,6 +1095,7 @@ def run_corpus(campaign: Campaign, *, entries: set[str] | None = None) -> None:
         "soap listing": lambda: soap_samples(tripwires, max_bytes=max_bytes, wrap=_listing_answer),
         "afas json": lambda: json_samples() + _afas_shaped_samples(),
         "json": json_samples,
+        "webhook json": webhook_samples,
     }
     for label, runner, corpus in ENTRY_POINTS:
         if entries is not None and label not in entries:

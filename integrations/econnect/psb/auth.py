@@ -131,7 +131,7 @@ def _form_bytes(form: dict[str, str]) -> bytes:
 def _json(response: httpx.Response) -> dict:
     try:
         data = response.json()
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: nested beyond the limit
         raise MalformedResponse("eConnect's identity host answered with something other than JSON.") from exc
     if not isinstance(data, dict):
         raise MalformedResponse("eConnect's identity host answered with an unexpected JSON shape.", service=SERVICE)
@@ -151,7 +151,7 @@ def _raise_for_identity(response: httpx.Response, *, what: str) -> None:
         )
     try:
         error = str(response.json().get("error", ""))[:100]
-    except (ValueError, AttributeError):
+    except (ValueError, AttributeError, RecursionError):
         error = ""
     raise InvalidCredentials(
         "eConnect refused the PSB client id and secret"

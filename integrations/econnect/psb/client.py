@@ -258,7 +258,7 @@ class PsbClient:
                 return None
             try:
                 return response.json()
-            except ValueError as exc:
+            except (ValueError, RecursionError) as exc:  # RecursionError: nested beyond the limit
                 raise MalformedResponse(
                     f"eConnect answered HTTP {status}, but not JSON: the answer could not be read.", service=SERVICE
                 ) from exc
@@ -296,7 +296,7 @@ def _error_of(response: httpx.Response) -> tuple[str, str]:
     status = response.status_code
     try:
         data = response.json()
-    except ValueError:
+    except (ValueError, RecursionError):
         snippet = " ".join(response.text.split())[:200]
         return f"PSB{status}.JSON02", f"eConnect answered HTTP {status}: {snippet or '(no text)'}"
     if not isinstance(data, dict) or not data:

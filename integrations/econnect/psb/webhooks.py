@@ -80,7 +80,7 @@ def parse_event(body: bytes) -> WebhookEvent:
     """The JSON envelope ``{topic, partyId, hookId, documentId, message, details, createdOn, sentOn}``."""
     try:
         data = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:  # RecursionError: nested beyond the limit
         raise WebhookRefused(Refusal.UNREADABLE, "not JSON") from exc
     if not isinstance(data, dict) or not isinstance(data.get("topic"), str) or not data["topic"].strip():
         raise WebhookRefused(Refusal.UNREADABLE, "no topic")

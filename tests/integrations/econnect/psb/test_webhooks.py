@@ -100,7 +100,9 @@ def test_an_unknown_topic_is_kept_as_written():
     assert (event.topic, event.known_topic) == ("OrderReceived", None)
 
 
-@pytest.mark.parametrize("body", [b"", b"[]", b'{"topic": ""}', b"\xff\xfe", b'{"topic": 3}'])
+@pytest.mark.parametrize(
+    "body", [b"", b"[]", b'{"topic": ""}', b"\xff\xfe", b'{"topic": 3}', b"[" * 100_000 + b"]" * 100_000]
+)
 def test_a_body_without_a_topic_is_unreadable(body):
     with pytest.raises(WebhookRefused) as refused:
         parse_event(body)
