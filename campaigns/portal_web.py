@@ -1,6 +1,6 @@
 """The portal served over HTTP inside a campaign's process, so that eConnect PSB (the simulator) can post its webhooks
-to it, and the environments on PSB: a PSB client at the simulator, the environment with its credentials, and its
-hook registered through the portal's own "connect webhooks"."""
+to it, and an environment put on PSB: a PSB client at the simulator, its credentials, and its hook registered
+through the portal's own "connect webhooks"."""
 
 from __future__ import annotations
 
@@ -49,9 +49,10 @@ def serve_portal() -> PortalServer:
     return portal
 
 
-def set_up_psb_tenant(http, econnect_url: str, firm, tenant: Tenant) -> None:
-    """The tenant on eConnect PSB: acknowledging with AB, its webhooks connected to the portal's web server."""
-    from portal.organisations.models import Environment, Organisation, OwnPeppolIdentifier
+def connect_over_psb(http, econnect_url: str, environment, tenant: Tenant) -> None:
+    """The tenant's environment on eConnect PSB: a PSB client at the simulator, its credentials, acknowledging
+    with AB, and its webhooks connected to the portal's web server."""
+    from portal.organisations.models import Environment
     from portal.organisations.services import environment_set_credentials
     from portal.webhooks.connect import environment_connect_webhooks
 
@@ -59,13 +60,7 @@ def set_up_psb_tenant(http, econnect_url: str, firm, tenant: Tenant) -> None:
         f"{econnect_url}/_sim/psb/clients",
         json={"client_id": tenant.psb_client_id, "client_secret": tenant.app_secret, "parties": [tenant.party]},
     ).raise_for_status()
-    organisation = Organisation.objects.create(firm=firm, name=tenant.name, kvk_number=tenant.kvk)
-    environment = Environment.objects.create(
-        organisation=organisation,
-        afas_participant_number=tenant.participant,
-        sending_enabled=True,
-        receiving_enabled=True,
-        poll_interval_seconds=60,
+    Environment.objects.filter(pk=environment.pk).update(
         econnect_transport=Environment.EConnectTransport.PSB,
         econnect_psb_party_id=tenant.party,
         econnect_psb_send_acknowledgement=True,
@@ -77,6 +72,5 @@ def set_up_psb_tenant(http, econnect_url: str, firm, tenant: Tenant) -> None:
         econnect_psb_client_id=tenant.psb_client_id,
         econnect_psb_client_secret=tenant.app_secret,
     )
-    OwnPeppolIdentifier.objects.create(environment=environment, scheme="0106", value=tenant.kvk, receive_active=True)
     environment.refresh_from_db()
     environment_connect_webhooks(environment=environment, actor=None)

@@ -236,10 +236,21 @@ class Stack:
         with httpx.Client(timeout=30) as http:
             http.post(f"{self.afas.url}/_sim/fixtures", json=fixtures).raise_for_status()
             for tenant in self.tenants:
+                organisation = Organisation.objects.create(firm=firm, name=tenant.name, kvk_number=tenant.kvk)
+                environment = Environment.objects.create(
+                    organisation=organisation,
+                    afas_participant_number=tenant.participant,
+                    sending_enabled=True,
+                    receiving_enabled=True,
+                    poll_interval_seconds=60,
+                )
+                OwnPeppolIdentifier.objects.create(
+                    environment=environment, scheme="0106", value=tenant.kvk, receive_active=True
+                )
                 if tenant.on_psb:
-                    from campaigns.portal_web import set_up_psb_tenant
+                    from campaigns.portal_web import connect_over_psb
 
-                    set_up_psb_tenant(http, self.econnect.url, firm, tenant)
+                    connect_over_psb(http, self.econnect.url, environment, tenant)
                     continue
                 http.post(
                     f"{self.econnect.url}/_sim/accounts",
@@ -252,23 +263,12 @@ class Stack:
                         "duplicates_visible": True,
                     },
                 ).raise_for_status()
-                organisation = Organisation.objects.create(firm=firm, name=tenant.name, kvk_number=tenant.kvk)
-                environment = Environment.objects.create(
-                    organisation=organisation,
-                    afas_participant_number=tenant.participant,
-                    sending_enabled=True,
-                    receiving_enabled=True,
-                    poll_interval_seconds=60,
-                )
                 environment_set_credentials(
                     environment=environment,
                     actor=None,
                     afas_token=tenant.token,
                     econnect_app_key=tenant.app_key,
                     econnect_app_secret=tenant.app_secret,
-                )
-                OwnPeppolIdentifier.objects.create(
-                    environment=environment, scheme="0106", value=tenant.kvk, receive_active=True
                 )
                 # Receiving is switched on now: the inbox is read from this moment (as the receiving switch does).
                 SyncCursor.objects.create(

@@ -9,7 +9,7 @@ from portal.accounts.models import LoginFailure, MembershipChange
 from portal.events.services import event_record
 from tests.portal.accounts.factories import MembershipFactory
 from tests.portal.contacts.factories import ContactIdentifierFactory, ContactJobFactory
-from tests.portal.incoming_invoices.factories import IncomingInvoiceFactory
+from tests.portal.incoming_invoices.factories import IncomingInvoiceFactory, SupplierResponseFactory
 from tests.portal.organisations.factories import OwnPeppolIdentifierFactory
 from tests.portal.outgoing_invoices.factories import OutgoingInvoiceFactory
 from tests.portal.reconciliation.factories import FindingFactory, RunFactory
@@ -36,6 +36,7 @@ def data():
     LoginFailure.objects.create(kind="password", username="someone", ip_address="10.0.0.1")
     outgoing = OutgoingInvoiceFactory(environment=own.environment)
     incoming = IncomingInvoiceFactory(environment=own.environment)
+    SupplierResponseFactory(incoming_invoice=incoming, actor=member.user)
     contact = ContactIdentifierFactory(contact__environment=own.environment).contact
     ContactJobFactory(environment=own.environment)
     run = RunFactory(environment=own.environment)

@@ -33,3 +33,14 @@ def processed_document(environment, xml: bytes, *, flagged: bool = False) -> Inc
     incoming_process(invoice=invoice)
     invoice.refresh_from_db()
     return invoice
+
+
+class SupplierResponseFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "incoming_invoices.SupplierResponse"
+
+    incoming_invoice = factory.SubFactory(IncomingInvoiceFactory)
+    code = "RE"
+    reason = "PRI"
+    response_document_id = factory.Faker("uuid4")
+    actor = factory.SubFactory("tests.portal.accounts.factories.UserFactory")

@@ -27,7 +27,7 @@ from portal.organisations import clients
 from portal.organisations.models import Environment
 from portal.organisations.services import environment_set_credentials
 from tests.integrations.peppol.builders import invoice
-from tests.portal.incoming_invoices.factories import IncomingInvoiceFactory
+from tests.portal.incoming_invoices.factories import IncomingInvoiceFactory, SupplierResponseFactory
 from tests.portal.organisations.factories import EnvironmentFactory, OrganisationFactory
 
 PARTY = "0106:87654321"
@@ -113,13 +113,7 @@ def test_a_response_eConnect_did_not_take_is_kept_and_sent_once_when_tried_again
 
 
 def test_a_response_eConnect_took_before_a_crash_counts_as_sent_on_the_next_try(sim, received, membership):
-    response = SupplierResponse.objects.create(
-        incoming_invoice=received,
-        code="RE",
-        reason="ITM",
-        response_document_id=new_response_key(),
-        actor=membership.user,
-    )
+    response = SupplierResponseFactory(incoming_invoice=received, reason="ITM", actor=membership.user)
     with clients.econnect_gateway_for(received.environment) as gateway:  # eConnect took it; our save never happened
         gateway.send_invoice_response(
             received.econnect_document_id,

@@ -26,7 +26,7 @@ from portal.web import urls as web_urls
 from tests.portal.accounts.factories import MembershipFactory
 from tests.portal.accounts.totp import confirmed_device
 from tests.portal.contacts.factories import ContactFactory, ContactJobFactory
-from tests.portal.incoming_invoices.factories import IncomingInvoiceFactory
+from tests.portal.incoming_invoices.factories import IncomingInvoiceFactory, SupplierResponseFactory
 from tests.portal.organisations.factories import EnvironmentFactory, FirmFactory, OrganisationFactory
 from tests.portal.outgoing_invoices.factories import OutgoingInvoiceFactory
 
@@ -79,18 +79,10 @@ def incoming_attachment(firm: Firm) -> dict:
 
 
 def supplier_response(firm: Firm) -> dict:
-    from portal.incoming_invoices.models import SupplierResponse
-
-    document = IncomingInvoiceFactory(environment__organisation__firm=firm)
-    response = SupplierResponse.objects.create(
-        incoming_invoice=document,
-        code="RE",
-        reason="PRI",
-        response_document_id=f"walk-{document.pk}",
-        actor=MembershipFactory(firm=firm).user,
-        state=SupplierResponse.State.FAILED,
+    response = SupplierResponseFactory(
+        incoming_invoice__environment__organisation__firm=firm, actor=MembershipFactory(firm=firm).user, state="failed"
     )
-    return {"pk": document.pk, "response_pk": response.pk}
+    return {"pk": response.incoming_invoice_id, "response_pk": response.pk}
 
 
 def customer(firm: Firm) -> dict:
