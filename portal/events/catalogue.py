@@ -356,6 +356,7 @@ CATALOGUE = {
     "checklist.afas_connectors": _("AFAS set up: every connector, field and right the portal uses is there"),
     "checklist.afas_own_link": _("AFAS's own eConnect link does not receive for this environment"),
     "checklist.econnect_keys": _("eConnect connection keys accepted"),
+    "checklist.econnect_psb_keys": _("eConnect PSB client id and secret accepted"),
     "checklist.own_identifier": _("Own Peppol identifier registered at eConnect, and nowhere else"),
     "checklist.sending": _("Sending switched on"),
     "checklist.receiving": _("Receiving switched on"),
@@ -377,6 +378,10 @@ CATALOGUE = {
     ),
     "checklist.sb_domain_missing": _(
         "The AFAS Small Business domain is not set: enter it under Settings and connection keys."
+    ),
+    "checklist.econnect_psb_keys_missing": _(
+        "No eConnect PSB party id, client id and secret are set: enter what eConnect gave for this company under "
+        "Settings and connection keys."
     ),
     "checklist.econnect_keys_missing": _(
         "No eConnect App Key and Secret are set: enter the keys eConnect gave for this company under Settings and connection keys."

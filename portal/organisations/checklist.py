@@ -165,10 +165,11 @@ def _afas_token(environment: Environment) -> Step:
 
 
 def _econnect_keys(environment: Environment) -> Step:
+    psb = "_psb" if environment.uses_psb else ""
     return _credential_step(
         "econnect_keys",
-        Msg("checklist.econnect_keys"),
-        missing=None if environment.has_econnect_keys else Msg("checklist.econnect_keys_missing"),
+        Msg(f"checklist.econnect{psb}_keys"),
+        missing=None if environment.has_econnect_keys else Msg(f"checklist.econnect{psb}_keys_missing"),
         service="eConnect",
         failing_since=environment.econnect_failing_since,
         failure=environment.econnect_failure,

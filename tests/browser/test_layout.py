@@ -8,8 +8,10 @@ from playwright.sync_api import expect
 
 from portal.incoming_invoices import services as receiving
 from portal.incoming_invoices.models import IncomingInvoice
+from portal.organisations.models import Environment
 from portal.outgoing_invoices import services as sending
 from portal.outgoing_invoices.models import OutgoingInvoice
+from tests.portal.incoming_invoices.factories import IncomingInvoiceFactory
 
 LAPTOP = {"width": 1366, "height": 768}
 PHONE = {"width": 375, "height": 812}
@@ -47,7 +49,12 @@ def _pages(world):
         receiving.incoming_fetch(environment=environment)
         invoice = OutgoingInvoice.objects.filter(environment=environment).exclude(invoice_number="").first()
         document = IncomingInvoice.objects.filter(environment=environment).first()
+        # The environment on eConnect PSB, and a purchase invoice it received: answering the supplier, retention.
+        flora = Environment.objects.get(econnect_transport=Environment.EConnectTransport.PSB)
+        over_psb = IncomingInvoiceFactory(environment=flora, raw_xml=bytes(document.raw_xml), invoice_number="PSB-1")
     return [
+        world.url("web:environment_detail", flora.pk),
+        world.url("web:incoming_detail", over_psb.pk),
         world.url("web:home"),
         world.url("web:outbox"),
         world.url("web:inbox"),

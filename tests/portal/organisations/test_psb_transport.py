@@ -170,3 +170,16 @@ def test_receiving_over_psb_waits_for_connected_webhooks(psb_environment, settin
     problems = receiving_blockers(psb_environment)
 
     assert any("webhooks are not connected" in problem for problem in problems)
+
+
+def test_the_checklist_asks_for_the_psb_credentials_of_a_psb_environment(db):
+    from portal.organisations.checklist import environment_checklist
+    from tests.portal.organisations.factories import EnvironmentFactory
+
+    environment = EnvironmentFactory(econnect_transport=Environment.EConnectTransport.PSB)
+
+    checklist = environment_checklist(environment, identifiers=[])
+    step = next(step for step in checklist.steps if step.key == "econnect_keys")
+
+    assert "PSB client id and secret" in step.title.render()
+    assert "PSB party id" in step.detail.render()
