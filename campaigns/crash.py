@@ -50,6 +50,10 @@ def run(args: argparse.Namespace, seed: int) -> int:
         overrides=OVERRIDES,
         keep=args.keep_db,
     ) as stack:
+        from campaigns.portal_web import UnreliableWebhooks
+
+        webhooks = UnreliableWebhooks(random.Random(seed + 2), lost=0.1, unanswered=0.1)
+        stack.econnect.app.webhook_sender = webhooks
         feeder = checks.Feeder(stack, random.Random(seed + 1), rate=args.rate, prefix=f"K{seed}")
         started = time.monotonic()
         feeder.start()
@@ -83,6 +87,8 @@ def run(args: argparse.Namespace, seed: int) -> int:
             ("held after an interrupted delivery", actions.delivered_again + actions.resolved_in_afas),
             ("  of which delivered again (not in AFAS)", actions.delivered_again),
             ("  of which confirmed in AFAS (then acknowledged)", actions.resolved_in_afas),
+            ("webhook deliveries lost on the way (sent again)", webhooks.counts["lost"]),
+            ("webhook deliveries whose answer was lost (twice)", webhooks.counts["unanswered"]),
             ("worker kills (SIGKILL)", kills),
             ("worker starts", stack.worker_starts),
             ("tasks taken by a kill (received, unfinished)", sum(interrupted.values())),

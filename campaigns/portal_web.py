@@ -74,3 +74,28 @@ def connect_over_psb(http, econnect_url: str, environment, tenant: Tenant) -> No
     )
     environment.refresh_from_db()
     environment_connect_webhooks(environment=environment, actor=None)
+
+
+class UnreliableWebhooks:
+    """eConnect's webhook deliveries as a bad network makes them: of each delivery, ``lost`` never reaches the
+    portal and ``unanswered`` reaches it but its answer never comes back (so eConnect sends it again). Both are
+    retried by the simulator on its schedule; counted for the campaign's table."""
+
+    def __init__(self, rng, *, lost: float, unanswered: float):
+        from integrations.econnect.simulator.psb_hooks import post_over_http
+
+        self.rng, self.lost, self.unanswered, self._post = rng, lost, unanswered, post_over_http
+        self.counts = {"lost": 0, "unanswered": 0}
+        self._lock = threading.Lock()
+
+    def __call__(self, url: str, body: bytes, headers: dict[str, str]) -> int:
+        with self._lock:
+            draw = self.rng.random()
+        if draw < self.lost:
+            self.counts["lost"] += 1
+            return 0
+        status = self._post(url, body, headers)
+        if draw < self.lost + self.unanswered:
+            self.counts["unanswered"] += 1
+            return 0
+        return status
