@@ -97,6 +97,7 @@ def load_earlier(*, rows: int, environment_ids: list[int], suppliers: int, seed:
         "last_error_data": "{}",
         "afas_reference": "",
         "document_removed_at": None,
+        "econnect_removed_at": None,
     }
     started = time.perf_counter()
     with connection.cursor() as cursor:

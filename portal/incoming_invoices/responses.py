@@ -14,7 +14,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from integrations.econnect.psb.models import InvoiceResponse, ResponseReason, ResponseStatus
+from integrations.econnect.psb.models import InvoiceResponse, ResponseReason, ResponseStatus, plain_text
 from integrations.http import RemoteError
 from portal.accounts.models import User
 from portal.core.fields import CredentialDecryptionError
@@ -69,7 +69,7 @@ def incoming_respond(
         raise ResponseRefused(_("Choose whether you reject the invoice or have a query about it."))
     if reason not in ResponseReasonCode.values:
         raise ResponseRefused(_("Choose the reason eConnect passes on to the supplier."))
-    note = " ".join((note or "").split())
+    note = plain_text(note, limit=MAX_NOTE + 1)  # control characters (NUL too) become spaces
     if len(note) > MAX_NOTE:
         raise ResponseRefused(_("The note is at most %(max)s characters.") % {"max": MAX_NOTE})
     key = response_key if _is_uuid(response_key) else new_response_key()

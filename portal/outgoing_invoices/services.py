@@ -199,7 +199,7 @@ def outgoing_prepare(*, invoice: OutgoingInvoice) -> OutgoingInvoice:
         )
         return invoice
     if invoice.environment.uses_psb and not _addressed_to(summary, resolution.recipient):
-        result = _readdressed(invoice, resolution.recipient)
+        result = _readdressed(invoice, summary, resolution.recipient)
         if result is None:
             return invoice
     ready = "outgoing.ready_unchecked" if result.structural_only else "outgoing.ready"
@@ -221,18 +221,21 @@ def outgoing_prepare(*, invoice: OutgoingInvoice) -> OutgoingInvoice:
     return invoice
 
 
+def _customer_endpoint(summary):
+    return summary.customer.endpoint_id if summary.customer else None
+
+
 def _addressed_to(summary, recipient: PeppolIdentifier) -> bool:
-    endpoint = summary.customer.endpoint_id if summary.customer else None
+    endpoint = _customer_endpoint(summary)
     return endpoint is not None and (endpoint.scheme, endpoint.value) == (recipient.scheme, recipient.value)
 
 
-def _readdressed(invoice: OutgoingInvoice, recipient: PeppolIdentifier):
+def _readdressed(invoice: OutgoingInvoice, summary, recipient: PeppolIdentifier):
     """eConnect PSB routes on the UBL's customer endpoint (a different ``receiverId`` is refused, API400.USRMS1):
     when the customer was found under another identifier than the one AFAS wrote, that identifier becomes the
     endpoint, the document is validated again and the change is on the timeline. None when it is not valid."""
-    ubl = bytes(invoice.ubl)
-    before = parse_document(ubl).customer.endpoint_id
-    changed = with_customer_endpoint(ubl, recipient)
+    before = _customer_endpoint(summary)
+    changed = with_customer_endpoint(bytes(invoice.ubl), recipient)
     OutgoingInvoice.objects.filter(pk=invoice.pk).update(ubl=changed, sha256=hashlib.sha256(changed).hexdigest())
     invoice.ubl = changed
     event_record(

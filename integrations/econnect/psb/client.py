@@ -32,7 +32,7 @@ from integrations.econnect.errors import (
     SenderNotAllowed,
 )
 from integrations.econnect.psb.auth import PsbCredentials, TokenProvider
-from integrations.econnect.psb.models import DocumentStatus, Hook, InvoiceResponse
+from integrations.econnect.psb.models import DocumentStatus, Hook, InvoiceResponse, plain_text
 from integrations.econnect.psb.webhooks import parse_timestamp
 from integrations.http import DEFAULT_TIMEOUT, HttpClient, MalformedResponse, RemoteError, retry_after_seconds
 from integrations.peppol.xml import XmlRejected, parse_untrusted_xml
@@ -297,13 +297,13 @@ def _error_of(response: httpx.Response) -> tuple[str, str]:
     try:
         data = response.json()
     except (ValueError, RecursionError):
-        snippet = " ".join(response.text.split())[:200]
+        snippet = plain_text(response.text, limit=200)
         return f"PSB{status}.JSON02", f"eConnect answered HTTP {status}: {snippet or '(no text)'}"
     if not isinstance(data, dict) or not data:
         return f"PSB{status}.JSON01", f"eConnect answered HTTP {status} without an explanation."
-    code = str(data.get("code") or f"PSB{status}")[:50]
-    message = " ".join(str(data.get("message") or "").split())[:500] or f"HTTP {status}"
-    request_id = str(data.get("requestId") or "")[:64]
+    code = plain_text(data.get("code"), limit=50) or f"PSB{status}"
+    message = plain_text(data.get("message"), limit=500) or f"HTTP {status}"
+    request_id = plain_text(data.get("requestId"), limit=64)
     return code, f"{message} (eConnect {code}" + (f", request {request_id})" if request_id else ")")
 
 
@@ -322,9 +322,9 @@ def _array(data: Any) -> list:
 def _statuses(data: Any) -> tuple[DocumentStatus, ...]:
     return tuple(
         DocumentStatus(
-            id=str(item.get("id") or ""),
-            name=str(item.get("name") or ""),
-            description=str(item.get("description") or ""),
+            id=plain_text(item.get("id"), limit=100),
+            name=plain_text(item.get("name"), limit=100),
+            description=plain_text(item.get("description"), limit=500),
             created_on=parse_timestamp(item.get("createdOn")),
         )
         for item in _array(data)

@@ -7,6 +7,7 @@ Facts from ``/work/shared/specs/econnect/psb/contract.md`` (sections 3, 4 and 6)
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -193,3 +194,16 @@ class Hook:
             "topics": list(self.topics),
             "isActive": self.is_active,
         }
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def plain_text(value: object, *, limit: int) -> str:
+    """A text eConnect sent, as the portal stores it: control characters (NUL included, which PostgreSQL refuses in
+    text) become spaces, runs of spaces one, at most ``limit`` characters."""
+    return " ".join(_CONTROL.sub(" ", str(value)).split())[:limit] if value is not None else ""
+
+
+def has_control_characters(value: object) -> bool:
+    return bool(_CONTROL.search(str(value or "")))

@@ -15,7 +15,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
-from integrations.econnect.psb.models import WebhookEvent
+from integrations.econnect.psb.models import WebhookEvent, has_control_characters, plain_text
 
 SIGNATURE_HEADER = "X-EConnect-Signature"
 MAX_CLOCK_SKEW = timedelta(minutes=5)
@@ -84,6 +84,8 @@ def parse_event(body: bytes) -> WebhookEvent:
         raise WebhookRefused(Refusal.UNREADABLE, "not JSON") from exc
     if not isinstance(data, dict) or not isinstance(data.get("topic"), str) or not data["topic"].strip():
         raise WebhookRefused(Refusal.UNREADABLE, "no topic")
+    if any(has_control_characters(data.get(name)) for name in ("topic", "documentId")):
+        raise WebhookRefused(Refusal.UNREADABLE, "control characters in the topic or document id")
     details = data.get("details")
     return WebhookEvent(
         topic=data["topic"].strip()[:100],
@@ -115,4 +117,4 @@ def parse_timestamp(value: object) -> datetime | None:
 
 
 def _text(value: object, *, limit: int = 200) -> str:
-    return str(value)[:limit] if value is not None else ""
+    return plain_text(value, limit=limit)

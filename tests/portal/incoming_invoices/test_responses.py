@@ -201,3 +201,10 @@ def test_another_firms_document_cannot_be_answered(sim, accountant_client):
     response = accountant_client.post(reverse("web:incoming_respond", args=[theirs.pk]), {"code": "RE"})
 
     assert response.status_code == 404
+
+
+def test_a_note_with_control_characters_is_stored_and_sent_as_plain_text(sim, received, membership):
+    response = incoming_respond(invoice=received, code="UQ", reason="OTH", note="a\x00b\tc", actor=membership.user)
+
+    assert response.note == "a b c"
+    assert at_econnect(sim) == [{"status": "UQ", "reasons": {"OTH": "a b c"}}]

@@ -119,3 +119,21 @@ def test_the_same_event_delivered_twice_has_the_same_key():
     )
 
     assert first.key == retry.key
+
+
+@pytest.mark.parametrize("field", ["topic", "documentId"])
+def test_control_characters_in_the_topic_or_id_make_a_delivery_unreadable(field):
+    body = json.dumps({"topic": "InvoiceReceived", "documentId": "d-1", field: "a\u0000b"}).encode()
+
+    with pytest.raises(WebhookRefused) as refused:
+        parse_event(body)
+
+    assert refused.value.refusal is Refusal.UNREADABLE
+
+
+def test_control_characters_elsewhere_become_spaces_so_any_database_stores_them():
+    body = json.dumps({"topic": "InvoiceSent", "documentId": "d-1", "message": "a\u0000b", "details": {"k": "c\nd"}})
+
+    event = parse_event(body.encode())
+
+    assert (event.message, event.details) == ("a b", {"k": "c d"})
