@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+from integrations.econnect.psb.models import plain_text
 from portal.events.messages import Msg
 from portal.events.models import EventKind
 from portal.events.services import event_record
@@ -36,17 +37,20 @@ def outgoing_customer_response(*, environment: Environment, external_id: str, bo
         return None
     try:
         data = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):
         data = {}
-    details = data.get("details") if isinstance(data.get("details"), dict) else {}
-    said = " ".join(str(data.get("message") or "").split())[:MAX_RESPONSE_TEXT]
-    status = str(details.get("status") or details.get("responseCode") or "")[:20]
+    details = data.get("details") if isinstance(data, dict) and isinstance(data.get("details"), dict) else {}
+    said = plain_text(data.get("message") if isinstance(data, dict) else "", limit=MAX_RESPONSE_TEXT)
+    status = plain_text(details.get("status") or details.get("responseCode"), limit=20)
     event_record(
         environment=environment,
         outgoing_invoice=invoice,
         kind=EventKind.CUSTOMER_RESPONSE,
         message=Msg("outgoing.customer_response", status=status or "-", text=said or "-"),
         system_actor="webhook",
-        data={"status": status, "details": {str(k)[:50]: str(v)[:200] for k, v in list(details.items())[:20]}},
+        data={
+            "status": status,
+            "details": {plain_text(k, limit=50): plain_text(v, limit=200) for k, v in list(details.items())[:20]},
+        },
     )
     return invoice
