@@ -15,6 +15,28 @@ from portal.organisations.demo import demo_seed
 from portal.organisations.models import Environment
 
 
+@pytest.fixture
+def psb_simulator(settings, monkeypatch):
+    """eConnect's simulator in-process, every eConnect gateway pointed at it; call it with the parties the PSB
+    credentials of ``psb_environment`` may act for. No access token is cached before or after."""
+    from integrations.econnect.psb.auth import forget_tokens
+    from tests.portal.organisations.factories import PSB_CLIENT_ID, PSB_CLIENT_SECRET
+
+    forget_tokens()
+    app = econnect_simulator.create_app()
+    settings.ECONNECT_PSB_URL = settings.ECONNECT_PSB_IDENTITY_URL = "http://127.0.0.1:8102"
+    transport = SimulatorTransport(app)
+    make = clients.econnect_gateway_for
+    monkeypatch.setattr(clients, "econnect_gateway_for", lambda env, **kw: make(env, transport=transport, **kw))
+
+    def for_parties(*parties: str):
+        app.add_psb_client(client_id=PSB_CLIENT_ID, client_secret=PSB_CLIENT_SECRET, parties=list(parties))
+        return app
+
+    yield for_parties
+    forget_tokens()
+
+
 class CountingTransport(httpx.BaseTransport):
     def __init__(self, inner: httpx.BaseTransport):
         self.inner = inner

@@ -89,11 +89,13 @@ def parse_event(body: bytes) -> WebhookEvent:
     details = data.get("details")
     return WebhookEvent(
         topic=data["topic"].strip()[:100],
-        party_id=_text(data.get("partyId")),
-        hook_id=_text(data.get("hookId")),
-        document_id=_text(data.get("documentId")),
-        message=_text(data.get("message"), limit=2000),
-        details={str(k)[:100]: _text(v, limit=2000) for k, v in details.items()} if isinstance(details, dict) else {},
+        party_id=plain_text(data.get("partyId"), limit=200),
+        hook_id=plain_text(data.get("hookId"), limit=200),
+        document_id=plain_text(data.get("documentId"), limit=200),
+        message=plain_text(data.get("message"), limit=2000),
+        details={plain_text(k, limit=100): plain_text(v, limit=2000) for k, v in details.items()}
+        if isinstance(details, dict)
+        else {},
         created_on=parse_timestamp(data.get("createdOn")),
         sent_on=parse_timestamp(data.get("sentOn")),
     )
@@ -114,7 +116,3 @@ def parse_timestamp(value: object) -> datetime | None:
     except ValueError:
         return None
     return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
-def _text(value: object, *, limit: int = 200) -> str:
-    return plain_text(value, limit=limit)

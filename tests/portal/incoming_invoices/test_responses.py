@@ -7,12 +7,9 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from integrations.econnect.psb.auth import forget_tokens
 from integrations.econnect.psb.models import InvoiceResponse, ResponseReason, ResponseStatus
-from integrations.econnect.simulator import create_app
 from integrations.peppol.builder import build_ubl
 from integrations.simulators.faults import Fault
-from integrations.simulators.transport import SimulatorTransport
 from portal.events.models import Event
 from portal.incoming_invoices.acknowledgement import econnect_acknowledge
 from portal.incoming_invoices.models import SupplierResponse
@@ -25,39 +22,22 @@ from portal.incoming_invoices.responses import (
 )
 from portal.organisations import clients
 from portal.organisations.models import Environment
-from portal.organisations.services import environment_set_credentials
 from tests.integrations.peppol.builders import invoice
 from tests.portal.incoming_invoices.factories import IncomingInvoiceFactory, SupplierResponseFactory
-from tests.portal.organisations.factories import EnvironmentFactory, OrganisationFactory
+from tests.portal.organisations.factories import EnvironmentFactory, OrganisationFactory, psb_environment
 
 PARTY = "0106:87654321"
 State = SupplierResponse.State
 
 
 @pytest.fixture
-def sim(settings, monkeypatch):
-    forget_tokens()
-    app = create_app()
-    app.add_psb_client(client_id="portal-client", client_secret="s3cret", parties=[PARTY])
-    settings.ECONNECT_PSB_URL = settings.ECONNECT_PSB_IDENTITY_URL = "http://127.0.0.1:8102"
-    transport = SimulatorTransport(app)
-    make = clients.econnect_gateway_for
-    monkeypatch.setattr(clients, "econnect_gateway_for", lambda env, **kw: make(env, transport=transport, **kw))
-    yield app
-    forget_tokens()
+def sim(psb_simulator):
+    return psb_simulator(PARTY)
 
 
 @pytest.fixture
 def received(sim, membership):
-    environment = EnvironmentFactory(
-        organisation=OrganisationFactory(firm=membership.firm),
-        econnect_transport=Environment.EConnectTransport.PSB,
-        econnect_psb_party_id=PARTY,
-    )
-    environment_set_credentials(
-        environment=environment, actor=None, econnect_psb_client_id="portal-client", econnect_psb_client_secret="s3cret"
-    )
-    environment.refresh_from_db()
+    environment = psb_environment(PARTY, organisation=OrganisationFactory(firm=membership.firm))
     payload = build_ubl(invoice(number="IN-7"))
     document_id = sim.psb_receive(PARTY, payload)
     return IncomingInvoiceFactory(environment=environment, econnect_document_id=document_id, raw_xml=payload)

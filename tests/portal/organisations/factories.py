@@ -36,3 +36,23 @@ class OwnPeppolIdentifierFactory(factory.django.DjangoModelFactory):
     environment = factory.SubFactory(EnvironmentFactory)
     scheme = "0106"
     value = factory.LazyAttribute(lambda own: own.environment.organisation.kvk_number)
+
+
+PSB_CLIENT_ID, PSB_CLIENT_SECRET = "portal-client", "s3cret"
+
+
+def psb_environment(party: str, **fields) -> Environment:
+    """An environment on eConnect PSB acting as ``party``, with the PSB credentials ``psb_simulator`` accepts."""
+    from portal.organisations.services import environment_set_credentials
+
+    environment = EnvironmentFactory(
+        econnect_transport=Environment.EConnectTransport.PSB, econnect_psb_party_id=party, **fields
+    )
+    environment_set_credentials(
+        environment=environment,
+        actor=None,
+        econnect_psb_client_id=PSB_CLIENT_ID,
+        econnect_psb_client_secret=PSB_CLIENT_SECRET,
+    )
+    environment.refresh_from_db()
+    return environment

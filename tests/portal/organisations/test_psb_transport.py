@@ -18,7 +18,7 @@ from portal.organisations.models import Environment
 from portal.organisations.routes import receiving_blockers
 from portal.organisations.services import SettingsRefused, environment_set_credentials, environment_update_settings
 from portal.web.forms.environments import CredentialsForm
-from tests.portal.organisations.factories import EnvironmentFactory
+from tests.portal.organisations.factories import EnvironmentFactory, psb_environment
 
 PSB = Environment.EConnectTransport.PSB
 PARTY = "0106:12345678"
@@ -31,14 +31,9 @@ def _fresh_tokens():
     forget_tokens()
 
 
-@pytest.fixture
-def psb_environment(db):
-    environment = EnvironmentFactory(econnect_transport=PSB, econnect_psb_party_id=PARTY)
-    environment_set_credentials(
-        environment=environment, actor=None, econnect_psb_client_id="portal-client", econnect_psb_client_secret="s3cret"
-    )
-    environment.refresh_from_db()
-    return environment
+@pytest.fixture(name="psb_environment")
+def psb_environment_fixture(db):
+    return psb_environment(PARTY)
 
 
 @pytest.fixture

@@ -10,23 +10,20 @@ from django.test import Client
 
 from integrations.econnect.psb.auth import PsbCredentials, forget_tokens
 from integrations.econnect.psb.client import PsbClient, new_document_id
-from integrations.econnect.simulator import create_app
 from integrations.peppol.builder import build_ubl
 from integrations.simulators.transport import SimulatorTransport
 from portal.events.models import Event
 from portal.incoming_invoices.models import IncomingInvoice
 from portal.incoming_invoices.services import incoming_acknowledge, incoming_acknowledge_again
-from portal.organisations import clients
 from portal.organisations.models import Environment
 from portal.organisations.routes import receiving_blockers
-from portal.organisations.services import environment_set_credentials
 from portal.outgoing_invoices.models import OutgoingInvoice
 from portal.webhooks.connect import HooksRefused, environment_connect_webhooks
 from portal.webhooks.models import WebhookEvent
 from portal.webhooks.services import webhook_process
 from tests.integrations.peppol.builders import invoice
 from tests.portal.incoming_invoices.factories import IncomingInvoiceFactory
-from tests.portal.organisations.factories import EnvironmentFactory
+from tests.portal.organisations.factories import psb_environment
 from tests.portal.outgoing_invoices.factories import OutgoingInvoiceFactory
 
 PARTY = "0106:87654321"  # the customer of tests.integrations.peppol.builders.invoice(): received invoices are ours
@@ -34,28 +31,16 @@ SENDER = "0106:12345678"
 
 
 @pytest.fixture
-def sim(settings, monkeypatch):
-    forget_tokens()
-    app = create_app()
-    app.add_psb_client(client_id="portal-client", client_secret="s3cret", parties=[PARTY, SENDER])
+def sim(psb_simulator, settings):
+    app = psb_simulator(PARTY, SENDER)
     app.register("production", PARTY, access_point="econnect")
-    settings.ECONNECT_PSB_URL = settings.ECONNECT_PSB_IDENTITY_URL = "http://127.0.0.1:8102"
     settings.PORTAL_PUBLIC_URL = "https://portal.example"
-    transport = SimulatorTransport(app)
-    make = clients.econnect_gateway_for
-    monkeypatch.setattr(clients, "econnect_gateway_for", lambda env, **kw: make(env, transport=transport, **kw))
-    yield app
-    forget_tokens()
+    return app
 
 
 @pytest.fixture
 def environment(db, sim):
-    environment = EnvironmentFactory(econnect_transport=Environment.EConnectTransport.PSB, econnect_psb_party_id=PARTY)
-    environment_set_credentials(
-        environment=environment, actor=None, econnect_psb_client_id="portal-client", econnect_psb_client_secret="s3cret"
-    )
-    environment.refresh_from_db()
-    return environment
+    return psb_environment(PARTY)
 
 
 @pytest.fixture

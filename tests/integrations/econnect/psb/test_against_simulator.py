@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from integrations.econnect.errors import DocumentNotFound, DocumentRejected, InvalidCredentials, SenderNotAllowed
-from integrations.econnect.psb.auth import PsbCredentials, forget_tokens
+from integrations.econnect.psb.auth import PsbCredentials
 from integrations.econnect.psb.client import PsbClient, new_document_id
 from integrations.econnect.psb.models import Hook, InvoiceResponse, ResponseReason, ResponseStatus, Topic
 from integrations.econnect.psb.webhooks import WebhookRefused, verified_event
@@ -20,34 +20,8 @@ from integrations.econnect.simulator import create_app
 from integrations.peppol.builder import build_ubl
 from integrations.simulators.transport import SimulatorTransport
 from tests.integrations.econnect.conftest import CUSTOMER, OWN
+from tests.integrations.econnect.psb.conftest import CLIENT_ID, CLIENT_SECRET, HOOK_SECRET, SIM
 from tests.integrations.peppol.builders import invoice
-
-SIM = "http://econnect.sim"
-CLIENT_ID, CLIENT_SECRET = "portal-client", "psb-secret-3456"
-HOOK_SECRET = "hook-secret-7890"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_tokens():
-    forget_tokens()
-    yield
-    forget_tokens()
-
-
-@pytest.fixture
-def sim():
-    simulator = create_app()
-    simulator.add_psb_client(client_id=CLIENT_ID, client_secret=CLIENT_SECRET, parties=[OWN], name="De Boer")
-    simulator.register("production", CUSTOMER, access_point="econnect")
-    simulator.posted = []
-
-    def sender(url, body, headers):
-        simulator.posted.append((url, body, headers))
-        return simulator.webhook_answers.pop(0) if simulator.webhook_answers else 200
-
-    simulator.webhook_answers = []
-    simulator.webhook_sender = sender
-    return simulator
 
 
 def psb(sim, *, secret=CLIENT_SECRET, party=OWN) -> PsbClient:

@@ -18,7 +18,7 @@ from integrations.econnect.errors import (
     InvalidRequest,
     SenderNotAllowed,
 )
-from integrations.econnect.psb.auth import PsbCredentials, forget_tokens
+from integrations.econnect.psb.auth import PsbCredentials
 from integrations.econnect.psb.client import MAX_UPLOAD_BYTES, PsbClient, check_document_id, new_document_id
 from integrations.econnect.psb.models import InvoiceResponse, ResponseAction, ResponseReason, ResponseStatus
 from integrations.http import MalformedResponse
@@ -53,13 +53,6 @@ class Recorder:
 
     def calls(self, path_start: str) -> list[httpx.Request]:
         return [r for r in self.requests if r.url.path.startswith(path_start)]
-
-
-@pytest.fixture(autouse=True)
-def _fresh_tokens():
-    forget_tokens()
-    yield
-    forget_tokens()
 
 
 def client(recorder: Recorder, **overrides) -> PsbClient:

@@ -11,31 +11,15 @@ import pytest
 from integrations.econnect.errors import SenderNotAllowed
 from integrations.econnect.gateway import EConnectGateway
 from integrations.econnect.models import OutboxState, OutgoingDocument
-from integrations.econnect.psb.auth import PsbCredentials, forget_tokens
+from integrations.econnect.psb.auth import PsbCredentials
 from integrations.econnect.psb.client import PsbClient
 from integrations.econnect.psb.gateway import NotAvailableOverPsb, PsbGateway
 from integrations.peppol.document_types import DocumentType
 from integrations.peppol.identifiers import parse_identifier
 from integrations.simulators.transport import SimulatorTransport
 from tests.integrations.econnect.conftest import CUSTOMER, OWN, RecordingTransport
-from tests.integrations.econnect.psb.test_against_simulator import CLIENT_ID, CLIENT_SECRET, SIM, ubl
-
-
-@pytest.fixture(autouse=True)
-def _fresh_tokens():
-    forget_tokens()
-    yield
-    forget_tokens()
-
-
-@pytest.fixture
-def sim():
-    from integrations.econnect.simulator import create_app
-
-    simulator = create_app()
-    simulator.add_psb_client(client_id=CLIENT_ID, client_secret=CLIENT_SECRET, parties=[OWN])
-    simulator.register("production", CUSTOMER, access_point="econnect")
-    return simulator
+from tests.integrations.econnect.psb.conftest import CLIENT_ID, CLIENT_SECRET, SIM
+from tests.integrations.econnect.psb.test_against_simulator import ubl
 
 
 def gateway(sim, party: str = OWN, transport=None) -> PsbGateway:
