@@ -20,7 +20,9 @@ Exit status 1 on any violation, 2 when the stack cannot run.
 from __future__ import annotations
 
 import argparse
+import faulthandler
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -215,6 +217,43 @@ def outage(stack, service: Service, *, down_seconds: float, resume_timeout: floa
     return record
 
 
+def diagnose(stack) -> None:
+    """What the stack is doing when work did not resume: the campaign's own threads, the worker's processes (with
+    py-spy where installed), the queue, the documents' statuses and the logs; printed at once, so that a run cut
+    short by a CI timeout still shows it."""
+    from django.db import connections
+    from django.db.models import Count
+
+    from portal.incoming_invoices.models import IncomingInvoice
+    from portal.outgoing_invoices.models import OutgoingInvoice
+    from portal.webhooks.models import WebhookEvent
+
+    print("--- diagnosis: threads of the campaign process ---", flush=True)
+    faulthandler.dump_traceback(file=sys.stdout, all_threads=True)
+    py_spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    for process in (stack.worker, stack.beat):
+        if process is None or not Path(py_spy).exists():
+            continue
+        children = subprocess.run(["pgrep", "-g", str(process.process.pid)], capture_output=True, text=True,
+                                  check=False).stdout.split()  # fmt: skip
+        for pid in children:
+            print(f"--- diagnosis: py-spy dump of {process.name} pid {pid} ---", flush=True)
+            dump = subprocess.run([py_spy, "dump", "--pid", pid], capture_output=True, text=True, timeout=30,
+                                  check=False)  # fmt: skip
+            print(dump.stdout or dump.stderr, flush=True)
+    try:
+        print(f"--- diagnosis: queue length {stack.queue_length()}", flush=True)
+        for model in (OutgoingInvoice, IncomingInvoice):
+            rows = model.objects.values("status").annotate(n=Count("pk")).order_by("status")
+            print(f"--- diagnosis: {model.__name__} " + ", ".join(f"{r['status']}={r['n']}" for r in rows))
+        pending = WebhookEvent.objects.filter(outcome=WebhookEvent.Outcome.PENDING).count()
+        print(f"--- diagnosis: webhook events pending {pending}", flush=True)
+    except Exception as exc:  # noqa: BLE001 - a diagnosis must not hide the failure it explains
+        print(f"--- diagnosis: the database or the broker did not answer: {exc!r}", flush=True)
+        connections.close_all()
+    print(stack.logs(60), flush=True)
+
+
 def run(args: argparse.Namespace, seed: int) -> int:
     from campaigns import checks
 
@@ -236,6 +275,10 @@ def run(args: argparse.Namespace, seed: int) -> int:
                 records.append(
                     outage(stack, service, down_seconds=args.down_seconds, resume_timeout=args.resume_timeout)
                 )
+                if records[-1].resumed_after is None:
+                    diagnose(stack)
+                    print(f"FAILED: work did not resume by itself after the {service.name} restart (seed {seed})")
+                    return 1
             feeder.stop_feeding()
             print("Stream stopped; draining ...", flush=True)
             drained = wait_until(lambda: checks.settled(feeder.expected), timeout=args.drain_timeout, every=1.0)

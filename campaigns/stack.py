@@ -431,7 +431,7 @@ class Stack:
         """Let the waits of production pass (see the module's doc).
 
         The polling interval, the wait before a status poll and eConnect's delivery pass at every tick. The leases
-        (a collect, a fetch, queued work; a NEW or RECEIVED row nobody took) pass only for rows untouched for
+        (a collect, a fetch, queued work; a NEW or RECEIVED row nobody took; a claimed webhook event) pass only for rows untouched for
         ``lease_seconds`` and only while the queue is (nearly) empty: production's leases of 5 and 10 minutes are
         long beside the seconds a message waits in the queue, and so is ``lease_seconds`` beside an empty queue.
         With a long queue, a lease that ran out would only queue the same work again behind itself."""
@@ -441,6 +441,8 @@ class Stack:
         from portal.incoming_invoices.models import IncomingInvoice
         from portal.organisations.models import Environment
         from portal.outgoing_invoices.models import OutgoingInvoice
+        from portal.webhooks.models import WebhookEvent
+        from portal.webhooks.services import PROCESS_LEASE
 
         now = timezone.now()
         # The polling interval of every environment has passed.
@@ -472,6 +474,11 @@ class Stack:
         IncomingInvoice.objects.filter(
             status=IncomingInvoice.Status.RECEIVED, status_changed_at__lt=quiet_since
         ).update(status_changed_at=long_ago)
+        # A webhook event whose processing was claimed (a 5-minute lease) and not finished, e.g. the database went
+        # away under it, and one waiting for a retry, is due again.
+        WebhookEvent.objects.filter(
+            outcome=WebhookEvent.Outcome.PENDING, next_attempt_at__lt=now + PROCESS_LEASE - (now - quiet_since)
+        ).update(next_attempt_at=long_ago)
 
     # --- simulator control APIs
     def econnect_get(self, path: str, **params) -> Any:

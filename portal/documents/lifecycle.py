@@ -39,15 +39,24 @@ class CorrectionRefused(Exception):
 
 def enqueue(task_name: str, *ids: int, countdown: float | None = None) -> None:
     """Queue ``task_name`` once per id when the current transaction commits (at once outside one). The tasks are
-    looked up in Celery's registry by their registered name (each app's ``ready()`` imports its tasks)."""
+    looked up in Celery's registry by their registered name (each app's ``ready()`` imports its tasks).
+
+    The row the task works on is committed already; a broker that cannot be reached leaves the work to the due-work
+    dispatchers (as a message the broker lost would), instead of failing what committed it (a webhook answered
+    500, a task ended in error)."""
+    from kombu.exceptions import OperationalError as BrokerUnreachable
+
     from portal.celery_app import app
 
     def send(pk: int) -> None:
         task = app.tasks[task_name]
-        if countdown:
-            task.apply_async((pk,), countdown=countdown)
-        else:
-            task.delay(pk)
+        try:
+            if countdown:
+                task.apply_async((pk,), countdown=countdown)
+            else:
+                task.delay(pk)
+        except BrokerUnreachable as exc:
+            logger.warning("Broker unreachable, %s for %s left to the due-work dispatcher: %s", task_name, pk, exc)
 
     for pk in ids:
         transaction.on_commit(lambda pk=pk: send(pk))

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import logging
+
+from django.db import DatabaseError
 from django.http import HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from integrations.econnect.psb.webhooks import MAX_BODY_BYTES, SIGNATURE_HEADER
 from portal.webhooks.services import webhook_receive
+
+logger = logging.getLogger(__name__)
+RETRY_AFTER_SECONDS = 30
 
 
 @csrf_exempt  # eConnect cannot hold a CSRF token; the HMAC signature over the body proves the sender
@@ -16,5 +22,10 @@ def econnect_webhook(request, token: str):
     length = request.META.get("CONTENT_LENGTH") or "0"
     if not length.isdigit() or int(length) > MAX_BODY_BYTES:
         return HttpResponse(status=413)
-    receipt = webhook_receive(token=token, body=request.body, signature=request.headers.get(SIGNATURE_HEADER))
+    try:
+        receipt = webhook_receive(token=token, body=request.body, signature=request.headers.get(SIGNATURE_HEADER))
+    except DatabaseError as exc:
+        # Nothing was stored: eConnect delivers the event again later (it retries whatever is not 2xx).
+        logger.warning("eConnect webhook not stored, the database is unavailable: %s", exc.__class__.__name__)
+        return HttpResponse(status=503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
     return HttpResponse(status=receipt.status)

@@ -237,3 +237,41 @@ def test_refused_credentials_keep_the_event_waiting_for_a_person_to_fix_them(
     assert event.outcome == WebhookEvent.Outcome.PENDING and event.next_attempt_at is not None
     assert "invalid_client" in event.outcome_message
     assert not IncomingInvoice.objects.exists()
+
+
+def test_with_the_broker_unreachable_the_event_is_stored_answered_200_and_left_to_the_dispatcher(
+    connected, sim, django_capture_on_commit_callbacks, monkeypatch
+):
+    from kombu.exceptions import OperationalError
+
+    from portal.celery_app import app
+    from portal.webhooks.services import webhooks_due
+
+    def unreachable(*args, **kwargs):
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(app.tasks["webhooks.process"], "delay", unreachable)
+    sim.psb_receive(PARTY, build_ubl(invoice(number="IN-102")))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        sim.psb_deliver_due()
+
+    assert sim.webhook_statuses == [200]
+    event = WebhookEvent.objects.get(environment=connected)
+    assert webhooks_due() == [event.pk]
+
+
+def test_with_the_database_unavailable_the_webhook_is_answered_503_for_eConnect_to_retry(connected, monkeypatch):
+    from django.db import OperationalError
+
+    from portal.webhooks import views
+
+    def database_down(**kwargs):
+        raise OperationalError("connection to server at 127.0.0.1, port 5432 failed: Connection refused")
+
+    monkeypatch.setattr(views, "webhook_receive", database_down)
+
+    response = Client().post(f"/hooks/econnect/{connected.econnect_hook_token}/", data=b"{}",
+                             content_type="application/json")  # fmt: skip
+
+    assert response.status_code == 503 and response.headers["Retry-After"] == "30"
