@@ -80,10 +80,11 @@ def _db_wrapper(execute, sql, params, many, context):
         return execute(sql, params, many, context)
     finally:
         _add("db", time.perf_counter() - started)
+        _add("db_queries", 1)
 
 
 def install_task_timing(key_prefix: str) -> None:
-    """Per task: database time (stage "db"), the stages of ``timed`` wrappers, and the task's own time and count,
+    """Per task: database time (stage "db") and queries ("db_queries", and per task name), the stages of ``timed`` wrappers, and the task's own time and count,
     added up in Redis (the broker) under ``key_prefix``."""
     from celery.signals import task_postrun, task_prerun
 
@@ -111,6 +112,7 @@ def install_task_timing(key_prefix: str) -> None:
         pipe = redis_client.pipeline()
         for stage, seconds in _timings.values.items():
             pipe.incrbyfloat(f"{key_prefix}{stage}", seconds)
+        pipe.incrbyfloat(f"{key_prefix}queries:{task.name}", _timings.values.get("db_queries", 0))
         pipe.incrbyfloat(f"{key_prefix}task:{task.name}", elapsed)
         pipe.incr(f"{key_prefix}count:{task.name}")
         pipe.execute()

@@ -325,11 +325,14 @@ def report(args, figures, statuses, econnect_states, originals, started, stored_
     print(f"  {'wall time (2 processes in parallel)':46}{ms(to_settled)}")
     print("  (verdict and supplier include their queries, which 'database queries' counts too)")
     print()
-    print(f"  {'per task':46}{'count':>10}{'ms each':>10}")
+    print(f"  {'queries per document':46}{figures.get('db_queries', 0) / n:10.1f}")
+    print()
+    print(f"  {'per task':46}{'count':>10}{'ms each':>10}{'queries':>10}")
     for key in sorted(k for k in figures if k.startswith("task:")):
         name = key[len("task:") :]
         count = int(figures.get(f"count:{name}", 0)) or 1
-        print(f"  {name:46}{count:10d}{figures[key] / count * 1000:10.2f}")
+        queries = figures.get(f"queries:{name}", 0) / count
+        print(f"  {name:46}{count:10d}{figures[key] / count * 1000:10.2f}{queries:10.1f}")
 
 
 def _arguments(parser: argparse.ArgumentParser) -> None:

@@ -266,11 +266,14 @@ def report(args, figures, statuses, counts, started, submitted_at, delivered_at)
     print(f"  {'total task time':42}{ms(task_seconds)}{100.0:9.1f}%")
     print(f"  {'wall time (2 processes in parallel)':42}{ms(to_delivered)}")
     print()
-    print(f"  {'per task':42}{'count':>10}{'ms each':>10}")
+    print(f"  {'queries per invoice':42}{figures.get('db_queries', 0) / n:10.1f}")
+    print()
+    print(f"  {'per task':42}{'count':>10}{'ms each':>10}{'queries':>10}")
     for key in sorted(k for k in figures if k.startswith("task:")):
         name = key[len("task:") :]
         count = int(figures.get(f"count:{name}", 0)) or 1
-        print(f"  {name:42}{count:10d}{figures[key] / count * 1000:10.2f}")
+        queries = figures.get(f"queries:{name}", 0) / count
+        print(f"  {name:42}{count:10d}{figures[key] / count * 1000:10.2f}{queries:10.1f}")
 
 
 def _arguments(parser: argparse.ArgumentParser) -> None:

@@ -76,3 +76,27 @@ def unbind_task_correlation_id(task_id: str | None = None, **kwargs) -> None:
             reset_correlation_id(token)
         except ValueError:  # bound in another context; the next task binds its own id anyway
             pass
+
+
+# --- Database connections: kept between tasks as between web requests ---------------------------------------------
+# Celery's Django fixup closes every connection before and after each task unless CELERY_DB_REUSE_MAX is set: a new
+# PostgreSQL connection (and server process) per task. With DB_REUSE_MAX set it closes them only every so many
+# tasks; in between, the worker does what Django does around a request: a connection that failed or outlived
+# CONN_MAX_AGE is closed, and CONN_HEALTH_CHECKS checks a kept one before its first query (a restarted database
+# costs no task).
+
+
+@task_prerun.connect
+def close_old_database_connections_before(task=None, **kwargs) -> None:
+    if task is not None and not getattr(task.request, "is_eager", False):
+        from django.db import close_old_connections
+
+        close_old_connections()
+
+
+@task_postrun.connect
+def close_old_database_connections_after(task=None, **kwargs) -> None:
+    if task is not None and not getattr(task.request, "is_eager", False):
+        from django.db import close_old_connections
+
+        close_old_connections()

@@ -6,7 +6,8 @@ and the v3 WSDL, whose element names v3.1 keeps under the namespace ``http://api
 - SOAP 1.1, ``Content-Type: text/xml; charset=utf-8``, ``SOAPAction: "<ns><Operation>"``; the body is sent as
   bytes so httpx sets ``Content-Length`` (the platform does not support chunked transfer encoding).
 - ``Login`` returns a security token for the ``Authentication`` header of every other call, valid for about four
-  hours. It is cached per gateway and renewed before it runs out, and once more when a call is refused with an
+  hours. It is kept per process (keyed by endpoint and credentials, so the short-lived gateway of each task reuses
+  it) and renewed before it runs out, and once more when a call is refused with an
   expired- or invalid-token fault (such a call was not processed, so repeating it is safe).
 - Errors are SOAP faults (HTTP 500) whose ``faultstring`` ends in ``[ERRCODE]``; they become typed errors with the
   code kept for the user. Every response is parsed with the hardened parser; a success answer it refuses becomes an
@@ -17,6 +18,7 @@ and the v3 WSDL, whose element names v3.1 keeps under the namespace ``http://api
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -99,6 +101,17 @@ from integrations.peppol.parser import parse_document
 from integrations.peppol.xml import XmlRejected, parse_untrusted_xml
 
 logger = logging.getLogger(__name__)
+# Security tokens per (SOAP endpoint, App Key and a digest of its Secret): (token, renew at). Never logged.
+_SESSIONS: dict[tuple[str, str], tuple[str, datetime]] = {}
+_SESSIONS_LOCK = threading.Lock()
+
+
+def forget_sessions() -> None:
+    """Drop every kept security token (tests; after a key rotation the next call logs in anyway)."""
+    with _SESSIONS_LOCK:
+        _SESSIONS.clear()
+
+
 SOAP_PATH = "/soap/v3.1"
 # MasterTemplateId of the standard SI-UBL "Factuur" template (documentsAndTemplates.html). No credit-note template id
 # is published: credit notes use this one unless ``credit_note_template_id`` names one [GUESS G-EC-5].
@@ -169,6 +182,11 @@ class PlatformSoapGateway:
         with self._token_lock:
             self._login_locked()
 
+    @property
+    def _session_key(self) -> tuple[str, str]:
+        secret = hashlib.sha256(self._app_secret.encode()).hexdigest()[:16]
+        return self._soap_url, f"{self._app_key}|{secret}"
+
     def _login_locked(self) -> str:
         body = operation_element("Login")
         sub_element(body, "ConsumerKey", self._app_key)
@@ -178,11 +196,16 @@ class PlatformSoapGateway:
             raise MalformedResponse("eConnect Login answered without a SecurityToken.", service=SERVICE)
         self._token = token
         self._token_renew_at = self._clock() + TOKEN_LIFETIME - TOKEN_RENEW_MARGIN
+        with _SESSIONS_LOCK:
+            _SESSIONS[self._session_key] = (token, self._token_renew_at)
         logger.info("Logged in to eConnect")
         return token
 
     def _current_token(self) -> str:
         with self._token_lock:
+            if self._token is None or self._token_renew_at is None:
+                with _SESSIONS_LOCK:
+                    self._token, self._token_renew_at = _SESSIONS.get(self._session_key, (None, None))
             if self._token is None or self._token_renew_at is None or self._clock() >= self._token_renew_at:
                 return self._login_locked()
             return self._token
@@ -191,6 +214,9 @@ class PlatformSoapGateway:
         with self._token_lock:
             if self._token == token:  # another thread may have renewed it already
                 self._token = None
+            with _SESSIONS_LOCK:
+                if _SESSIONS.get(self._session_key, (None,))[0] == token:
+                    del _SESSIONS[self._session_key]
 
     # --- the one SOAP call ---------------------------------------------------------------------------------------
     def _call(self, operation: str, build: Callable[[], etree._Element]) -> _Answer:

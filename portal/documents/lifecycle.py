@@ -13,7 +13,7 @@ from typing import TypeVar
 
 from django.conf import settings
 from django.db import models, transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from integrations.http import backoff_delay
@@ -103,15 +103,28 @@ def transition(
             data=data,
             **{subject: document},
         )
-    document.refresh_from_db()
+    _set_in_memory(document, status=to_status, status_changed_at=now, updated_at=now, **fields)
     return True
+
+
+def _set_in_memory(document: models.Model, **values) -> None:
+    """What an UPDATE wrote, on the instance in hand: plain values are set, values the database computed (``F()``
+    and other expressions) are read back; cached relations (the environment) stay."""
+    computed = [name for name, value in values.items() if hasattr(value, "resolve_expression")]
+    for name, value in values.items():
+        if name not in computed:
+            setattr(document, name, value)
+    if computed:
+        document.refresh_from_db(fields=computed)
 
 
 def claim_due(model: type[models.Model], pk: int, *, now: datetime, defer: tuple[str, ...] = ()) -> models.Model | None:
     """Inside the caller's transaction: the document, locked, if it is READY or in RETRY_WAIT with its next attempt
-    due; None when it is not, or another worker holds it (``skip_locked``: no waiting on each other)."""
+    due; None when it is not, or another worker holds it (``skip_locked``: no waiting on each other). Its environment
+    comes in the same query (as it is now: credentials may have changed) without being locked."""
     return (
-        model.objects.select_for_update(skip_locked=True)
+        model.objects.select_for_update(skip_locked=True, of=("self",))
+        .select_related("environment")
         .filter(pk=pk, status__in=(READY, RETRY_WAIT))
         .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
         .defer(*defer)
@@ -123,10 +136,10 @@ def start_attempt(
     claimed: models.Model, *, subject: str, to_status: str, message: Msg, system_actor: str, now: datetime, **fields
 ) -> None:
     """Inside the claim's transaction: the claimed document goes in flight (``to_status``, one attempt more, off the
-    queue) with its timeline entry, so that a worker killed in between leaves no change the timeline does not show."""
-    type(claimed).objects.filter(pk=claimed.pk).update(
-        status=to_status, status_changed_at=now, dispatched_at=None, attempts=F("attempts") + 1, **fields
-    )
+    queue) with its timeline entry, so that a worker killed in between leaves no change the timeline does not show.
+    The claimed instance then holds what was written (its row is locked: the attempt count is known)."""
+    values = dict(status=to_status, status_changed_at=now, dispatched_at=None, attempts=claimed.attempts + 1, **fields)
+    type(claimed).objects.filter(pk=claimed.pk).update(**values)
     event_record(
         environment=claimed.environment,
         kind=EventKind.STATUS_CHANGED,
@@ -136,6 +149,7 @@ def start_attempt(
         system_actor=system_actor,
         **{subject: claimed},
     )
+    _set_in_memory(claimed, **values)
 
 
 def error_fields(error: str | Msg) -> dict:
@@ -359,8 +373,9 @@ class RemoteStep:
     ends_work: bool = False  # a failure completes the document's work (``completed_at``)
     defer: tuple[str, ...] = ()
 
-    def claim(self, pk: int, *, now: datetime) -> models.Model | None:
-        return claim_due(self.model, pk, now=now, defer=self.defer)
+    def claim(self, document: models.Model, *, now: datetime) -> models.Model | None:
+        """``document``'s row, locked and read again with its environment, if it is due."""
+        return claim_due(self.model, document.pk, now=now, defer=self.defer)
 
     def start(self, claimed: models.Model, *, message: Msg, now: datetime, **fields) -> None:
         start_attempt(

@@ -176,11 +176,11 @@ def incoming_deliver(*, invoice: IncomingInvoice, now: datetime | None = None) -
     # The claim and its event in one transaction: a worker killed in between must not leave a status change that
     # the timeline does not show.
     with transaction.atomic():
-        claimed = DELIVERY.claim(invoice.pk, now=now)
+        claimed = DELIVERY.claim(invoice, now=now)
         if claimed is None:
             return invoice
         DELIVERY.start(claimed, message=Msg("incoming.delivering", attempt=claimed.attempts + 1), now=now)
-    invoice.refresh_from_db()
+    invoice = claimed
     environment = invoice.environment
     if environment.afas_edition != Environment.Edition.PROFIT:
         try:

@@ -25,7 +25,7 @@ def fetch(environment_id: int) -> None:
 
 
 def _with_invoice(invoice_id: int, service) -> None:
-    invoice = IncomingInvoice.objects.filter(pk=invoice_id).first()
+    invoice = IncomingInvoice.objects.filter(pk=invoice_id).select_related("environment").first()
     if invoice is not None:
         service(invoice=invoice)
 

@@ -77,9 +77,18 @@ def _safely(write: Callable[[], int], *, environment_id: int, service: Service) 
         return False
 
 
+# When this process last recorded a success, per (environment, service): within SUCCESS_WRITE_INTERVAL of that, a
+# success needs no statement at all (the conditional UPDATE would match no row). A failure recorded by this process forgets
+# it; one recorded by another process is cleared by this one's next success at most SUCCESS_WRITE_INTERVAL later.
+_success_written: dict[tuple[int, Service], datetime] = {}
+
+
 def environment_record_success(*, environment_id: int, service: Service, now: datetime | None = None) -> bool:
     """The service answered a call with this environment's credentials. True when a row was written."""
     now = now or timezone.now()
+    written = _success_written.get((environment_id, service))
+    if written is not None and written <= now < written + SUCCESS_WRITE_INTERVAL:
+        return False
     due = (
         Q(**{f"{service.last_success_field}__isnull": True})
         | Q(**{f"{service.last_success_field}__lt": now - SUCCESS_WRITE_INTERVAL})
@@ -87,9 +96,12 @@ def environment_record_success(*, environment_id: int, service: Service, now: da
     )
 
     def write() -> int:
-        return Environment.objects.filter(due, pk=environment_id).update(
+        rows = Environment.objects.filter(due, pk=environment_id).update(
             **{service.last_success_field: now, service.failing_since_field: None, service.failure_field: ""}
         )
+        # Written, or not due (a success under a minute old, no failure): either way nothing to do for a while.
+        _success_written[(environment_id, service)] = now
+        return rows
 
     return _safely(write, environment_id=environment_id, service=service)
 
@@ -100,6 +112,7 @@ def environment_record_credential_failure(
     """The service refused this environment's credentials (or the portal's address). Keeps when the failing started;
     writes only when the failure is new or its message changed. True when a row was written."""
     now = now or timezone.now()
+    _success_written.pop((environment_id, service), None)
     message = message[:MAX_MESSAGE_LENGTH]
     changed = Q(**{f"{service.failing_since_field}__isnull": True}) | ~Q(**{service.failure_field: message})
 

@@ -35,7 +35,7 @@ from portal.core.validators import checked_reason
 from portal.documents import lifecycle
 from portal.events.messages import Bilingual, Msg
 from portal.events.models import EventKind
-from portal.events.services import event_record
+from portal.events.services import event_build, event_record, events_record
 from portal.organisations import clients
 from portal.organisations.models import Environment, SyncCursor
 from portal.outgoing_invoices import status_follow
@@ -46,6 +46,7 @@ logger = logging.getLogger(__name__)
 
 Status = OutgoingInvoice.Status
 COLLECT_LEASE = timedelta(minutes=10)
+COLLECT_CHUNK = 50  # invoices downloaded, then stored in one transaction
 COLLECT = lifecycle.EnvironmentRun("sending_enabled", "collect_lease_until", COLLECT_LEASE)
 # Submitting to eConnect: READY or due RETRY_WAIT → SUBMITTING (reference saved) → SUBMITTED, RETRY_WAIT or FAILED.
 SUBMISSION = lifecycle.RemoteStep(
@@ -94,45 +95,61 @@ def _collect(environment: Environment) -> CollectResult:
         contacts = _debtor_contacts(
             afas, environment, {item.organisation_code for item in items if item.organisation_code}
         )
-        for item in items:
-            attachment = item.ubl_attachment
-            if attachment is None:
-                logger.warning(
-                    "Dossier item %s of environment %s has no UBL attachment", item.subject_id, environment.pk
-                )
-                after = max(after, item.subject_id)
-                continue
-            ubl = afas.download_attachment(item.subject_id, attachment.file_id).content
-            with transaction.atomic():
-                invoice, was_created = OutgoingInvoice.objects.get_or_create(
-                    environment=environment,
-                    afas_identity=f"dossier:{item.subject_id}",
-                    defaults={
-                        "ubl": ubl,
-                        "sha256": hashlib.sha256(ubl).hexdigest(),
-                        "contact": contacts.get(item.organisation_code),
-                        "afas_organisation_code": item.organisation_code,
-                        "afas_issue_method": getattr(contacts.get(item.organisation_code), "issue_method", ""),
-                        "customer_name": item.subject[:255],
-                    },
-                )
-                if was_created:
-                    created += 1
-                    event_record(
-                        environment=environment,
-                        outgoing_invoice=invoice,
-                        kind=EventKind.COLLECTED,
-                        to_status=Status.NEW,
-                        message=Msg("outgoing.collected", subject_id=str(item.subject_id)),
-                        system_actor="collect",
-                    )
-                    lifecycle.enqueue("outgoing.prepare", invoice.pk)
-                else:
-                    skipped += 1
-                # The cursor moves in the same transaction as the row it covers: never ahead of what is stored.
-                after = max(after, item.subject_id)
-                SyncCursor.objects.filter(pk=cursor.pk).update(position=str(after))
+        for start in range(0, len(items), COLLECT_CHUNK):
+            chunk = items[start : start + COLLECT_CHUNK]
+            stored, already = _collect_chunk(afas, environment, chunk, contacts, cursor)
+            created, skipped = created + stored, skipped + already
+            after = max(after, *(item.subject_id for item in chunk))
     return CollectResult(created, skipped, str(after))
+
+
+def _collect_chunk(afas, environment: Environment, items, contacts: dict, cursor: SyncCursor) -> tuple[int, int]:
+    """Download the chunk's new invoices, then store them, their timeline entries and the cursor past the chunk in
+    one transaction (the cursor is never ahead of what is stored; a failed download stores none of the chunk, and
+    the next collect reads it again). Returns (stored, already stored)."""
+    identities = {item.subject_id: f"dossier:{item.subject_id}" for item in items}
+    known = set(
+        OutgoingInvoice.objects.filter(environment=environment, afas_identity__in=identities.values()).values_list(
+            "afas_identity", flat=True
+        )
+    )
+    new = []
+    for item in items:
+        attachment = item.ubl_attachment
+        if attachment is None:
+            logger.warning("Dossier item %s of environment %s has no UBL attachment", item.subject_id, environment.pk)
+        elif identities[item.subject_id] not in known:
+            ubl = afas.download_attachment(item.subject_id, attachment.file_id).content
+            contact = contacts.get(item.organisation_code)
+            invoice = OutgoingInvoice(
+                environment=environment,
+                afas_identity=identities[item.subject_id],
+                ubl=ubl,
+                sha256=hashlib.sha256(ubl).hexdigest(),
+                contact=contact,
+                afas_organisation_code=item.organisation_code,
+                afas_issue_method=getattr(contact, "issue_method", ""),
+                customer_name=item.subject[:255],
+            )
+            new.append((item, invoice))
+    with transaction.atomic():
+        invoices = OutgoingInvoice.objects.bulk_create([invoice for _, invoice in new])
+        events_record(
+            [
+                event_build(
+                    environment=environment,
+                    outgoing_invoice=invoice,
+                    kind=EventKind.COLLECTED,
+                    to_status=Status.NEW,
+                    message=Msg("outgoing.collected", subject_id=str(item.subject_id)),
+                    system_actor="collect",
+                )
+                for item, invoice in new
+            ]
+        )
+        SyncCursor.objects.filter(pk=cursor.pk).update(position=str(max(item.subject_id for item in items)))
+        lifecycle.enqueue("outgoing.prepare", *(invoice.pk for invoice in invoices))
+    return len(invoices), len(known)
 
 
 def _debtor_contacts(afas, environment: Environment, organisation_codes: set[str]) -> dict:
@@ -146,8 +163,18 @@ def _debtor_contacts(afas, environment: Environment, organisation_codes: set[str
 # --- prepare: validate and resolve the recipient -------------------------------------------------------------------
 
 
-def outgoing_prepare(*, invoice: OutgoingInvoice) -> OutgoingInvoice:
-    """NEW → READY (valid, recipient found), NEEDS_ATTENTION (invalid or not on Peppol) or NOT_SENT (AFAS sends it)."""
+def outgoing_prepare_and_submit(*, invoice: OutgoingInvoice) -> OutgoingInvoice:
+    """Prepare, and submit at once what became READY, in one task: READY is committed first (a worker killed in
+    between leaves it for the due-work dispatch), and the submit claims the row as a queued one would."""
+    invoice = outgoing_prepare(invoice=invoice, submit_queued=False)
+    if invoice.status != Status.READY:
+        return invoice
+    return outgoing_submit(invoice=invoice)
+
+
+def outgoing_prepare(*, invoice: OutgoingInvoice, submit_queued: bool = True) -> OutgoingInvoice:
+    """NEW → READY (valid, recipient found), NEEDS_ATTENTION (invalid or not on Peppol) or NOT_SENT (AFAS sends it).
+    A READY invoice's submit is queued (``submit_queued``) or left to the caller."""
     if invoice.status != Status.NEW:
         return invoice
     ubl = bytes(invoice.ubl)
@@ -212,12 +239,13 @@ def outgoing_prepare(*, invoice: OutgoingInvoice) -> OutgoingInvoice:
         recipient_scheme=resolution.recipient.scheme,
         recipient_value=resolution.recipient.value,
         next_attempt_at=timezone.now(),
-        dispatched_at=timezone.now(),  # the submit is queued right below
+        dispatched_at=timezone.now(),  # the submit is queued right below, or made by the caller
         last_error_kind="",
         last_error_code="",
         last_error_message="",
     )
-    lifecycle.enqueue("outgoing.submit", invoice.pk)
+    if submit_queued:
+        lifecycle.enqueue("outgoing.submit", invoice.pk)
     return invoice
 
 
@@ -251,15 +279,17 @@ def _readdressed(invoice: OutgoingInvoice, summary, recipient: PeppolIdentifier)
 def _record_summary(invoice: OutgoingInvoice, summary) -> str:
     """What the outbox shows of the document, read from the UBL; returns its document type."""
     document_type = DocumentType.CREDIT_NOTE if summary.is_credit_note else DocumentType.INVOICE
-    OutgoingInvoice.objects.filter(pk=invoice.pk).update(
-        document_type=document_type,
-        invoice_number=(summary.number or "")[:100],
-        issue_date=summary.issue_date,
-        customer_name=((summary.customer.display_name if summary.customer else "") or invoice.customer_name)[:255],
-        currency=(summary.currency or "")[:3] if (summary.currency or "").isalpha() else "",
-        payable_amount=summary.totals.payable,
-    )
-    invoice.refresh_from_db()
+    shown = {
+        "document_type": document_type,
+        "invoice_number": (summary.number or "")[:100],
+        "issue_date": summary.issue_date,
+        "customer_name": ((summary.customer.display_name if summary.customer else "") or invoice.customer_name)[:255],
+        "currency": (summary.currency or "")[:3] if (summary.currency or "").isalpha() else "",
+        "payable_amount": summary.totals.payable,
+    }
+    OutgoingInvoice.objects.filter(pk=invoice.pk).update(**shown)
+    for name, value in shown.items():
+        setattr(invoice, name, value)
     return document_type
 
 
@@ -346,7 +376,7 @@ def outgoing_submit(*, invoice: OutgoingInvoice, now: datetime | None = None) ->
         _needs_attention(invoice, ErrorKind.CREDENTIALS, blocker, from_statuses=(Status.READY, Status.RETRY_WAIT))
         return invoice
     with transaction.atomic():
-        claimed = SUBMISSION.claim(invoice.pk, now=now)
+        claimed = SUBMISSION.claim(invoice, now=now)
         if claimed is None:
             return invoice
         first_attempt = not claimed.submission_reference
@@ -354,7 +384,7 @@ def outgoing_submit(*, invoice: OutgoingInvoice, now: datetime | None = None) ->
         attempt = Msg("outgoing.submitting", attempt=claimed.attempts + 1, reference=reference)
         SUBMISSION.start(claimed, message=attempt, now=now, submission_reference=reference,
                          submission_prepared_at=claimed.submission_prepared_at or now)  # fmt: skip
-    invoice.refresh_from_db()
+    invoice = claimed
     document = OutgoingDocument(
         reference=reference,
         sender=sender_identifier(invoice.environment),

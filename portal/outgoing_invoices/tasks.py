@@ -27,21 +27,21 @@ def collect(environment_id: int) -> None:
 
 @shared_task(name="outgoing.prepare")
 def prepare(invoice_id: int) -> None:
-    invoice = OutgoingInvoice.objects.filter(pk=invoice_id).first()
+    invoice = OutgoingInvoice.objects.filter(pk=invoice_id).select_related("environment").first()
     if invoice is not None:
-        services.outgoing_prepare(invoice=invoice)
+        services.outgoing_prepare_and_submit(invoice=invoice)
 
 
 @shared_task(name="outgoing.submit")
 def submit(invoice_id: int) -> None:
-    invoice = OutgoingInvoice.objects.filter(pk=invoice_id).first()
+    invoice = OutgoingInvoice.objects.filter(pk=invoice_id).select_related("environment").first()
     if invoice is not None:
         services.outgoing_submit(invoice=invoice)
 
 
 @shared_task(name="outgoing.follow_status")
 def follow_status(invoice_id: int) -> None:
-    invoice = OutgoingInvoice.objects.filter(pk=invoice_id).first()
+    invoice = OutgoingInvoice.objects.filter(pk=invoice_id).select_related("environment").first()
     if invoice is not None:
         services.outgoing_follow_status(invoice=invoice)
 

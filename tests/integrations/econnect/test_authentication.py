@@ -16,6 +16,17 @@ def test_login_with_the_right_keys_succeeds_and_the_token_is_reused(gateway, con
     assert logins(control) == 1
 
 
+def test_the_short_lived_gateways_of_one_process_share_the_token_of_their_keys(transport, control):
+    for _ in range(3):  # as the gateway of each task
+        with make_gateway(transport) as gateway:
+            gateway.list_inbox_documents()
+
+    assert logins(control) == 1
+    with make_gateway(transport, secret="wrong") as other, pytest.raises(InvalidCredentials):
+        other.list_inbox_documents()  # other keys never get that token
+    assert logins(control) == 2
+
+
 def test_wrong_keys_are_an_authentication_error_with_the_econnect_code(transport):
     with make_gateway(transport, secret="wrong") as gateway, pytest.raises(InvalidCredentials) as refused:
         gateway.login()

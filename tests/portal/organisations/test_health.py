@@ -66,8 +66,11 @@ def test_a_success_records_when_the_service_last_answered(environment):
     assert environment.econnect_last_success_at is None
 
 
-def test_successes_are_written_at_most_once_a_minute(environment):
+def test_successes_are_written_at_most_once_a_minute_also_by_another_process(environment):
+    from portal.organisations import health
+
     environment_record_success(environment_id=environment.pk, service=Service.ECONNECT, now=T0)
+    health._success_written.clear()  # another worker process: it does not know of that success
 
     with CaptureQueriesContext(connection) as queries:
         written = environment_record_success(
@@ -77,10 +80,14 @@ def test_successes_are_written_at_most_once_a_minute(environment):
     assert not written  # the conditional UPDATE matched no row
     assert sum(query["sql"].startswith("UPDATE") for query in queries.captured_queries) == 1  # and no SELECT first
     assert reload(environment).econnect_last_success_at == T0
-    assert environment_record_success(
+    # That answer (a success under a minute old) also holds for this process for the next minute.
+    assert not environment_record_success(
         environment_id=environment.pk, service=Service.ECONNECT, now=T0 + timedelta(seconds=61)
     )
-    assert reload(environment).econnect_last_success_at == T0 + timedelta(seconds=61)
+    assert environment_record_success(
+        environment_id=environment.pk, service=Service.ECONNECT, now=T0 + timedelta(seconds=120)
+    )
+    assert reload(environment).econnect_last_success_at == T0 + timedelta(seconds=120)
 
 
 def test_a_credential_failure_is_recorded_with_when_and_the_exact_message(environment):
@@ -323,3 +330,28 @@ def test_a_page_where_a_person_waits_can_ask_for_a_shorter_timeout(environment):
         assert default.http._client.timeout != short
     with clients.econnect_gateway_for(environment, timeout=short) as gateway:
         assert gateway._http._client.timeout == short
+
+
+def test_a_success_within_the_interval_costs_no_statement_in_the_process_that_recorded_one(environment):
+    environment_record_success(environment_id=environment.pk, service=Service.AFAS, now=T0)
+
+    with CaptureQueriesContext(connection) as within:
+        environment_record_success(environment_id=environment.pk, service=Service.AFAS, now=T0 + timedelta(seconds=30))
+    with CaptureQueriesContext(connection) as after:
+        environment_record_success(environment_id=environment.pk, service=Service.AFAS, now=T0 + timedelta(seconds=61))
+
+    assert within.captured_queries == []
+    assert [query["sql"].split()[0] for query in after.captured_queries if "UPDATE" in query["sql"]] == ["UPDATE"]
+
+
+def test_a_failure_recorded_by_the_process_makes_its_next_success_write_at_once(environment):
+    environment_record_success(environment_id=environment.pk, service=Service.AFAS, now=T0)
+    environment_record_credential_failure(
+        environment_id=environment.pk, service=Service.AFAS, message="token refused", now=T0 + timedelta(seconds=5)
+    )
+
+    assert environment_record_success(
+        environment_id=environment.pk, service=Service.AFAS, now=T0 + timedelta(seconds=10)
+    )
+    environment.refresh_from_db()
+    assert environment.afas_failing_since is None and environment.afas_failure == ""

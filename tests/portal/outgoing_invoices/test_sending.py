@@ -309,6 +309,27 @@ def test_afas_maintenance_during_collect_loses_nothing_and_the_next_collect_gets
     assert collect_and_process(world, django_capture_on_commit_callbacks).created == 5
 
 
+def test_a_failed_download_stores_none_of_its_chunk_and_the_next_collect_stores_each_once(
+    world, django_capture_on_commit_callbacks
+):
+    from integrations.http import TransientError
+
+    world.afas.request(
+        "POST",
+        "/_sim/faults",
+        json={"operation": "GET /SubjectConnector", "status": 503, "headers": {"Retry-After": "600"}},
+    )
+
+    with pytest.raises(TransientError):
+        collect_and_process(world, django_capture_on_commit_callbacks)
+
+    assert world.environment.outgoing_invoices.count() == 0
+    assert not Event.objects.filter(environment=world.environment, kind="collected").exists()
+    assert collect_and_process(world, django_capture_on_commit_callbacks).created == 5
+    assert Event.objects.filter(environment=world.environment, kind="collected").count() == 5
+    assert sorted(world.sent_counts().values()) == [1] * 5
+
+
 def test_an_unknown_econnect_status_is_shown_as_written_flagged_and_never_turns_stale(
     world, django_capture_on_commit_callbacks, settings
 ):
