@@ -66,6 +66,22 @@ CATALOGUE = {
     "webhook.outcome.response_recorded": _("The customer's response is on sales invoice %(pk)s."),
     "webhook.outcome.not_sent_by_portal": _("The portal did not send eConnect document %(document_id)s."),
     "webhook.outcome.topic_unused": _("The portal does not use the topic %(topic)s."),
+    "afas_webhook.set_up": _(
+        "AFAS webhook set up: AFAS Profit posts dossier events to %(address)s (a new password was made)."
+    ),
+    "afas_webhook.refused": _("An AFAS webhook delivery was refused: %(reason)s."),
+    "afas_webhook.refusal.signature_missing": _("it carries no signature"),
+    "afas_webhook.refusal.signature_wrong": _("its signature does not match the webhook password"),
+    "afas_webhook.refusal.stale": _("it is too old"),
+    "afas_webhook.refusal.unreadable": _("its content is not an AFAS Profit event"),
+    "afas_webhook.refusal.too_large": _("it is too large for an event"),
+    "afas_webhook.outcome.collect_asked": _(
+        "A dossier item changed (%(subject_id)s): sales invoices are collected now."
+    ),
+    "afas_webhook.outcome.sending_off": _("Sending is off for this environment: nothing collected."),
+    "afas_webhook.test_received": _(
+        "AFAS Profit's test message arrived: the webhook's address and password are right."
+    ),
     "outgoing.stale": _(
         "No final status from eConnect after %(hours)s hours. Not resent automatically: check it at eConnect."
     ),

@@ -25,6 +25,7 @@ CREDENTIAL_FIELDS = (
     "econnect_psb_client_id",
     "econnect_psb_client_secret",
     "econnect_hook_secret",
+    "afas_hook_password",
 )
 
 
@@ -120,6 +121,16 @@ class Environment(TimeStampedModel):
     )
     econnect_hook_secret = CredentialField("eConnect webhook secret", blank=True, default="")
     econnect_hooks_connected_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # AFAS Profit 8 dossier webhooks (optional): a new sales invoice is collected at once instead of at the next poll.
+    afas_hook_token = models.CharField(
+        "AFAS webhook path token",
+        max_length=64,
+        blank=True,
+        editable=False,
+        help_text="The unguessable part of the address AFAS Profit posts this environment's dossier webhooks to.",
+    )
+    afas_hook_password = CredentialField("AFAS webhook password", blank=True, default="")
+    afas_hooks_set_up_at = models.DateTimeField(null=True, blank=True, editable=False)
     econnect_psb_send_acknowledgement = models.BooleanField(
         "Send an acknowledgement (AB) over PSB",
         default=False,
@@ -323,6 +334,11 @@ class Environment(TimeStampedModel):
                 fields=["econnect_hook_token"],
                 condition=~Q(econnect_hook_token=""),
                 name="environment_hook_token_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["afas_hook_token"],
+                condition=~Q(afas_hook_token=""),
+                name="environment_afas_hook_token_unique",
             ),
         ]
 

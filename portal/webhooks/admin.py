@@ -7,8 +7,8 @@ from portal.webhooks.models import WebhookEvent
 class WebhookEventAdmin(admin.ModelAdmin):
     """Read-only: what eConnect pushed and what became of it."""
 
-    list_display = ("received_at", "environment", "topic", "document_id", "outcome", "deliveries", "attempts")
-    list_filter = ("outcome", "topic")
+    list_display = ("received_at", "environment", "source", "topic", "document_id", "outcome", "deliveries", "attempts")
+    list_filter = ("source", "outcome", "topic")
     search_fields = ("document_id", "environment__organisation__name", "environment__afas_participant_number")
     readonly_fields = [field.name for field in WebhookEvent._meta.fields if field.name != "body"] + ["outcome_text"]
     exclude = ("body",)

@@ -1,4 +1,5 @@
-"""One eConnect PSB webhook delivery as received, kept until it has been processed (and audited afterwards)."""
+"""One webhook delivery as received (eConnect PSB, AFAS Profit), kept until it has been processed (and audited
+afterwards)."""
 
 from __future__ import annotations
 
@@ -16,21 +17,33 @@ class WebhookOutcome(models.TextChoices):
     FAILED = "failed", _("Failed")
 
 
+class WebhookSource(models.TextChoices):
+    ECONNECT = "econnect", _("eConnect")
+    AFAS = "afas", _("AFAS Profit")
+
+
 class WebhookEvent(models.Model):
-    """Stored before eConnect gets its 2xx: a delivery that is answered is never lost. The same event delivered twice
-    (eConnect retries a hook that failed, re-stamped and re-signed) is one row (``event_key``)."""
+    """Stored before the sender gets its 2xx: a delivery that is answered is never lost. The same event delivered
+    twice (eConnect and AFAS retry what failed) is one row (``source`` and ``event_key``)."""
 
     Outcome = WebhookOutcome
+    Source = WebhookSource
 
     environment = models.ForeignKey(
         "organisations.Environment", on_delete=models.PROTECT, related_name="webhook_events"
     )
+    source = models.CharField(max_length=10, choices=WebhookSource.choices, default=WebhookSource.ECONNECT)
     topic = models.CharField(max_length=100)
-    document_id = models.CharField("eConnect document id", max_length=200, blank=True)
+    document_id = models.CharField(
+        "document id",
+        max_length=200,
+        blank=True,
+        help_text="eConnect's document id, or AFAS's dossier item (SubjectId).",
+    )
     event_key = models.CharField(max_length=400)
     body = models.BinaryField("body as received")
     received_at = models.DateTimeField(auto_now_add=True)
-    deliveries = models.PositiveIntegerField(default=1, help_text="How often eConnect delivered this event.")
+    deliveries = models.PositiveIntegerField(default=1, help_text="How often the sender delivered this event.")
     outcome = models.CharField(max_length=20, choices=WebhookOutcome.choices, default=WebhookOutcome.PENDING)
     outcome_message = models.TextField(blank=True)
     outcome_message_data = models.JSONField(default=dict, blank=True)
@@ -41,7 +54,10 @@ class WebhookEvent(models.Model):
     class Meta:
         ordering = ["-received_at", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["environment", "event_key"], name="webhook_event_once"),
+            models.UniqueConstraint(
+                fields=["environment", "source", "event_key"], name="webhook_event_once_per_source"
+            ),
+            models.CheckConstraint(condition=Q(source__in=WebhookSource.values), name="webhook_source_valid"),
             models.CheckConstraint(condition=Q(outcome__in=WebhookOutcome.values), name="webhook_outcome_valid"),
         ]
         indexes = [

@@ -131,6 +131,10 @@ def webhooks_due(*, now: datetime | None = None) -> list[int]:
 
 
 def _handle(event: WebhookEvent) -> tuple[str, Msg | str]:
+    if event.source == WebhookEvent.Source.AFAS:
+        from portal.webhooks.afas import afas_event_handle
+
+        return afas_event_handle(event)
     environment = event.environment
     topic = event.topic
     if not event.document_id and topic not in (Topic.HOOK_SENT, Topic.HOOK_SENT_RETRY, Topic.HOOK_SENT_ERROR):

@@ -15,6 +15,7 @@ from integrations.afas.simulator.common import MAX_QUERY_LENGTH, PROFIT, SB, emp
 from integrations.afas.simulator.control import ControlApi
 from integrations.afas.simulator.profit import ProfitEndpoints
 from integrations.afas.simulator.small_business import SmallBusinessEndpoints
+from integrations.afas.simulator.webhooks import ProfitWebhooks
 from integrations.simulators.app import Request, Response, SimulatorApp
 from integrations.simulators.state import StateStore
 
@@ -23,7 +24,7 @@ def _initial() -> dict[str, Any]:
     return {"environments": {}}
 
 
-class AfasSimulator(ProfitEndpoints, SmallBusinessEndpoints, ControlApi, SimulatorApp):
+class AfasSimulator(ProfitEndpoints, SmallBusinessEndpoints, ControlApi, ProfitWebhooks, SimulatorApp):
     """Control API (JSON), besides the kit's ``GET /_sim/health``, ``POST /_sim/reset``, ``GET|POST|DELETE /_sim/faults``:
 
     - ``POST /_sim/seed``: load the demo world (idempotent).
@@ -42,6 +43,9 @@ class AfasSimulator(ProfitEndpoints, SmallBusinessEndpoints, ControlApi, Simulat
       issue_date?}``: issue a sales invoice as Profit does with issue method R: a dossier item with UBL and PDF.
     - ``GET /_sim/environments/{key}/delivered``: purchase invoices received via FiElectronicInvoicePurchase and SB
       journal entries, with the exact bytes (base64) and their SHA-256.
+    - ``POST /_sim/environments/{key}/webhooks`` ``{url, password, subject_types?: [..] | null, description?}``: a
+      Profit 8 dossier webhook (``webhooks.py``); ``GET /_sim/webhooks/events``; ``POST /_sim/webhooks/send`` runs
+      the "Send webhooks" job now (the live server runs it every heartbeat).
 
     Fault operations: ``GET /connectors/<name>``, ``POST /connectors/<name>``, ``PUT /connectors/<name>``,
     ``GET /metainfo``, ``GET /metainfo/<get|update>/<name>``, ``GET /profitversion``, ``GET /SubjectConnector``,
@@ -90,6 +94,7 @@ class AfasSimulator(ProfitEndpoints, SmallBusinessEndpoints, ControlApi, Simulat
                    self._sim_delete_relation)  # fmt: skip
         self.route("POST", r"/_sim/environments/(?P<key>[^/]+)/sales-invoices", self._sim_sales_invoice)
         self.route("GET", r"/_sim/environments/(?P<key>[^/]+)/delivered", self._sim_delivered)
+        self.register_webhook_routes()
         self.route("DELETE", r"/_sim/environments/(?P<key>[^/]+)/delivered/purchase-invoices/(?P<entry>\d+)",
                    self._sim_remove_delivered)  # fmt: skip
 

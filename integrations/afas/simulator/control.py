@@ -252,6 +252,7 @@ class ControlApi:
                     }
                 )
                 attachments.append({"file_id": file_id, "file_name": filename})
+            self.register_dossier_event(key, "subject.created", schema.NAMES.sales_invoice_subject_type, subject_id)
             self.state.save()
         return {"subject_id": subject_id, "number": number, "total": files.total, "attachments": attachments}
 

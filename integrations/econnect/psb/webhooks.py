@@ -9,53 +9,17 @@ our clock (the .NET receiver's rule): an old delivery replayed later is refused.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 from datetime import UTC, datetime, timedelta
-from enum import StrEnum
 
 from integrations.econnect.psb.models import WebhookEvent, has_control_characters, plain_text
+from integrations.signed_webhooks import Refusal, WebhookRefused, signature, signature_matches
+
+__all__ = ["Refusal", "WebhookRefused", "signature", "signature_matches", "verified_event", "parse_event"]
 
 SIGNATURE_HEADER = "X-EConnect-Signature"
 MAX_CLOCK_SKEW = timedelta(minutes=5)
 MAX_BODY_BYTES = 256 * 1024  # an event is a small JSON envelope; the document itself is downloaded separately
-
-
-class Refusal(StrEnum):
-    """Why a delivery is refused; ``status`` is the HTTP answer (eConnect retries a hook that was not answered 2xx)."""
-
-    SIGNATURE_MISSING = "signature_missing"
-    SIGNATURE_WRONG = "signature_wrong"
-    STALE = "stale"
-    UNREADABLE = "unreadable"
-    TOO_LARGE = "too_large"
-
-    @property
-    def status(self) -> int:
-        if self in (Refusal.SIGNATURE_MISSING, Refusal.SIGNATURE_WRONG, Refusal.STALE):
-            return 401
-        if self is Refusal.TOO_LARGE:
-            return 413
-        return 400
-
-
-class WebhookRefused(Exception):
-    def __init__(self, refusal: Refusal, detail: str = ""):
-        super().__init__(f"{refusal.value}: {detail}" if detail else refusal.value)
-        self.refusal = refusal
-        self.detail = detail
-
-
-def signature(body: bytes, secret: str) -> str:
-    """The header value eConnect sends for ``body``: ``sha256=`` + lower-case hex."""
-    return "sha256=" + hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
-
-
-def signature_matches(body: bytes, presented: str | None, secret: str) -> bool:
-    if not presented or not secret:
-        return False
-    return hmac.compare_digest(presented.encode("utf-8", "replace"), signature(body, secret).encode("ascii"))
 
 
 def verified_event(

@@ -18,6 +18,7 @@ from portal.organisations import routes
 from portal.organisations.afas_setup import afas_check_setup, afas_setup_last, afas_setup_shown
 from portal.organisations.checklist import environment_checklist
 from portal.organisations.connection_test import connection_test_last, environment_test_connection
+from portal.organisations.models import Environment
 from portal.organisations.own_identifiers import IdentifierRefused, own_identifier_add, own_identifier_remove
 from portal.organisations.routes import registration_message
 from portal.organisations.selectors import environments_for_firm
@@ -43,6 +44,7 @@ from portal.web.forms.environments import (
     OrganisationForm,
     OwnIdentifierForm,
 )
+from portal.webhooks.afas import afas_hook_address, environment_set_up_afas_webhooks
 from portal.webhooks.connect import HooksRefused, environment_connect_webhooks
 
 
@@ -119,7 +121,9 @@ def environment_detail(request, pk: int):
             "contacts_syncable": contact_services.contacts_sync_eligible(environment),
             "connection_test": connection_test_last(environment),
             "afas_setup": afas_setup_last(environment),
-            "webhook_problem": public_address_problem() if environment.uses_psb else "",
+            "webhook_problem": public_address_problem()
+            if environment.uses_psb or environment.afas_edition == Environment.Edition.PROFIT
+            else "",
         },
     )
 
@@ -193,6 +197,26 @@ def environment_connect_webhooks_view(request, pk: int):
     else:
         messages.success(request, _("The eConnect webhooks are connected: received invoices now arrive by webhook."))
     return redirect(reverse("web:environment_detail", args=[environment.pk]) + "#connection-heading")
+
+
+@require_POST
+@firm_member_required
+def environment_set_up_afas_webhooks_view(request, pk: int):
+    """AFAS Profit dossier webhooks: a new password for the environment's address, shown once (firm admins)."""
+    environment = _environment(request, pk)
+    _require_firm_admin(request)
+    problem = public_address_problem()
+    if problem or environment.afas_edition != Environment.Edition.PROFIT:
+        messages.error(request, problem or _("Dossier webhooks are an AFAS Profit feature."))
+        return redirect(reverse("web:environment_detail", args=[environment.pk]) + "#afas-webhooks-heading")
+    password = environment_set_up_afas_webhooks(environment=environment, actor=request.user)
+    response = render(
+        request,
+        "web/afas_webhooks_set_up.html",
+        {"environment": environment, "address": afas_hook_address(environment), "password": password},
+    )
+    response["Cache-Control"] = "no-store"  # the password is shown once and kept by no cache
+    return response
 
 
 # --- test invoice ----------------------------------------------------------------------------------------------------
@@ -446,6 +470,11 @@ urlpatterns = [
     path("environments/<int:pk>/afas-setup/", environment_afas_setup_view, name="environment_afas_setup"),
     path("environments/<int:pk>/afas-link/", environment_confirm_afas_link_view, name="environment_confirm_afas_link"),
     path("environments/<int:pk>/webhooks/", environment_connect_webhooks_view, name="environment_connect_webhooks"),
+    path(
+        "environments/<int:pk>/afas-webhooks/",
+        environment_set_up_afas_webhooks_view,
+        name="environment_set_up_afas_webhooks",
+    ),  # fmt: skip
     path("environments/<int:pk>/sending/", environment_set_sending_view, name="environment_set_sending"),
     path("environments/<int:pk>/receiving/", environment_set_receiving_view, name="environment_set_receiving"),
     path("environments/<int:pk>/route-check/", environment_route_check, name="environment_route_check"),

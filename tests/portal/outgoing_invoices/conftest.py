@@ -18,6 +18,7 @@ class World:
     environment: Environment
     afas: HttpClient  # the AFAS simulator's control API
     econnect: HttpClient  # the eConnect simulator's control API
+    afas_app: object = None  # the AFAS simulator itself (its webhooks are sent by calling it)
 
     def issue_sales_invoice(self, debtor: str, *, lines=None, **extra) -> dict:
         lines = lines or [{"description": "Brood en banket", "quantity": "10", "price": "2.50", "vat": "9"}]
@@ -64,4 +65,4 @@ def world(db, monkeypatch, settings):
         HttpClient(service="AFAS sim", base_url="http://sim", transport=afas_transport) as afas,
         HttpClient(service="eConnect sim", base_url="http://sim", transport=econnect_transport) as econnect,
     ):
-        yield World(environment, afas, econnect)
+        yield World(environment, afas, econnect, afas_app)
