@@ -47,6 +47,7 @@ from campaigns.fault_world import (
     fault_spec,
     simulated_world,
 )
+from integrations.econnect.soap_sessions import forget_sessions
 
 _READ = {  # a read retried in-line by the client (AFAS GetConnectors)
     "timeout_before": RETRIED_NOW,
@@ -206,6 +207,7 @@ def run_cell(world: World, operation: Operation, subject: Any, fault: str) -> Ou
     if spec is None:
         return judge(Outcome(operation.key, fault, NOT_APPLICABLE))
     subject = copy.deepcopy(subject)
+    forget_sessions()  # each cell is a worker's first call: it logs in to eConnect (where a key fault shows)
     with transaction.atomic():
         baseline = subject.pop("baseline_calls", 0)
         app, fields = spec
@@ -223,6 +225,7 @@ def run_cell(world: World, operation: Operation, subject: Any, fault: str) -> Ou
 
 def _baseline_calls(world: World, operation: Operation, subject: Any) -> int:
     """How often the operation calls the remote without a fault: more calls in a cell means it retried at once."""
+    forget_sessions()
     return control(world, lambda w: operation.run(w, copy.deepcopy(subject)), lambda w: w.count_calls(operation.remote))
 
 

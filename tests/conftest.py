@@ -21,7 +21,7 @@ def _process_memory_reset():
     """The process remembers recent successes per environment id (portal/organisations/health.py) and eConnect
     security tokens per key (integrations/econnect/soap.py); ids and keys repeat between tests, so each test starts
     without that memory."""
-    from integrations.econnect.soap import forget_sessions
+    from integrations.econnect.soap_sessions import forget_sessions
     from portal.organisations import health
 
     health._success_written.clear()

@@ -18,7 +18,6 @@ and the v3 WSDL, whose element names v3.1 keeps under the namespace ``http://api
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -28,6 +27,7 @@ from typing import NamedTuple
 import httpx
 from lxml import etree
 
+from integrations.econnect import soap_sessions as sessions
 from integrations.econnect import statuses
 from integrations.econnect.errors import (
     DOCUMENT_ERROR_CODES,
@@ -101,15 +101,6 @@ from integrations.peppol.parser import parse_document
 from integrations.peppol.xml import XmlRejected, parse_untrusted_xml
 
 logger = logging.getLogger(__name__)
-# Security tokens per (SOAP endpoint, App Key and a digest of its Secret): (token, renew at). Never logged.
-_SESSIONS: dict[tuple[str, str], tuple[str, datetime]] = {}
-_SESSIONS_LOCK = threading.Lock()
-
-
-def forget_sessions() -> None:
-    """Drop every kept security token (tests; after a key rotation the next call logs in anyway)."""
-    with _SESSIONS_LOCK:
-        _SESSIONS.clear()
 
 
 SOAP_PATH = "/soap/v3.1"
@@ -182,11 +173,6 @@ class PlatformSoapGateway:
         with self._token_lock:
             self._login_locked()
 
-    @property
-    def _session_key(self) -> tuple[str, str]:
-        secret = hashlib.sha256(self._app_secret.encode()).hexdigest()[:16]
-        return self._soap_url, f"{self._app_key}|{secret}"
-
     def _login_locked(self) -> str:
         body = operation_element("Login")
         sub_element(body, "ConsumerKey", self._app_key)
@@ -196,16 +182,14 @@ class PlatformSoapGateway:
             raise MalformedResponse("eConnect Login answered without a SecurityToken.", service=SERVICE)
         self._token = token
         self._token_renew_at = self._clock() + TOKEN_LIFETIME - TOKEN_RENEW_MARGIN
-        with _SESSIONS_LOCK:
-            _SESSIONS[self._session_key] = (token, self._token_renew_at)
+        sessions.keep(self._soap_url, self._app_key, self._app_secret, token, self._token_renew_at)
         logger.info("Logged in to eConnect")
         return token
 
     def _current_token(self) -> str:
         with self._token_lock:
             if self._token is None or self._token_renew_at is None:
-                with _SESSIONS_LOCK:
-                    self._token, self._token_renew_at = _SESSIONS.get(self._session_key, (None, None))
+                self._token, self._token_renew_at = sessions.kept(self._soap_url, self._app_key, self._app_secret)
             if self._token is None or self._token_renew_at is None or self._clock() >= self._token_renew_at:
                 return self._login_locked()
             return self._token
@@ -214,9 +198,7 @@ class PlatformSoapGateway:
         with self._token_lock:
             if self._token == token:  # another thread may have renewed it already
                 self._token = None
-            with _SESSIONS_LOCK:
-                if _SESSIONS.get(self._session_key, (None,))[0] == token:
-                    del _SESSIONS[self._session_key]
+            sessions.forget(self._soap_url, self._app_key, self._app_secret, token)
 
     # --- the one SOAP call ---------------------------------------------------------------------------------------
     def _call(self, operation: str, build: Callable[[], etree._Element]) -> _Answer:
