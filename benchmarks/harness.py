@@ -39,6 +39,7 @@ __all__ = [
     "run_in_throwaway_database",
     "serve",
     "start_worker",
+    "start_workers",
     "stop_worker",
     "wait_for",
 ]
@@ -133,31 +134,46 @@ def read_figures(redis_client, key_prefix: str, *, delete: bool = False) -> dict
 
 def start_worker(*, module: str, instrument_env: str) -> subprocess.Popen:
     """A prefork worker (concurrency 2) running ``celery -A <module>`` with its instrumentation switched on."""
+    return start_workers(module=module, instrument_env=instrument_env)[0]
+
+
+def start_workers(*, module: str, instrument_env: str, concurrency: int = 2, nodes: int = 1) -> list[subprocess.Popen]:
+    """``nodes`` prefork workers (separate ``celery worker -n`` processes sharing the queues, as on separate
+    machines), each with ``concurrency`` processes, running ``celery -A <module>`` with its instrumentation."""
     import socket
 
     from portal.celery_app import app
 
-    log_path = Path(os.environ["PORTAL_VAR_DIR"]) / WORKER_LOG
     env = dict(os.environ, **{instrument_env: "1", "PYTHONPATH": str(REPO)})
-    hostname = f"bench-{module.rsplit('.', 1)[-1]}-{uuid.uuid4().hex[:8]}@%h"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", module, "worker", "--pool=prefork", "--concurrency=2",
-         "-l", "WARNING", "-n", hostname, "--without-gossip", "--without-mingle"],
-        cwd=REPO,
-        env=env,
-        stdout=log_path.open("wb"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )  # fmt: skip
-    node = hostname.replace("%h", socket.gethostname())
+    started = []
+    for node in range(nodes):
+        log_path = Path(os.environ["PORTAL_VAR_DIR"]) / (WORKER_LOG if node == 0 else f"worker-{node}.log")
+        hostname = f"bench-{module.rsplit('.', 1)[-1]}-{node}-{uuid.uuid4().hex[:8]}@%h"
+        process = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", module, "worker", "--pool=prefork", f"--concurrency={concurrency}",
+             "-l", "WARNING", "-n", hostname, "--without-gossip", "--without-mingle"],
+            cwd=REPO,
+            env=env,
+            stdout=log_path.open("wb"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
+        started.append((process, hostname.replace("%h", socket.gethostname()), log_path))
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
+    waiting = list(started)
+    while waiting and time.monotonic() < deadline:
+        process, node, log_path = waiting[0]
         if process.poll() is not None:
-            raise RuntimeError(f"the worker exited at start; see {log_path}")
+            break
         if app.control.ping(destination=[node], timeout=0.5):
-            return process
-    stop_worker(process)
-    raise RuntimeError(f"the worker did not start within 60 s; see {log_path}")
+            waiting.pop(0)
+    if waiting:
+        for process, _, _ in started:
+            stop_worker(process)
+        process, _, log_path = waiting[0]
+        what = "exited at start" if process.poll() is not None else "did not start within 60 s"
+        raise RuntimeError(f"the worker {what}; see {log_path}")
+    return [process for process, _, _ in started]
 
 
 def stop_worker(process: subprocess.Popen) -> None:

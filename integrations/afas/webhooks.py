@@ -5,7 +5,7 @@ Facts (``../shared/specs/afas/howto/profit-webhooks.md``, from AFAS's own webhoo
 sha256=<hex HMAC-SHA256>`` keyed with the webhook's password; Profit waits 2 seconds for a 2xx, retries otherwise
 and delivers at least once, so a receiver stores the event and answers before doing any work.
 
-[GUESS G-AFAS-WH-1] AFAS does not say which bytes are signed: the raw body, keyed with the UTF-8 password, as for
+[GUESS G-AFAS-9] AFAS does not say which bytes are signed: the raw body, keyed with the UTF-8 password, as for
 eConnect and GitHub-style signatures (the derived test vector assumes the same). A real "Send test message" confirms it.
 
 A notification only says that something changed; the data are read with a GetConnector. No time window is checked:

@@ -8,9 +8,9 @@
   sha256=<hex HMAC-SHA256>`` with the password. A 2xx within 2 seconds is ``Success``; anything else is retried
   with growing intervals and then ``Failed``. Identical events in quick succession are collapsed
   (``EntityRateLimited``): only the last is sent.
-- [GUESS G-AFAS-WH-1] the signed bytes are the raw body; [GUESS G-AFAS-WH-2] the retry intervals (AFAS publishes
-  none); [GUESS G-AFAS-WH-3] EnvironmentId is the participant number with "AA" (production), "AB" (test) or
-  "AC" (accept).
+- Guessed (docs/vendor-contracts.md): the signed bytes are the raw body (G-AFAS-9, the portal reader's guess);
+  the retry intervals (G-AFAS-10, AFAS publishes none); EnvironmentId (G-AFAS-11) is the participant number with
+  "AA" (production), "AB" (test) or "AC" (accept).
 """
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ from urllib.parse import urlsplit
 from integrations.simulators.app import Request, Response
 
 TIMEOUT_SECONDS = 2.0  # Profit's wait for an answer
-RETRY_AFTER = (5, 30, 120, 600)  # [GUESS G-AFAS-WH-2] seconds after each failed attempt; then Failed
-ENVIRONMENT_SUFFIX = {"production": "AA", "test": "AB", "accept": "AC"}
+RETRY_AFTER = (5, 30, 120, 600)  # [GUESS G-AFAS-10] seconds after each failed attempt; then Failed
+ENVIRONMENT_SUFFIX = {"production": "AA", "test": "AB", "accept": "AC"}  # [GUESS G-AFAS-11]
 
 
 def post_over_http(url: str, body: bytes, headers: dict[str, str]) -> int:

@@ -22,6 +22,7 @@ ENVIRONMENT_COLUMNS = (
     "econnect_psb_client_id",
     "econnect_psb_client_secret",
     "econnect_hook_secret",
+    "afas_hook_password",
 )
 
 
@@ -91,9 +92,9 @@ def test_rotation_re_encrypts_every_row_so_the_old_key_can_be_removed(keys):
     assert EncryptionCanary.objects.get().value == CANARY_PLAINTEXT
     assert (
         "organisations.Environment (afas_token, econnect_app_key, econnect_app_secret, econnect_psb_client_id, "
-        "econnect_psb_client_secret, econnect_hook_secret): 3 rows, 18 values"
+        "econnect_psb_client_secret, econnect_hook_secret, afas_hook_password): 3 rows, 21 values"
     ) in output
-    assert "Re-encrypted 19 values in 4 rows with the first key (19 were under an older key)." in output
+    assert "Re-encrypted 22 values in 4 rows with the first key (22 were under an older key)." in output
     assert "set FIELD_ENCRYPTION_KEY to that key" in output
 
 
@@ -116,7 +117,7 @@ def test_dry_run_counts_and_changes_nothing(keys):
     output = rotate("--dry-run")
 
     assert raw_columns(Environment, ENVIRONMENT_COLUMNS, environment.pk) == before
-    assert "Would re-encrypt 7 values in 2 rows with the first key (7 were under an older key)." in output
+    assert "Would re-encrypt 8 values in 2 rows with the first key (8 were under an older key)." in output
     keys.configure(keys.new)
     assert canary_status().state is CanaryState.WRONG_KEY
 
