@@ -43,3 +43,14 @@ def signature_matches(body: bytes, presented: str | None, secret: str) -> bool:
     if not presented or not secret:
         return False
     return hmac.compare_digest(presented.encode("utf-8", "replace"), signature(body, secret).encode("ascii"))
+
+
+def check_signed(body: bytes, *, presented: str | None, secret: str, max_bytes: int) -> None:
+    """``WebhookRefused`` unless ``body`` is at most ``max_bytes`` and ``presented`` is its signature with
+    ``secret``; checked before a byte of the body is parsed."""
+    if len(body) > max_bytes:
+        raise WebhookRefused(Refusal.TOO_LARGE, f"{len(body)} bytes")
+    if not presented:
+        raise WebhookRefused(Refusal.SIGNATURE_MISSING)
+    if not signature_matches(body, presented, secret):
+        raise WebhookRefused(Refusal.SIGNATURE_WRONG)

@@ -18,7 +18,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from integrations.signed_webhooks import Refusal, WebhookRefused, signature, signature_matches
+from integrations.signed_webhooks import Refusal, WebhookRefused, check_signed, signature
 
 SIGNATURE_HEADER = "X-Profit-Signature-256"
 MAX_BODY_BYTES = 64 * 1024  # a notification is a small JSON object
@@ -43,12 +43,7 @@ class ProfitEvent:
 def verified(body: bytes, *, presented_signature: str | None, password: str) -> ProfitEvent:
     """The event of a delivery signed with ``password``; ``WebhookRefused`` otherwise. The signature is checked
     before a byte of the body is parsed."""
-    if len(body) > MAX_BODY_BYTES:
-        raise WebhookRefused(Refusal.TOO_LARGE, f"{len(body)} bytes")
-    if not presented_signature:
-        raise WebhookRefused(Refusal.SIGNATURE_MISSING)
-    if not signature_matches(body, presented_signature, password):
-        raise WebhookRefused(Refusal.SIGNATURE_WRONG)
+    check_signed(body, presented=presented_signature, secret=password, max_bytes=MAX_BODY_BYTES)
     return parse(body)
 
 

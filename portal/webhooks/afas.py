@@ -12,8 +12,7 @@ import logging
 import secrets
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -25,6 +24,7 @@ from portal.events.models import EventKind
 from portal.events.services import event_record
 from portal.organisations.models import Environment
 from portal.webhooks.models import WebhookEvent
+from portal.webhooks.storing import webhook_store
 
 logger = logging.getLogger(__name__)
 
@@ -74,25 +74,14 @@ def afas_webhook_receive(*, token: str, body: bytes, signature: str | None) -> i
             data={"refusal": exc.refusal.value, "status": exc.refusal.status, "source": "afas"},
         )
         return exc.refusal.status
-    try:
-        with transaction.atomic():
-            stored, created = WebhookEvent.objects.get_or_create(
-                environment=environment,
-                source=WebhookEvent.Source.AFAS,
-                event_key=event.event_id,
-                defaults={
-                    "topic": event.event_type,
-                    "document_id": str(event.subject_id) if event.subject_id is not None else "",
-                    "body": body,
-                    "next_attempt_at": timezone.now(),
-                },
-            )
-            if created:
-                lifecycle.enqueue("webhooks.process", stored.pk)
-            else:
-                WebhookEvent.objects.filter(pk=stored.pk).update(deliveries=F("deliveries") + 1)
-    except IntegrityError:  # the same event, stored by a parallel delivery a moment ago
-        pass
+    webhook_store(
+        environment=environment,
+        source=WebhookEvent.Source.AFAS,
+        key=event.event_id,
+        topic=event.event_type,
+        document_id=str(event.subject_id) if event.subject_id is not None else "",
+        body=body,
+    )
     return 200
 
 

@@ -14,7 +14,6 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -28,7 +27,9 @@ from portal.events.services import event_record
 from portal.incoming_invoices.fetching import incoming_receive_pushed
 from portal.organisations.models import Environment
 from portal.outgoing_invoices.pushed import outgoing_customer_response, outgoing_status_pushed
+from portal.webhooks.afas import afas_event_handle
 from portal.webhooks.models import WebhookEvent
+from portal.webhooks.storing import webhook_store
 
 logger = logging.getLogger(__name__)
 
@@ -68,24 +69,8 @@ def webhook_receive(*, token: str, body: bytes, signature: str | None, now: date
             data={"refusal": exc.refusal.value, "status": exc.refusal.status},
         )
         return Receipt(exc.refusal.status)
-    try:
-        with transaction.atomic():
-            stored, created = WebhookEvent.objects.get_or_create(
-                environment=environment,
-                event_key=event.key[:400],
-                defaults={
-                    "topic": event.topic,
-                    "document_id": event.document_id[:200],
-                    "body": body,
-                    "next_attempt_at": timezone.now(),
-                },
-            )
-            if created:
-                lifecycle.enqueue("webhooks.process", stored.pk)
-            else:
-                WebhookEvent.objects.filter(pk=stored.pk).update(deliveries=F("deliveries") + 1)
-    except IntegrityError:  # the same event, stored by a parallel delivery a moment ago
-        return Receipt(200)
+    created = webhook_store(environment=environment, source=WebhookEvent.Source.ECONNECT, key=event.key,
+                            topic=event.topic, document_id=event.document_id, body=body)  # fmt: skip
     return Receipt(200, stored=created)
 
 
@@ -132,8 +117,6 @@ def webhooks_due(*, now: datetime | None = None) -> list[int]:
 
 def _handle(event: WebhookEvent) -> tuple[str, Msg | str]:
     if event.source == WebhookEvent.Source.AFAS:
-        from portal.webhooks.afas import afas_event_handle
-
         return afas_event_handle(event)
     environment = event.environment
     topic = event.topic

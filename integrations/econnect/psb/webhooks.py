@@ -13,7 +13,7 @@ import json
 from datetime import UTC, datetime, timedelta
 
 from integrations.econnect.psb.models import WebhookEvent, has_control_characters, plain_text
-from integrations.signed_webhooks import Refusal, WebhookRefused, signature, signature_matches
+from integrations.signed_webhooks import Refusal, WebhookRefused, check_signed, signature, signature_matches
 
 __all__ = ["Refusal", "WebhookRefused", "signature", "signature_matches", "verified_event", "parse_event"]
 
@@ -27,12 +27,7 @@ def verified_event(
 ) -> WebhookEvent:
     """The event of a delivery whose signature and time are right; ``WebhookRefused`` otherwise. The signature is
     checked before a byte of the body is parsed."""
-    if len(body) > MAX_BODY_BYTES:
-        raise WebhookRefused(Refusal.TOO_LARGE, f"{len(body)} bytes")
-    if not presented_signature:
-        raise WebhookRefused(Refusal.SIGNATURE_MISSING)
-    if not signature_matches(body, presented_signature, secret):
-        raise WebhookRefused(Refusal.SIGNATURE_WRONG)
+    check_signed(body, presented=presented_signature, secret=secret, max_bytes=MAX_BODY_BYTES)
     event = parse_event(body)
     now = now or datetime.now(UTC)
     if event.sent_on is None or abs(now - event.sent_on) > MAX_CLOCK_SKEW:

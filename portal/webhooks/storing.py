@@ -1,0 +1,35 @@
+"""Storing a checked webhook delivery, for every sender (eConnect PSB, AFAS Profit): once per environment, source
+and key, before the sender gets its answer; its processing is queued after the commit."""
+
+from __future__ import annotations
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from portal.documents import lifecycle
+from portal.organisations.models import Environment
+from portal.webhooks.models import WebhookEvent
+
+
+def webhook_store(
+    *, environment: Environment, source: str, key: str, topic: str, document_id: str, body: bytes
+) -> bool:
+    """Store a checked delivery once (per environment, source and key) and queue its processing; the same event
+    delivered again only counts the delivery. True when it was new."""
+    try:
+        with transaction.atomic():
+            stored, created = WebhookEvent.objects.get_or_create(
+                environment=environment,
+                source=source,
+                event_key=key[:400],
+                defaults={"topic": topic, "document_id": document_id[:200], "body": body,
+                          "next_attempt_at": timezone.now()},
+            )  # fmt: skip
+            if created:
+                lifecycle.enqueue("webhooks.process", stored.pk)
+            else:
+                WebhookEvent.objects.filter(pk=stored.pk).update(deliveries=F("deliveries") + 1)
+    except IntegrityError:  # the same event, stored by a parallel delivery a moment ago
+        return False
+    return created
