@@ -239,7 +239,9 @@ def outgoing_prepare(*, invoice: OutgoingInvoice, submit_queued: bool = True) ->
         recipient_scheme=resolution.recipient.scheme,
         recipient_value=resolution.recipient.value,
         next_attempt_at=timezone.now(),
-        dispatched_at=timezone.now(),  # the submit is queued right below, or made by the caller
+        # Queued right below: off the due list until it runs. Made by the caller: on it, so that a worker dying in
+        # between leaves it to the next due-work run (a second submit finds it claimed and does nothing).
+        dispatched_at=timezone.now() if submit_queued else None,
         last_error_kind="",
         last_error_code="",
         last_error_message="",

@@ -126,6 +126,27 @@ def ready_invoice(world, django_capture_on_commit_callbacks):
     return invoice
 
 
+def test_an_invoice_prepared_for_an_inline_submit_stays_due_so_a_dying_worker_loses_no_time(
+    world, django_capture_on_commit_callbacks
+):
+    from portal.outgoing_invoices import selectors
+
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        services.outgoing_collect(environment=world.environment)
+    invoice = world.environment.outgoing_invoices.filter(status=Status.NEW).first()
+
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        services.outgoing_prepare(invoice=invoice, submit_queued=False)  # the worker dies before submitting
+
+    invoice.refresh_from_db()
+    assert invoice.status == Status.READY and queued == []
+    assert invoice.pk in selectors.submits_due()
+    services.outgoing_submit(invoice=invoice)
+    invoice.refresh_from_db()
+    assert invoice.status == Status.SUBMITTED
+    assert list(world.sent_counts().values()) == [1]
+
+
 def test_a_transient_failure_waits_for_its_retry_time(world, django_capture_on_commit_callbacks):
     invoice = ready_invoice(world, django_capture_on_commit_callbacks)
 
