@@ -202,14 +202,18 @@ class PlatformSoapGateway:
 
     # --- the one SOAP call ---------------------------------------------------------------------------------------
     def _call(self, operation: str, build: Callable[[], etree._Element]) -> _Answer:
-        """Call an authenticated operation; renew the token once if eConnect says it has expired."""
+        """Call an authenticated operation; renew the token if eConnect says it has expired, up to twice (a token
+        the process kept may have run out, and so may the next). A refused call was not processed, so repeating it
+        is safe."""
         token = self._current_token()
-        try:
-            return self._exchange(operation, build(), token=token)
-        except TokenExpired:
-            logger.info("eConnect security token refused on %s; logging in again", operation)
-            self._forget_token(token)
-        return self._exchange(operation, build(), token=self._current_token())
+        for _ in range(2):
+            try:
+                return self._exchange(operation, build(), token=token)
+            except TokenExpired:
+                logger.info("eConnect security token refused on %s; logging in again", operation)
+                self._forget_token(token)
+                token = self._current_token()
+        return self._exchange(operation, build(), token=token)
 
     def _exchange(self, operation: str, body: etree._Element, *, token: str | None) -> _Answer:
         content = build_envelope(body, token=token)
