@@ -67,11 +67,12 @@ def _install_instrumentation() -> None:
 
     @worker_process_init.connect(weak=False)
     def _wrap_services(**kwargs) -> None:
-        from portal.incoming_invoices import services  # needs the app registry: only in a ready worker process
+        # needs the app registry: only in a ready worker process
+        from portal.incoming_invoices import services, summaries
 
         services.parse_document = timed("parse", services.parse_document)
         services.duplicate_verdict = timed("verdict", services.duplicate_verdict)
-        services.resolve_supplier_key = timed("supplier", services.resolve_supplier_key)
+        summaries.resolve_supplier_key = timed("supplier", summaries.resolve_supplier_key)
 
     install_task_timing(KEY_PREFIX)
 

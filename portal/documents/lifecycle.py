@@ -118,7 +118,7 @@ def _set_in_memory(document: models.Model, **values) -> None:
         document.refresh_from_db(fields=computed)
 
 
-def claim_due(model: type[models.Model], pk: int, *, now: datetime, defer: tuple[str, ...] = ()) -> models.Model | None:
+def claim_due(model: type[models.Model], pk: int, *, now: datetime) -> models.Model | None:
     """Inside the caller's transaction: the document, locked, if it is READY or in RETRY_WAIT with its next attempt
     due; None when it is not, or another worker holds it (``skip_locked``: no waiting on each other). Its environment
     comes in the same query (as it is now: credentials may have changed) without being locked."""
@@ -127,7 +127,6 @@ def claim_due(model: type[models.Model], pk: int, *, now: datetime, defer: tuple
         .select_related("environment")
         .filter(pk=pk, status__in=(READY, RETRY_WAIT))
         .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
-        .defer(*defer)
         .first()
     )
 
@@ -371,11 +370,10 @@ class RemoteStep:
     system_actor: str
     retry_message: str
     ends_work: bool = False  # a failure completes the document's work (``completed_at``)
-    defer: tuple[str, ...] = ()
 
     def claim(self, document: models.Model, *, now: datetime) -> models.Model | None:
         """``document``'s row, locked and read again with its environment, if it is due."""
-        return claim_due(self.model, document.pk, now=now, defer=self.defer)
+        return claim_due(self.model, document.pk, now=now)
 
     def start(self, claimed: models.Model, *, message: Msg, now: datetime, **fields) -> None:
         start_attempt(

@@ -13,8 +13,6 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 
-from django.db import IntegrityError, transaction
-
 from integrations.peppol.parser import DocumentSummary
 from portal.incoming_invoices.models import IncomingInvoice, SupplierIdentity
 from portal.organisations.models import Environment
@@ -63,21 +61,20 @@ def resolve_supplier_key(*, environment: Environment, identifiers: list[str]) ->
         return ""
     strong = [identifier for identifier in identifiers if not identifier.startswith("IBAN:")]
     lookup = strong or identifiers
-    known = (
-        SupplierIdentity.objects.filter(environment=environment, identifier__in=lookup)
+    remembered = dict(
+        SupplierIdentity.objects.filter(environment=environment, identifier__in=identifiers)
         .order_by("created_at", "pk")
-        .values_list("supplier_key", flat=True)
-        .first()
-    )
+        .values_list("identifier", "supplier_key")
+    )  # one row per identifier, the oldest first
+    known = next((key for identifier, key in remembered.items() if identifier in lookup), None)
     key = known or hashlib.sha256(lookup[0].encode()).hexdigest()[:32]
-    for identifier in identifiers:
-        try:
-            with transaction.atomic():
-                SupplierIdentity.objects.get_or_create(
-                    environment=environment, identifier=identifier, defaults={"supplier_key": key}
-                )
-        except IntegrityError:
-            pass  # another worker remembered it at the same moment
+    new = [identifier for identifier in identifiers if identifier not in remembered]
+    if new:
+        # Another worker may remember the same identifier at the same moment: its row stays, as get_or_create's would.
+        SupplierIdentity.objects.bulk_create(
+            [SupplierIdentity(environment=environment, identifier=identifier, supplier_key=key) for identifier in new],
+            ignore_conflicts=True,
+        )
     return key
 
 
@@ -105,9 +102,23 @@ def _describe(invoice: IncomingInvoice) -> dict:
     }
 
 
+def judging_lock(environment: Environment) -> None:
+    """Inside the caller's transaction: no other document of the environment is judged until it ends. Documents are
+    processed in parallel and in any order; judged one at a time, the second of two copies always sees the first.
+    (PostgreSQL; SQLite runs one writer at a time.)"""
+    list(Environment.objects.select_for_update(no_key=True).filter(pk=environment.pk).values_list("pk", flat=True))
+
+
 def duplicate_verdict(invoice: IncomingInvoice) -> VerdictResult:
-    """Compare with the environment's earlier documents (index lookups only)."""
-    earlier = IncomingInvoice.objects.defer("raw_xml").filter(environment_id=invoice.environment_id, pk__lt=invoice.pk)
+    """Compare with the environment's documents judged before this one (index lookups only), under
+    ``judging_lock`` with the status change the verdict leads to. A document still waiting to be processed has no
+    summary yet and is not compared: it is judged after this one and then sees it."""
+    earlier = (
+        IncomingInvoice.objects.defer("raw_xml")
+        .filter(environment_id=invoice.environment_id)
+        .exclude(pk=invoice.pk)
+        .exclude(status=IncomingInvoice.Status.RECEIVED)
+    )
     this = _describe(invoice)
 
     same_bytes = earlier.filter(sha256=invoice.sha256).order_by("pk").first()

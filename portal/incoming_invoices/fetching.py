@@ -12,7 +12,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 
 from integrations.econnect.errors import UnreadableDocument
@@ -22,7 +22,7 @@ from portal.accounts.models import User
 from portal.documents import lifecycle
 from portal.events.messages import Msg
 from portal.events.models import EventKind
-from portal.events.services import event_record
+from portal.events.services import event_build, events_record
 from portal.incoming_invoices import inbox_cursor
 from portal.incoming_invoices.models import IncomingInvoice
 from portal.organisations import clients
@@ -79,19 +79,8 @@ def _fetch_inbox(environment: Environment) -> FetchResult:
                     for summary in listing.documents:
                         if summary.created_on is not None:
                             newest = max(newest, summary.created_on)
-                        if IncomingInvoice.objects.filter(
-                            environment=environment, econnect_document_id=summary.external_id
-                        ).exists():
-                            replays += 1
-                            continue
-                        download = _download(gateway, summary.external_id)
-                        _invoice, created = _store(
-                            environment, summary.external_id, summary.flagged_duplicate, download
-                        )
-                        if created:
-                            stored += 1
-                        else:
-                            replays += 1
+                    page_stored, page_replays = _store_page(environment, gateway, listing.documents)
+                    stored, replays = stored + page_stored, replays + page_replays
                     page = listing.next_page
                     if not page:
                         break
@@ -100,6 +89,36 @@ def _fetch_inbox(environment: Environment) -> FetchResult:
     if complete:
         inbox_cursor.inbox_advance(environment, newest)
     return FetchResult(stored, replays)
+
+
+def _store_page(environment: Environment, gateway: EConnectGateway, summaries) -> tuple[int, int]:
+    """One listing page: what is not stored yet is downloaded, then stored with its RECEIVED events in one
+    transaction. Returns (stored, already stored)."""
+    listed = {summary.external_id[:100]: summary for summary in summaries}
+    known = set(
+        IncomingInvoice.objects.filter(environment=environment, econnect_document_id__in=listed).values_list(
+            "econnect_document_id", flat=True
+        )
+    )
+    downloads = [
+        (summary.external_id, summary.flagged_duplicate, _download(gateway, summary.external_id))
+        for external_id, summary in listed.items()
+        if external_id not in known
+    ]
+    try:
+        with transaction.atomic():
+            invoices = IncomingInvoice.objects.bulk_create(
+                [_received(environment, *download) for download in downloads]
+            )
+            events_record(
+                [_received_event(invoice, download[2]) for invoice, download in zip(invoices, downloads, strict=True)]
+            )
+            lifecycle.enqueue("incoming.process", *(invoice.pk for invoice in invoices))
+    except IntegrityError:
+        # Another run (a webhook, a person's import) stored one of them meanwhile: one by one, each once.
+        created = sum(_store(environment, *download)[1] for download in downloads)
+        return created, len(listed) - created
+    return len(invoices), len(known)
 
 
 @dataclass(frozen=True)
@@ -131,49 +150,63 @@ def _download(gateway: EConnectGateway, external_id: str) -> _Download:
     raise AssertionError("unreachable")
 
 
+def _received(environment: Environment, external_id: str, flagged_duplicate: bool, download: _Download):
+    """The document as received, not yet saved."""
+    payload = download.payload
+    return IncomingInvoice(
+        environment=environment,
+        econnect_document_id=external_id[:100],
+        raw_xml=payload,
+        sha256=hashlib.sha256(payload).hexdigest(),
+        econnect_duplicate_flag=flagged_duplicate,
+        econnect_allowed_statuses=[
+            {"code": option.code[:20], "name": option.name[:100]} for option in download.allowed_statuses[:50]
+        ],
+    )
+
+
+def _received_event(
+    invoice: IncomingInvoice, download: _Download, *, message: Msg | None = None, system_actor: str = "fetch", **audit
+):
+    """The RECEIVED timeline entry of a document just stored, not yet saved."""
+    size = len(download.payload)
+    if message is None:
+        message = Msg(
+            "incoming.received_flagged" if invoice.econnect_duplicate_flag else "incoming.received", size=size
+        )
+    if download.unreadable is not None:
+        message = Msg("incoming.received_unreadable", reason=download.unreadable.reason.rstrip("."), size=size)
+        audit["data"] = {**(audit.get("data") or {}), "unreadable_answer": True}
+    return event_build(
+        environment=invoice.environment,
+        incoming_invoice=invoice,
+        kind=EventKind.RECEIVED,
+        to_status=Status.RECEIVED,
+        message=message,
+        system_actor=system_actor,
+        **audit,
+    )
+
+
 def _store(
-    environment: Environment,
-    external_id: str,
-    flagged_duplicate: bool,
-    download: _Download,
-    *,
-    message: Msg | None = None,
-    system_actor: str = "fetch",
-    **audit,
+    environment: Environment, external_id: str, flagged_duplicate: bool, download: _Download, **event
 ) -> tuple[IncomingInvoice, bool]:
     """The document as received, once per environment and eConnect id, with its RECEIVED event; then processed."""
-    payload, unreadable = download.payload, download.unreadable
     with transaction.atomic():
-        invoice, created = IncomingInvoice.objects.get_or_create(
-            environment=environment,
-            econnect_document_id=external_id[:100],
-            defaults={
-                "raw_xml": payload,
-                "sha256": hashlib.sha256(payload).hexdigest(),
-                "econnect_duplicate_flag": flagged_duplicate,
-                "econnect_allowed_statuses": [
-                    {"code": option.code[:20], "name": option.name[:100]} for option in download.allowed_statuses[:50]
-                ],
-            },
-        )
-        if created:
-            if message is None:
-                key = "incoming.received_flagged" if flagged_duplicate else "incoming.received"
-                message = Msg(key, size=len(payload))
-            if unreadable is not None:
-                message = Msg("incoming.received_unreadable", reason=unreadable.reason.rstrip("."), size=len(payload))
-                audit["data"] = {**(audit.get("data") or {}), "unreadable_answer": True}
-            event_record(
-                environment=environment,
-                incoming_invoice=invoice,
-                kind=EventKind.RECEIVED,
-                to_status=Status.RECEIVED,
-                message=message,
-                system_actor=system_actor,
-                **audit,
-            )
-            lifecycle.enqueue("incoming.process", invoice.pk)
-    return invoice, created
+        invoice = IncomingInvoice.objects.filter(
+            environment=environment, econnect_document_id=external_id[:100]
+        ).first()
+        if invoice is not None:
+            return invoice, False
+        try:
+            with transaction.atomic():
+                invoice = _received(environment, external_id, flagged_duplicate, download)
+                invoice.save()
+        except IntegrityError:
+            return IncomingInvoice.objects.get(environment=environment, econnect_document_id=external_id[:100]), False
+        events_record([_received_event(invoice, download, **event)])
+        lifecycle.enqueue("incoming.process", invoice.pk)
+    return invoice, True
 
 
 def incoming_import_unlisted(

@@ -37,7 +37,7 @@ from portal.events.services import event_record
 from portal.incoming_invoices import small_business
 from portal.incoming_invoices.acknowledgement import econnect_acknowledge
 from portal.incoming_invoices.addressee import addressee_check
-from portal.incoming_invoices.duplicates import duplicate_verdict
+from portal.incoming_invoices.duplicates import duplicate_verdict, judging_lock
 from portal.incoming_invoices.fetching import (  # noqa: F401  (receiving's services, in one place for callers)
     FetchResult,
     incoming_dispatch_fetches,
@@ -60,7 +60,7 @@ HOSTILE_KINDS = {"dtd_forbidden", "too_large", "too_deep"}
 PERMANENT_ACK_RETRY_SECONDS = 3600.0
 # Delivering to AFAS: READY or due RETRY_WAIT → DELIVERING → DELIVERED, RETRY_WAIT, HELD or FAILED.
 DELIVERY = lifecycle.RemoteStep(
-    IncomingInvoice, "incoming_invoice", Status.DELIVERING, "deliver", "incoming.afas_unavailable", defer=("raw_xml",)
+    IncomingInvoice, "incoming_invoice", Status.DELIVERING, "deliver", "incoming.afas_unavailable"
 )
 
 
@@ -71,8 +71,18 @@ def _transition(invoice: IncomingInvoice, *, system_actor: str = "receiving", **
 # --- process: parse and judge ---------------------------------------------------------------------------------------
 
 
-def incoming_process(*, invoice: IncomingInvoice) -> IncomingInvoice:
-    """RECEIVED → READY, or HELD (unreadable, hostile, duplicate, eConnect's flag disputed) with the reason."""
+def incoming_process_and_deliver(*, invoice: IncomingInvoice) -> IncomingInvoice:
+    """Process, and deliver at once what became READY, in one task: READY is committed first (a worker killed in
+    between leaves it for the due-work dispatch), and the delivery claims the row as a queued one would."""
+    invoice = incoming_process(invoice=invoice, deliver_queued=False)
+    if invoice.status != Status.READY:
+        return invoice
+    return incoming_deliver(invoice=invoice)
+
+
+def incoming_process(*, invoice: IncomingInvoice, deliver_queued: bool = True) -> IncomingInvoice:
+    """RECEIVED → READY, or HELD (unreadable, hostile, duplicate, eConnect's flag disputed) with the reason. A READY
+    document's delivery is queued (``deliver_queued``) or left to the caller."""
     if invoice.status != Status.RECEIVED:
         return invoice
     raw = bytes(invoice.raw_xml)
@@ -86,10 +96,10 @@ def incoming_process(*, invoice: IncomingInvoice) -> IncomingInvoice:
         _hold(invoice, Hold.HOSTILE if hostile else Hold.UNPARSEABLE, message, parse_error=exc.message.en)
         return invoice
 
-    IncomingInvoice.objects.filter(pk=invoice.pk).update(
-        **summary_fields(environment=invoice.environment, summary=summary)
-    )
-    invoice.refresh_from_db()
+    # What the summary says is written with the status it leads to, in the same statement (so is the verdict).
+    fields = summary_fields(environment=invoice.environment, summary=summary)
+    for name, value in fields.items():
+        setattr(invoice, name, value)
 
     addressee = addressee_check(environment=invoice.environment, summary=summary)
     if not addressee.ours:
@@ -98,26 +108,39 @@ def incoming_process(*, invoice: IncomingInvoice) -> IncomingInvoice:
             receiver=addressee.receiver or "-",
             own=", ".join(addressee.evidence["own_identifiers"]) or "-",
         )
-        _hold(invoice, Hold.OTHER_PARTY, message, receiver_evidence=addressee.evidence)
+        _hold(invoice, Hold.OTHER_PARTY, message, receiver_evidence=addressee.evidence, **fields)
         return invoice
 
     mark = own_test_invoice(environment=invoice.environment, summary=summary)
     if mark is not None:
-        return _own_test_invoice_came_back(invoice, mark)
+        return _own_test_invoice_came_back(invoice, mark, fields)
 
+    with transaction.atomic():
+        judging_lock(invoice.environment)
+        _judge(invoice, fields, queued=deliver_queued)
+    return invoice
+
+
+def _judge(invoice: IncomingInvoice, fields: dict, *, queued: bool) -> None:
+    """The duplicate verdict, written with the status it leads to (READY, or HELD for a person)."""
     result = duplicate_verdict(invoice)
-    IncomingInvoice.objects.filter(pk=invoice.pk).update(
-        duplicate_verdict=result.verdict, duplicate_of=result.duplicate_of, duplicate_evidence=result.evidence
-    )
+    verdict_fields = {
+        **fields,
+        "duplicate_verdict": result.verdict,
+        "duplicate_of": result.duplicate_of,
+        "duplicate_evidence": result.evidence,
+    }
     if result.verdict in (Verdict.CERTAIN_DUPLICATE, Verdict.DUPLICATE, Verdict.SUSPECTED_DUPLICATE):
         verdict = Choice(IncomingInvoice.DuplicateVerdict, result.verdict)
         message = Msg("incoming.held_duplicate", verdict=verdict, original=str(result.duplicate_of))
-        _hold(invoice, Hold.DUPLICATE, message, system_actor="duplicates")
+        _hold(invoice, Hold.DUPLICATE, message, system_actor="duplicates", **verdict_fields)
     elif result.econnect_flag_disputed:
-        _hold(invoice, Hold.ECONNECT_FLAG_DISPUTED, Msg("incoming.held_flag_disputed"), system_actor="duplicates")
+        _hold(
+            invoice, Hold.ECONNECT_FLAG_DISPUTED, Msg("incoming.held_flag_disputed"), system_actor="duplicates",
+            **verdict_fields,
+        )  # fmt: skip
     else:
-        _ready(invoice, Msg("incoming.ready"))
-    return invoice
+        _ready(invoice, Msg("incoming.ready"), queued=queued, **verdict_fields)
 
 
 def _hold(invoice: IncomingInvoice, reason: str, message: Msg, *, system_actor: str = "process", **fields) -> bool:
@@ -133,11 +156,11 @@ def _hold(invoice: IncomingInvoice, reason: str, message: Msg, *, system_actor: 
     )
 
 
-def _own_test_invoice_came_back(invoice: IncomingInvoice, mark: TestInvoiceMark) -> IncomingInvoice:
+def _own_test_invoice_came_back(invoice: IncomingInvoice, mark: TestInvoiceMark, fields: dict) -> IncomingInvoice:
     """The organisation's own test invoice: acknowledged at eConnect, recorded on the test invoice that was sent, and
     never delivered to AFAS. One with the marker that matches no test invoice sent is held for a person."""
     if mark.sent is None:
-        _hold(invoice, Hold.TEST_UNMATCHED, Msg("incoming.held_test_unmatched"))
+        _hold(invoice, Hold.TEST_UNMATCHED, Msg("incoming.held_test_unmatched"), **fields)
         return invoice
     if _transition(
         invoice,
@@ -146,23 +169,27 @@ def _own_test_invoice_came_back(invoice: IncomingInvoice, mark: TestInvoiceMark)
         message=Msg("incoming.test_returned", number=mark.sent.invoice_number),
         system_actor="process",
         next_attempt_at=timezone.now(),
+        **fields,
     ):
         outgoing_record_test_returned(invoice=mark.sent, econnect_document_id=invoice.econnect_document_id)
         incoming_acknowledge(invoice=invoice)
     return invoice
 
 
-def _ready(invoice: IncomingInvoice, message: Msg, **transition) -> bool:
+def _ready(invoice: IncomingInvoice, message: Msg, *, queued: bool = True, **transition) -> bool:
+    """→ READY. Its delivery is queued (``queued``: off the due list until it runs), or made by the caller: then it
+    stays on the due list, so that a worker dying in between leaves it to the next due-work run (a second delivery
+    finds it claimed and does nothing)."""
     moved = _transition(
         invoice,
         from_statuses=transition.pop("from_statuses", (Status.RECEIVED,)),
         to_status=Status.READY,
         message=message,
         next_attempt_at=timezone.now(),
-        dispatched_at=timezone.now(),
+        dispatched_at=timezone.now() if queued else None,
         **transition,
     )
-    if moved:
+    if moved and queued:
         lifecycle.enqueue("incoming.deliver", invoice.pk)
     return moved
 
@@ -265,8 +292,8 @@ ACKNOWLEDGED_AFTER = {Status.DELIVERED: Status.ACKNOWLEDGED, Status.TEST_RECEIVE
 
 def incoming_acknowledge(*, invoice: IncomingInvoice) -> IncomingInvoice:
     """Only a document safely in AFAS (or the organisation's own test invoice, which is never booked) is marked
-    processed at eConnect; a failure here is retried, never re-delivered."""
-    invoice.refresh_from_db()
+    processed at eConnect; a failure here is retried, never re-delivered. ``invoice`` is as it is now (the task loads
+    it; the services pass the instance they just moved); the move to acknowledged is conditional on its status."""
     before = invoice.status
     if before not in ACKNOWLEDGED_AFTER:
         return invoice

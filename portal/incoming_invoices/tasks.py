@@ -32,7 +32,7 @@ def _with_invoice(invoice_id: int, service) -> None:
 
 @shared_task(name="incoming.process")
 def process(invoice_id: int) -> None:
-    _with_invoice(invoice_id, services.incoming_process)
+    _with_invoice(invoice_id, services.incoming_process_and_deliver)
 
 
 @shared_task(name="incoming.deliver")

@@ -52,7 +52,9 @@ def test_a_document_without_identifiers_has_no_supplier():
 
 
 def document(environment, *, supplier_key="s1", number="F-1", amount="100.00", raw=None, **fields):
+    """A document as the duplicate check sees it once processed (judged: no longer RECEIVED)."""
     raw = raw or f"<Invoice>{number}{amount}{supplier_key}{fields}</Invoice>".encode()
+    fields.setdefault("status", IncomingInvoice.Status.ACKNOWLEDGED)
     return IncomingInvoiceFactory(
         environment=environment,
         raw_xml=raw,
@@ -143,3 +145,20 @@ def test_an_econnect_flag_on_a_credit_note_with_an_invoices_number_says_so():
 
     assert result.verdict == Verdict.ORIGINAL
     assert "another document type" in result.evidence["econnect"]
+
+
+def test_a_document_still_waiting_to_be_processed_is_not_compared():
+    environment = EnvironmentFactory()
+    document(environment, number="F-7", status=IncomingInvoice.Status.RECEIVED)
+
+    assert duplicate_verdict(document(environment, number="F-7")).verdict == Verdict.ORIGINAL
+
+
+def test_a_copy_judged_before_the_document_it_copies_is_the_one_compared_with():
+    environment = EnvironmentFactory()
+    first_received = document(environment, number="F-8", status=IncomingInvoice.Status.RECEIVED)
+    judged_first = document(environment, number="F-8")
+
+    result = duplicate_verdict(first_received)
+
+    assert (result.verdict, result.duplicate_of) == (Verdict.DUPLICATE, judged_first)

@@ -4,6 +4,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from portal.events.models import Event
 from portal.incoming_invoices import services
 from portal.incoming_invoices.models import IncomingInvoice
 from tests.portal.accounts.factories import UserFactory
@@ -231,7 +232,6 @@ def test_marking_as_original_releases_it_at_the_econnect_simulator_too(world, dj
 def test_an_interrupted_delivery_found_in_afas_counts_as_delivered_and_is_acknowledged(
     world, django_capture_on_commit_callbacks
 ):
-    from portal.events.models import Event
     from tests.portal.accounts.factories import UserFactory
 
     world.afas_fault(operation="POST /connectors/FiElectronicInvoicePurchase", phase="after", drop=True, count=1)
@@ -263,8 +263,6 @@ def test_only_an_interrupted_delivery_can_be_confirmed_in_afas(world, django_cap
 
 
 def test_a_retried_delivery_records_the_status_it_was_claimed_from(world, django_capture_on_commit_callbacks):
-    from portal.events.models import Event
-
     world.afas_fault(operation="POST /connectors/FiElectronicInvoicePurchase", status=503, count=1)
     fetch_and_process(world, django_capture_on_commit_callbacks)
     waiting = IncomingInvoice.objects.get(environment=world.environment, status=Status.RETRY_WAIT)
@@ -295,3 +293,52 @@ def test_a_stalled_document_is_queued_again_once_per_lease_not_on_every_run(worl
     assert document.pk in first
     assert document.pk not in selectors.processing_stalled()
     assert document.pk in selectors.processing_stalled(now=timezone.now() + selectors.DISPATCH_LEASE * 2)
+
+
+def test_a_processed_document_is_delivered_in_the_same_task_and_one_left_ready_stays_due(
+    world, django_capture_on_commit_callbacks
+):
+    from portal.incoming_invoices import selectors, tasks
+
+    with django_capture_on_commit_callbacks(execute=False):
+        services.incoming_fetch(environment=world.environment)
+    first = IncomingInvoice.objects.get(environment=world.environment, econnect_document_id="XCNIN1002")
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        tasks.process(first.pk)
+    first.refresh_from_db()
+    assert first.status == Status.ACKNOWLEDGED and queued == []
+
+    second = (
+        IncomingInvoice.objects.filter(environment=world.environment, status=Status.RECEIVED)
+        .exclude(econnect_duplicate_flag=True)
+        .first()
+    )
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        services.incoming_process(invoice=second, deliver_queued=False)  # the worker dies before delivering
+    second.refresh_from_db()
+    assert second.status == Status.READY and queued == []
+    assert second.pk in selectors.deliveries_due()
+
+
+def test_a_document_stored_meanwhile_by_another_run_is_stored_once(
+    world, django_capture_on_commit_callbacks, monkeypatch
+):
+    from portal.incoming_invoices import fetching
+
+    download = fetching._download
+    taken_in = []
+
+    def another_run_stores_the_first_one(gateway, external_id):
+        fetched = download(gateway, external_id)
+        if not taken_in:  # a webhook or a person's import stores it while this page is being downloaded
+            taken_in.append(fetching._store(world.environment, external_id, False, fetched)[0])
+        return fetched
+
+    monkeypatch.setattr(fetching, "_download", another_run_stores_the_first_one)
+    with django_capture_on_commit_callbacks(execute=False):
+        result = services.incoming_fetch(environment=world.environment)
+
+    stored = IncomingInvoice.objects.filter(environment=world.environment)
+    assert stored.count() == 5 and result.stored + 1 == 5
+    assert stored.filter(econnect_document_id=taken_in[0].econnect_document_id).count() == 1
+    assert Event.objects.filter(incoming_invoice__in=stored, kind="received").count() == 5
