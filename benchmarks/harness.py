@@ -15,6 +15,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from tests.stack.database import (
@@ -206,6 +207,29 @@ def http_get(url: str) -> dict:
     response = httpx.get(url, timeout=60)
     response.raise_for_status()
     return response.json()
+
+
+@dataclass(frozen=True)
+class QueryBudget:
+    """The queries a run may make: a fixed number per document (its own tasks) and per environment (collects, fetches,
+    dispatches), so that the allowance per document does not grow with the batch. A run above it fails: some query
+    became one per row of a batch, or a per-document task gained statements."""
+
+    per_document: float
+    per_environment: float
+
+    def allowed(self, documents: int, environments: int) -> float:
+        return self.per_document + self.per_environment * environments / max(documents, 1)
+
+    def line(self, queries: float, documents: int, environments: int, noun: str) -> str:
+        return (f"{queries / max(documents, 1):.1f} queries per {noun}; budget "
+                f"{self.allowed(documents, environments):.1f} ({self.per_document:g} per {noun}, "
+                f"{self.per_environment:g} per environment)")  # fmt: skip
+
+    def problem(self, queries: float, documents: int, environments: int, noun: str) -> str | None:
+        if queries / max(documents, 1) <= self.allowed(documents, environments):
+            return None
+        return "over the query budget: " + self.line(queries, documents, environments, noun)
 
 
 def percentile(values: list[float], share: float) -> float:

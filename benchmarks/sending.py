@@ -24,6 +24,7 @@ from pathlib import Path
 
 from benchmarks import harness
 from benchmarks.harness import (
+    QueryBudget,
     http_get,
     http_post,
     install_task_timing,
@@ -40,6 +41,9 @@ BENCH_DB = "portal_bench"
 KEY_PREFIX = "bench:sending:"
 INSTRUMENT_ENV = "BENCH_SENDING_INSTRUMENT"
 STAGES = ("validation", "http", "http_setup", "db")
+# prepare+submit 11 and the status follow-up 4 per invoice; a collect 40 per environment (its pages), dispatch and
+# work_due runs beside it.
+QUERY_BUDGET = QueryBudget(per_document=15, per_environment=60)
 
 
 # --- inside the worker: timing of the stages ------------------------------------------------------------------------
@@ -245,6 +249,9 @@ def run(args: argparse.Namespace) -> int:
     if len(counts) != args.invoices or any(count != 1 for count in counts.values()):
         duplicates = {key: count for key, count in counts.items() if count != 1}
         problems.append(f"eConnect received {len(counts)} distinct invoices; sent more than once: {duplicates}")
+    over_budget = QUERY_BUDGET.problem(figures.get("db_queries", 0), args.invoices, args.environments, "invoice")
+    if over_budget:
+        problems.append(over_budget)
     for problem in problems:
         print(f"FAILED: {problem}", file=sys.stderr)
     return 1 if problems else 0
@@ -282,11 +289,14 @@ def report(args, figures, statuses, counts, started, submitted_at, delivered_at)
     print(f"  {'total task time':42}{ms(task_seconds)}{100.0:9.1f}%")
     print(f"  {'wall time (all processes in parallel)':42}{ms(to_delivered)}")
     print()
-    print(f"  {'queries per invoice':42}{figures.get('db_queries', 0) / n:10.1f}")
-    ratio = task_seconds / stage["validation"] if stage["validation"] else float("inf")
+    print(f"  {QUERY_BUDGET.line(figures.get('db_queries', 0), n, args.environments, 'invoice')}")
+    # Collect → submitted is every task but the status follow-up, which runs once the invoice is submitted.
+    follow_up = figures.get("task:outgoing.follow_status", 0.0)
+    validation = stage["validation"] or float("nan")
     print()
-    print(f"  issue 19 targets: {n / to_submitted:.1f} invoices/s to submitted (target ≥ 50); task time "
-          f"{ratio:.1f}× the validation time (target ≤ 3×)")  # fmt: skip
+    print(f"  issue 19 targets: {n / to_submitted:.1f} invoices/s to submitted (target ≥ 50); task time collect → "
+          f"submitted {(task_seconds - follow_up) / validation:.1f}× the validation time (target ≤ 3×; "
+          f"{task_seconds / validation:.1f}× with the status follow-up)")  # fmt: skip
     print()
     print(f"  {'per task':42}{'count':>10}{'ms each':>10}{'queries':>10}")
     for key in sorted(k for k in figures if k.startswith("task:")):

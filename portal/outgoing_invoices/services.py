@@ -185,7 +185,9 @@ def outgoing_prepare(*, invoice: OutgoingInvoice, submit_queued: bool = True) ->
             invoice, ErrorKind.INVALID_DOCUMENT, Msg("outgoing.unreadable", reason=Bilingual.of(exc.message))
         )
         return invoice
-    document_type = _record_summary(invoice, summary)
+    # What prepare learns (the summary, the validation, the lookups) is written with the status it leads to.
+    recorded = _summary_fields(invoice, summary)
+    document_type = recorded["document_type"]
     if invoice.afas_issue_method.upper() in AFAS_SENDS_ITSELF:
         reason = Msg(AFAS_SENDS_ITSELF[invoice.afas_issue_method.upper()])
         _transition(
@@ -194,16 +196,17 @@ def outgoing_prepare(*, invoice: OutgoingInvoice, submit_queued: bool = True) ->
             to_status=Status.NOT_SENT,
             message=Msg("outgoing.not_sent", reason=reason, method=invoice.afas_issue_method),
             system_actor="prepare",
+            **recorded,
         )
         return invoice
 
-    result = _validated(invoice, ubl)
+    result = _validated(invoice, ubl, recorded)
     if result is None:
         return invoice
 
     blocker = _sending_blocker(invoice.environment)
     if blocker is not None:
-        _needs_attention(invoice, ErrorKind.CREDENTIALS, blocker)
+        _needs_attention(invoice, ErrorKind.CREDENTIALS, blocker, fields=recorded)
         return invoice
     try:
         with clients.econnect_gateway_for(invoice.environment) as gateway:
@@ -214,19 +217,22 @@ def outgoing_prepare(*, invoice: OutgoingInvoice, submit_queued: bool = True) ->
                 contact_identifiers=contact_candidate_identifiers(invoice.contact),
             )
     except CredentialDecryptionError:
-        _needs_attention(invoice, ErrorKind.CREDENTIALS, Msg("outgoing.credentials_unreadable"))
+        _needs_attention(invoice, ErrorKind.CREDENTIALS, Msg("outgoing.credentials_unreadable"), fields=recorded)
         return invoice
     except RemoteError as exc:
-        _prepare_failed(invoice, exc)
+        _prepare_failed(invoice, exc, recorded)
         return invoice
-    OutgoingInvoice.objects.filter(pk=invoice.pk).update(recipient_lookups=resolution.tried)
+    recorded["recipient_lookups"] = resolution.tried
     if resolution.recipient is None:
         _needs_attention(
-            invoice, ErrorKind.RECIPIENT, Msg("outgoing.not_on_peppol", explanation=resolution.explanation_message)
+            invoice,
+            ErrorKind.RECIPIENT,
+            Msg("outgoing.not_on_peppol", explanation=resolution.explanation_message),
+            fields=recorded,
         )
         return invoice
     if invoice.environment.uses_psb and not _addressed_to(summary, resolution.recipient):
-        result = _readdressed(invoice, summary, resolution.recipient)
+        result = _readdressed(invoice, summary, resolution.recipient, recorded)
         if result is None:
             return invoice
     ready = "outgoing.ready_unchecked" if result.structural_only else "outgoing.ready"
@@ -245,6 +251,7 @@ def outgoing_prepare(*, invoice: OutgoingInvoice, submit_queued: bool = True) ->
         last_error_kind="",
         last_error_code="",
         last_error_message="",
+        **recorded,
     )
     if submit_queued:
         lifecycle.enqueue("outgoing.submit", invoice.pk)
@@ -260,7 +267,7 @@ def _addressed_to(summary, recipient: PeppolIdentifier) -> bool:
     return endpoint is not None and (endpoint.scheme, endpoint.value) == (recipient.scheme, recipient.value)
 
 
-def _readdressed(invoice: OutgoingInvoice, summary, recipient: PeppolIdentifier):
+def _readdressed(invoice: OutgoingInvoice, summary, recipient: PeppolIdentifier, recorded: dict):
     """eConnect PSB routes on the UBL's customer endpoint (a different ``receiverId`` is refused, API400.USRMS1):
     when the customer was found under another identifier than the one AFAS wrote, that identifier becomes the
     endpoint, the document is validated again and the change is on the timeline. None when it is not valid."""
@@ -275,11 +282,11 @@ def _readdressed(invoice: OutgoingInvoice, summary, recipient: PeppolIdentifier)
         message=Msg("outgoing.endpoint_set", recipient=recipient.icd, before=str(before) if before else "-"),
         system_actor="prepare",
     )
-    return _validated(invoice, changed)
+    return _validated(invoice, changed, recorded)
 
 
-def _record_summary(invoice: OutgoingInvoice, summary) -> str:
-    """What the outbox shows of the document, read from the UBL; returns its document type."""
+def _summary_fields(invoice: OutgoingInvoice, summary) -> dict:
+    """What the outbox shows of the document, read from the UBL (set on ``invoice``, not yet written)."""
     document_type = DocumentType.CREDIT_NOTE if summary.is_credit_note else DocumentType.INVOICE
     shown = {
         "document_type": document_type,
@@ -289,45 +296,48 @@ def _record_summary(invoice: OutgoingInvoice, summary) -> str:
         "currency": (summary.currency or "")[:3] if (summary.currency or "").isalpha() else "",
         "payable_amount": summary.totals.payable,
     }
-    OutgoingInvoice.objects.filter(pk=invoice.pk).update(**shown)
     for name, value in shown.items():
         setattr(invoice, name, value)
-    return document_type
+    return shown
 
 
-def _validated(invoice: OutgoingInvoice, ubl: bytes):
-    """The validation, recorded on the invoice with its findings and rules; None (NEEDS_ATTENTION) when invalid."""
+def _validated(invoice: OutgoingInvoice, ubl: bytes, recorded: dict):
+    """The validation, its findings and rules added to ``recorded``; None (NEEDS_ATTENTION) when invalid."""
     result = get_validator().validate(ubl)
-    findings = [finding_as_dict(finding) for finding in result.findings]
-    OutgoingInvoice.objects.filter(pk=invoice.pk).update(
-        validation_findings=findings, validated_at=timezone.now(), validation_rules=result.rules_version[:200]
+    recorded.update(
+        validation_findings=[finding_as_dict(finding) for finding in result.findings],
+        validated_at=timezone.now(),
+        validation_rules=result.rules_version[:200],
     )
     if not result.valid:
         rules = ", ".join(sorted({f.rule_id for f in result.fatal})[:8])
         key = "outgoing.invalid_structure" if result.structural_only else "outgoing.invalid"
-        _needs_attention(invoice, ErrorKind.INVALID_DOCUMENT, Msg(key, rules=rules))
+        _needs_attention(invoice, ErrorKind.INVALID_DOCUMENT, Msg(key, rules=rules), fields=recorded)
         return None
     return result
 
 
-def _sending_blocker(environment: Environment) -> Msg | None:
-    """What keeps the environment from sending at all, as a message with the fix; None when nothing does."""
+def _sending_blocker(environment: Environment, sender: PeppolIdentifier | None = None) -> Msg | None:
+    """What keeps the environment from sending at all, as a message with the fix; None when nothing does. Without
+    ``sender`` (the own identifier it sends from, when the caller read it), its own identifiers are looked at."""
     if not environment.has_econnect_keys:
         return Msg("outgoing.no_econnect_keys")
-    if not environment.own_identifiers.exists():
+    if sender is None and not environment.own_identifiers.exists():
         return Msg("outgoing.no_sender")
     return None
 
 
-def _prepare_failed(invoice: OutgoingInvoice, exc: RemoteError) -> None:
+def _prepare_failed(invoice: OutgoingInvoice, exc: RemoteError, recorded: dict) -> None:
     """The recipient could not be looked up. Refused keys need a person; anything else is tried again later (the
     invoice stays new, with the reason shown, and the stalled-preparation sweep picks it up)."""
     if isinstance(exc, AuthenticationError | AccessDenied) or not exc.transient:
         _needs_attention(
-            invoice, ErrorKind.CREDENTIALS, Msg("outgoing.directory_refused", detail=exc.message), code=exc.code or ""
-        )
+            invoice, ErrorKind.CREDENTIALS, Msg("outgoing.directory_refused", detail=exc.message),
+            code=exc.code or "", fields=recorded,
+        )  # fmt: skip
         return
     OutgoingInvoice.objects.filter(pk=invoice.pk, status=Status.NEW).update(
+        **recorded,
         last_error_kind=ErrorKind.TRANSIENT,
         last_error_code=(exc.code or "")[:50],
         **lifecycle.error_fields(Msg("outgoing.directory_unavailable", detail=exc.message)),
@@ -346,8 +356,15 @@ def finding_as_dict(finding) -> dict:
 
 
 def _needs_attention(
-    invoice: OutgoingInvoice, kind: str, message: Msg | str, *, code: str = "", from_statuses=(Status.NEW,)
+    invoice: OutgoingInvoice,
+    kind: str,
+    message: Msg | str,
+    *,
+    code: str = "",
+    from_statuses=(Status.NEW,),
+    fields: dict | None = None,
 ):
+    """→ NEEDS_ATTENTION with the reason; ``fields`` are written with it (what prepare learned)."""
     _transition(
         invoice,
         from_statuses=from_statuses,
@@ -358,6 +375,7 @@ def _needs_attention(
         last_error_code=code[:50],
         last_error_message=message,
         next_attempt_at=None,
+        **(fields or {}),
     )
 
 
@@ -373,7 +391,8 @@ def _peppol_type(document_type: str):
 def outgoing_submit(*, invoice: OutgoingInvoice, now: datetime | None = None) -> OutgoingInvoice:
     """READY or due RETRY_WAIT → SUBMITTING (reference saved) → SUBMITTED, RETRY_WAIT, NEEDS_ATTENTION or FAILED."""
     now = now or timezone.now()
-    blocker = _sending_blocker(invoice.environment)
+    sender = own_sender(invoice.environment)
+    blocker = _sending_blocker(invoice.environment, sender)
     if blocker is not None:  # e.g. the keys were removed after the invoice was prepared
         _needs_attention(invoice, ErrorKind.CREDENTIALS, blocker, from_statuses=(Status.READY, Status.RETRY_WAIT))
         return invoice
@@ -389,7 +408,7 @@ def outgoing_submit(*, invoice: OutgoingInvoice, now: datetime | None = None) ->
     invoice = claimed
     document = OutgoingDocument(
         reference=reference,
-        sender=sender_identifier(invoice.environment),
+        sender=sender,
         recipient=PeppolIdentifier(invoice.recipient_scheme, invoice.recipient_value),
         payload=bytes(invoice.ubl),
         prepared_at=invoice.submission_prepared_at,
@@ -418,12 +437,18 @@ def outgoing_submit(*, invoice: OutgoingInvoice, now: datetime | None = None) ->
     return invoice
 
 
-def sender_identifier(environment: Environment) -> PeppolIdentifier:
-    """The own identifier the environment sends from (the one that receives here, if any)."""
+def own_sender(environment: Environment) -> PeppolIdentifier | None:
+    """The own identifier the environment sends from (the one that receives here, if any); None without one."""
     own = environment.own_identifiers.order_by("-receive_active", "pk").first()
-    if own is None:
+    return PeppolIdentifier(own.scheme, own.value) if own is not None else None
+
+
+def sender_identifier(environment: Environment) -> PeppolIdentifier:
+    """``own_sender``, which must exist."""
+    sender = own_sender(environment)
+    if sender is None:
         raise PermanentError(Msg("outgoing.no_sender").render())
-    return PeppolIdentifier(own.scheme, own.value)
+    return sender
 
 
 def _submit_failed(invoice: OutgoingInvoice, exc: RemoteError) -> None:

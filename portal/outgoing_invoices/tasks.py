@@ -27,7 +27,7 @@ def collect(environment_id: int) -> None:
 
 @shared_task(name="outgoing.prepare")
 def prepare(invoice_id: int) -> None:
-    invoice = OutgoingInvoice.objects.filter(pk=invoice_id).select_related("environment").first()
+    invoice = OutgoingInvoice.objects.filter(pk=invoice_id).select_related("environment", "contact").first()
     if invoice is not None:
         services.outgoing_prepare_and_submit(invoice=invoice)
 
