@@ -13,4 +13,6 @@ def test_a_run_within_the_budget_passes_and_one_above_it_fails_with_the_figures(
 
     problem = BUDGET.problem(16_000, 1000, 10, "invoice")
 
-    assert problem == "over the query budget: 16.0 queries per invoice; budget 15.6 (15 per invoice, 60 per environment)"
+    assert (
+        problem == "over the query budget: 16.0 queries per invoice; budget 15.6 (15 per invoice, 60 per environment)"
+    )
