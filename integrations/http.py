@@ -96,13 +96,52 @@ def shared_tls_context() -> ssl.SSLContext:
     a worker's time per invoice (benchmarks/sending.py). Built lazily, and again after a fork.
     """
     with _tls_lock:
-        if _tls["context"] is None or _tls["pid"] != os.getpid():
-            _tls["context"], _tls["pid"] = httpx.create_ssl_context(), os.getpid()
-        return _tls["context"]
+        return _tls_context_locked()
+
+
+def _tls_context_locked() -> ssl.SSLContext:
+    if _tls["context"] is None or _tls["pid"] != os.getpid():
+        _tls["context"], _tls["pid"] = httpx.create_ssl_context(), os.getpid()
+    return _tls["context"]
+
+
+# Kept-alive connections are closed well before servers close idle ones (IIS: 120 s), so that a request is not
+# written into a connection the server is closing.
+KEEPALIVE_EXPIRY_SECONDS = 5.0
+_pool = {"transport": None, "pid": None}
+
+
+def shared_transport() -> httpx.BaseTransport:
+    """One connection pool per process, shared by every client: a call reuses a kept-alive connection to the same
+    host instead of a new TCP connection and TLS handshake. Built lazily, and again after a fork (a child never uses
+    its parent's sockets)."""
+    with _tls_lock:
+        if _pool["transport"] is None or _pool["pid"] != os.getpid():
+            _pool["transport"] = httpx.HTTPTransport(
+                verify=_tls_context_locked(),
+                limits=httpx.Limits(max_connections=100, max_keepalive_connections=20,
+                                    keepalive_expiry=KEEPALIVE_EXPIRY_SECONDS),
+            )  # fmt: skip
+            _pool["pid"] = os.getpid()
+        return _pool["transport"]
+
+
+class _Borrowed(httpx.BaseTransport):
+    """The shared pool as one client's transport: closing the client leaves the pool to the others."""
+
+    def __init__(self, pool: httpx.BaseTransport):
+        self._pool = pool
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        return self._pool.handle_request(request)
+
+    def close(self) -> None:
+        pass
 
 
 class HttpClient:
-    """An httpx client with explicit timeouts whose transport failures are typed errors.
+    """An httpx client with explicit timeouts whose transport failures are typed errors. Its connections come from
+    the process's shared pool (``shared_transport``).
 
     ``transport`` lets tests mount a simulator in-process (see ``integrations.simulators.transport``).
     """
@@ -121,9 +160,8 @@ class HttpClient:
             base_url=base_url,
             timeout=timeout,
             headers=dict(headers or {}),
-            transport=transport,
+            transport=transport or _Borrowed(shared_transport()),
             follow_redirects=False,
-            verify=shared_tls_context(),
         )
 
     def request(

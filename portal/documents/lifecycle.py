@@ -83,7 +83,8 @@ def transition(
     now = timezone.now()
     fields.update(error_fields(fields.pop("last_error_message")) if "last_error_message" in fields else {})
     fields.setdefault("dispatched_at", None)  # the queued work was done; new work may be queued
-    with transaction.atomic():
+    # Inside a caller's transaction no savepoint: the update and its entry stand or fall with it.
+    with transaction.atomic(savepoint=False):
         updated = (
             type(document)
             .objects.filter(pk=document.pk, status__in=from_statuses)

@@ -169,26 +169,27 @@ def duplicate_verdict(invoice: IncomingInvoice) -> VerdictResult:
         )
 
     if invoice.econnect_duplicate_flag:
-        others = earlier.filter(
-            normalised_invoice_number=invoice.normalised_invoice_number, issue_date=invoice.issue_date
-        )
-        other_suppliers = [_describe(other) for other in others.exclude(supplier_key=invoice.supplier_key)[:5]]
-        other_types = [
-            _describe(other)
-            for other in others.filter(supplier_key=invoice.supplier_key).exclude(document_type=invoice.document_type)[
-                :5
-            ]
-        ]
-        if other_suppliers:
-            why = "The earlier document(s) with that number and date come from a different supplier."
-        elif other_types:
-            why = "The earlier document with that number and date from this supplier is another document type (invoice vs credit note)."
-        else:
-            why = "No earlier document from this supplier with that number and date was received here."
-        result.econnect_flag_disputed = True
-        result.evidence["econnect"] = (
-            f"eConnect flagged this as a duplicate (it compares invoice number and date only). {why}"
-        )
-        result.evidence["other_suppliers_same_number_and_date"] = other_suppliers
-        result.evidence["other_document_types_same_number_and_date"] = other_types
+        _dispute_econnect_flag(result, invoice, earlier)
     return result
+
+
+def _dispute_econnect_flag(result: VerdictResult, invoice: IncomingInvoice, earlier) -> None:
+    """eConnect flagged it, the portal found no duplicate of this supplier: why, with the documents eConnect saw."""
+    others = earlier.filter(normalised_invoice_number=invoice.normalised_invoice_number, issue_date=invoice.issue_date)
+    other_suppliers = [_describe(other) for other in others.exclude(supplier_key=invoice.supplier_key)[:5]]
+    other_types = [
+        _describe(other)
+        for other in others.filter(supplier_key=invoice.supplier_key).exclude(document_type=invoice.document_type)[:5]
+    ]
+    if other_suppliers:
+        why = "The earlier document(s) with that number and date come from a different supplier."
+    elif other_types:
+        why = "The earlier document with that number and date from this supplier is another document type (invoice vs credit note)."
+    else:
+        why = "No earlier document from this supplier with that number and date was received here."
+    result.econnect_flag_disputed = True
+    result.evidence["econnect"] = (
+        f"eConnect flagged this as a duplicate (it compares invoice number and date only). {why}"
+    )
+    result.evidence["other_suppliers_same_number_and_date"] = other_suppliers
+    result.evidence["other_document_types_same_number_and_date"] = other_types

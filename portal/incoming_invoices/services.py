@@ -72,17 +72,17 @@ def _transition(invoice: IncomingInvoice, *, system_actor: str = "receiving", **
 
 
 def incoming_process_and_deliver(*, invoice: IncomingInvoice) -> IncomingInvoice:
-    """Process, and deliver at once what became READY, in one task: READY is committed first (a worker killed in
-    between leaves it for the due-work dispatch), and the delivery claims the row as a queued one would."""
-    invoice = incoming_process(invoice=invoice, deliver_queued=False)
-    if invoice.status != Status.READY:
+    """Process, and deliver at once what became READY, in one task: the verdict, READY and the start of the delivery
+    are one transaction (the row is locked by the move to READY), then AFAS is called as for a queued delivery."""
+    invoice = incoming_process(invoice=invoice, deliver_now=True)
+    if invoice.status != Status.DELIVERING:
         return invoice
-    return incoming_deliver(invoice=invoice)
+    return _deliver_claimed(invoice)
 
 
-def incoming_process(*, invoice: IncomingInvoice, deliver_queued: bool = True) -> IncomingInvoice:
+def incoming_process(*, invoice: IncomingInvoice, deliver_now: bool = False) -> IncomingInvoice:
     """RECEIVED → READY, or HELD (unreadable, hostile, duplicate, eConnect's flag disputed) with the reason. A READY
-    document's delivery is queued (``deliver_queued``) or left to the caller."""
+    document's delivery is queued, or (``deliver_now``) started in the same transaction for the caller to make."""
     if invoice.status != Status.RECEIVED:
         return invoice
     raw = bytes(invoice.raw_xml)
@@ -117,11 +117,11 @@ def incoming_process(*, invoice: IncomingInvoice, deliver_queued: bool = True) -
 
     with transaction.atomic():
         judging_lock(invoice.environment)
-        _judge(invoice, fields, queued=deliver_queued)
+        _judge(invoice, fields, deliver_now=deliver_now)
     return invoice
 
 
-def _judge(invoice: IncomingInvoice, fields: dict, *, queued: bool) -> None:
+def _judge(invoice: IncomingInvoice, fields: dict, *, deliver_now: bool) -> None:
     """The duplicate verdict, written with the status it leads to (READY, or HELD for a person)."""
     result = duplicate_verdict(invoice)
     verdict_fields = {
@@ -139,8 +139,8 @@ def _judge(invoice: IncomingInvoice, fields: dict, *, queued: bool) -> None:
             invoice, Hold.ECONNECT_FLAG_DISPUTED, Msg("incoming.held_flag_disputed"), system_actor="duplicates",
             **verdict_fields,
         )  # fmt: skip
-    else:
-        _ready(invoice, Msg("incoming.ready"), queued=queued, **verdict_fields)
+    elif _ready(invoice, Msg("incoming.ready"), queued=not deliver_now, **verdict_fields) and deliver_now:
+        _start_delivery(invoice, now=timezone.now())
 
 
 def _hold(invoice: IncomingInvoice, reason: str, message: Msg, *, system_actor: str = "process", **fields) -> bool:
@@ -177,9 +177,8 @@ def _own_test_invoice_came_back(invoice: IncomingInvoice, mark: TestInvoiceMark,
 
 
 def _ready(invoice: IncomingInvoice, message: Msg, *, queued: bool = True, **transition) -> bool:
-    """→ READY. Its delivery is queued (``queued``: off the due list until it runs), or made by the caller: then it
-    stays on the due list, so that a worker dying in between leaves it to the next due-work run (a second delivery
-    finds it claimed and does nothing)."""
+    """→ READY. Its delivery is queued (``queued``: off the due list until it runs), or started by the caller in the
+    same transaction."""
     moved = _transition(
         invoice,
         from_statuses=transition.pop("from_statuses", (Status.RECEIVED,)),
@@ -206,8 +205,17 @@ def incoming_deliver(*, invoice: IncomingInvoice, now: datetime | None = None) -
         claimed = DELIVERY.claim(invoice, now=now)
         if claimed is None:
             return invoice
-        DELIVERY.start(claimed, message=Msg("incoming.delivering", attempt=claimed.attempts + 1), now=now)
-    invoice = claimed
+        _start_delivery(claimed, now=now)
+    return _deliver_claimed(claimed)
+
+
+def _start_delivery(claimed: IncomingInvoice, *, now: datetime) -> None:
+    """Inside the transaction that holds the row (a claim, or the move to READY): → DELIVERING, one attempt more."""
+    DELIVERY.start(claimed, message=Msg("incoming.delivering", attempt=claimed.attempts + 1), now=now)
+
+
+def _deliver_claimed(invoice: IncomingInvoice) -> IncomingInvoice:
+    """The delivery of a document in DELIVERING (committed): into AFAS, then acknowledged; or its failure."""
     environment = invoice.environment
     if environment.afas_edition != Environment.Edition.PROFIT:
         try:

@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from integrations.econnect.errors import DocumentRejected, UnknownRecipient
-from integrations.econnect.models import OutboxState, OutgoingDocument
+from integrations.econnect.models import OutgoingDocument
 from integrations.http import AccessDenied, AuthenticationError, PermanentError, RemoteError
 from integrations.peppol.editing import with_customer_endpoint
 from integrations.peppol.identifiers import PeppolIdentifier
@@ -41,6 +41,7 @@ from portal.organisations.models import Environment, SyncCursor
 from portal.outgoing_invoices import status_follow
 from portal.outgoing_invoices.models import OutgoingInvoice
 from portal.outgoing_invoices.recipients import resolve_recipient
+from portal.outgoing_invoices.status_follow import outgoing_follow_status  # noqa: F401  (sending's services, in one place)
 
 logger = logging.getLogger(__name__)
 
@@ -164,19 +165,26 @@ def _debtor_contacts(afas, environment: Environment, organisation_codes: set[str
 
 
 def outgoing_prepare_and_submit(*, invoice: OutgoingInvoice) -> OutgoingInvoice:
-    """Prepare, and submit at once what became READY, in one task: READY is committed first (a worker killed in
-    between leaves it for the due-work dispatch), and the submit claims the row as a queued one would."""
-    invoice = outgoing_prepare(invoice=invoice, submit_queued=False)
-    if invoice.status != Status.READY:
+    """Prepare, and submit at once what became READY, in one task: READY and the start of the submission (its
+    reference saved) are one transaction (the row is locked by the move to READY), then eConnect is called as for a
+    queued submit."""
+    invoice, sender = _prepare(invoice, submit_now=True)
+    if invoice.status != Status.SUBMITTING:
         return invoice
-    return outgoing_submit(invoice=invoice)
+    return _submit_claimed(invoice, sender, first_attempt=True)
 
 
-def outgoing_prepare(*, invoice: OutgoingInvoice, submit_queued: bool = True) -> OutgoingInvoice:
+def outgoing_prepare(*, invoice: OutgoingInvoice) -> OutgoingInvoice:
     """NEW → READY (valid, recipient found), NEEDS_ATTENTION (invalid or not on Peppol) or NOT_SENT (AFAS sends it).
-    A READY invoice's submit is queued (``submit_queued``) or left to the caller."""
+    A READY invoice's submit is queued."""
+    return _prepare(invoice, submit_now=False)[0]
+
+
+def _prepare(invoice: OutgoingInvoice, *, submit_now: bool) -> tuple[OutgoingInvoice, PeppolIdentifier | None]:
+    """``outgoing_prepare``; with ``submit_now`` a READY invoice goes on to SUBMITTING in the same transaction, for
+    the caller to submit. Returns the invoice and the own identifier it is sent from (when it got that far)."""
     if invoice.status != Status.NEW:
-        return invoice
+        return invoice, None
     ubl = bytes(invoice.ubl)
     try:
         summary = parse_document(ubl)
@@ -184,7 +192,7 @@ def outgoing_prepare(*, invoice: OutgoingInvoice, submit_queued: bool = True) ->
         _needs_attention(
             invoice, ErrorKind.INVALID_DOCUMENT, Msg("outgoing.unreadable", reason=Bilingual.of(exc.message))
         )
-        return invoice
+        return invoice, None
     # What prepare learns (the summary, the validation, the lookups) is written with the status it leads to.
     recorded = _summary_fields(invoice, summary)
     document_type = recorded["document_type"]
@@ -198,16 +206,17 @@ def outgoing_prepare(*, invoice: OutgoingInvoice, submit_queued: bool = True) ->
             system_actor="prepare",
             **recorded,
         )
-        return invoice
+        return invoice, None
 
     result = _validated(invoice, ubl, recorded)
     if result is None:
-        return invoice
+        return invoice, None
 
-    blocker = _sending_blocker(invoice.environment)
+    sender = own_sender(invoice.environment)
+    blocker = _sending_blocker(invoice.environment, sender)
     if blocker is not None:
         _needs_attention(invoice, ErrorKind.CREDENTIALS, blocker, fields=recorded)
-        return invoice
+        return invoice, None
     try:
         with clients.econnect_gateway_for(invoice.environment) as gateway:
             resolution = resolve_recipient(
@@ -218,10 +227,10 @@ def outgoing_prepare(*, invoice: OutgoingInvoice, submit_queued: bool = True) ->
             )
     except CredentialDecryptionError:
         _needs_attention(invoice, ErrorKind.CREDENTIALS, Msg("outgoing.credentials_unreadable"), fields=recorded)
-        return invoice
+        return invoice, None
     except RemoteError as exc:
         _prepare_failed(invoice, exc, recorded)
-        return invoice
+        return invoice, None
     recorded["recipient_lookups"] = resolution.tried
     if resolution.recipient is None:
         _needs_attention(
@@ -230,32 +239,40 @@ def outgoing_prepare(*, invoice: OutgoingInvoice, submit_queued: bool = True) ->
             Msg("outgoing.not_on_peppol", explanation=resolution.explanation_message),
             fields=recorded,
         )
-        return invoice
+        return invoice, None
     if invoice.environment.uses_psb and not _addressed_to(summary, resolution.recipient):
         result = _readdressed(invoice, summary, resolution.recipient, recorded)
         if result is None:
-            return invoice
-    ready = "outgoing.ready_unchecked" if result.structural_only else "outgoing.ready"
-    _transition(
-        invoice,
-        from_statuses=(Status.NEW,),
-        to_status=Status.READY,
-        message=Msg(ready, recipient=resolution.recipient.icd),
-        system_actor="prepare",
-        recipient_scheme=resolution.recipient.scheme,
-        recipient_value=resolution.recipient.value,
-        next_attempt_at=timezone.now(),
-        # Queued right below: off the due list until it runs. Made by the caller: on it, so that a worker dying in
-        # between leaves it to the next due-work run (a second submit finds it claimed and does nothing).
-        dispatched_at=timezone.now() if submit_queued else None,
-        last_error_kind="",
-        last_error_code="",
-        last_error_message="",
-        **recorded,
-    )
-    if submit_queued:
+            return invoice, None
+    _ready(invoice, resolution.recipient, recorded, unchecked=result.structural_only, submit_now=submit_now)
+    return invoice, sender
+
+
+def _ready(
+    invoice: OutgoingInvoice, recipient: PeppolIdentifier, recorded: dict, *, unchecked: bool, submit_now: bool
+) -> None:
+    """NEW → READY with what prepare learned. Its submit is queued (off the due list until it runs), or
+    (``submit_now``) started in the same transaction for the caller to make."""
+    with transaction.atomic():
+        moved = _transition(
+            invoice,
+            from_statuses=(Status.NEW,),
+            to_status=Status.READY,
+            message=Msg("outgoing.ready_unchecked" if unchecked else "outgoing.ready", recipient=recipient.icd),
+            system_actor="prepare",
+            recipient_scheme=recipient.scheme,
+            recipient_value=recipient.value,
+            next_attempt_at=timezone.now(),
+            dispatched_at=None if submit_now else timezone.now(),
+            last_error_kind="",
+            last_error_code="",
+            last_error_message="",
+            **recorded,
+        )
+        if moved and submit_now:
+            _start_submission(invoice, now=timezone.now())
+    if moved and not submit_now:
         lifecycle.enqueue("outgoing.submit", invoice.pk)
-    return invoice
 
 
 def _customer_endpoint(summary):
@@ -401,13 +418,23 @@ def outgoing_submit(*, invoice: OutgoingInvoice, now: datetime | None = None) ->
         if claimed is None:
             return invoice
         first_attempt = not claimed.submission_reference
-        reference = claimed.submission_reference or uuid.uuid4().hex
-        attempt = Msg("outgoing.submitting", attempt=claimed.attempts + 1, reference=reference)
-        SUBMISSION.start(claimed, message=attempt, now=now, submission_reference=reference,
-                         submission_prepared_at=claimed.submission_prepared_at or now)  # fmt: skip
-    invoice = claimed
+        _start_submission(claimed, now=now)
+    return _submit_claimed(claimed, sender, first_attempt=first_attempt)
+
+
+def _start_submission(claimed: OutgoingInvoice, *, now: datetime) -> None:
+    """Inside the transaction that holds the row (a claim, or the move to READY): → SUBMITTING, one attempt more, its
+    submission reference saved before eConnect is called (a repeat finds it by that reference)."""
+    reference = claimed.submission_reference or uuid.uuid4().hex
+    attempt = Msg("outgoing.submitting", attempt=claimed.attempts + 1, reference=reference)
+    SUBMISSION.start(claimed, message=attempt, now=now, submission_reference=reference,
+                     submission_prepared_at=claimed.submission_prepared_at or now)  # fmt: skip
+
+
+def _submit_claimed(invoice: OutgoingInvoice, sender: PeppolIdentifier, *, first_attempt: bool) -> OutgoingInvoice:
+    """The submission of an invoice in SUBMITTING (committed): to eConnect once, or its failure."""
     document = OutgoingDocument(
-        reference=reference,
+        reference=invoice.submission_reference,
         sender=sender,
         recipient=PeppolIdentifier(invoice.recipient_scheme, invoice.recipient_value),
         payload=bytes(invoice.ubl),
@@ -480,69 +507,6 @@ def _submit_failed(invoice: OutgoingInvoice, exc: RemoteError) -> None:
     else:
         refused = None if exc.transient else (ErrorKind.PERMANENT, Msg("outgoing.refused", detail=exc.message))
         SUBMISSION.failed(invoice, exc, permanent=refused)
-
-
-# --- status follow-up ---------------------------------------------------------------------------------------------
-
-
-def outgoing_follow_status(*, invoice: OutgoingInvoice, now: datetime | None = None) -> OutgoingInvoice:
-    """Ask eConnect how a submitted invoice is doing; final statuses end it, old ones become stale."""
-    now = now or timezone.now()
-    if invoice.status != Status.SUBMITTED:
-        return invoice
-    stale_after = timedelta(hours=settings.OUTGOING_STALE_AFTER_HOURS)
-    try:
-        with clients.econnect_gateway_for(invoice.environment) as gateway:
-            status = gateway.outbox_status(invoice.econnect_document_id)
-    except RemoteError as exc:
-        logger.info("Status of invoice %s not available now: %s", invoice.pk, exc)
-        status, asked_to_wait = None, timedelta(seconds=min(exc.retry_after or 0, 24 * 60 * 60))
-    else:
-        asked_to_wait = timedelta(0)
-    unknown = invoice.econnect_status_unknown
-    if status is not None:
-        unknown = status.state is OutboxState.UNKNOWN
-        OutgoingInvoice.objects.filter(pk=invoice.pk).update(
-            econnect_status=(status.name or status.code or status.state.value)[:100],
-            econnect_status_code=status.code[:20],
-            econnect_status_unknown=unknown,
-        )
-        if unknown and (status.name, status.code) != (invoice.econnect_status, invoice.econnect_status_code):
-            status_follow.flag_unknown_status(invoice, status)
-        if status.state in FINAL_STATUSES:
-            final = FINAL_STATUSES[status.state]
-            if final == Status.DELIVERED and invoice.is_test:  # it comes back through the inbox: look soon
-                Environment.objects.filter(pk=invoice.environment_id, receiving_enabled=True).update(next_fetch_at=now)
-            _transition(
-                invoice,
-                from_statuses=(Status.SUBMITTED,),
-                to_status=final,
-                message=Msg("outgoing.econnect_reports", status=status.name or status.state.value),
-                system_actor="status",
-                completed_at=now,
-                next_attempt_at=None,
-                **(
-                    {"last_error_kind": ErrorKind.PERMANENT, "last_error_message": status.name}
-                    if final != Status.DELIVERED
-                    else {}
-                ),
-            )
-            return invoice
-    age = now - (invoice.submitted_at or now)
-    if age >= stale_after and not unknown:  # a status nobody could read is for support, not "no status"
-        _transition(
-            invoice,
-            from_statuses=(Status.SUBMITTED,),
-            to_status=Status.STALE,
-            message=Msg("outgoing.stale", hours=f"{settings.OUTGOING_STALE_AFTER_HOURS:g}"),
-            system_actor="status",
-            next_attempt_at=None,
-        )
-        return invoice
-    OutgoingInvoice.objects.filter(pk=invoice.pk, status=Status.SUBMITTED).update(
-        next_attempt_at=now + max(status_follow.poll_interval(age), asked_to_wait), dispatched_at=None
-    )
-    return invoice
 
 
 # --- recovery and people's actions -----------------------------------------------------------------------------------

@@ -208,10 +208,11 @@ def test_econnect_tokens_expiring_mid_run_are_renewed(stack):
     expected = SEEDED_INVOICES + len(CAN_RECEIVE)
     app_key = environment().econnect_app_key
     stop = threading.Event()
+    expired = []
 
     def expire_tokens() -> None:
         while not stop.is_set():
-            stack.econnect_control("POST", f"/_sim/accounts/{app_key}/expire-tokens")
+            expired.append(stack.econnect_control("POST", f"/_sim/accounts/{app_key}/expire-tokens").json()["expired"])
             stop.wait(0.05)
 
     expirer = threading.Thread(target=expire_tokens, daemon=True)
@@ -226,7 +227,9 @@ def test_econnect_tokens_expiring_mid_run_are_renewed(stack):
         expirer.join(5)
 
     calls = stack.econnect_control("GET", "/_sim/calls").json()["counts"]
-    assert calls.get("Login", 0) >= expected, calls
+    # Tokens in use were expired under the worker, and it logged in again (a token is kept per process, so there is
+    # no fixed number of logins per invoice).
+    assert sum(expired) >= 1 and calls.get("Login", 0) >= 2, (sum(expired), calls)
     assert OutgoingInvoice.objects.filter(environment=environment(), last_error_kind="credentials").count() == 0
     assert_each_sent_exactly_once(stack, expected)
 

@@ -86,16 +86,64 @@ def test_the_last_transient_failure_is_raised():
         call_with_retries(always_down, attempts=3, sleep=lambda s: None)
 
 
-def test_clients_share_one_verifying_tls_context():
+def test_clients_share_one_connection_pool_with_one_verifying_tls_context():
     import ssl
 
-    from integrations.http import HttpClient, shared_tls_context
+    from integrations.http import HttpClient, shared_tls_context, shared_transport
 
     with HttpClient(service="a") as first, HttpClient(service="b") as second:
-        contexts = {id(client._client._transport._pool._ssl_context) for client in (first, second)}
+        pools = {id(client._client._transport._pool) for client in (first, second)}
 
-    assert contexts == {id(shared_tls_context())}
+    assert pools == {id(shared_transport())}
+    assert shared_transport()._pool._ssl_context is shared_tls_context()
     assert shared_tls_context().verify_mode == ssl.CERT_REQUIRED
+
+
+def test_calls_of_different_clients_reuse_a_kept_alive_connection_and_closing_one_keeps_the_pool():
+    import http.server
+    import threading
+
+    from integrations.http import HttpClient
+
+    connections = []
+
+    class KeepAlive(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def setup(self):
+            connections.append(self.client_address)
+            super().setup()
+
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), KeepAlive)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base_url = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        for service in ("AFAS", "eConnect", "AFAS"):
+            with HttpClient(service=service, base_url=base_url) as client:
+                assert client.request("GET", "/").content == b"ok"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+    assert len(connections) == 1
+
+
+def test_a_forked_process_builds_its_own_pool(monkeypatch):
+    from integrations import http
+
+    parent = http.shared_transport()
+    monkeypatch.setattr(http.os, "getpid", lambda: -1)
+
+    assert http.shared_transport() is not parent
 
 
 class _Trickle(httpx.SyncByteStream):

@@ -9,6 +9,7 @@ import pytest
 from django.db import connection
 
 from integrations.peppol.builder import build_ubl
+from portal.documents import lifecycle
 from portal.incoming_invoices import duplicates, services
 from portal.incoming_invoices.models import IncomingInvoice
 from tests.integrations.peppol.builders import invoice
@@ -45,16 +46,14 @@ def test_two_copies_processed_at_the_same_moment_deliver_one(monkeypatch):
         return judge(document)
 
     monkeypatch.setattr(services, "duplicate_verdict", slow_for_the_first)
+    monkeypatch.setattr(lifecycle, "enqueue", lambda *args, **kwargs: None)  # judged only: nothing delivered here
 
     def process(document, before=None):
         try:
             if before is not None:
                 before.wait(5)
                 second_started.set()
-            services.incoming_process(
-                invoice=IncomingInvoice.objects.select_related("environment").get(pk=document.pk),
-                deliver_queued=False,
-            )
+            services.incoming_process(invoice=IncomingInvoice.objects.select_related("environment").get(pk=document.pk))
         finally:
             connection.close()
 

@@ -295,29 +295,28 @@ def test_a_stalled_document_is_queued_again_once_per_lease_not_on_every_run(worl
     assert document.pk in selectors.processing_stalled(now=timezone.now() + selectors.DISPATCH_LEASE * 2)
 
 
-def test_a_processed_document_is_delivered_in_the_same_task_and_one_left_ready_stays_due(
+def test_a_processed_document_is_delivered_in_the_same_task_with_every_step_on_its_timeline(
     world, django_capture_on_commit_callbacks
 ):
-    from portal.incoming_invoices import selectors, tasks
+    from portal.incoming_invoices import tasks
 
     with django_capture_on_commit_callbacks(execute=False):
         services.incoming_fetch(environment=world.environment)
-    first = IncomingInvoice.objects.get(environment=world.environment, econnect_document_id="XCNIN1002")
-    with django_capture_on_commit_callbacks(execute=False) as queued:
-        tasks.process(first.pk)
-    first.refresh_from_db()
-    assert first.status == Status.ACKNOWLEDGED and queued == []
+    document = IncomingInvoice.objects.get(environment=world.environment, econnect_document_id="XCNIN1002")
 
-    second = (
-        IncomingInvoice.objects.filter(environment=world.environment, status=Status.RECEIVED)
-        .exclude(econnect_duplicate_flag=True)
-        .first()
-    )
     with django_capture_on_commit_callbacks(execute=False) as queued:
-        services.incoming_process(invoice=second, deliver_queued=False)  # the worker dies before delivering
-    second.refresh_from_db()
-    assert second.status == Status.READY and queued == []
-    assert second.pk in selectors.deliveries_due()
+        tasks.process(document.pk)
+
+    document.refresh_from_db()
+    assert document.status == Status.ACKNOWLEDGED and queued == []
+    steps = list(Event.objects.filter(incoming_invoice=document).order_by("pk").values_list("from_status", "to_status"))
+    assert steps == [
+        ("", Status.RECEIVED),
+        (Status.RECEIVED, Status.READY),
+        (Status.READY, Status.DELIVERING),
+        (Status.DELIVERING, Status.DELIVERED),
+        (Status.DELIVERED, Status.ACKNOWLEDGED),
+    ]
 
 
 def test_a_document_stored_meanwhile_by_another_run_is_stored_once(

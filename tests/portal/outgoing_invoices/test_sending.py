@@ -126,25 +126,45 @@ def ready_invoice(world, django_capture_on_commit_callbacks):
     return invoice
 
 
-def test_an_invoice_prepared_for_an_inline_submit_stays_due_so_a_dying_worker_loses_no_time(
+def test_a_prepared_invoice_is_submitted_in_the_same_task_with_every_step_on_its_timeline(
     world, django_capture_on_commit_callbacks
 ):
-    from portal.outgoing_invoices import selectors
+    from portal.events.models import Event
+    from portal.outgoing_invoices import tasks
 
-    with django_capture_on_commit_callbacks(execute=False) as queued:
+    with django_capture_on_commit_callbacks(execute=False):
         services.outgoing_collect(environment=world.environment)
     invoice = world.environment.outgoing_invoices.filter(status=Status.NEW).first()
 
     with django_capture_on_commit_callbacks(execute=False) as queued:
-        services.outgoing_prepare(invoice=invoice, submit_queued=False)  # the worker dies before submitting
+        tasks.prepare(invoice.pk)
 
     invoice.refresh_from_db()
-    assert invoice.status == Status.READY and queued == []
-    assert invoice.pk in selectors.submits_due()
-    services.outgoing_submit(invoice=invoice)
-    invoice.refresh_from_db()
-    assert invoice.status == Status.SUBMITTED
+    assert invoice.status == Status.SUBMITTED and queued == []
     assert list(world.sent_counts().values()) == [1]
+    steps = list(Event.objects.filter(outgoing_invoice=invoice).order_by("pk").values_list("from_status", "to_status"))
+    assert steps[1:] == [
+        (Status.NEW, Status.READY),
+        (Status.READY, Status.SUBMITTING),
+        (Status.SUBMITTING, Status.SUBMITTED),
+    ]
+
+
+def test_a_prepared_invoice_whose_submit_is_queued_is_off_the_due_list_until_it_runs(
+    world, django_capture_on_commit_callbacks
+):
+    from portal.outgoing_invoices import selectors
+
+    with django_capture_on_commit_callbacks(execute=False):
+        services.outgoing_collect(environment=world.environment)
+    invoice = world.environment.outgoing_invoices.filter(status=Status.NEW).first()
+
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        services.outgoing_prepare(invoice=invoice)
+
+    invoice.refresh_from_db()
+    assert invoice.status == Status.READY and len(queued) == 1
+    assert invoice.pk not in selectors.submits_due()
 
 
 def test_a_transient_failure_waits_for_its_retry_time(world, django_capture_on_commit_callbacks):
