@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import logging
 import signal
 import socket
@@ -15,6 +16,8 @@ logger = logging.getLogger(__name__)
 
 
 class _ServerHandler(ServerHandler):
+    http_version = "1.1"  # answers keep the connection open, as the vendors' servers do
+
     def handle_error(self) -> None:
         import sys
 
@@ -24,14 +27,41 @@ class _ServerHandler(ServerHandler):
 
 
 class _RequestHandler(WSGIRequestHandler):
+    """HTTP/1.1 with kept-alive connections: requests are answered one after the other on a connection until the
+    client closes it, asks to close it, or leaves it idle for ``timeout`` seconds."""
+
+    protocol_version = "HTTP/1.1"
+    timeout = 30
+
     def handle(self) -> None:
-        self.raw_requestline = self.rfile.readline(65537)
+        self.close_connection = True
+        self._handle_one()
+        while not self.close_connection:
+            self._handle_one()
+
+    def _handle_one(self) -> None:
+        try:
+            self.raw_requestline = self.rfile.readline(65537)
+        except (TimeoutError, OSError):
+            self.close_connection = True
+            return
+        if not self.raw_requestline:
+            self.close_connection = True
+            return
         if len(self.raw_requestline) > 65536:
             self.send_error(414)
             return
         if not self.parse_request():
             return
-        handler = _ServerHandler(self.rfile, self.wfile, self.get_stderr(), self.get_environ(), multithread=True)
+        environ = self.get_environ()
+        body = self.rfile
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            self.close_connection = True  # the app reads the stream itself; nothing may follow on it
+        else:
+            # The whole body is read here, so that the next request starts where this one ends, whatever the app read.
+            body = io.BytesIO(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
+            environ["wsgi.input"] = body
+        handler = _ServerHandler(body, self.wfile, self.get_stderr(), environ, multithread=True)
         handler.request_handler = self
         try:
             handler.run(self.server.get_app())

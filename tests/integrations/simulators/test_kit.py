@@ -174,3 +174,22 @@ def test_transient_failures_are_retried_until_success(app):
 
     assert result == {"things": 0}
     assert len(sleeps) == 2
+
+
+def test_a_live_simulator_keeps_the_connection_open_between_requests_as_the_vendors_do(app):
+    server = make_server(app)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    peers = []
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{server.server_port}") as plain:
+            for _ in range(3):
+                response = plain.post("/things", content=b'{"ignored": "a body the app does not read"}')
+                assert response.status_code == 201 and response.http_version == "HTTP/1.1"
+                peers.append(response.extensions["network_stream"].get_extra_info("client_addr"))
+            assert plain.get("/things").json() == {"things": 3}
+    finally:
+        server.shutdown()
+        server.server_close()
+
+    assert len(set(peers)) == 1  # one connection, three requests
