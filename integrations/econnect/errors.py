@@ -14,7 +14,12 @@ SERVICE = "eConnect"
 
 
 class TokenExpired(AuthenticationError):
-    """The security token is no longer accepted. The gateway renews it once by itself; callers rarely see this."""
+    """The security token is no longer accepted. The gateway renews it by itself; callers rarely see this."""
+
+
+class TokensKeepExpiring(TransientError):
+    """eConnect refused even freshly issued security tokens as expired, one after the other. The login worked, so the
+    keys are not the cause; the call was not processed and is tried again later."""
 
 
 class InvalidCredentials(AuthenticationError):

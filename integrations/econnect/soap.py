@@ -46,6 +46,7 @@ from integrations.econnect.errors import (
     InvalidRequest,
     SenderNotAllowed,
     TokenExpired,
+    TokensKeepExpiring,
     UnknownRecipient,
     UnreadableDocument,
 )
@@ -109,6 +110,7 @@ SOAP_PATH = "/soap/v3.1"
 INVOICE_TEMPLATE_ID = "GLDT9223370666504283001RA000000006DTP2000001"
 TOKEN_LIFETIME = timedelta(hours=4)  # "renew it within 4 hours" (securityToken.html)
 TOKEN_RENEW_MARGIN = timedelta(minutes=15)
+TOKEN_RENEWALS_PER_CALL = 2  # a token the process kept may have run out, and so may the next
 OUTBOX_SEARCH_SLACK = timedelta(minutes=10)  # clock skew between us and eConnect
 MAX_OUTBOX_PAGES = 50
 
@@ -202,18 +204,20 @@ class PlatformSoapGateway:
 
     # --- the one SOAP call ---------------------------------------------------------------------------------------
     def _call(self, operation: str, build: Callable[[], etree._Element]) -> _Answer:
-        """Call an authenticated operation; renew the token if eConnect says it has expired, up to twice (a token
-        the process kept may have run out, and so may the next). A refused call was not processed, so repeating it
-        is safe."""
+        """Call an authenticated operation; renew the token while eConnect says it has expired, a few times. A
+        refused call was not processed, so repeating it is safe."""
         token = self._current_token()
-        for _ in range(2):
+        for renewals in range(TOKEN_RENEWALS_PER_CALL + 1):
             try:
                 return self._exchange(operation, build(), token=token)
-            except TokenExpired:
-                logger.info("eConnect security token refused on %s; logging in again", operation)
+            except TokenExpired as exc:
                 self._forget_token(token)
+                if renewals == TOKEN_RENEWALS_PER_CALL:
+                    raise TokensKeepExpiring(f"eConnect refused {renewals + 1} fresh security tokens in a row on "
+                                             f"{operation}; nothing was processed.", service=SERVICE, code=exc.code) from exc  # fmt: skip
+                logger.info("eConnect security token refused on %s; logging in again", operation)
                 token = self._current_token()
-        return self._exchange(operation, build(), token=token)
+        raise AssertionError("unreachable")
 
     def _exchange(self, operation: str, body: etree._Element, *, token: str | None) -> _Answer:
         content = build_envelope(body, token=token)

@@ -1,6 +1,6 @@
 import pytest
 
-from integrations.econnect.errors import InvalidCredentials
+from integrations.econnect.errors import InvalidCredentials, TokenExpired, TokensKeepExpiring
 from tests.integrations.econnect.conftest import KEY, advance, make_gateway
 
 
@@ -45,6 +45,23 @@ def test_an_expired_token_is_renewed_once_and_the_call_succeeds(gateway, control
 
     assert gateway.list_inbox_documents().documents == ()
     assert logins(control) == 2
+
+
+def test_tokens_refused_one_after_the_other_are_a_transient_failure_not_the_keys(gateway, control, monkeypatch):
+    exchange = gateway._exchange
+
+    def every_token_refused(operation, body, *, token):
+        if operation == "Login":
+            return exchange(operation, body, token=token)
+        raise TokenExpired("refused", service="eConnect", code="DEFAULT_ERROR_CODE999")
+
+    monkeypatch.setattr(gateway, "_exchange", every_token_refused)
+
+    with pytest.raises(TokensKeepExpiring) as refused:
+        gateway.list_inbox_documents()
+
+    assert refused.value.transient and refused.value.code == "DEFAULT_ERROR_CODE999"
+    assert logins(control) == 3  # the first token and two renewals
 
 
 def test_a_token_past_its_lifetime_on_the_econnect_clock_is_renewed(gateway, control):
