@@ -12,6 +12,7 @@ import email.utils
 import logging
 import os
 import random
+import socket
 import ssl
 import threading
 import time
@@ -119,6 +120,9 @@ def shared_transport() -> httpx.BaseTransport:
         if _pool["transport"] is None or _pool["pid"] != os.getpid():
             _pool["transport"] = httpx.HTTPTransport(
                 verify=_tls_context_locked(),
+                # A request goes out in two writes (headers, body); on a kept-alive connection Nagle's algorithm
+                # would hold the body back until the server's delayed ACK. (urllib3 sets this too.)
+                socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)],
                 limits=httpx.Limits(max_connections=100, max_keepalive_connections=20,
                                     keepalive_expiry=KEEPALIVE_EXPIRY_SECONDS),
             )  # fmt: skip
