@@ -49,9 +49,9 @@ STAGES = (
     ("http:AFAS", "HTTP AFAS (deliver)"),
     ("db", "database queries (all)"),
 )
-# process+deliver+acknowledge 17 per original (a resend is held after fewer); a fetch about 20 per environment (its
+# process+deliver+acknowledge 14 per original (a resend is held after fewer); a fetch about 20 per environment (its
 # pages), dispatch and work_due runs beside it.
-QUERY_BUDGET = QueryBudget(per_document=17.5, per_environment=40)
+QUERY_BUDGET = QueryBudget(per_document=15.5, per_environment=40)
 
 
 # --- inside the worker: timing of the stages ------------------------------------------------------------------------

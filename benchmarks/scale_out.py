@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
             run = subprocess.run(
                 [sys.executable, "-m", "benchmarks.sending", "--invoices", str(args.invoices), "--environments",
                  str(args.environments), "--nodes", str(nodes), "--concurrency", str(concurrency),
-                 "--summary-json", str(summary_path)],
+                 "--summary-json", str(summary_path), "--idle-polls", "0"],
                 capture_output=True, text=True, check=False,
             )  # fmt: skip
             if run.returncode != 0 or not summary_path.exists():

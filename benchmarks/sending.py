@@ -41,9 +41,9 @@ BENCH_DB = "portal_bench"
 KEY_PREFIX = "bench:sending:"
 INSTRUMENT_ENV = "BENCH_SENDING_INSTRUMENT"
 STAGES = ("validation", "http", "http_setup", "db")
-# prepare+submit 11 and the status follow-up 4 per invoice; a collect 40 per environment (its pages), dispatch and
+# prepare+submit 9 and the status follow-up 4 per invoice; a collect 40 per environment (its pages), dispatch and
 # work_due runs beside it.
-QUERY_BUDGET = QueryBudget(per_document=15, per_environment=60)
+QUERY_BUDGET = QueryBudget(per_document=14, per_environment=60)
 
 
 # --- inside the worker: timing of the stages ------------------------------------------------------------------------
@@ -220,6 +220,7 @@ def run(args: argparse.Namespace) -> int:
         )
         delivered_at = time.perf_counter()
         counts = http_get(f"{econnect_url}/_sim/sent")["counts"]
+        idle = measure_idle_polls(args.idle_polls, afas_url, econnect_url) if args.idle_polls else None
     finally:
         for worker in workers:
             stop_worker(worker)
@@ -232,6 +233,9 @@ def run(args: argparse.Namespace) -> int:
         redis_client.delete(key)
     statuses = dict(OutgoingInvoice.objects.values("status").annotate(n=Count("pk")).values_list("status", "n"))
     report(args, figures, statuses, counts, started, submitted_at, delivered_at)
+    if idle:
+        print(f"  idle poll (nothing new; in this process, over HTTP): a collect {idle['collect']:.1f} ms, a fetch "
+              f"{idle['fetch']:.1f} ms (mean of {args.idle_polls} each)")  # fmt: skip
     if args.summary_json:
         summary = {
             "invoices": args.invoices, "nodes": args.nodes, "concurrency": args.concurrency,
@@ -255,6 +259,31 @@ def run(args: argparse.Namespace) -> int:
     for problem in problems:
         print(f"FAILED: {problem}", file=sys.stderr)
     return 1 if problems else 0
+
+
+def measure_idle_polls(polls: int, afas_url: str, econnect_url: str) -> dict[str, float]:
+    """Mean milliseconds of a collect and of an inbox fetch that find nothing new: what polling costs an environment
+    between invoices (the sizing's figure). Run here, with the worker idle, against the simulators over HTTP."""
+    from django.conf import settings
+
+    from portal.incoming_invoices.services import incoming_fetch
+    from portal.organisations.models import Environment
+    from portal.outgoing_invoices.services import outgoing_collect
+
+    settings.AFAS_BASE_URL_TEMPLATE = f"{afas_url}/{{participant}}/{{rest_host}}/ProfitRestServices"
+    settings.ECONNECT_SOAP_URL, settings.ECONNECT_LOOKUP_URL = f"{econnect_url}/soap/v3.1", econnect_url
+    Environment.objects.update(receiving_enabled=True)
+    environments = list(Environment.objects.all())
+    spent = {"collect": 0.0, "fetch": 0.0}
+    for number in range(polls + len(environments)):  # the first round warms up (and starts each inbox cursor)
+        environment = environments[number % len(environments)]
+        for name, poll in (("collect", outgoing_collect), ("fetch", incoming_fetch)):
+            began = time.perf_counter()
+            result = poll(environment=environment)
+            if number >= len(environments):
+                spent[name] += time.perf_counter() - began
+            assert result.ran and not getattr(result, "created", 0) and not getattr(result, "stored", 0), result
+    return {name: seconds / polls * 1000 for name, seconds in spent.items()}
 
 
 def report(args, figures, statuses, counts, started, submitted_at, delivered_at) -> None:
@@ -314,6 +343,7 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--concurrency", type=int, default=2, help="processes per worker")
     parser.add_argument("--nodes", type=int, default=1, help="worker nodes (separate celery worker -n processes)")
     parser.add_argument("--summary-json", help="also write the figures to this file (benchmarks.scale_out)")
+    parser.add_argument("--idle-polls", type=int, default=100, help="collects and fetches that find nothing (0: none)")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -106,8 +106,8 @@ def _tls_context_locked() -> ssl.SSLContext:
     return _tls["context"]
 
 
-# Kept-alive connections are closed well before servers close idle ones (IIS: 120 s), so that a request is not
-# written into a connection the server is closing.
+# Kept-alive connections are closed well before servers close idle ones, so that a request is not written into a
+# connection the server is closing. [GUESS G-HTTP-1] AFAS and eConnect keep an idle connection open longer than this.
 KEEPALIVE_EXPIRY_SECONDS = 5.0
 _pool = {"transport": None, "pid": None}
 

@@ -160,10 +160,10 @@ def test_beat_schedules_are_defined_in_code(db):
 
     tasks = dict(PeriodicTask.objects.filter(name__startswith="portal: ").values_list("task", "interval__every"))
     assert tasks == {
-        "outgoing.dispatch_collects": 15,
+        "outgoing.dispatch_collects": 5,  # a poll starts within 5 s of its interval
         "outgoing.work_due": 15,
         "outgoing.sweep": 60,
-        "incoming.dispatch_fetches": 15,
+        "incoming.dispatch_fetches": 5,
         "incoming.work_due": 15,
         "incoming.sweep": 60,
         "webhooks.work_due": 60,
