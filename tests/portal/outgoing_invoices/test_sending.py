@@ -126,15 +126,20 @@ def ready_invoice(world, django_capture_on_commit_callbacks):
     return invoice
 
 
+def collected_invoice(world, django_capture_on_commit_callbacks):
+    """One invoice collected (NEW), its preparation not run."""
+    with django_capture_on_commit_callbacks(execute=False):
+        services.outgoing_collect(environment=world.environment)
+    return world.environment.outgoing_invoices.filter(status=Status.NEW).first()
+
+
 def test_a_prepared_invoice_is_submitted_in_the_same_task_with_every_step_on_its_timeline(
     world, django_capture_on_commit_callbacks
 ):
     from portal.events.models import Event
     from portal.outgoing_invoices import tasks
 
-    with django_capture_on_commit_callbacks(execute=False):
-        services.outgoing_collect(environment=world.environment)
-    invoice = world.environment.outgoing_invoices.filter(status=Status.NEW).first()
+    invoice = collected_invoice(world, django_capture_on_commit_callbacks)
 
     with django_capture_on_commit_callbacks(execute=False) as queued:
         tasks.prepare(invoice.pk)
@@ -155,9 +160,7 @@ def test_a_prepared_invoice_whose_submit_is_queued_is_off_the_due_list_until_it_
 ):
     from portal.outgoing_invoices import selectors
 
-    with django_capture_on_commit_callbacks(execute=False):
-        services.outgoing_collect(environment=world.environment)
-    invoice = world.environment.outgoing_invoices.filter(status=Status.NEW).first()
+    invoice = collected_invoice(world, django_capture_on_commit_callbacks)
 
     with django_capture_on_commit_callbacks(execute=False) as queued:
         services.outgoing_prepare(invoice=invoice)
