@@ -743,6 +743,74 @@ def run_psb_json_answer(data: bytes) -> tuple[str, list[str]]:
     return " / ".join(dict.fromkeys(outcomes)), texts
 
 
+def afas_webhook_samples() -> list[Sample]:
+    """Profit dossier events with hostile fields (the shape of ``integrations.afas.webhooks``)."""
+
+    def event(**fields) -> bytes:
+        body = {"EventId": "e-1", "EnvironmentId": "12345AA", "EventType": "subject.created",
+                "Data": {"SubjectTypeId": 3, "SubjectId": 41}, "Timestamp": "2026-12-07T09:00:00.0000000Z"}  # fmt: skip
+        return json.dumps({**body, **fields}).encode()
+
+    return json_samples() + [
+        Sample("path in the id", event(EventId="../../../etc/passwd")),
+        Sample("long id", event(EventId="x" * 100_000)),
+        Sample("NUL in the id", event(EventId="a\u0000b")),
+        Sample("long topic", event(EventType="T" * 1_000_000)),
+        Sample("wrong type", event(EventId=["a"], Data="x", EventType=None)),
+        Sample("wrong type", event(Data={"SubjectId": "41; DROP TABLE", "SubjectTypeId": 2**80})),
+        Sample("odd number", event(Data={"SubjectId": 1e308, "SubjectTypeId": True})),
+        Sample("test message", event(EventType="test.executed", Data={"SubscriptionName": "\u202e" * 50})),
+        Sample(
+            "deep nesting",
+            b'{"EventId": "e-2", "EventType": "subject.created", "Data": '
+            + b'{"a":' * 50_000
+            + b"1"
+            + b"}" * 50_000
+            + b"}",
+        ),  # fmt: skip
+    ]
+
+
+class AfasWebhookRunner:
+    """A delivery to the portal's AFAS Profit webhook endpoint: signed with the environment's webhook password (so
+    it reaches the reading), and unsigned. Never a server error; anything stored is processed without crashing."""
+
+    def __init__(self) -> None:
+        from django.test import Client
+
+        from portal.organisations.models import Environment
+        from portal.webhooks.afas import environment_set_up_afas_webhooks
+        from tests.portal.organisations.factories import EnvironmentFactory
+
+        self.environment = EnvironmentFactory(afas_edition=Environment.Edition.PROFIT)
+        self.password = environment_set_up_afas_webhooks(environment=self.environment, actor=None)
+        self.environment.refresh_from_db()
+        self.client = Client()
+
+    def __call__(self, data: bytes) -> tuple[str, list[str]]:
+        from unittest import mock
+
+        from integrations.afas.webhooks import SIGNATURE_HEADER, signature
+        from portal.documents import lifecycle
+        from portal.webhooks.models import WebhookEvent
+        from portal.webhooks.services import webhook_process
+
+        path = f"/hooks/afas/{self.environment.afas_hook_token}/"
+        header = "HTTP_" + SIGNATURE_HEADER.upper().replace("-", "_")
+        statuses = []
+        with mock.patch.object(lifecycle, "enqueue", lambda *args, **kwargs: None):
+            for presented in (signature(data, self.password), ""):
+                response = self.client.post(path, data=data, content_type="application/json", **{header: presented})
+                statuses.append(response.status_code)
+            for event in WebhookEvent.objects.filter(environment=self.environment, outcome="pending"):
+                webhook_process(event=event)
+        if not all(status in (200, 400, 401, 413) for status in statuses):
+            raise ContractBroken(f"AFAS webhook answered HTTP {statuses}")
+        if statuses[1] not in (401, 413):
+            raise ContractBroken(f"an unsigned AFAS delivery was answered {statuses[1]}, not 401")
+        return "HTTP " + "/".join(str(s) for s in statuses), []
+
+
 class WebhookRunner:
     """A delivery to the portal's webhook endpoint: the body signed with the environment's secret (so it reaches
     the reading), and unsigned. Never a server error; anything stored is processed without crashing."""
@@ -1065,6 +1133,7 @@ ENTRY_POINTS: list[tuple[str, Callable[[], Callable[[bytes], tuple[str, list[str
     ("eConnect PSB download", lambda: run_psb_download, "xml"),
     ("eConnect PSB JSON answers", lambda: run_psb_json_answer, "json"),
     ("eConnect PSB webhook (portal endpoint)", WebhookRunner, "webhook json"),
+    ("AFAS Profit webhook (portal endpoint)", AfasWebhookRunner, "afas webhook json"),
     ("AFAS GetConnector (rows)", lambda: run_afas_get_connector, "afas json"),
     ("AFAS connection test (metainfo)", lambda: run_afas_connection_test, "afas json"),
     ("AFAS SubjectConnector (attachment)", lambda: run_afas_attachment, "afas json"),
@@ -1078,6 +1147,7 @@ ENTRY_POINTS: list[tuple[str, Callable[[], Callable[[bytes], tuple[str, list[str
 NEEDS_DATABASE = {
     "received UBL (store + incoming_process)",
     "eConnect PSB webhook (portal endpoint)",
+    "AFAS Profit webhook (portal endpoint)",
     "web /outbox/",
     "web /inbox/",
     "web /environments/<pk>/contacts/",
@@ -1096,6 +1166,7 @@ def run_corpus(campaign: Campaign, *, entries: set[str] | None = None) -> None:
         "afas json": lambda: json_samples() + _afas_shaped_samples(),
         "json": json_samples,
         "webhook json": webhook_samples,
+        "afas webhook json": afas_webhook_samples,
     }
     for label, runner, corpus in ENTRY_POINTS:
         if entries is not None and label not in entries:
