@@ -23,8 +23,8 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit
 
+from integrations.simulators import outbound
 from integrations.simulators.app import Request, Response
 
 TIMEOUT_SECONDS = 2.0  # Profit's wait for an answer
@@ -33,15 +33,8 @@ ENVIRONMENT_SUFFIX = {"production": "AA", "test": "AB", "accept": "AC"}  # [GUES
 
 
 def post_over_http(url: str, body: bytes, headers: dict[str, str]) -> int:
-    """POST a delivery; the receiver's status, or 0 when it could not be reached in time."""
-    if urlsplit(url).scheme not in ("http", "https"):
-        return 0
-    import httpx
-
-    try:
-        return httpx.post(url, content=body, headers=headers, timeout=TIMEOUT_SECONDS).status_code
-    except httpx.HTTPError:
-        return 0
+    """POST a delivery; the receiver's status, or 0 when it could not be reached in time (Profit's wait)."""
+    return outbound.post(url, body, headers, timeout=TIMEOUT_SECONDS)
 
 
 class ProfitWebhooks:

@@ -12,9 +12,9 @@ import time
 import uuid
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 from integrations.econnect.simulator.common import iso_time
+from integrations.simulators import outbound
 from integrations.simulators.app import Request, Response
 
 HOOK_ID = re.compile(r"[A-Za-z0-9=-]{1,64}")
@@ -119,23 +119,32 @@ class PsbHooks:
     def psb_deliver_due(self) -> list[dict[str, Any]]:
         """Send every delivery that is due, signed; a non-2xx answer is retried on the schedule (``HookSentRetry``),
         then given up (``HookSentError``). Each attempt is re-stamped (``sentOn``) and re-signed, as the reference
-        receivers' clock check requires."""
+        receivers' clock check requires. The posts go out without holding the state: eConnect keeps answering API
+        calls while it delivers webhooks (a receiver may call back, e.g. to download the document)."""
         with self.state.lock:
-            now, done = self.now(), []
-            for delivery in list(self.psb["deliveries"]):
-                if delivery["state"] != "pending" or delivery["next_at"] > now:
-                    continue
-                done.append(self._attempt_delivery(delivery, now))
-            if done:
+            now = self.now()
+            due = [d for d in self.psb["deliveries"] if d["state"] == "pending" and d["next_at"] <= now]
+            for delivery in due:
+                delivery["state"] = "sending"  # this run's: another run does not send it too
+            posts = [(delivery, *self._signed_delivery(delivery)) for delivery in due]
+        done = []
+        for delivery, url, body, headers in posts:
+            status = self._post_webhook(url, body, headers)
+            with self.state.lock:
+                done.append(self._record_attempt(delivery, status, now))
+        if done:
+            with self.state.lock:
                 self.state.save()
-            return done
+        return done
 
-    def _attempt_delivery(self, delivery: dict[str, Any], now: float) -> dict[str, Any]:
+    def _signed_delivery(self, delivery: dict[str, Any]) -> tuple[str, bytes, dict[str, str]]:
         hook = self.psb["hooks"].get(delivery["party"], {}).get(delivery["hook_id"])
         url, _, secret = (hook["action"] if hook else delivery["action"]).partition("#")  # the hook as it is now
         body = json.dumps({**delivery["event"], "sentOn": self._sent_on()}, indent=4).replace("\n", "\r\n").encode()
         signature = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-        status = self._post_webhook(url, body, {"Content-Type": "application/json", "X-EConnect-Signature": signature})
+        return url, body, {"Content-Type": "application/json", "X-EConnect-Signature": signature}
+
+    def _record_attempt(self, delivery: dict[str, Any], status: int, now: float) -> dict[str, Any]:
         delivery["attempts"] += 1
         delivery["statuses"].append(status)
         if 200 <= status < 300:
@@ -144,6 +153,7 @@ class PsbHooks:
             delivery["state"] = "failed"
             self._hook_bookkeeping(delivery, "HookSentError", f"Hook '{delivery['hook_id']}' given up ({status}).")
         else:
+            delivery["state"] = "pending"
             delivery["next_at"] = now + WEBHOOK_RETRY_AFTER[delivery["attempts"] - 1]
             self._hook_bookkeeping(delivery, "HookSentRetry", f"Hook '{delivery['hook_id']}' will retry ({status}).")
         return {"id": delivery["id"], "status": status, "state": delivery["state"]}
@@ -168,14 +178,7 @@ class PsbHooks:
 
 def post_over_http(url: str, body: bytes, headers: dict[str, str]) -> int:
     """POST a delivery; the receiver's status, or 0 when it could not be reached."""
-    if urlsplit(url).scheme not in ("http", "https"):
-        return 0
-    import httpx  # only the live simulator posts over the network
-
-    try:
-        return httpx.post(url, content=body, headers=headers, timeout=10).status_code
-    except httpx.HTTPError:
-        return 0
+    return outbound.post(url, body, headers, timeout=10)
 
 
 def _subscribed(topics: list[str], topic: str) -> bool:
