@@ -100,39 +100,13 @@ def test_clients_share_one_connection_pool_with_one_verifying_tls_context():
 
 
 def test_calls_of_different_clients_reuse_a_kept_alive_connection_and_closing_one_keeps_the_pool():
-    import http.server
-    import threading
-
     from integrations.http import HttpClient
+    from tests.integrations.keep_alive_server import keep_alive_server
 
-    connections = []
-
-    class KeepAlive(http.server.BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def setup(self):
-            connections.append(self.client_address)
-            super().setup()
-
-        def do_GET(self):
-            self.send_response(200)
-            self.send_header("Content-Length", "2")
-            self.end_headers()
-            self.wfile.write(b"ok")
-
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), KeepAlive)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    base_url = f"http://127.0.0.1:{server.server_address[1]}"
-    try:
+    with keep_alive_server() as (base_url, connections):
         for service in ("AFAS", "eConnect", "AFAS"):
             with HttpClient(service=service, base_url=base_url) as client:
                 assert client.request("GET", "/").content == b"ok"
-    finally:
-        server.shutdown()
-        server.server_close()
 
     assert len(connections) == 1
 
