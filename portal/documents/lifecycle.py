@@ -362,15 +362,40 @@ class RemoteStep:
     and the message key of a retry. Each app declares its step once; claim, start, done and failed are then shared.
 
     A new remote step: declare it beside its service, e.g. ``DELIVERY = RemoteStep(IncomingInvoice, "incoming_invoice",
-    "delivering", "deliver", "incoming.afas_unavailable")``, then ``claim``/``start`` inside one transaction, call the
-    remote outside it, and end with ``done`` or ``failed``."""
+    "delivering", "deliver", "incoming.afas_unavailable", "incoming.deliver")``, then ``ready`` the document,
+    ``claim``/``start`` it inside one transaction, call the remote outside it, and end with ``done`` or ``failed``."""
 
     model: type[models.Model]
     subject: str
     in_flight: str
     system_actor: str
     retry_message: str
+    task: str  # the task that makes the step for a queued document
     ends_work: bool = False  # a failure completes the document's work (``completed_at``)
+
+    def ready(
+        self,
+        document: models.Model,
+        *,
+        from_statuses,
+        message: str | Msg,
+        start_now: Callable[..., None] | None = None,
+        **fields,
+    ) -> bool:
+        """→ READY with its timeline entry. The step is queued (``task``; off the due list until it runs), or, with
+        ``start_now(document, now=...)``, started in the same transaction (the move to READY holds the row), for the
+        caller to make. False when the document was no longer in ``from_statuses``."""
+        now = timezone.now()
+        with transaction.atomic(savepoint=False):
+            moved = transition(
+                document, subject=self.subject, from_statuses=from_statuses, to_status=READY, message=message,
+                next_attempt_at=now, dispatched_at=None if start_now else now, **fields,
+            )  # fmt: skip
+            if moved and start_now is not None:
+                start_now(document, now=now)
+        if moved and start_now is None:
+            enqueue(self.task, document.pk)
+        return moved
 
     def claim(self, document: models.Model, *, now: datetime) -> models.Model | None:
         """``document``'s row, locked and read again with its environment, if it is due."""

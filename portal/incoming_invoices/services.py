@@ -60,7 +60,7 @@ HOSTILE_KINDS = {"dtd_forbidden", "too_large", "too_deep"}
 PERMANENT_ACK_RETRY_SECONDS = 3600.0
 # Delivering to AFAS: READY or due RETRY_WAIT → DELIVERING → DELIVERED, RETRY_WAIT, HELD or FAILED.
 DELIVERY = lifecycle.RemoteStep(
-    IncomingInvoice, "incoming_invoice", Status.DELIVERING, "deliver", "incoming.afas_unavailable"
+    IncomingInvoice, "incoming_invoice", Status.DELIVERING, "deliver", "incoming.afas_unavailable", "incoming.deliver"
 )
 
 
@@ -139,8 +139,8 @@ def _judge(invoice: IncomingInvoice, fields: dict, *, deliver_now: bool) -> None
             invoice, Hold.ECONNECT_FLAG_DISPUTED, Msg("incoming.held_flag_disputed"), system_actor="duplicates",
             **verdict_fields,
         )  # fmt: skip
-    elif _ready(invoice, Msg("incoming.ready"), queued=not deliver_now, **verdict_fields) and deliver_now:
-        _start_delivery(invoice, now=timezone.now())
+    else:
+        _ready(invoice, Msg("incoming.ready"), start_now=_start_delivery if deliver_now else None, **verdict_fields)
 
 
 def _hold(invoice: IncomingInvoice, reason: str, message: Msg, *, system_actor: str = "process", **fields) -> bool:
@@ -176,21 +176,11 @@ def _own_test_invoice_came_back(invoice: IncomingInvoice, mark: TestInvoiceMark,
     return invoice
 
 
-def _ready(invoice: IncomingInvoice, message: Msg, *, queued: bool = True, **transition) -> bool:
-    """→ READY. Its delivery is queued (``queued``: off the due list until it runs), or started by the caller in the
-    same transaction."""
-    moved = _transition(
-        invoice,
-        from_statuses=transition.pop("from_statuses", (Status.RECEIVED,)),
-        to_status=Status.READY,
-        message=message,
-        next_attempt_at=timezone.now(),
-        dispatched_at=timezone.now() if queued else None,
-        **transition,
-    )
-    if moved and queued:
-        lifecycle.enqueue("incoming.deliver", invoice.pk)
-    return moved
+def _ready(invoice: IncomingInvoice, message: Msg, **transition) -> bool:
+    """→ READY, its delivery queued or (``start_now``) started in the same transaction."""
+    transition.setdefault("from_statuses", (Status.RECEIVED,))
+    transition.setdefault("system_actor", "receiving")
+    return DELIVERY.ready(invoice, message=message, **transition)
 
 
 # --- deliver and acknowledge ---------------------------------------------------------------------------------------

@@ -51,7 +51,13 @@ COLLECT_CHUNK = 50  # invoices downloaded, then stored in one transaction
 COLLECT = lifecycle.EnvironmentRun("sending_enabled", "collect_lease_until", COLLECT_LEASE)
 # Submitting to eConnect: READY or due RETRY_WAIT → SUBMITTING (reference saved) → SUBMITTED, RETRY_WAIT or FAILED.
 SUBMISSION = lifecycle.RemoteStep(
-    OutgoingInvoice, "outgoing_invoice", Status.SUBMITTING, "submit", "outgoing.temporary_failure", ends_work=True
+    OutgoingInvoice,
+    "outgoing_invoice",
+    Status.SUBMITTING,
+    "submit",
+    "outgoing.temporary_failure",
+    "outgoing.submit",
+    ends_work=True,
 )
 # AFAS itself sends to debtors with these issue methods (InPv): C = via AFAS's Peppol access point,
 # F = via AFAS's own eConnect link. The portal must not send those invoices a second time.
@@ -251,28 +257,21 @@ def _prepare(invoice: OutgoingInvoice, *, submit_now: bool) -> tuple[OutgoingInv
 def _ready(
     invoice: OutgoingInvoice, recipient: PeppolIdentifier, recorded: dict, *, unchecked: bool, submit_now: bool
 ) -> None:
-    """NEW → READY with what prepare learned. Its submit is queued (off the due list until it runs), or
-    (``submit_now``) started in the same transaction for the caller to make."""
-    with transaction.atomic():
-        moved = _transition(
-            invoice,
-            from_statuses=(Status.NEW,),
-            to_status=Status.READY,
-            message=Msg("outgoing.ready_unchecked" if unchecked else "outgoing.ready", recipient=recipient.icd),
-            system_actor="prepare",
-            recipient_scheme=recipient.scheme,
-            recipient_value=recipient.value,
-            next_attempt_at=timezone.now(),
-            dispatched_at=None if submit_now else timezone.now(),
-            last_error_kind="",
-            last_error_code="",
-            last_error_message="",
-            **recorded,
-        )
-        if moved and submit_now:
-            _start_submission(invoice, now=timezone.now())
-    if moved and not submit_now:
-        lifecycle.enqueue("outgoing.submit", invoice.pk)
+    """NEW → READY with what prepare learned. Its submit is queued, or (``submit_now``) started in the same
+    transaction for the caller to make."""
+    SUBMISSION.ready(
+        invoice,
+        from_statuses=(Status.NEW,),
+        message=Msg("outgoing.ready_unchecked" if unchecked else "outgoing.ready", recipient=recipient.icd),
+        start_now=_start_submission if submit_now else None,
+        system_actor="prepare",
+        recipient_scheme=recipient.scheme,
+        recipient_value=recipient.value,
+        last_error_kind="",
+        last_error_code="",
+        last_error_message="",
+        **recorded,
+    )
 
 
 def _customer_endpoint(summary):
