@@ -53,6 +53,7 @@ class _Timings(threading.local):
     def __init__(self) -> None:
         self.values: dict[str, float] = {}
         self.task_started: float | None = None
+        self.cpu_started = 0.0
 
 
 _timings = _Timings()
@@ -100,6 +101,7 @@ def install_task_timing(key_prefix: str) -> None:
             connection.execute_wrappers.append(_db_wrapper)
         _timings.values = {}
         _timings.task_started = time.perf_counter()
+        _timings.cpu_started = time.thread_time()
 
     @task_postrun.connect(weak=False)
     def _finish(task=None, **kwargs) -> None:
@@ -116,9 +118,22 @@ def install_task_timing(key_prefix: str) -> None:
             pipe.incrbyfloat(f"{key_prefix}{stage}", seconds)
         pipe.incrbyfloat(f"{key_prefix}queries:{task.name}", _timings.values.get("db_queries", 0))
         pipe.incrbyfloat(f"{key_prefix}task:{task.name}", elapsed)
+        pipe.incrbyfloat(f"{key_prefix}cpu:{task.name}", time.thread_time() - _timings.cpu_started)
         pipe.incr(f"{key_prefix}count:{task.name}")
         pipe.execute()
         _timings.task_started = None
+
+
+def print_task_table(figures: dict[str, float]) -> None:
+    """Per task name: how many ran, their time each (wall, and CPU of the worker process: the rest is waiting on
+    the database, the simulators or a core), and their queries each."""
+    print(f"  {'per task':42}{'count':>10}{'ms each':>10}{'cpu ms':>10}{'queries':>10}")
+    for key in sorted(k for k in figures if k.startswith("task:")):
+        name = key[len("task:") :]
+        count = int(figures.get(f"count:{name}", 0)) or 1
+        each = figures[key] / count * 1000
+        cpu = figures.get(f"cpu:{name}", 0.0) / count * 1000
+        print(f"  {name:42}{count:10d}{each:10.2f}{cpu:10.2f}{figures.get(f'queries:{name}', 0) / count:10.1f}")
 
 
 def read_figures(redis_client, key_prefix: str, *, delete: bool = False) -> dict[str, float]:
@@ -138,14 +153,29 @@ def start_worker(*, module: str, instrument_env: str) -> subprocess.Popen:
     return start_workers(module=module, instrument_env=instrument_env)[0]
 
 
+# The settings whose defaults with DEBUG on are the local simulators (portal/settings.py).
+SIMULATOR_SETTINGS = (
+    "AFAS_BASE_URL_TEMPLATE", "AFAS_SB_BASE_URL_TEMPLATE", "ECONNECT_SOAP_URL", "ECONNECT_SIMULATOR_CONTROL_URL",
+    "ECONNECT_LOOKUP_URL", "ECONNECT_PSB_URL", "ECONNECT_PSB_IDENTITY_URL", "PORTAL_PUBLIC_URL",
+    "ECONNECT_SUBSCRIPTION_KEY",
+)  # fmt: skip
+
+
 def start_workers(*, module: str, instrument_env: str, concurrency: int = 2, nodes: int = 1) -> list[subprocess.Popen]:
     """``nodes`` prefork workers (separate ``celery worker -n`` processes sharing the queues, as on separate
     machines), each with ``concurrency`` processes, running ``celery -A <module>`` with its instrumentation."""
     import socket
 
+    from django.conf import settings
+
     from portal.celery_app import app
 
-    env = dict(os.environ, **{instrument_env: "1", "PYTHONPATH": str(REPO)})
+    # The workers run as deployed, with DEBUG off (no query log, no debug cursor), so their task times are those
+    # of production. What DEBUG would have pointed at the simulators is set explicitly, as a deployment does.
+    env = dict(os.environ, **{instrument_env: "1", "PYTHONPATH": str(REPO), "DEBUG": "false",
+                              "SECURE_SSL_REDIRECT": "false", "ALLOWED_HOSTS": "127.0.0.1,localhost"})  # fmt: skip
+    for name in SIMULATOR_SETTINGS:
+        env.setdefault(name, str(getattr(settings, name)))
     started = []
     for node in range(nodes):
         log_path = Path(os.environ["PORTAL_VAR_DIR"]) / (WORKER_LOG if node == 0 else f"worker-{node}.log")

@@ -41,9 +41,9 @@ BENCH_DB = "portal_bench"
 KEY_PREFIX = "bench:sending:"
 INSTRUMENT_ENV = "BENCH_SENDING_INSTRUMENT"
 STAGES = ("validation", "http", "http_setup", "db")
-# prepare+submit 9 and the status follow-up 4 per invoice; a collect 40 per environment (its pages), dispatch and
+# prepare+submit 7 and the status follow-up 4 per invoice; a collect 40 per environment (its pages), dispatch and
 # work_due runs beside it.
-QUERY_BUDGET = QueryBudget(per_document=14, per_environment=60)
+QUERY_BUDGET = QueryBudget(per_document=12, per_environment=60)
 
 
 # --- inside the worker: timing of the stages ------------------------------------------------------------------------
@@ -327,12 +327,7 @@ def report(args, figures, statuses, counts, started, submitted_at, delivered_at)
           f"submitted {(task_seconds - follow_up) / validation:.1f}× the validation time (target ≤ 3×; "
           f"{task_seconds / validation:.1f}× with the status follow-up)")  # fmt: skip
     print()
-    print(f"  {'per task':42}{'count':>10}{'ms each':>10}{'queries':>10}")
-    for key in sorted(k for k in figures if k.startswith("task:")):
-        name = key[len("task:") :]
-        count = int(figures.get(f"count:{name}", 0)) or 1
-        queries = figures.get(f"queries:{name}", 0) / count
-        print(f"  {name:42}{count:10d}{figures[key] / count * 1000:10.2f}{queries:10.1f}")
+    harness.print_task_table(figures)
 
 
 def _arguments(parser: argparse.ArgumentParser) -> None:

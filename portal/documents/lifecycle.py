@@ -20,11 +20,13 @@ from integrations.http import backoff_delay
 from portal.core.choices import ErrorKind
 from portal.events.messages import Msg, When, english_and_data
 from portal.events.models import EventKind
-from portal.events.services import event_record
+from portal.events.services import event_build, event_record, events_record
 from portal.organisations.models import Environment
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
+# What starting a remote step writes, given the document and the moment: its timeline message and its fields.
+Starting = Callable[..., tuple[Msg, dict]]
 
 # The status values both state machines share (``OutgoingStatus`` and ``IncomingStatus``).
 READY = "ready"
@@ -150,6 +152,39 @@ def start_attempt(
         **{subject: claimed},
     )
     _set_in_memory(claimed, **values)
+
+
+def ready_and_start(
+    document: models.Model,
+    *,
+    subject: str,
+    from_statuses,
+    ready_message: str | Msg,
+    in_flight: str,
+    start: tuple[Msg, dict],
+    now: datetime,
+    system_actor: str,
+    **fields,
+) -> bool:
+    """→ READY → ``in_flight`` in one conditional UPDATE, one attempt more, with both timeline entries in one INSERT
+    (no other transaction can see the row in READY, so nothing is lost by not writing it there). False when the
+    document was no longer in ``from_statuses``."""
+    start_message, start_fields = start
+    values = dict(status=in_flight, status_changed_at=now, updated_at=now, dispatched_at=None,
+                  attempts=document.attempts + 1, **fields, **start_fields)  # fmt: skip
+    values.update(error_fields(values.pop("last_error_message")) if "last_error_message" in values else {})
+    entry = dict(environment=document.environment, kind=EventKind.STATUS_CHANGED, system_actor=system_actor,
+                 **{subject: document})  # fmt: skip
+    with transaction.atomic(savepoint=False):
+        updated = type(document).objects.filter(pk=document.pk, status__in=from_statuses).update(**values)
+        if updated != 1:
+            return False
+        events_record([
+            event_build(from_status=document.status, to_status=READY, message=ready_message, **entry),
+            event_build(from_status=READY, to_status=in_flight, message=start_message, **entry),
+        ])  # fmt: skip
+    _set_in_memory(document, **values)
+    return True
 
 
 def error_fields(error: str | Msg) -> dict:
@@ -379,29 +414,36 @@ class RemoteStep:
         *,
         from_statuses,
         message: str | Msg,
-        start_now: Callable[..., None] | None = None,
+        start_now: Starting | None = None,
         **fields,
     ) -> bool:
         """→ READY with its timeline entry. The step is queued (``task``; off the due list until it runs), or, with
-        ``start_now(document, now=...)``, started in the same transaction (the move to READY holds the row), for the
-        caller to make. False when the document was no longer in ``from_statuses``."""
+        ``start_now`` (what starting it writes), started in the same statement: READY and the start are both on
+        the timeline, for the caller to make the step. False when the document was no longer in
+        ``from_statuses``."""
         now = timezone.now()
-        with transaction.atomic(savepoint=False):
+        if start_now is None:
             moved = transition(
                 document, subject=self.subject, from_statuses=from_statuses, to_status=READY, message=message,
-                next_attempt_at=now, dispatched_at=None if start_now else now, **fields,
+                system_actor=fields.pop("system_actor", self.system_actor), next_attempt_at=now, dispatched_at=now,
+                **fields,
             )  # fmt: skip
-            if moved and start_now is not None:
-                start_now(document, now=now)
-        if moved and start_now is None:
-            enqueue(self.task, document.pk)
-        return moved
+            if moved:
+                enqueue(self.task, document.pk)
+            return moved
+        return ready_and_start(
+            document, subject=self.subject, from_statuses=from_statuses, ready_message=message,
+            in_flight=self.in_flight, start=start_now(document, now=now), now=now,
+            system_actor=fields.pop("system_actor", self.system_actor), next_attempt_at=now, **fields,
+        )  # fmt: skip
 
     def claim(self, document: models.Model, *, now: datetime) -> models.Model | None:
         """``document``'s row, locked and read again with its environment, if it is due."""
         return claim_due(self.model, document.pk, now=now)
 
-    def start(self, claimed: models.Model, *, message: Msg, now: datetime, **fields) -> None:
+    def start(self, claimed: models.Model, *, starting: Starting, now: datetime) -> None:
+        """Inside the claim's transaction: the claimed document goes in flight with what ``starting`` writes."""
+        message, fields = starting(claimed, now=now)
         start_attempt(
             claimed, subject=self.subject, to_status=self.in_flight, message=message, system_actor=self.system_actor,
             now=now, **fields,

@@ -140,7 +140,7 @@ def _judge(invoice: IncomingInvoice, fields: dict, *, deliver_now: bool) -> None
             **verdict_fields,
         )  # fmt: skip
     else:
-        _ready(invoice, Msg("incoming.ready"), start_now=_start_delivery if deliver_now else None, **verdict_fields)
+        _ready(invoice, Msg("incoming.ready"), start_now=_delivery_start if deliver_now else None, **verdict_fields)
 
 
 def _hold(invoice: IncomingInvoice, reason: str, message: Msg, *, system_actor: str = "process", **fields) -> bool:
@@ -195,13 +195,13 @@ def incoming_deliver(*, invoice: IncomingInvoice, now: datetime | None = None) -
         claimed = DELIVERY.claim(invoice, now=now)
         if claimed is None:
             return invoice
-        _start_delivery(claimed, now=now)
+        DELIVERY.start(claimed, starting=_delivery_start, now=now)
     return _deliver_claimed(claimed)
 
 
-def _start_delivery(claimed: IncomingInvoice, *, now: datetime) -> None:
-    """Inside the transaction that holds the row (a claim, or the move to READY): → DELIVERING, one attempt more."""
-    DELIVERY.start(claimed, message=Msg("incoming.delivering", attempt=claimed.attempts + 1), now=now)
+def _delivery_start(claimed: IncomingInvoice, *, now: datetime) -> tuple[Msg, dict]:
+    """What going to DELIVERING writes: its message (one attempt more)."""
+    return Msg("incoming.delivering", attempt=claimed.attempts + 1), {}
 
 
 def _deliver_claimed(invoice: IncomingInvoice) -> IncomingInvoice:

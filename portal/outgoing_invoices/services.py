@@ -263,7 +263,7 @@ def _ready(
         invoice,
         from_statuses=(Status.NEW,),
         message=Msg("outgoing.ready_unchecked" if unchecked else "outgoing.ready", recipient=recipient.icd),
-        start_now=_start_submission if submit_now else None,
+        start_now=_submission_start if submit_now else None,
         system_actor="prepare",
         recipient_scheme=recipient.scheme,
         recipient_value=recipient.value,
@@ -417,17 +417,16 @@ def outgoing_submit(*, invoice: OutgoingInvoice, now: datetime | None = None) ->
         if claimed is None:
             return invoice
         first_attempt = not claimed.submission_reference
-        _start_submission(claimed, now=now)
+        SUBMISSION.start(claimed, starting=_submission_start, now=now)
     return _submit_claimed(claimed, sender, first_attempt=first_attempt)
 
 
-def _start_submission(claimed: OutgoingInvoice, *, now: datetime) -> None:
-    """Inside the transaction that holds the row (a claim, or the move to READY): → SUBMITTING, one attempt more, its
-    submission reference saved before eConnect is called (a repeat finds it by that reference)."""
+def _submission_start(claimed: OutgoingInvoice, *, now: datetime) -> tuple[Msg, dict]:
+    """What going to SUBMITTING writes: its submission reference, saved before eConnect is called (a repeat finds
+    it by that reference), and its message."""
     reference = claimed.submission_reference or uuid.uuid4().hex
-    attempt = Msg("outgoing.submitting", attempt=claimed.attempts + 1, reference=reference)
-    SUBMISSION.start(claimed, message=attempt, now=now, submission_reference=reference,
-                     submission_prepared_at=claimed.submission_prepared_at or now)  # fmt: skip
+    fields = {"submission_reference": reference, "submission_prepared_at": claimed.submission_prepared_at or now}
+    return Msg("outgoing.submitting", attempt=claimed.attempts + 1, reference=reference), fields
 
 
 def _submit_claimed(invoice: OutgoingInvoice, sender: PeppolIdentifier, *, first_attempt: bool) -> OutgoingInvoice:
