@@ -15,3 +15,7 @@ class Text:
 
     def in_language(self, language: str) -> str:
         return self.nl if language.lower().startswith("nl") else self.en
+
+    @staticmethod
+    def join(parts: list[Text], separator: str = "; ") -> Text:
+        return Text(separator.join(part.en for part in parts), separator.join(part.nl for part in parts))

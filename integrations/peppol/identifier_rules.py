@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from stdnum import ean, luhn
+from stdnum.au import abn
 from stdnum.be import vat as be_vat
 from stdnum.dk import cvr as dk_cvr
 from stdnum.iso7064 import mod_11_10, mod_97_10
@@ -219,3 +220,133 @@ def nl_vat_valid_reason(value: str) -> Text:
         "well-formed, and the check digits match (mod 97, the rule for sole proprietors' VAT ids)",
         "juist opgebouwd, en de controlecijfers kloppen (mod 97, de regel voor btw-id's van eenmanszaken)",
     )
+
+
+# --- the official Peppol BIS rules (PEPPOL-COMMON-R040 …), as the stylesheet checks them -------------------------
+# Never stricter than the stylesheet: a value it accepts, these accept.
+
+
+def _official_gs1(value: str) -> bool:
+    """u:gln: the GS1 mod 10 check digit over any number of digits (not only 13)."""
+    digits = [int(char) for char in reversed(value[:-1])]
+    weighted = sum(digit * (3 if position % 2 == 0 else 1) for position, digit in enumerate(digits))
+    return (10 - weighted % 10) % 10 == int(value[-1])
+
+
+def _only_digits(value: str) -> bool:
+    return value.isascii() and value.isdigit()
+
+
+def gln_official_rule(value: str) -> Text | None:
+    """PEPPOL-COMMON-R040: digits with a GS1 check digit."""
+    if not _only_digits(value):
+        return _digit_problem(value, max(len(value), 1), _GLN)
+    if not _official_gs1(value):
+        return _check_digit_mismatch("GS1 mod 10")
+    return None
+
+
+def dk_cvr_official_rule(value: str) -> Text | None:
+    """PEPPOL-COMMON-R042: 8 digits, or DK and 8 digits (no check digit)."""
+    return _digit_problem(value[2:] if value.startswith("DK") else value, 8, _DK_CVR)
+
+
+def dk_cvr_national_rule(value: str) -> Text | None:
+    """The CVR number's own mod 11 check, which the official rules leave out."""
+    digits = value[2:] if value.startswith("DK") else value
+    if digits[0] == "0":
+        return Text(
+            f"starts with 0; {_DK_CVR.en} never does",
+            f"begint met 0; {_DK_CVR.nl} begint daar nooit mee",
+        )
+    if dk_cvr.checksum(digits) != 0:
+        return _check_digit_mismatch("mod 11")
+    return None
+
+
+def dk_p_official_rule(value: str) -> Text | None:
+    """PEPPOL-COMMON-R052: 10 digits."""
+    return _digit_problem(value, 10, Text("a P number", "een P-nummer"))
+
+
+def dk_erst_official_rule(value: str) -> Text | None:
+    """PEPPOL-COMMON-R053: DK and 8 digits."""
+    noun = Text("a Danish SE number", "een Deens SE-nummer")
+    return _prefix_problem(value, "DK", 8, noun) or _digit_problem(value[2:], 8, noun, after="DK")
+
+
+def be_enterprise_official_rule(value: str) -> Text | None:
+    """PEPPOL-COMMON-R043: 10 digits, mod 97 over the first 8."""
+    problem = _digit_problem(value, 10, _BE_ENTERPRISE)
+    if problem is not None:
+        if len(value) == 9 and _only_digits(value):
+            return Text(
+                problem.en + " (an old 9-digit number takes a leading 0)",
+                problem.nl + " (een oud nummer van 9 cijfers krijgt een 0 ervoor)",
+            )
+        return problem
+    if be_vat.checksum(value) != 0:
+        return _check_digit_mismatch("mod 97")
+    return None
+
+
+def be_enterprise_national_rule(value: str) -> Text | None:
+    if value[0] not in "01":
+        return Text(
+            f"starts with {value[0]}; {_BE_ENTERPRISE.en} starts with 0 or 1",
+            f"begint met {value[0]}; {_BE_ENTERPRISE.nl} begint met 0 of 1",
+        )
+    return None
+
+
+def abn_official_rule(value: str) -> Text | None:
+    """PEPPOL-COMMON-R050: 11 digits and the ABN's mod 89."""
+    noun = Text("an Australian Business Number", "een Australisch ondernemingsnummer (ABN)")
+    problem = _digit_problem(value, 11, noun)
+    if problem is None and not abn.is_valid(value):
+        return _check_digit_mismatch("mod 89")
+    return problem
+
+
+def codice_ipa_official_rule(value: str) -> Text | None:
+    """PEPPOL-COMMON-R044 (a warning): 6 letters or digits."""
+    if len(value) != 6 or not (value.isascii() and value.isalnum()):
+        return Text(
+            f"is {_count(len(value), 'character', 'characters')} long or not only letters and digits; a Codice "
+            "IPA has 6 letters or digits",
+            f"is {_count(len(value), 'teken', 'tekens')} lang of niet alleen letters en cijfers; een Codice IPA "
+            "heeft 6 letters of cijfers",
+        )
+    return None
+
+
+def codice_fiscale_official_rule(value: str) -> Text | None:
+    """PEPPOL-COMMON-R045/R046 (warnings): 11 digits, or the 16-character personal code's letter and digit
+    positions."""
+    if len(value) == 11 and _only_digits(value):
+        return None
+    if len(value) != 16:
+        return Text(
+            "is neither 11 digits nor a 16-character codice fiscale",
+            "is geen 11 cijfers en geen codice fiscale van 16 tekens",
+        )
+    letters = value[:6] + value[8] + value[15:16]
+    digits = value[6:8] + value[9:11] + value[14:15]
+    if letters.isascii() and letters.isalpha() and _only_digits(digits):
+        return None
+    return Text(
+        "is neither 11 digits nor a 16-character codice fiscale",
+        "is geen 11 cijfers en geen codice fiscale van 16 tekens",
+    )
+
+
+def partita_iva_official_rule(value: str) -> Text | None:
+    """PEPPOL-COMMON-R047 (a warning): IT and 11 digits with the Luhn-style check digit; other countries pass."""
+    if value[:2].upper() != "IT":
+        return None
+    number = value[2:]
+    noun = Text("a partita IVA", "een partita IVA")
+    problem = _digit_problem(number, 11, noun, after="IT")
+    if problem is None and not luhn.is_valid(number):
+        return _check_digit_mismatch("Luhn")
+    return problem

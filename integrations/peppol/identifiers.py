@@ -16,25 +16,18 @@ bilingual reason. Schemes without known rules are reported as "format unknown", 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
 from integrations.peppol.i18n import Text
-from integrations.peppol.identifier_rules import (
-    WELL_FORMED_NO_CHECK_DIGIT,
-    be_enterprise_rule,
-    be_vat_rule,
-    de_vat_rule,
-    dk_cvr_rule,
-    gln_rule,
-    kvk_rule,
-    nl_vat_rule,
-    nl_vat_valid_reason,
-    no_orgnr_rule,
-    oin_rule,
-    se_orgnr_rule,
-    well_formed_with_check,
+from integrations.peppol.identifier_rules import WELL_FORMED_NO_CHECK_DIGIT, well_formed_with_check
+from integrations.peppol.schemes import (
+    ACTIVE,
+    LETTERS_LONGEST_FIRST,
+    REMOVED,
+    SCHEMES,
+    VAT_SCHEME_BY_PREFIX,
+    Scheme,
 )
 
 UPIS_PREFIX = "iso6523-actorid-upis::"
@@ -71,10 +64,9 @@ class PeppolIdentifier:
 
     @property
     def econnect(self) -> str | None:
+        """The letter notation (``NL:KVK:12345678``); None for a scheme the code list does not have."""
         scheme = SCHEMES.get(self.scheme)
-        if scheme is None or scheme.econnect_prefix is None:
-            return None
-        return f"{scheme.econnect_prefix}:{self.value}"
+        return f"{scheme.letters}:{self.value}" if scheme is not None else None
 
     def __str__(self) -> str:
         return self.icd
@@ -82,7 +74,8 @@ class PeppolIdentifier:
 
 class IdentifierStatus(StrEnum):
     VALID = "valid"
-    INVALID = "invalid"
+    WARNING = "warning"  # valid under the official rules, but a national check, a warning rule or the scheme's state
+    INVALID = "invalid"  # refused by an official rule, or a scheme the code list removed
     FORMAT_UNKNOWN = "format_unknown"
 
 
@@ -101,19 +94,12 @@ class IdentifierCheck:
     def is_invalid(self) -> bool:
         return self.status is IdentifierStatus.INVALID
 
-
-# A rule returns what is wrong with a value, or None when it is a well-formed number of its scheme.
-Rule = Callable[[str], Text | None]
-
-
-@dataclass(frozen=True)
-class Scheme:
-    icd: str
-    econnect_prefix: str | None
-    name: Text
-    rule: Rule | None = None
-    # Said of a value the rule accepts; a callable when the reason depends on the value.
-    valid_reason: Text | Callable[[str], Text] | None = None
+    @property
+    def has_problem(self) -> bool:
+        """Invalid, or a warning: what people type as master data (own identifiers, AFAS debtor fields) must not
+        have, as it is almost always a typing error there. A document's identifiers are judged by ``is_invalid``
+        alone, as the official rules judge them."""
+        return self.status in (IdentifierStatus.INVALID, IdentifierStatus.WARNING)
 
 
 # --- parsing -------------------------------------------------------------------------------------------
@@ -139,7 +125,7 @@ def _split_scheme(body: str) -> tuple[str, str]:
     icd_form = _ICD_FORM.fullmatch(body)
     if icd_form:
         return icd_form.group(1), icd_form.group(2)
-    for prefix, scheme in _ECONNECT_PREFIXES_LONGEST_FIRST:
+    for prefix, scheme in LETTERS_LONGEST_FIRST:
         if body.upper() == prefix:
             raise IdentifierSyntaxError(_empty_value(scheme))
         head = prefix + ":"
@@ -158,17 +144,17 @@ def _split_scheme(body: str) -> tuple[str, str]:
     prefix = _quoted(body.rsplit(":", 1)[0])
     raise IdentifierSyntaxError(
         Text(
-            f"{prefix} is not a scheme we know: use a 4-digit ICD code or an eConnect prefix such as "
-            f"NL:KVK, NL:OINO, NL:VAT or GLN (e.g. {_EXAMPLES}).",
-            f"{prefix} is geen bekend schema: gebruik een ICD-code van 4 cijfers of een eConnect-voorvoegsel "
-            f"zoals NL:KVK, NL:OINO, NL:VAT of GLN (bijv. {_EXAMPLES}).",
+            f"{prefix} is not a scheme of the Peppol code list: use a 4-digit ICD code or its letter code such as "
+            f"NL:KVK, NL:OINO, NL:VAT, GLN or DE:LWID (e.g. {_EXAMPLES}).",
+            f"{prefix} is geen schema van de Peppol-codelijst: gebruik een ICD-code van 4 cijfers of de lettercode "
+            f"zoals NL:KVK, NL:OINO, NL:VAT, GLN of DE:LWID (bijv. {_EXAMPLES}).",
         )
     )
 
 
 def _normalise_value(scheme: str, raw_value: str) -> str:
     value = "".join(raw_value.split())
-    if scheme in SCHEMES and SCHEMES[scheme].rule is not None:
+    if scheme in SCHEMES and SCHEMES[scheme].checks.strip_separators:
         # People type these numbers with dots and hyphens (0403.170.701, 556036-0793); none of them contains one.
         value = value.replace(".", "").replace("-", "")
         if value.isascii():
@@ -232,15 +218,16 @@ def identifier_from_gln(text: str) -> PeppolIdentifier:
     return _from_field("0088", text)
 
 
-_VAT_SCHEMES = {"NL": "9944", "BE": "9925", "DE": "9930"}
 _BARE_NL_VAT = re.compile(r"[0-9]{9}B[0-9]{2}")
+_NORWEGIAN_VAT = re.compile(r"NO([0-9]{9})(MVA)?")
 
 
 def identifier_from_vat(text: str) -> PeppolIdentifier:
     """A VAT number as typed in AFAS (``VaId``): ``nl 8192.34.567.b01`` → ``9944:NL819234567B01``.
 
-    The country prefix picks the scheme (NL → 9944, BE → 9925, DE → 9930). A Dutch number typed without
-    ``NL`` is recognised by its shape (9 digits, B, 2 digits).
+    The country prefix picks the code list's VAT scheme (NL → 9944, BE → 9925, DE → 9930, FR → 9957, GB → 9932,
+    EL → 9933, …). A Dutch number typed without ``NL`` is recognised by its shape (9 digits, B, 2 digits). A
+    Norwegian number becomes the organisation number it contains (0192: the code list retired NO:VAT for it).
     """
     compact = "".join(text.split()).replace(".", "").replace("-", "")
     compact = compact.upper() if compact.isascii() else compact
@@ -248,17 +235,20 @@ def identifier_from_vat(text: str) -> PeppolIdentifier:
         raise IdentifierSyntaxError(Text("The VAT number is empty.", "Het btw-nummer is leeg."))
     if _BARE_NL_VAT.fullmatch(compact):
         compact = "NL" + compact
+    norwegian = _NORWEGIAN_VAT.fullmatch(compact)
+    if norwegian:
+        return _from_field("0192", norwegian.group(1))
     country = compact[:2]
-    if country not in _VAT_SCHEMES:
+    if country not in VAT_SCHEME_BY_PREFIX:
         raise IdentifierSyntaxError(
             Text(
-                f"{_quoted(text.strip())} does not start with NL, BE or DE; only Dutch, Belgian and German VAT "
-                "numbers can be turned into a Peppol identifier here.",
-                f"{_quoted(text.strip())} begint niet met NL, BE of DE; alleen Nederlandse, Belgische en Duitse "
-                "btw-nummers kunnen hier een Peppol-identificatie worden.",
+                f"{_quoted(text.strip())} does not start with a country the Peppol code list has a VAT scheme for "
+                f"({', '.join(sorted(VAT_SCHEME_BY_PREFIX))}, NO).",
+                f"{_quoted(text.strip())} begint niet met een land waarvoor de Peppol-codelijst een btw-schema heeft "
+                f"({', '.join(sorted(VAT_SCHEME_BY_PREFIX))}, NO).",
             )
         )
-    return _from_field(_VAT_SCHEMES[country], compact)
+    return _from_field(VAT_SCHEME_BY_PREFIX[country], compact)
 
 
 def _from_field(scheme: str, text: str) -> PeppolIdentifier:
@@ -272,133 +262,83 @@ UNRECOGNISED_SCHEME = Text("unrecognised scheme", "onbekend schema")
 
 
 def check_identifier(identifier: PeppolIdentifier) -> IdentifierCheck:
-    """Is the value a well-formed number of its scheme (length, characters, check digit)? Never raises."""
+    """Is the identifier usable on Peppol, and is its value a well-formed number of its scheme? Never raises.
+
+    Invalid: the scheme was removed from the code list, or an official Peppol rule refuses the value (never
+    stricter than the official rules). A warning: the scheme is deprecated, or an official warning rule or the
+    scheme's own check digit (which the official rules do not check) finds something; the reason says what."""
     scheme = SCHEMES.get(identifier.scheme)
-    if scheme is None or scheme.rule is None:
-        name = scheme.name if scheme else UNRECOGNISED_SCHEME
+    if scheme is None:
         return IdentifierCheck(
-            identifier=identifier,
-            status=IdentifierStatus.FORMAT_UNKNOWN,
-            scheme_name=name,
-            reason=Text(
-                f"no format rules are known for scheme {identifier.scheme}, so the value was not checked",
-                f"voor schema {identifier.scheme} zijn geen opbouwregels bekend, dus de waarde is niet gecontroleerd",
-            ),
+            identifier, IdentifierStatus.FORMAT_UNKNOWN, UNRECOGNISED_SCHEME, _not_checked(identifier)
         )
-    problem = scheme.rule(identifier.value)
-    if problem is not None:
-        return IdentifierCheck(identifier, IdentifierStatus.INVALID, scheme.name, problem)
-    valid_reason = scheme.valid_reason
-    assert valid_reason is not None, scheme.icd
-    reason = valid_reason if isinstance(valid_reason, Text) else valid_reason(identifier.value)
+    number = check_number(identifier)
+    if scheme.state == ACTIVE:
+        return number
+    retired = _retired_reason(scheme)
+    if scheme.state == REMOVED:
+        return IdentifierCheck(identifier, IdentifierStatus.INVALID, scheme.name, retired)
+    if number.status is IdentifierStatus.INVALID:
+        return number
+    return IdentifierCheck(identifier, IdentifierStatus.WARNING, scheme.name, Text.join([retired, number.reason]))
+
+
+def check_number(identifier: PeppolIdentifier) -> IdentifierCheck:
+    """The value against its scheme's checks only (not the scheme's state in the code list)."""
+    scheme = SCHEMES.get(identifier.scheme)
+    if scheme is None or not scheme.checks.checked:
+        name = scheme.name if scheme else UNRECOGNISED_SCHEME
+        return IdentifierCheck(identifier, IdentifierStatus.FORMAT_UNKNOWN, name, _not_checked(identifier))
+    checks, value = scheme.checks, identifier.value
+    if checks.official is not None:
+        problem = checks.official(value)
+        if problem is not None:
+            return IdentifierCheck(identifier, IdentifierStatus.INVALID, scheme.name, problem)
+    for rule, kind in ((checks.official_warning, _OFFICIAL_WARNING), (checks.national, _NATIONAL_WARNING)):
+        problem = rule(value) if rule is not None else None
+        if problem is not None:
+            return IdentifierCheck(identifier, IdentifierStatus.WARNING, scheme.name, Text.join([problem, kind]))
+    if checks.valid_reason is not None:
+        reason = checks.valid_reason(value)
+    elif checks.method:
+        reason = well_formed_with_check(checks.method)
+    else:
+        reason = WELL_FORMED_NATIONAL if checks.national is not None else WELL_FORMED_NO_CHECK_DIGIT
     return IdentifierCheck(identifier, IdentifierStatus.VALID, scheme.name, reason)
 
 
-def _scheme(
-    icd: str,
-    econnect_prefix: str | None,
-    name: Text,
-    rule: Rule | None = None,
-    valid_reason: Text | Callable[[str], Text] | None = None,
-) -> tuple[str, Scheme]:
-    return icd, Scheme(icd, econnect_prefix, name, rule, valid_reason)
-
-
-# The letter codes are the "scheme ID" column of the Peppol participant identifier scheme list, as eConnect
-# republishes it (https://psb.econnect.eu/misc/partyIds.html); 0184 and 9930 from the Peppol code list itself.
-SCHEMES: dict[str, Scheme] = dict(
-    [
-        _scheme(
-            "0106",
-            "NL:KVK",
-            Text("KvK number (NL Chamber of Commerce)", "KvK-nummer (Kamer van Koophandel)"),
-            kvk_rule,
-            WELL_FORMED_NO_CHECK_DIGIT,
-        ),
-        _scheme(
-            "0190",
-            "NL:OINO",
-            Text("OIN (NL government organisation number)", "OIN (organisatie-identificatienummer overheid)"),
-            oin_rule,
-            WELL_FORMED_NO_CHECK_DIGIT,
-        ),
-        _scheme(
-            "9944",
-            "NL:VAT",
-            Text("NL VAT number", "Nederlands btw-nummer"),
-            nl_vat_rule,
-            nl_vat_valid_reason,
-        ),
-        _scheme(
-            "0088",
-            "GLN",
-            Text("GLN (GS1 Global Location Number)", "GLN (GS1 Global Location Number)"),
-            gln_rule,
-            well_formed_with_check("GS1 mod 10"),
-        ),
-        _scheme(
-            "0208",
-            "BE:EN",
-            Text("Belgian enterprise number (KBO/BCE)", "Belgisch ondernemingsnummer (KBO)"),
-            be_enterprise_rule,
-            well_formed_with_check("mod 97"),
-        ),
-        _scheme(
-            "9925",
-            "BE:VAT",
-            Text("Belgian VAT number", "Belgisch btw-nummer"),
-            be_vat_rule,
-            well_formed_with_check("mod 97"),
-        ),
-        _scheme(
-            "0007",
-            "SE:ORGNR",
-            Text("Swedish organisation number", "Zweeds organisatienummer"),
-            se_orgnr_rule,
-            well_formed_with_check("Luhn"),
-        ),
-        _scheme(
-            "0192",
-            "NO:ORG",
-            Text("Norwegian organisation number", "Noors organisatienummer"),
-            no_orgnr_rule,
-            well_formed_with_check("mod 11"),
-        ),
-        _scheme(
-            "0184",
-            "DK:DIGST",
-            Text("Danish CVR number", "Deens CVR-nummer"),
-            dk_cvr_rule,
-            well_formed_with_check("mod 11"),
-        ),
-        _scheme(
-            "9930",
-            "DE:VAT",
-            Text("German VAT number (USt-IdNr.)", "Duits btw-nummer (USt-IdNr.)"),
-            de_vat_rule,
-            well_formed_with_check("ISO 7064 mod 11,10"),
-        ),
-        # Known notation, no format rules here: reported as "format unknown".
-        _scheme("0002", "FR:SIRENE", Text("French SIREN/SIRET number", "Frans SIREN/SIRET-nummer")),
-        _scheme("0037", "FI:OVT", Text("Finnish OVT code", "Fins OVT-nummer")),
-        _scheme("0060", "DUNS", Text("D-U-N-S number", "D-U-N-S-nummer")),
-        _scheme("0097", "IT:FTI", Text("FTI - Ediforum Italia code", "FTI - Ediforum Italia-code")),
-        _scheme("0130", "EU:NAL", Text("European Commission directorate code", "Code directoraat Europese Commissie")),
-        _scheme("0135", "IT:SIA", Text("SIA object identifier", "SIA-objectidentificatie")),
-        _scheme("0142", "IT:SECETI", Text("SECETI object identifier", "SECETI-objectidentificatie")),
-        _scheme("0151", "AU:ABN", Text("Australian Business Number", "Australisch ondernemingsnummer (ABN)")),
-        _scheme("0183", "CH:UIDB", Text("Swiss UID number", "Zwitsers UID-nummer")),
-        _scheme("0191", "EE:CC", Text("Estonian company code", "Ests bedrijfsnummer")),
-        _scheme("0193", "UBLBE", Text("UBL.BE party identifier", "UBL.BE-partij-identificatie")),
-        _scheme("0195", "SG:UEN", Text("Singapore UEN", "Singaporees UEN")),
-        _scheme("0196", "IS:KTNR", Text("Icelandic identifier (kennitala)", "IJslandse identificatie (kennitala)")),
-    ]
+WELL_FORMED_NATIONAL = Text(
+    "well-formed, and it passes the scheme's own check",
+    "juist opgebouwd, en het voldoet aan de eigen controle van het schema",
+)
+_OFFICIAL_WARNING = Text(
+    "the Peppol rules warn about this but accept it",
+    "de Peppol-regels waarschuwen hiervoor maar accepteren het",
+)
+_NATIONAL_WARNING = Text(
+    "the Peppol rules do not check this, so it may still be registered",
+    "de Peppol-regels controleren dit niet, dus het kan toch geregistreerd zijn",
 )
 
-_ECONNECT_PREFIXES_LONGEST_FIRST: tuple[tuple[str, str], ...] = tuple(
-    sorted(
-        ((scheme.econnect_prefix, scheme.icd) for scheme in SCHEMES.values() if scheme.econnect_prefix),
-        key=lambda pair: len(pair[0]),
-        reverse=True,
+
+def _retired_reason(scheme: Scheme) -> Text:
+    replacement = SCHEMES.get(scheme.replaced_by)
+    use_en = f"; use {replacement.icd} ({replacement.letters}) instead" if replacement else ""
+    use_nl = f"; gebruik {replacement.icd} ({replacement.letters})" if replacement else ""
+    if scheme.state == REMOVED:
+        return Text(
+            f"the Peppol code list removed scheme {scheme.icd} ({scheme.letters}) on {scheme.removal_date}{use_en}",
+            f"de Peppol-codelijst heeft schema {scheme.icd} ({scheme.letters}) per {scheme.removal_date} "
+            f"verwijderd{use_nl}",
+        )
+    return Text(
+        f"scheme {scheme.icd} ({scheme.letters}) is deprecated in the Peppol code list{use_en}",
+        f"schema {scheme.icd} ({scheme.letters}) is verouderd in de Peppol-codelijst{use_nl}",
     )
-)
+
+
+def _not_checked(identifier: PeppolIdentifier) -> Text:
+    return Text(
+        f"no format rules are known for scheme {identifier.scheme}, so the value was not checked",
+        f"voor schema {identifier.scheme} zijn geen opbouwregels bekend, dus de waarde is niet gecontroleerd",
+    )

@@ -29,6 +29,7 @@ from integrations.peppol import namespaces as ns
 from integrations.peppol.code_labels import PAYMENT_MEANS_LABELS, VAT_CATEGORY_LABELS
 from integrations.peppol.document_types import DocumentType
 from integrations.peppol.i18n import Text
+from integrations.peppol.schemes import scheme_by_letters
 from integrations.peppol.xml import DEFAULT_MAX_BYTES, find_ubl_document, parse_untrusted_xml
 
 # An xsd:decimal, ASCII digits only (Decimal() would also take "1e5", "NaN", "Infinity", "1_000" and Arabic digits).
@@ -92,6 +93,7 @@ class Party:
     contact_name: str | None = None
     contact_telephone: str | None = None
     contact_email: str | None = None
+    empty_endpoint_scheme: str | None = None  # the scheme of an EndpointID written without a value
 
     @property
     def display_name(self) -> str | None:
@@ -325,8 +327,11 @@ class UblReader:
                 vat_ids.append(company_id)
             else:
                 tax_registrations.append(Identifier(company_id, scheme))
+        endpoint = self.single(party, "cbc:EndpointID")
+        endpoint_id = self._identifier(endpoint)
         return Party(
-            endpoint_id=self._identifier(self.single(party, "cbc:EndpointID")),
+            endpoint_id=endpoint_id,
+            empty_endpoint_scheme=self._scheme(endpoint) if endpoint is not None and endpoint_id is None else None,
             identifications=self._identifiers(party, "cac:PartyIdentification/cbc:ID"),
             legal_ids=self._identifiers(party, "cac:PartyLegalEntity/cbc:CompanyID"),
             vat_ids=unique(vat_ids),
@@ -466,10 +471,18 @@ class UblReader:
         )
 
     def _identifier(self, element: etree._Element | None) -> Identifier | None:
+        """The element's value and scheme. A scheme written as its letter code (``schemeID="NL:KVK"`` in older
+        Dutch UBL) is read as the ICD code it names."""
         value = self._cut(element_text(element))
         if value is None:
             return None
-        return Identifier(value, self.attribute(element, "schemeID"))
+        return Identifier(value, self._scheme(element))
+
+    def _scheme(self, element: etree._Element | None) -> str | None:
+        scheme = self.attribute(element, "schemeID")
+        if scheme is not None and not (len(scheme) == 4 and scheme.isdigit()):
+            scheme = scheme_by_letters(scheme) or scheme
+        return scheme
 
     def _identifiers(self, parent: etree._Element, path: str) -> tuple[Identifier, ...]:
         return unique(self._identifier(el) for el in findall(parent, path))

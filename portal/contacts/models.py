@@ -199,7 +199,7 @@ class ContactIdentifier(PeppolIdentifierFields):
         from integrations.peppol.identifiers import PeppolIdentifier, check_identifier
 
         check = check_identifier(PeppolIdentifier(self.scheme, self.value))
-        if check.is_invalid and check.reason.en == self.invalid_reason:  # the stored reason is this check's
+        if check.has_problem and check.reason.en == self.invalid_reason:  # the stored reason is this check's
             return check.reason.in_language(get_language() or "en")
         return self.invalid_reason
 

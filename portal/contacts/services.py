@@ -82,7 +82,7 @@ def derive_identifiers(*, econnect_id: str, kvk: str, oin: str, vat: str) -> lis
             derived.append(DerivedIdentifier(source, None, raw, exc.message))
             continue
         check = check_identifier(identifier)
-        derived.append(DerivedIdentifier(source, identifier, raw, check.reason if check.is_invalid else None))
+        derived.append(DerivedIdentifier(source, identifier, raw, check.reason if check.has_problem else None))
     return derived
 
 

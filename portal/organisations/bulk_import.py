@@ -19,7 +19,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
-from integrations.peppol.identifiers import IdentifierStatus, IdentifierSyntaxError, check_identifier, parse_identifier
+from integrations.peppol.identifiers import IdentifierSyntaxError, check_identifier, parse_identifier
 from portal.accounts.models import User
 from portal.core.validators import AFAS_PARTICIPANT_PATTERN, KVK_PATTERN
 from portal.events.messages import Msg
@@ -236,7 +236,7 @@ def _identifier(row: ImportRow, text: str) -> str:
         row.problems.append(_("Own identifier: %(reason)s") % {"reason": exc.message.in_language(_language())})
         return ""
     check = check_identifier(identifier)
-    if check.status is IdentifierStatus.INVALID:
+    if check.has_problem:
         row.problems.append(
             _("Own identifier %(identifier)s: %(reason)s")
             % {"identifier": identifier.icd, "reason": check.reason.in_language(_language())}

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from integrations.econnect.lookup import PeppolLookup
 from integrations.http import RemoteError
-from integrations.peppol.identifiers import IdentifierStatus, IdentifierSyntaxError, check_identifier, parse_identifier
+from integrations.peppol.identifiers import IdentifierSyntaxError, check_identifier, parse_identifier
 from portal.accounts.models import User
 from portal.events.messages import Msg, set_explanation
 from portal.events.models import EventKind
@@ -54,7 +54,7 @@ def own_identifier_add(
     except IdentifierSyntaxError as exc:
         raise IdentifierRefused(exc.message.in_language(language)) from exc
     check = check_identifier(identifier)
-    if check.status is IdentifierStatus.INVALID:
+    if check.has_problem:
         raise IdentifierRefused(
             _("%(identifier)s is not valid: %(reason)s")
             % {"identifier": identifier.icd, "reason": check.reason.in_language(language)}

@@ -30,6 +30,7 @@ NO_ECONNECT_FORM = Text(
 NOT_AN_IDENTIFIER = Text("NOT AN IDENTIFIER", "GEEN IDENTIFICATIE")
 STATUS_WORDS = {
     IdentifierStatus.VALID: Text("VALID", "GELDIG"),
+    IdentifierStatus.WARNING: Text("VALID, WITH A WARNING", "GELDIG, MET EEN WAARSCHUWING"),
     IdentifierStatus.INVALID: Text("INVALID", "ONGELDIG"),
     IdentifierStatus.FORMAT_UNKNOWN: Text("FORMAT UNKNOWN", "OPBOUW ONBEKEND"),
 }
@@ -41,7 +42,8 @@ def add_parser(subparsers) -> None:
         help="Check Peppol participant identifiers, e.g. 0106:12345678 or NL:KVK:12345678.",
         description=(
             "Read Peppol participant identifiers in ICD form (0106:12345678, iso6523-actorid-upis::0106:12345678) "
-            "or eConnect/AFAS form (NL:KVK:12345678) and check them. Exit status 1 if any is invalid or unreadable."
+            "or eConnect/AFAS form (NL:KVK:12345678) and check them against the official Peppol rules and the schemes' "
+            "own check digits (a warning). Exit status 1 if any is invalid or unreadable."
         ),
     )
     parser.add_argument("identifiers", nargs="+", metavar="ID", help="an identifier, e.g. 0106:12345678")
@@ -115,10 +117,10 @@ def _summary(outcomes: list[Outcome], language: str) -> str:
             counts[outcome.check.status] += 1
     return Text(
         f"{len(outcomes)} identifiers: {counts[IdentifierStatus.VALID]} valid, "
-        f"{counts[IdentifierStatus.INVALID]} invalid, {counts[IdentifierStatus.FORMAT_UNKNOWN]} format unknown, "
+        f"{counts[IdentifierStatus.WARNING]} with a warning, {counts[IdentifierStatus.INVALID]} invalid, {counts[IdentifierStatus.FORMAT_UNKNOWN]} format unknown, "
         f"{unreadable} not an identifier.",
         f"{len(outcomes)} identificaties: {counts[IdentifierStatus.VALID]} geldig, "
-        f"{counts[IdentifierStatus.INVALID]} ongeldig, {counts[IdentifierStatus.FORMAT_UNKNOWN]} opbouw onbekend, "
+        f"{counts[IdentifierStatus.WARNING]} met een waarschuwing, {counts[IdentifierStatus.INVALID]} ongeldig, {counts[IdentifierStatus.FORMAT_UNKNOWN]} opbouw onbekend, "
         f"{unreadable} geen identificatie.",
     ).in_language(language)
 

@@ -187,7 +187,7 @@ def _party(label: str, party: Party | None) -> list[str]:
         f"{label}: {_show(party.display_name)}{country}",
         *_rows(
             ("Registration name", party.registration_name if party.registration_name != party.name else None),
-            ("Endpoint", _ids((party.endpoint_id,) if party.endpoint_id else ())),
+            ("Endpoint", _ids((party.endpoint_id,) if party.endpoint_id else ()) or _empty_endpoint(party)),
             ("Party ids", _ids(party.identifications)),
             ("Legal ids", _ids(party.legal_ids)),
             ("VAT ids", ", ".join(party.vat_ids) or None),
@@ -195,6 +195,12 @@ def _party(label: str, party: Party | None) -> list[str]:
             indent=2,
         ),
     ]
+
+
+def _empty_endpoint(party: Party) -> str | None:
+    if party.empty_endpoint_scheme is None:
+        return None
+    return f"{_show(party.empty_endpoint_scheme)}: (empty)"
 
 
 def _ids(identifiers: tuple[Identifier, ...]) -> str | None:

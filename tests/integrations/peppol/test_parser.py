@@ -344,7 +344,7 @@ def test_text_where_a_vat_rate_belongs_is_left_empty_with_a_warning():
     assert "TaxCategory/Percent" in summary.warnings[0].en
 
 
-@pytest.mark.parametrize("value", ["2024-02-30", "01-03-2024", "2024-3-1", "yesterday", "0000-01-01"])
+@pytest.mark.parametrize("value", ["2024-02-30", "01-03-2024", "2024-3-1", "yesterday", "0000-01-01", "20013-05-31"])
 def test_a_date_that_is_no_date_is_left_empty_with_a_warning(value):
     summary = parse_document(
         authored(("<cbc:IssueDate>2024-03-01</cbc:IssueDate>", f"<cbc:IssueDate>{value}</cbc:IssueDate>"))
@@ -412,6 +412,47 @@ def test_odd_shapes_inside_values_do_not_break_the_reader():
     assert summary.currency is None
     assert summary.supplier.endpoint_id is None
     assert summary.payment_means[0].code is None
+
+
+def test_a_scheme_written_as_its_letter_code_is_read_as_the_scheme_it_names():
+    summary = parse_document(
+        authored(
+            (
+                '<cbc:EndpointID schemeID="0106">12345678</cbc:EndpointID>',
+                '<cbc:EndpointID schemeID="NL:KVK">12345678</cbc:EndpointID>',
+            )
+        )  # fmt: skip
+    )
+
+    assert summary.supplier.endpoint_id == Identifier("12345678", "0106")
+    assert summary.supplier.kvk_numbers == ("12345678",)
+
+
+def test_an_unknown_letter_scheme_is_kept_as_written():
+    summary = parse_document(
+        authored(
+            (
+                '<cbc:EndpointID schemeID="0106">12345678</cbc:EndpointID>',
+                '<cbc:EndpointID schemeID="XX:NOPE">12345678</cbc:EndpointID>',
+            )
+        )  # fmt: skip
+    )
+
+    assert summary.supplier.endpoint_id == Identifier("12345678", "XX:NOPE")
+
+
+def test_an_empty_endpoint_keeps_its_scheme():
+    summary = parse_document(
+        authored(
+            (
+                '<cbc:EndpointID schemeID="0106">12345678</cbc:EndpointID>',
+                '<cbc:EndpointID schemeID="0106"></cbc:EndpointID>',
+            )
+        )  # fmt: skip
+    )
+
+    assert summary.supplier.endpoint_id is None
+    assert summary.supplier.empty_endpoint_scheme == "0106"
 
 
 # --- hostile input through parse_document ---------------------------------------------------------------------------

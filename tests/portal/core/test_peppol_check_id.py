@@ -31,11 +31,19 @@ def test_a_valid_identifier_is_shown_in_both_notations_and_exits_zero():
 
 
 def test_an_invalid_identifier_exits_one_and_says_why():
-    status, output = check_id("0106:1234567")
+    status, output = check_id("0192:97476067")
 
     assert status == 1
-    assert "  eConnect form: NL:KVK:1234567" in output
-    assert "  Result:        INVALID: has 7 digits; a KvK number has 8 (perhaps a leading 0 was lost)" in output
+    assert "  eConnect form: NO:ORG:97476067" in output
+    assert "  Result:        INVALID: has 8 digits; a Norwegian organisation number has 9" in output
+
+
+def test_what_the_official_rules_only_warn_about_is_valid_with_the_reason():
+    status, output = check_id("0106:1234567")
+
+    assert status == 0
+    assert ("  Result:        VALID, WITH A WARNING: has 7 digits; a KvK number has 8 (perhaps a leading 0 was lost); "
+            "the Peppol rules warn about this but accept it") in output  # fmt: skip
 
 
 def test_a_wrong_check_digit_is_reported_as_invalid():
@@ -71,18 +79,18 @@ def test_several_identifiers_get_one_block_each_and_a_summary():
     assert status == 0
     blocks = output.strip().split("\n\n")
     assert [block.splitlines()[0] for block in blocks[:3]] == ["0106:34151384", "0190:00000001003214345000", "9999:x"]
-    assert blocks[3] == "3 identifiers: 2 valid, 0 invalid, 1 format unknown, 0 not an identifier."
+    assert blocks[3] == "3 identifiers: 2 valid, 0 with a warning, 0 invalid, 1 format unknown, 0 not an identifier."
 
 
 def test_one_bad_identifier_among_good_ones_makes_the_run_fail():
-    status, output = check_id("0106:34151384", "9944:NL004495446B01")
+    status, output = check_id("0106:34151384", "9944:NL004495446B01", "0088:5790000435976")
 
     assert status == 1
-    assert "2 identifiers: 1 valid, 1 invalid, 0 format unknown, 0 not an identifier." in output
+    assert "3 identifiers: 1 valid, 1 with a warning, 1 invalid, 0 format unknown, 0 not an identifier." in output
 
 
 def test_the_report_can_be_in_dutch():
-    status, output = check_id("--language", "nl", "nl:vat:nl004495445b01", "0184:13585627", "foo")
+    status, output = check_id("--language", "nl", "nl:vat:nl004495445b01", "0192:974760674", "foo")
 
     assert status == 1
     assert "  ICD-notatie:      9944:NL004495445B01" in output
@@ -91,7 +99,10 @@ def test_the_report_can_be_in_dutch():
     assert "  Uitkomst:         GELDIG: juist opgebouwd, en het controlecijfer klopt (mod 11)" in output
     assert "  Uitkomst:         ONGELDIG: het controlecijfer klopt niet (mod 11); waarschijnlijk een tikfout" in output
     assert "GEEN IDENTIFICATIE: 'foo' heeft geen schema" in output
-    assert "3 identificaties: 1 geldig, 1 ongeldig, 0 opbouw onbekend, 1 geen identificatie." in output
+    assert (
+        "3 identificaties: 1 geldig, 0 met een waarschuwing, 1 ongeldig, 0 opbouw onbekend, 1 geen identificatie."
+        in output
+    )
 
 
 def test_the_upis_form_and_surrounding_spaces_are_accepted_on_the_command_line():
