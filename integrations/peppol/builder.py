@@ -33,6 +33,11 @@ _CBC = f"{{{ns.CBC}}}"
 _CAC = f"{{{ns.CAC}}}"
 
 
+# The payment means identifiers of a G-account invoice (NL-GA-04); the G-account's is fixed by BR-GA-7.
+REGULAR_MEANS_ID = "1"
+G_ACCOUNT_MEANS_ID = "GACCOUNT"
+
+
 def build_ubl(document: InvoiceDocument) -> bytes:
     """The UBL 2.1 XML of the document: UTF-8 with an XML declaration."""
     body = etree.tostring(_Writer(document).root(), encoding="UTF-8", pretty_print=True)
@@ -86,7 +91,8 @@ class _Writer:
             root = etree.Element(ns.CREDIT_NOTE_ROOT, nsmap=ns.NSMAP_CREDIT_NOTE)
         else:
             root = etree.Element(ns.INVOICE_ROOT, nsmap=ns.NSMAP_INVOICE)
-        self.text(root, "CustomizationID", ns.PEPPOL_BIS3_CUSTOMIZATION)
+        customization = ns.G_ACCOUNT_CUSTOMIZATION if document.g_account else ns.PEPPOL_BIS3_CUSTOMIZATION
+        self.text(root, "CustomizationID", customization)
         self.text(root, "ProfileID", ns.PEPPOL_BIS3_PROFILE)
         self.text(root, "ID", document.number)
         self.text(root, "IssueDate", document.issue_date.isoformat())
@@ -130,10 +136,13 @@ class _Writer:
                 self.address(
                     self.aggregate(self.aggregate(delivery, "DeliveryLocation"), "Address"), document.delivery.address
                 )
-        for means in document.payment_means:
-            self.payment_means(root, means)
-        if document.payment_terms:
-            self.text(self.aggregate(root, "PaymentTerms"), "Note", document.payment_terms)
+        if document.g_account:
+            self.g_account_payment(root)
+        else:
+            for means in document.payment_means:
+                self.payment_means(root, means)
+            if document.payment_terms:
+                self.text(self.aggregate(root, "PaymentTerms"), "Note", document.payment_terms)
         for adjustment in document.allowances_charges:
             self.allowance_charge(root, adjustment)
         self.tax_total(root)
@@ -184,8 +193,26 @@ class _Writer:
             self.text(contact, "Telephone", party.contact.telephone)
             self.text(contact, "ElectronicMail", party.contact.email)
 
-    def payment_means(self, root: etree._Element, means: PaymentMeans) -> None:
+    def g_account_payment(self, root: etree._Element) -> None:
+        """SI-UBL G-account: the regular payment means and the G-account (ID GACCOUNT, same code), each with payment
+        terms that say how much of the amount due goes there (BR-GA-1..7)."""
+        document = self.document
+        regular = document.payment_means[0]
+        g_account = PaymentMeans(regular.code, payment_id=regular.payment_id, iban=document.g_account.iban,
+                                 account_name=document.g_account.account_name)  # fmt: skip
+        self.payment_means(root, regular, means_id=REGULAR_MEANS_ID)
+        self.payment_means(root, g_account, means_id=G_ACCOUNT_MEANS_ID)
+        regular_amount = document.totals.payable - document.g_account.amount
+        for means_id, amount, note in ((REGULAR_MEANS_ID, regular_amount, document.payment_terms),
+                                       (G_ACCOUNT_MEANS_ID, document.g_account.amount, "")):  # fmt: skip
+            terms = self.aggregate(root, "PaymentTerms")
+            self.text(terms, "PaymentMeansID", means_id)
+            self.text(terms, "Note", note)
+            self.amount(terms, "Amount", amount)
+
+    def payment_means(self, root: etree._Element, means: PaymentMeans, *, means_id: str = "") -> None:
         element = self.aggregate(root, "PaymentMeans")
+        self.text(element, "ID", means_id)
         self.text(element, "PaymentMeansCode", means.code)
         if self.is_credit_note:
             self.date(element, "PaymentDueDate", self.document.due_date)

@@ -6,6 +6,8 @@ A rules pack is a directory laid out like ``../shared/peppol``::
     rules/CEN-EN16931-UBL.xslt         EN 16931 UBL rules (compiled Schematron, XSLT 2.0)
     rules/PEPPOL-EN16931-UBL.xslt      Peppol BIS Billing 3.0 rules
     rules/SI-UBL-2.0.xslt              SI-UBL 2.0 / NLCIUS rules (includes the CEN rules)
+    rules/PEPPOL-EN16931-UBL-SB.xslt   Peppol Self-Billing 3.0 rules (optional)
+    rules/SI-UBL-2.0-ext-gaccount.xslt SI-UBL 2.0 with the G-account extension (optional)
     rules/LICENSE-*.txt
     xsd/ubl-2.1/VERSIONS.txt           SHA-256 of every schema module
     xsd/ubl-2.1/maindoc/UBL-{Invoice,CreditNote}-2.1.xsd, xsd/ubl-2.1/common/*.xsd
@@ -35,8 +37,11 @@ CREDIT_NOTE_XSD = f"{XSD_DIR}/maindoc/UBL-CreditNote-2.1.xsd"
 CEN = "CEN-EN16931-UBL"
 PEPPOL = "PEPPOL-EN16931-UBL"
 SI_UBL = "SI-UBL-2.0"
-STYLESHEETS = (CEN, PEPPOL, SI_UBL)
-STYLESHEET_LABELS = {CEN: "CEN", PEPPOL: "Peppol", SI_UBL: "SI-UBL"}
+SELF_BILLING = "PEPPOL-EN16931-UBL-SB"
+G_ACCOUNT = "SI-UBL-2.0-ext-gaccount"
+STYLESHEETS = (CEN, PEPPOL, SI_UBL)  # every pack has these
+OPTIONAL_STYLESHEETS = (SELF_BILLING, G_ACCOUNT)  # used when the pack has them (OpenPeppol 2026.5 and later)
+STYLESHEET_LABELS = {CEN: "CEN", PEPPOL: "Peppol", SI_UBL: "SI-UBL", SELF_BILLING: "Peppol SB", G_ACCOUNT: "SI-UBL G"}
 
 PACKS_DIR = "packs"
 CURRENT_LINK = "current"
@@ -49,7 +54,7 @@ MAX_ZIP_RATIO = 200  # uncompressed / compressed, per member (XSDs compress ~15x
 _SHA256 = re.compile(r"SHA-256:?\s+([0-9a-f]{64})\b")
 _LISTED_FILE = re.compile(r"^\s*([\w.+-]+\.(?:xslt|xsl|txt|xsd))\s*(?:\s.*)?$")
 _XSD_LINE = re.compile(r"^\s*([0-9a-f]{64})\s+(\S+)\s*$")
-_VERSION = re.compile(r"\bversion\s+(\d+(?:\.\d+)+)")
+_VERSION = re.compile(r"\bversion\s+(\d+(?:\.\d+)+)|\brelease\s+(\d{4}\.\d+)")
 
 
 class RulesPackError(ValueError):
@@ -68,7 +73,7 @@ class RulesPack:
 
     root: Path
     files: tuple[PackFile, ...]
-    stylesheet_versions: tuple[tuple[str, str], ...]  # (stylesheet name, version), in STYLESHEETS order
+    stylesheet_versions: tuple[tuple[str, str], ...]  # (name, version): STYLESHEETS, then the optional ones it has
     xsd_version: str
 
     @property
@@ -78,6 +83,9 @@ class RulesPack:
 
     def version_of(self, stylesheet: str) -> str:
         return dict(self.stylesheet_versions)[stylesheet]
+
+    def has(self, stylesheet: str) -> bool:
+        return stylesheet in dict(self.stylesheet_versions)
 
     def label_for(self, stylesheets: tuple[str, ...]) -> str:
         return " + ".join(f"{STYLESHEET_LABELS[name]} {self.version_of(name)}" for name in stylesheets)
@@ -135,7 +143,7 @@ def _parse_rules_versions(text: str) -> tuple[dict[str, str], dict[str, str]]:
             hashes[current] = sha.group(1)
         version = _VERSION.search(line)
         if version and current not in versions and line.strip().startswith("Content:"):
-            versions[current] = version.group(1)
+            versions[current] = version.group(1) or version.group(2)
     return hashes, versions
 
 
@@ -176,6 +184,10 @@ def read_pack(root: str | os.PathLike) -> RulesPack:
         if file_name not in rule_versions:
             raise RulesPackError(f"{RULES_VERSIONS} gives no version for {file_name}")
         stylesheet_versions.append((stylesheet, rule_versions[file_name]))
+    for stylesheet in OPTIONAL_STYLESHEETS:
+        file_name = f"{stylesheet}.xslt"
+        if f"rules/{file_name}" in listed:
+            stylesheet_versions.append((stylesheet, rule_versions.get(file_name, "?")))
     for needed in (INVOICE_XSD, CREDIT_NOTE_XSD):
         if needed not in listed:
             raise RulesPackError(f"{XSD_VERSIONS} does not list {needed.removeprefix(XSD_DIR + '/')} with its SHA-256")

@@ -3,7 +3,9 @@
 1. the hardened parse of ``integrations.peppol.xml`` (a refused document is an invalid result, source ``xml``);
 2. UBL 2.1 XSD (lxml) for the Invoice or CreditNote root (source ``xsd``);
 3. the official Schematron rules compiled to XSLT 2.0, run with SaxonC-HE (saxonche), chosen by CustomizationID:
-   Peppol BIS Billing 3.0 → CEN + Peppol; NLCIUS → SI-UBL (which contains every CEN rule); anything else → CEN.
+   Peppol BIS Billing 3.0 → CEN + Peppol; Peppol self-billing → CEN + Peppol SB; NLCIUS → SI-UBL (which contains
+   every CEN rule), with the G-account extension → SI-UBL G-account instead; anything else → CEN. A pack without
+   the self-billing or G-account stylesheet checks such documents as billing or NLCIUS, and says so (a warning).
    Each ``svrl:failed-assert`` becomes a Finding (source = stylesheet name); a Saxon runtime error on a malformed
    document becomes a fatal ``validator`` finding, never an exception.
 
@@ -33,7 +35,18 @@ from lxml import etree
 from integrations.peppol import namespaces as ns
 from integrations.peppol.hints import hint_for, rule_prefix, validator_error_hint, xml_hint, xsd_hint
 from integrations.peppol.i18n import Text
-from integrations.peppol.rules import CEN, PEPPOL, SI_UBL, STYLESHEETS, RulesPack, RulesPackError, load_verified_pack
+from integrations.peppol.rules import (
+    OPTIONAL_STYLESHEETS,
+    STYLESHEETS,
+    RulesPack,
+    RulesPackError,
+    load_verified_pack,
+)
+from integrations.peppol.stylesheet_choice import (
+    choose_stylesheets,
+    extension_not_checked,
+    normalise_customization_id,
+)
 from integrations.peppol.xml import DEFAULT_MAX_BYTES, XmlRejected, find_ubl_document, parse_untrusted_xml
 
 logger = logging.getLogger(__name__)
@@ -57,10 +70,8 @@ RULE_XSD = "XSD"
 RULE_VALIDATOR_ERROR = "VALIDATOR-ERROR"
 RULE_RULES_MISSING = "RULES-MISSING"
 RULE_RULES_PACK_INVALID = "RULES-PACK-INVALID"
-RULE_GACCOUNT_NOT_CHECKED = "GACCOUNT-NOT-CHECKED"
 
 MAX_XSD_FINDINGS = 100
-GACCOUNT_MARKER = "urn:fdc:nen.nl:gaccount:v1.0"
 
 NOTICE_STRUCTURAL_ONLY = Text(
     "Official rules not installed: structural checks only (well-formed XML and a UBL Invoice/CreditNote root). "
@@ -137,20 +148,6 @@ class ValidationResult:
 
 
 # --- stylesheet choice and SVRL -------------------------------------------------------------------------------------
-
-
-def normalise_customization_id(value: str | None) -> str:
-    return " ".join((value or "").split())
-
-
-def choose_stylesheets(customization_id: str | None) -> tuple[str, ...]:
-    """The stylesheets for a CustomizationID (see ../shared/peppol/README.md, "Choose stylesheets")."""
-    value = normalise_customization_id(customization_id)
-    if value.startswith(ns.PEPPOL_BIS3_CUSTOMIZATION):
-        return (CEN, PEPPOL)
-    if ns.NLCIUS_MARKER in value:
-        return (SI_UBL,)
-    return (CEN,)
 
 
 _SVRL_FAILED_ASSERT = f"{{{ns.SVRL}}}failed-assert"
@@ -298,7 +295,7 @@ class _Engine:
         return svrl
 
     def warm_up(self) -> None:
-        for stylesheet in STYLESHEETS:
+        for stylesheet, _version in self.pack.stylesheet_versions:
             self.executable(stylesheet)
         for root_tag in (ns.INVOICE_ROOT, ns.CREDIT_NOTE_ROOT):
             self.schema(root_tag)
@@ -398,10 +395,11 @@ class Validator:
             return ValidationResult(False, (finding,), structural_only=False, rules_version="", notice=None)
 
         customization_id = element.findtext(f"{{{ns.CBC}}}CustomizationID")
-        chosen = tuple(stylesheets) if stylesheets is not None else choose_stylesheets(customization_id)
-        unknown = [s for s in chosen if s not in STYLESHEETS]
+        available = [name for name in OPTIONAL_STYLESHEETS if engine.pack.has(name)]
+        chosen = tuple(stylesheets) if stylesheets is not None else choose_stylesheets(customization_id, available)
+        unknown = [s for s in chosen if s not in STYLESHEETS and s not in available]
         if unknown:
-            raise ValueError(f"Unknown stylesheet(s) {unknown}; known: {STYLESHEETS}")
+            raise ValueError(f"Unknown stylesheet(s) {unknown}; known: {STYLESHEETS + tuple(available)}")
 
         document_text = etree.tostring(element, encoding="unicode")
         findings: list[Finding] = []
@@ -412,8 +410,8 @@ class Validator:
             xsd_document = tree
         with _LOCK:
             findings.extend(self._xsd_findings(engine, element.tag, xsd_document))
-            if stylesheets is None and GACCOUNT_MARKER in normalise_customization_id(customization_id):
-                findings.append(_gaccount_warning())
+            if stylesheets is None:
+                findings.extend(_not_checked_extension(normalise_customization_id(customization_id), chosen))
             findings.extend(self._rule_findings(engine, chosen, document_text))
         valid = not any(f.severity is Severity.FATAL for f in findings)
         return ValidationResult(
@@ -537,15 +535,14 @@ def _validator_error(what: str, exc: BaseException) -> Finding:
     )
 
 
-def _gaccount_warning() -> Finding:
-    return Finding(
-        rule_id=RULE_GACCOUNT_NOT_CHECKED,
-        severity=Severity.WARNING,
-        message="The document uses the SI-UBL G-account extension; its extra rules are not in this rules pack, "
-        "so it was checked as an NLCIUS document only.",
-        location="/Invoice/cbc:CustomizationID",
-        source=SOURCE_VALIDATOR,
-    )
+def _not_checked_extension(customization_id: str, chosen: tuple[str, ...]) -> list[Finding]:
+    """A warning when the document names rules the pack does not have (it was checked by the nearest rules)."""
+    notice = extension_not_checked(customization_id, chosen)
+    if notice is None:
+        return []
+    rule_id, message = notice
+    location = "/Invoice/cbc:CustomizationID"
+    return [Finding(rule_id, Severity.WARNING, message, location=location, source=SOURCE_VALIDATOR)]
 
 
 _VALIDATORS: dict[tuple[str | None, int, bool, str], Validator] = {}

@@ -47,6 +47,7 @@ from integrations.peppol.model.payment import (
     Attachment,
     BillingReference,
     Delivery,
+    GAccount,
     PaymentMeans,
     PaymentMeansCode,
 )
@@ -56,6 +57,7 @@ __all__ = [
     "ALLOWANCE_REASON_CODES",
     "ATTACHMENT_MIME_CODES",
     "Address",
+    "GAccount",
     "AllowanceCharge",
     "Attachment",
     "BillingReference",

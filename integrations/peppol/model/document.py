@@ -29,6 +29,7 @@ from integrations.peppol.model.payment import (
     Attachment,
     BillingReference,
     Delivery,
+    GAccount,
     PaymentMeans,
 )
 from integrations.peppol.model.vat import Vat, VatCategory
@@ -97,6 +98,7 @@ class InvoiceDocument:
     delivery: Delivery | None = None
     prepaid_amount: Decimal = ZERO
     rounding_amount: Decimal = ZERO
+    g_account: GAccount | None = None  # part of the amount to the G-account (an NLCIUS G-account invoice)
 
     def __post_init__(self) -> None:
         try:
@@ -149,6 +151,7 @@ class InvoiceDocument:
         self._check_vat()
         self._check_parties()
         self._check_totals_and_payment()
+        self._check_g_account()
 
     # -- checks that need more than one field --
 
@@ -275,6 +278,35 @@ class InvoiceDocument:
                     "A Dutch buyer's address needs street, city and postal code (NL-R-004).",
                     "Het adres van een Nederlandse koper heeft straat, plaats en postcode nodig (NL-R-004).",
                 )
+
+    def _check_g_account(self) -> None:
+        """BR-GA-1..7: two payment means (the regular one and GACCOUNT) and two payment terms, their amounts
+        adding up to the amount due."""
+        if self.g_account is None:
+            return
+        if not isinstance(self.g_account, GAccount):
+            raise _refuse("g_account", "g_account must be a GAccount.", "g_account moet een GAccount zijn.")
+        if self.is_credit_note:
+            raise _refuse(
+                "g_account",
+                "Only an invoice can ask for payment into a G-account, not a credit note.",
+                "Alleen een factuur kan om betaling op een G-rekening vragen, geen creditnota.",
+            )
+        if len(self.payment_means) != 1:
+            raise _refuse(
+                "payment_means",
+                "A G-account invoice has exactly one regular payment means beside the G-account (BR-GA-2).",
+                "Een G-rekeningfactuur heeft precies één gewone betaalwijze naast de G-rekening (BR-GA-2).",
+            )
+        payable = self.totals.payable
+        if not ZERO < self.g_account.amount < payable:
+            raise _refuse(
+                "g_account.amount",
+                f"The G-account amount {self.g_account.amount} must be more than 0 and less than the amount due "
+                f"{payable}: the rest goes to the regular account (BR-GA-3).",
+                f"Het bedrag voor de G-rekening {self.g_account.amount} moet meer dan 0 en minder dan het te betalen "
+                f"bedrag {payable} zijn: de rest gaat naar de gewone rekening (BR-GA-3).",
+            )
 
     def _check_totals_and_payment(self) -> None:
         totals = self.totals

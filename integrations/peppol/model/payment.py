@@ -4,16 +4,38 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from enum import StrEnum
 
 from stdnum import iban as iban_number
 
 from integrations.peppol.i18n import Text
-from integrations.peppol.model.checks import _code, _date, _refuse, _set, _text
+from integrations.peppol.model.checks import _amount, _code, _date, _refuse, _set, _text
 from integrations.peppol.model.codelists import ATTACHMENT_MIME_CODES, PAYMENT_MEANS_CODES
 from integrations.peppol.model.parties import Address
 
 # --- payment, references, attachments -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GAccount:
+    """The part of an invoice to be paid into the supplier's G-account (G-rekening: the blocked account for wage
+    tax and VAT in Dutch subcontracting), per the SI-UBL G-account extension. The rest goes to the regular
+    payment means."""
+
+    iban: str
+    amount: Decimal
+    account_name: str = ""
+
+    def __post_init__(self) -> None:
+        _text(self.account_name, "g_account.account_name", required=False)
+        if not iban_number.is_valid(self.iban):
+            raise _refuse(
+                "g_account.iban",
+                f"'{self.iban}' is not a valid IBAN; the G-account needs one.",
+                f"'{self.iban}' is geen geldige IBAN; de G-rekening heeft er een nodig.",
+            )
+        _set(self, "amount", _amount(self.amount, "g_account.amount"))
 
 
 class PaymentMeansCode(StrEnum):

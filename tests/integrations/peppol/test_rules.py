@@ -61,7 +61,7 @@ def assert_nothing_installed(data_dir: Path) -> None:
 def test_the_official_pack_lists_its_versions_and_every_file_with_its_sha256(shared_peppol):
     pack = read_pack(shared_peppol)
 
-    assert pack.label == "CEN 1.3.16 + Peppol 3.0.21 + SI-UBL 2.0.3.13"
+    assert pack.label == "CEN 1.3.16 + Peppol 3.0.21 + SI-UBL 2.0.3.13 + Peppol SB 2026.5 + SI-UBL G 1.0.13"
     assert [pack.version_of(s) for s in (CEN, PEPPOL, SI_UBL)] == ["1.3.16", "3.0.21", "2.0.3.13"]
     assert pack.xsd_version == "2.1"
     paths = {f.path for f in pack.files}
@@ -128,7 +128,7 @@ def test_installing_a_zip_with_a_top_level_folder(pack_copy, data_dir, tmp_path)
     result = install_pack(archive, data_dir)
 
     assert installed_pack_dir(data_dir) == result.pack.root.resolve()
-    assert result.pack.label == "CEN 1.3.16 + Peppol 3.0.21 + SI-UBL 2.0.3.13"
+    assert result.pack.label == "CEN 1.3.16 + Peppol 3.0.21 + SI-UBL 2.0.3.13 + Peppol SB 2026.5 + SI-UBL G 1.0.13"
 
 
 def test_installing_the_same_pack_twice_reuses_its_folder(pack_copy, data_dir):

@@ -22,7 +22,10 @@ def test_with_an_active_pack_the_check_is_ok_and_names_the_versions(settings):
     result = peppol_rules_check()
 
     assert result.ok
-    assert result.detail == "CEN 1.3.16 + Peppol 3.0.21 + SI-UBL 2.0.3.13, UBL 2.1 (from PEPPOL_RULES_DIR)"
+    assert (
+        result.detail
+        == "CEN 1.3.16 + Peppol 3.0.21 + SI-UBL 2.0.3.13 + Peppol SB 2026.5 + SI-UBL G 1.0.13, UBL 2.1 (from PEPPOL_RULES_DIR)"
+    )
 
 
 def test_with_an_installed_pack_the_check_is_ok(no_pack, settings, tmp_path):

@@ -14,7 +14,10 @@ def test_install_from_a_directory_makes_the_pack_active(pack_copy, data_dir):
     status, output, _ = peppol_rules("install", pack_copy)
 
     assert status == 0
-    assert "Installed CEN 1.3.16 + Peppol 3.0.21 + SI-UBL 2.0.3.13, UBL 2.1 (22 files, SHA-256 verified)" in output
+    assert (
+        "Installed CEN 1.3.16 + Peppol 3.0.21 + SI-UBL 2.0.3.13 + Peppol SB 2026.5 + SI-UBL G 1.0.13, UBL 2.1 (22 files, SHA-256 verified)"
+        in output
+    )
     active = active_rules_pack()
     assert active.origin == "installed"
     assert active.path == installed_pack_dir(data_dir)

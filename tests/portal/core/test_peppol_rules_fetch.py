@@ -53,7 +53,10 @@ def test_fetch_downloads_checks_and_installs_a_working_pack(data_dir, serve):
 
     assert status == 0, error
     assert f"Downloading {len(PINNED)} files" in output
-    assert "Installed CEN 1.3.16 + Peppol 3.0.21 + SI-UBL 2.0.3.13, UBL 2.1 (22 files, SHA-256 verified)" in output
+    assert (
+        "Installed CEN 1.3.16 + Peppol 3.0.21 + SI-UBL 2.0.3.13 + Peppol SB 2026.5 + SI-UBL G 1.0.13, UBL 2.1 (22 files, SHA-256 verified)"
+        in output
+    )
     assert installed_pack_dir(data_dir) is not None
     assert active_rules_pack().usable
     corpus = require_shared_peppol() / "corpus" / "valid"
@@ -129,4 +132,6 @@ def test_the_one_line_names_an_active_pack(settings):
     status, output, _ = peppol_rules("status", "--short")
 
     assert status == 0
-    assert output.startswith("Peppol rules: CEN 1.3.16 + Peppol 3.0.21 + SI-UBL 2.0.3.13, UBL 2.1")
+    assert output.startswith(
+        "Peppol rules: CEN 1.3.16 + Peppol 3.0.21 + SI-UBL 2.0.3.13 + Peppol SB 2026.5 + SI-UBL G 1.0.13, UBL 2.1"
+    )
