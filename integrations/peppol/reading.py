@@ -14,14 +14,11 @@ matter.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime
 import hashlib
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from lxml import etree
 
@@ -30,17 +27,23 @@ from integrations.peppol.code_labels import PAYMENT_MEANS_LABELS, VAT_CATEGORY_L
 from integrations.peppol.document_types import DocumentType
 from integrations.peppol.i18n import Text
 from integrations.peppol.schemes import scheme_by_letters
+from integrations.peppol.ubl_values import (
+    attachment_references,
+    attribute,
+    currency_of,
+    date_or_none,
+    decimal_or_none,
+    decode_base64,
+    describe_location,
+    element_text,
+    findall,
+    first,
+    quote,
+    unique,
+)
 from integrations.peppol.xml import DEFAULT_MAX_BYTES, find_ubl_document, parse_untrusted_xml
 
-# An xsd:decimal, ASCII digits only (Decimal() would also take "1e5", "NaN", "Infinity", "1_000" and Arabic digits).
-_DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
-# No invoice amount or percentage needs more; longer strings are refused before Decimal sees them.
-MAX_DECIMAL_CHARS = 40
-# An xsd:date; Peppol forbids the time zone, but it is harmless and ignored here.
-_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})(?:Z|[+-][0-9]{2}:[0-9]{2})?")
 _IBAN = re.compile(r"[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}")
-# Values from the document quoted in warnings are cut to this length.
-_QUOTE_LIMIT = 60
 
 
 # --- the parts of a document ----------------------------------------------------------------------------------
@@ -141,6 +144,9 @@ class Totals:
     payable_rounding: Decimal | None
     payable: Decimal | None
     vat_total: Decimal | None
+    # BT-111: the VAT total in the VAT accounting currency (cbc:TaxCurrencyCode, e.g. EUR for a Dutch firm), given
+    # in a second cac:TaxTotal when the document is in another currency; None otherwise.
+    vat_total_in_tax_currency: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -357,6 +363,7 @@ class UblReader:
             payable_rounding=self.decimal(monetary, "cbc:PayableRoundingAmount"),
             payable=self.decimal(monetary, "cbc:PayableAmount"),
             vat_total=self._vat_total(),
+            vat_total_in_tax_currency=self._vat_total_in_tax_currency(),
         )
 
     def vat_breakdown(self) -> tuple[VatBreakdown, ...]:
@@ -419,8 +426,16 @@ class UblReader:
         if not tax_totals:
             return None
         currency = element_text(first(self.document, "cbc:DocumentCurrencyCode"))
-        in_currency = [t for t in tax_totals if first(t, "cbc:TaxAmount") is not None and _currency_of(t) == currency]
+        in_currency = [t for t in tax_totals if first(t, "cbc:TaxAmount") is not None and currency_of(t) == currency]
         return self.decimal((in_currency or tax_totals)[0], "cbc:TaxAmount")
+
+    def _vat_total_in_tax_currency(self) -> Decimal | None:
+        tax_currency = element_text(first(self.document, "cbc:TaxCurrencyCode"))
+        currency = element_text(first(self.document, "cbc:DocumentCurrencyCode"))
+        if not tax_currency or tax_currency == currency:
+            return None
+        in_tax_currency = [t for t in findall(self.document, "cac:TaxTotal") if currency_of(t) == tax_currency]
+        return self.decimal(in_tax_currency[0], "cbc:TaxAmount") if in_tax_currency else None
 
     def _vat(self, subtotal: etree._Element) -> VatBreakdown:
         category = self.single(subtotal, "cac:TaxCategory")
@@ -491,8 +506,8 @@ class UblReader:
         where = describe_location(parent, path)
         self.warnings.append(
             Text(
-                f"{where} is {what} ({_quote(raw)}); it is left empty.",
-                f"{where} is {wat} ({_quote(raw)}); het blijft leeg.",
+                f"{where} is {what} ({quote(raw)}); it is left empty.",
+                f"{where} is {wat} ({quote(raw)}); het blijft leeg.",
             )
         )
 
@@ -500,92 +515,3 @@ class UblReader:
         if text is None or self.max_text is None or len(text) <= self.max_text:
             return text
         return f"{text[: self.max_text]}…"
-
-
-# --- helpers --------------------------------------------------------------------------------------------------
-
-
-def findall(parent: etree._Element | None, path: str) -> list[etree._Element]:
-    return [] if parent is None else parent.findall(path, ns.XPATH_NS)
-
-
-def first(parent: etree._Element | None, path: str) -> etree._Element | None:
-    return None if parent is None else parent.find(path, ns.XPATH_NS)
-
-
-def element_text(element: etree._Element | None) -> str | None:
-    """The element's own text (comments and processing instructions inside are skipped), stripped; "" is None."""
-    if element is None:
-        return None
-    parts = [element.text or ""]
-    parts.extend(child.tail or "" for child in element if not isinstance(child.tag, str))
-    text = "".join(parts).strip()
-    return text or None
-
-
-def attribute(element: etree._Element | None, name: str) -> str | None:
-    if element is None:
-        return None
-    value = (element.get(name) or "").strip()
-    return value or None
-
-
-def _currency_of(parent: etree._Element) -> str | None:
-    return attribute(first(parent, "cbc:TaxAmount"), "currencyID")
-
-
-def decode_base64(text: str) -> bytes | None:
-    compact = "".join(text.split())
-    try:
-        return base64.b64decode(compact, validate=True)
-    except (binascii.Error, ValueError):
-        return None
-
-
-def attachment_references(document: etree._Element) -> Iterator[etree._Element]:
-    """The cac:AdditionalDocumentReference elements that carry an attachment, in document order."""
-    for reference in findall(document, "cac:AdditionalDocumentReference"):
-        if first(reference, "cac:Attachment") is not None:
-            yield reference
-
-
-def decimal_or_none(raw: str) -> Decimal | None:
-    """A UBL decimal (no exponent, at most MAX_DECIMAL_CHARS characters), or None for anything else."""
-    if len(raw) <= MAX_DECIMAL_CHARS and _DECIMAL.fullmatch(raw):
-        try:
-            return Decimal(raw)
-        except InvalidOperation:  # pragma: no cover - the pattern admits only valid decimals
-            pass
-    return None
-
-
-def date_or_none(raw: str) -> datetime.date | None:
-    """A UBL date (YYYY-MM-DD, optionally with a zone), or None for anything else."""
-    match = _DATE.fullmatch(raw)
-    if match:
-        try:
-            return datetime.date(*(int(part) for part in match.groups()))
-        except ValueError:
-            pass
-    return None
-
-
-def describe_location(parent: etree._Element | None, path: str) -> str:
-    """A readable location such as "LegalMonetaryTotal/PayableAmount" for messages."""
-    steps = "/".join(step.split(":", 1)[-1] for step in path.split("/"))
-    if parent is None:
-        return steps
-    parent_name = etree.QName(parent).localname if isinstance(parent.tag, str) else "?"
-    if parent_name in ("Invoice", "CreditNote"):
-        return steps
-    return f"{parent_name}/{steps}"
-
-
-def _quote(raw: str) -> str:
-    shown = raw if len(raw) <= _QUOTE_LIMIT else f"{raw[:_QUOTE_LIMIT]}… ({len(raw):,} characters)"
-    return repr(shown)
-
-
-def unique(items) -> tuple:
-    """Items without repeats, in first-seen order, Nones dropped."""
-    return tuple(dict.fromkeys(item for item in items if item is not None))

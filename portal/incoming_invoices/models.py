@@ -82,6 +82,10 @@ class IncomingInvoice(DocumentWork):
     )
     payable_amount = models.DecimalField(max_digits=18, decimal_places=2, null=True, blank=True)
     tax_amount = models.DecimalField(max_digits=18, decimal_places=2, null=True, blank=True)
+    # BT-111: the VAT in the VAT accounting currency, when the document is in another currency (a DKK invoice with
+    # its VAT in EUR for the Dutch VAT return).
+    tax_currency = models.CharField(max_length=3, blank=True)
+    tax_amount_in_tax_currency = models.DecimalField(max_digits=18, decimal_places=2, null=True, blank=True)
     vat_breakdown = models.JSONField(default=list, blank=True)
     attachments = models.JSONField(default=list, blank=True)
 

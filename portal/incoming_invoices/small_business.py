@@ -198,8 +198,14 @@ def small_business_booking(
 def _bookable_rate_lines(summary: DocumentSummary, ledger_account_id: str) -> list[JournalLine]:
     """One journal line per VAT rate, or ``VatNotMappable`` for what SB cannot book."""
     if summary.currency and summary.currency.upper() != "EUR":
+        in_euros = summary.totals.vat_total_in_tax_currency
+        vat = (
+            f" Its VAT in euros (BT-111, for the VAT return) is EUR {in_euros}."
+            if in_euros is not None and (summary.tax_currency or "").upper() == "EUR"
+            else " It gives no VAT in euros (BT-111): ask the supplier for it."
+        )
         raise VatNotMappable(
-            f"The invoice is in {summary.currency}; AFAS Small Business books in euros. Book it by hand."
+            f"The invoice is in {summary.currency}; AFAS Small Business books in euros. Book it by hand.{vat}"
         )
     if not summary.vat_breakdown:
         raise VatNotMappable("The UBL has no VAT breakdown (cac:TaxSubtotal) to book per VAT rate.")

@@ -26,6 +26,7 @@ def summary_fields(*, environment: Environment, summary: DocumentSummary) -> dic
         "supplier_key": resolve_supplier_key(environment=environment, identifiers=identifiers),
         "payable_amount": summary.totals.payable,
         "tax_amount": summary.totals.vat_total,
+        **_tax_currency_fields(summary),
         "vat_breakdown": [
             {
                 "category": line.category,
@@ -42,3 +43,12 @@ def summary_fields(*, environment: Environment, summary: DocumentSummary) -> dic
         ],
         "parse_error": "; ".join(warning.en for warning in summary.warnings)[:2000],
     }
+
+
+def _tax_currency_fields(summary: DocumentSummary) -> dict[str, Any]:
+    """BT-111, the VAT in the VAT accounting currency, when the document gives it in a currency of its own."""
+    amount = summary.totals.vat_total_in_tax_currency
+    tax_currency = summary.tax_currency or ""
+    if amount is None or not (tax_currency.isalpha() and len(tax_currency) == 3):
+        return {"tax_currency": "", "tax_amount_in_tax_currency": None}
+    return {"tax_currency": tax_currency.upper(), "tax_amount_in_tax_currency": amount}

@@ -138,6 +138,7 @@ def _human(summary: DocumentSummary, language: str) -> str:
         ("Charges", totals.charge_total),
         ("Tax exclusive", totals.tax_exclusive),
         ("VAT", totals.vat_total),
+        (f"VAT in {summary.tax_currency} (BT-111)", totals.vat_total_in_tax_currency),
         ("Tax inclusive", totals.tax_inclusive),
         ("Prepaid", totals.prepaid),
         ("Rounding", totals.payable_rounding),

@@ -611,3 +611,21 @@ def test_ubl_elements_in_any_nesting_give_a_summary_or_a_refusal(path, text):
     summary_or_refusal(
         f'<Invoice xmlns="{ns.INVOICE}" xmlns:cac="{ns.CAC}" xmlns:cbc="{ns.CBC}">{inner}</Invoice>'.encode()
     )
+
+
+# --- the VAT in the accounting currency (BT-111) ----------------------------------------------------------------------
+
+DKK_INVOICE = FIXTURES / "edge" / "dkk_invoice_vat_in_eur.xml"
+
+
+def test_a_foreign_currency_invoice_gives_its_vat_in_the_accounting_currency():
+    summary = parse_document(DKK_INVOICE.read_bytes())
+
+    assert (summary.currency, summary.tax_currency) == ("DKK", "EUR")
+    assert summary.totals.vat_total == Decimal("27.00")  # the document currency's, with its breakdown
+    assert summary.totals.vat_total_in_tax_currency == Decimal("3.62")
+    assert summary.as_json()["totals"]["vat_total_in_tax_currency"] == "3.62"
+
+
+def test_an_invoice_in_its_accounting_currency_has_no_second_vat_total():
+    assert parse_document(AUTHORED_INVOICE.read_bytes()).totals.vat_total_in_tax_currency is None

@@ -113,3 +113,11 @@ def test_control_characters_from_the_document_are_shown_escaped(tmp_path):
     assert status == 0
     assert "\u009b" not in out and "\u202e" not in out
     assert "Supplier: Evil\\x9b31m\\u202eName (NL)" in out
+
+
+def test_a_foreign_currency_invoice_shows_its_vat_in_the_accounting_currency():
+    status, out, _ = inspect(str(FIXTURES / "edge" / "dkk_invoice_vat_in_eur.xml"))
+
+    assert status == 0
+    assert "VAT currency     EUR" in out
+    assert "  VAT in EUR (BT-111)  3.62" in out

@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 import pytest
 from django.db import IntegrityError
 
@@ -54,3 +56,17 @@ def test_econnect_flag_without_a_portal_duplicate_is_a_disagreement():
     )
 
     assert invoice.disagrees_with_econnect
+
+
+def test_the_summary_keeps_the_vat_in_the_accounting_currency(db):
+    from pathlib import Path
+
+    from integrations.peppol.parser import parse_document
+    from portal.incoming_invoices.summaries import summary_fields
+    from tests.portal.organisations.factories import EnvironmentFactory
+
+    fixture = Path(__file__).resolve().parents[2] / "fixtures" / "peppol" / "edge" / "dkk_invoice_vat_in_eur.xml"
+    fields = summary_fields(environment=EnvironmentFactory(), summary=parse_document(fixture.read_bytes()))
+
+    assert (fields["currency"], fields["tax_amount"]) == ("DKK", Decimal("27.00"))
+    assert (fields["tax_currency"], fields["tax_amount_in_tax_currency"]) == ("EUR", Decimal("3.62"))

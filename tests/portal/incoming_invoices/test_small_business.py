@@ -289,3 +289,18 @@ def test_a_vat_total_a_cent_off_its_rates_gets_an_explicit_vat_rounding_line():
     assert sum(line.amount_vat for line in booking.lines) == summary.totals.vat_total
     assert sum(line.amount_excluding_vat + line.amount_vat for line in booking.lines) == summary.totals.payable
     assert booking.adjustments == ("VAT rounding +0.01: the UBL's VAT total is 262.27, its rates add up to 262.26",)
+
+
+def test_a_foreign_currency_invoice_is_not_booked_and_the_message_gives_its_vat_in_euros():
+    from pathlib import Path
+
+    from portal.incoming_invoices.small_business import VatNotMappable
+
+    fixture = Path(__file__).resolve().parents[2] / "fixtures" / "peppol" / "edge" / "dkk_invoice_vat_in_eur.xml"
+    summary = parse_document(fixture.read_bytes())
+
+    with pytest.raises(VatNotMappable) as refused:
+        small_business_booking(summary, ledger_account_id="4000")
+
+    assert "in DKK" in refused.value.message
+    assert "VAT in euros (BT-111, for the VAT return) is EUR 3.62" in refused.value.message

@@ -454,3 +454,12 @@ def test_a_reason_is_bounded_on_the_server(firm_admin_client, held):
     assert "A reason is at most 1000 characters (this one has 100000)." in str(
         list(get_messages(response.wsgi_request))[0]
     )
+
+
+def test_a_foreign_currency_document_shows_its_vat_in_the_accounting_currency(accountant_client, environment):
+    document = received(environment, (FIXTURES / "edge" / "dkk_invoice_vat_in_eur.xml").read_bytes())
+
+    html = page(accountant_client, "web:incoming_detail", document.pk)
+
+    assert "VAT in the accounting currency €\xa03,62" in html or "VAT in the accounting currency €\xa03.62" in html
+    assert "VAT in EUR, for the VAT return" in html  # the readable rendering's totals
