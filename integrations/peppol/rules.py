@@ -14,10 +14,17 @@ A rules pack is a directory laid out like ``../shared/peppol``::
 
 ``install_pack`` copies a pack (directory or zip) into a data directory after checking every SHA-256, into a new
 versioned folder under ``packs/``, then switches the ``current`` symlink to it in one atomic rename.
+
+Releases switch on their date: OpenPeppol publishes two releases a year, each mandatory from a stated date. A pack
+carries that date (``Effective from: YYYY-MM-DD`` in its ``rules/VERSIONS.txt``), or it is given at install; the
+installed folder records it (``EFFECTIVE_FROM``). Several packs can be installed side by side; ``pack_in_force``
+is the one with the latest date on or before the day asked for (the portal asks for today in Europe/Amsterdam,
+so a release takes over at midnight there), and ``next_pack`` the one that takes over after it.
 """
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import os
 import re
@@ -45,6 +52,8 @@ STYLESHEET_LABELS = {CEN: "CEN", PEPPOL: "Peppol", SI_UBL: "SI-UBL", SELF_BILLIN
 
 PACKS_DIR = "packs"
 CURRENT_LINK = "current"
+EFFECTIVE_FILE = "EFFECTIVE_FROM"  # in an installed pack's folder: the day it is in force from (ISO date)
+_EFFECTIVE_LINE = re.compile(r"^\s*Effective from:\s*([0-9]{4}-[0-9]{2}-[0-9]{2})\s*$", re.MULTILINE)
 
 # Zip guards: the official pack is about 6 MB unpacked in ~25 files.
 MAX_ZIP_MEMBERS = 2_000
@@ -75,6 +84,7 @@ class RulesPack:
     files: tuple[PackFile, ...]
     stylesheet_versions: tuple[tuple[str, str], ...]  # (name, version): STYLESHEETS, then the optional ones it has
     xsd_version: str
+    effective_from: datetime.date | None = None  # the day it is in force from: the installed record or VERSIONS.txt
 
     @property
     def label(self) -> str:
@@ -168,7 +178,8 @@ def read_pack(root: str | os.PathLike) -> RulesPack:
     root = Path(root)
     if not (root / "rules").is_dir():
         raise RulesPackError(f"Not a rules pack: {root} has no rules/ folder")
-    rule_hashes, rule_versions = _parse_rules_versions(_read_text(root / RULES_VERSIONS, RULES_VERSIONS))
+    rules_versions_text = _read_text(root / RULES_VERSIONS, RULES_VERSIONS)
+    rule_hashes, rule_versions = _parse_rules_versions(rules_versions_text)
     xsd_hashes = _parse_xsd_versions(_read_text(root / XSD_VERSIONS, XSD_VERSIONS))
     files: list[PackFile] = []
     for name, sha in rule_hashes.items():
@@ -196,7 +207,25 @@ def read_pack(root: str | os.PathLike) -> RulesPack:
         files=tuple(files),
         stylesheet_versions=tuple(stylesheet_versions),
         xsd_version=XSD_DIR.rsplit("-", 1)[-1],
+        effective_from=_recorded_effective_date(root) or _declared_effective_date(rules_versions_text),
     )
+
+
+def _declared_effective_date(versions_text: str) -> datetime.date | None:
+    match = _EFFECTIVE_LINE.search(versions_text)
+    if match is None:
+        return None
+    try:
+        return datetime.date.fromisoformat(match.group(1))
+    except ValueError:
+        raise RulesPackError(f"{RULES_VERSIONS} gives an impossible effective date: {match.group(1)}") from None
+
+
+def _recorded_effective_date(folder: Path) -> datetime.date | None:
+    try:
+        return datetime.date.fromisoformat((folder / EFFECTIVE_FILE).read_text(encoding="utf-8").strip())
+    except (OSError, ValueError):
+        return None
 
 
 def sha256_of(path: Path) -> str:
@@ -241,6 +270,25 @@ def installed_packs(data_dir: str | os.PathLike) -> list[Path]:
     if not packs.is_dir():
         return []
     return sorted(p for p in packs.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+
+def pack_in_force(data_dir: str | os.PathLike, day: datetime.date) -> Path | None:
+    """The installed pack in force on ``day``: of the packs with an effective date on or before it, the latest
+    (on the same date, the one ``current`` names). A pack installed before packs had dates counts only as
+    ``current``, from always."""
+    current = installed_pack_dir(data_dir)
+    dated = [(date, folder) for folder in installed_packs(data_dir) if (date := _recorded_effective_date(folder))]
+    in_force = [(date, folder.resolve() == current, folder) for date, folder in dated if date <= day]
+    if in_force:
+        return max(in_force, key=lambda item: (item[0], item[1]))[2].resolve()
+    return current if current is not None and _recorded_effective_date(current) is None else None
+
+
+def next_pack(data_dir: str | os.PathLike, day: datetime.date) -> tuple[datetime.date, Path] | None:
+    """The installed pack that takes over after ``day``, with its date; None when none is scheduled."""
+    later = [(date, folder) for folder in installed_packs(data_dir) if (date := _recorded_effective_date(folder))]
+    later = [(date, folder.resolve()) for date, folder in later if date > day]
+    return min(later) if later else None
 
 
 @dataclass(frozen=True)
@@ -320,8 +368,16 @@ def _switch_current(data_dir: Path, pack_dir: Path) -> None:
     os.replace(temporary, link)  # atomic: readers see the old or the new pack, never none
 
 
-def install_pack(source: str | os.PathLike, data_dir: str | os.PathLike) -> InstallResult:
-    """Verify the pack at ``source`` (directory or .zip) completely, then install it and make it current.
+def install_pack(
+    source: str | os.PathLike,
+    data_dir: str | os.PathLike,
+    *,
+    today: datetime.date | None = None,
+    effective_from: datetime.date | None = None,
+) -> InstallResult:
+    """Verify the pack at ``source`` (directory or .zip) completely, then install it: in force from
+    ``effective_from`` (else the date the pack declares, else ``today``; a day already past counts as today). A
+    pack in force now becomes current; a later one waits for its day beside the current one.
 
     Nothing is installed unless every listed file is present and matches its SHA-256."""
     source = Path(source)
@@ -344,14 +400,20 @@ def install_pack(source: str | os.PathLike, data_dir: str | os.PathLike) -> Inst
         else:
             raise RulesPackError(f"{source} is neither a directory nor a zip file")
         incoming = load_verified_pack(origin)
+        effective = effective_from or incoming.effective_from or today
+        if effective is not None and today is not None:
+            effective = max(effective, today)  # a day already past: in force from now, over what was in force
         final = packs / incoming.folder_name
-        if final.is_dir():
-            installed = load_verified_pack(final)
-            _switch_current(data_dir, final)
-            return InstallResult(installed, already_installed=True, previous=previous)
-        building = staging / "pack"
-        _copy_pack_files(incoming, building)
-        installed = load_verified_pack(building)  # the copy, checked again
-        os.replace(building, final)
-    _switch_current(data_dir, final)
-    return InstallResult(read_pack(final), already_installed=False, previous=previous)
+        already = final.is_dir()
+        if already:
+            load_verified_pack(final)
+        else:
+            building = staging / "pack"
+            _copy_pack_files(incoming, building)
+            load_verified_pack(building)  # the copy, checked again
+            os.replace(building, final)
+    if effective is not None:
+        (final / EFFECTIVE_FILE).write_text(effective.isoformat() + "\n", encoding="utf-8")
+    if effective is None or today is None or effective <= today:
+        _switch_current(data_dir, final)
+    return InstallResult(read_pack(final), already_installed=already, previous=previous)

@@ -14,6 +14,7 @@ which checks every file again and switches the ``current`` pointer atomically.
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import tempfile
 from collections.abc import Callable
@@ -138,6 +139,7 @@ def fetch_pack(
     mirror: str | None = None,
     transport: httpx.BaseTransport | None = None,
     progress: Callable[[PinnedFile], None] | None = None,
+    today: datetime.date | None = None,
 ) -> InstallResult:
     """Download every pinned file (from its publisher, or from ``mirror``), check its SHA-256, and install the pack.
 
@@ -151,10 +153,12 @@ def fetch_pack(
                     progress(pinned)
                 _write(staging / pinned.path, _download(http, pinned, mirror))
         _write_versions(staging)
-        return install_pack(staging, data_dir)
+        return install_pack(staging, data_dir, today=today)
 
 
-def install_from_folder(folder: str | Path, data_dir: str | Path) -> InstallResult:
+def install_from_folder(
+    folder: str | Path, data_dir: str | Path, *, today: datetime.date | None = None
+) -> InstallResult:
     """The pinned files, downloaded elsewhere and copied into ``folder`` in the pack's layout: checked against the
     pinned SHA-256 values and installed (the folder needs no VERSIONS files)."""
     folder = Path(folder)
@@ -168,7 +172,7 @@ def install_from_folder(folder: str | Path, data_dir: str | Path) -> InstallResu
             _check(pinned, content, where=str(source))
             _write(staging / pinned.path, content)
         _write_versions(staging)
-        return install_pack(staging, data_dir)
+        return install_pack(staging, data_dir, today=today)
 
 
 def _download(http: HttpClient, pinned: PinnedFile, mirror: str | None) -> bytes:

@@ -1,19 +1,22 @@
 """The portal's side of Peppol validation: which rules pack is active, the process-wide validator, its health.
 
-The active pack is ``PEPPOL_RULES_DIR`` when set, else the pack installed with ``manage.py peppol rules install``
-(the ``current`` pointer in ``PEPPOL_DATA_DIR``), else none: then validation is structural only, and with
-``PEPPOL_REQUIRE_RULES`` every document is refused and /healthz answers 503.
+The active pack is ``PEPPOL_RULES_DIR`` when set, else the installed pack in force today (``manage.py peppol rules
+install``; several can be installed, each in force from its date, and the next takes over at midnight in
+Europe/Amsterdam), else none: then validation is structural only, and with ``PEPPOL_REQUIRE_RULES`` every document
+is refused and /healthz answers 503.
 """
 
 from __future__ import annotations
 
+import datetime
 import logging
 from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
+from django.utils import timezone
 
-from integrations.peppol.rules import RulesPack, RulesPackError, installed_pack_dir, read_pack
+from integrations.peppol.rules import RulesPack, RulesPackError, next_pack, pack_in_force, read_pack
 from integrations.peppol.validation import Validator, load_validator
 
 logger = logging.getLogger(__name__)
@@ -54,10 +57,45 @@ def active_rules_pack() -> ActivePack:
     configured = settings.PEPPOL_RULES_DIR
     if configured:
         return _read(ORIGIN_SETTING, Path(configured))
-    installed = installed_pack_dir(settings.PEPPOL_DATA_DIR)
+    installed = pack_in_force(settings.PEPPOL_DATA_DIR, amsterdam_today())
     if installed is not None:
         return _read(ORIGIN_INSTALLED, installed)
     return ActivePack(ORIGIN_NONE, None, None)
+
+
+def amsterdam_today() -> datetime.date:
+    """The day it is in Europe/Amsterdam (the settings' time zone): a release is in force from midnight there."""
+    return timezone.localdate()
+
+
+@dataclass(frozen=True)
+class ScheduledPack:
+    effective_from: datetime.date
+    path: Path
+    pack: RulesPack | None
+
+
+def next_rules_pack() -> ScheduledPack | None:
+    """The installed pack that takes over after today, when one is scheduled (never with PEPPOL_RULES_DIR)."""
+    if settings.PEPPOL_RULES_DIR:
+        return None
+    scheduled = next_pack(settings.PEPPOL_DATA_DIR, amsterdam_today())
+    if scheduled is None:
+        return None
+    day, path = scheduled
+    try:
+        return ScheduledPack(day, path, read_pack(path))
+    except RulesPackError:
+        return ScheduledPack(day, path, None)
+
+
+def next_pack_note() -> str:
+    """E.g. "next: CEN 1.3.17 + ... from 2027-05-18 (00:00 Europe/Amsterdam)"; "" when nothing is scheduled."""
+    scheduled = next_rules_pack()
+    if scheduled is None:
+        return ""
+    label = scheduled.pack.label if scheduled.pack is not None else f"{scheduled.path.name} (unreadable)"
+    return f"next: {label} from {scheduled.effective_from.isoformat()} (00:00 Europe/Amsterdam)"
 
 
 def _read(origin: str, path: Path) -> ActivePack:
@@ -105,7 +143,11 @@ def rules_health() -> RulesHealth:
     active = active_rules_pack()
     if active.usable:
         pack = active.pack
-        return RulesHealth(True, f"{pack.label}, UBL {pack.xsd_version} ({active.origin_label})")
+        upcoming = next_pack_note()
+        return RulesHealth(
+            True,
+            f"{pack.label}, UBL {pack.xsd_version} ({active.origin_label})" + (f"; {upcoming}" if upcoming else ""),
+        )
     if active.problem:
         logger.warning("Peppol rules pack unusable (%s): %s", active.description, active.problem)
         return RulesHealth(False, f"rules pack unusable ({active.origin_label}): see manage.py peppol rules status")

@@ -11,6 +11,7 @@ versions and whether its files still match their SHA-256.
 
 from __future__ import annotations
 
+import datetime
 import json
 from pathlib import Path
 
@@ -25,7 +26,7 @@ from integrations.peppol.rules import (
     verify_pack,
 )
 from integrations.peppol.rules_fetch import PINNED, RELEASE, download_instructions, fetch_pack, install_from_folder
-from portal.core.peppol import ORIGIN_SETTING, active_rules_pack
+from portal.core.peppol import ORIGIN_SETTING, active_rules_pack, amsterdam_today, next_pack_note, next_rules_pack
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -72,6 +73,13 @@ def add_parser(subparsers) -> None:
         ),
     )
     install.add_argument("path", metavar="PATH", help="a directory laid out like ../shared/peppol, or a zip of one")
+    install.add_argument(
+        "--effective-from",
+        type=datetime.date.fromisoformat,
+        metavar="YYYY-MM-DD",
+        help="the day the release is mandatory from (default: the date the pack declares, else today); until "
+        "then the pack in force stays, and the portal switches at midnight Europe/Amsterdam by itself",
+    )
     install.set_defaults(run=run_install)
     status = actions.add_parser("status", help="Show the active rules pack, its versions and integrity.")
     status.add_argument("--json", action="store_true", help="machine-readable output")
@@ -86,13 +94,14 @@ def run_fetch(options, out, err) -> int:
             if not Path(folder).is_dir():
                 err.write(f"peppol rules fetch: {folder}: no such folder\n")
                 return EXIT_USAGE
-            result = install_from_folder(folder, settings.PEPPOL_DATA_DIR)
+            result = install_from_folder(folder, settings.PEPPOL_DATA_DIR, today=amsterdam_today())
         else:
             out.write(f"Downloading {len(PINNED)} files of {RELEASE}...\n")
             result = fetch_pack(
                 settings.PEPPOL_DATA_DIR,
                 mirror=mirror,
                 progress=lambda pinned: out.write(f"  {pinned.path}\n"),
+                today=amsterdam_today(),
             )
     except RulesPackError as exc:
         err.write(f"Refused: {exc}\nNothing was installed; the validation rules are as they were.\n")
@@ -120,7 +129,9 @@ def run_install(options, out, err) -> int:
         err.write(f"peppol rules install: {source}: no such file or directory\n")
         return EXIT_USAGE
     try:
-        result = install_pack(source, settings.PEPPOL_DATA_DIR)
+        result = install_pack(
+            source, settings.PEPPOL_DATA_DIR, today=amsterdam_today(), effective_from=options.get("effective_from")
+        )
     except RulesPackError as exc:
         err.write(f"Refused: {exc}\nNothing was installed.\n")
         return EXIT_FAILED
@@ -130,7 +141,13 @@ def run_install(options, out, err) -> int:
     else:
         out.write(f"Installed {pack.label}, UBL {pack.xsd_version} ({len(pack.files)} files, SHA-256 verified)\n")
         out.write(f"  into {pack.root}\n")
-    out.write("It is now the current installed pack.\n")
+    effective = pack.effective_from
+    if effective is not None and effective > amsterdam_today():
+        out.write(
+            f"It is in force from {effective.isoformat()} (00:00 Europe/Amsterdam); until then the pack in force stays.\n"
+        )
+    else:
+        out.write("It is now the current installed pack.\n")
     if result.previous and result.previous.resolve() != pack.root.resolve():
         out.write(f"  (previously: {result.previous.name}; kept, can be reinstalled)\n")
     _write_precedence_note(out)
@@ -167,7 +184,15 @@ def _status(active) -> dict:
         "files": 0,
         "verified": False,
         "problem": active.problem or None,
+        "next": None,
     }
+    scheduled = next_rules_pack()
+    if scheduled is not None:
+        report["next"] = {
+            "effective_from": scheduled.effective_from.isoformat(),
+            "label": scheduled.pack.label if scheduled.pack is not None else None,
+            "path": str(scheduled.path),
+        }
     current = installed_pack_dir(settings.PEPPOL_DATA_DIR)
     report["installed_current"] = current.name if current else None
     if active.pack is not None:
@@ -216,6 +241,9 @@ def run_status(options, out, err) -> int:
         for name in report["installed_packs"]:
             marker = "  (current)" if name == report["installed_current"] else ""
             out.write(f"  {name}{marker}\n")
+    upcoming = next_pack_note()
+    if upcoming:
+        out.write(f"Scheduled: {upcoming}\n")
     if active.path is None and report["require_rules"]:
         out.write("No rules pack while PEPPOL_REQUIRE_RULES is set: every document is refused and /healthz fails.\n")
     return EXIT_OK if healthy else EXIT_FAILED
