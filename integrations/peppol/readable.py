@@ -104,6 +104,16 @@ class ReadableLine:
 
 
 @dataclass(frozen=True)
+class DocumentReference:
+    """A cac:AdditionalDocumentReference without an attachment: a reference only (e.g. a timesheet's number, or
+    with type code 130 an invoiced object), shown as such and never counted as an attachment."""
+
+    document_id: str | None
+    type_code: str | None
+    description: str | None
+
+
+@dataclass(frozen=True)
 class ReadableDocument:
     document_type: DocumentType
     type_code: str | None
@@ -131,8 +141,9 @@ class ReadableDocument:
     payment_means: tuple[PaymentMeans, ...]
     payment_terms: str | None
     notes: tuple[str, ...]
-    attachments: tuple[Attachment, ...]
+    attachments: tuple[Attachment, ...]  # only the references that carry an attachment, as the summary counts them
     warnings: tuple[Text, ...]
+    references: tuple[DocumentReference, ...] = ()
 
     @property
     def is_credit_note(self) -> bool:
@@ -186,6 +197,15 @@ def _readable(reader: UblReader) -> ReadableDocument:
         payment_terms=reader.first_text(doc, "cac:PaymentTerms/cbc:Note"),
         notes=unique(reader.texts(doc, "cbc:Note")),
         attachments=reader.attachments(),
+        references=tuple(
+            DocumentReference(
+                document_id=reader.text(reference, "cbc:ID"),
+                type_code=reader.text(reference, "cbc:DocumentTypeCode"),
+                description=reader.text(reference, "cbc:DocumentDescription"),
+            )
+            for reference in findall(doc, "cac:AdditionalDocumentReference")
+            if first(reference, "cac:Attachment") is None
+        ),
         warnings=tuple(reader.warnings),
     )
 

@@ -217,3 +217,28 @@ def test_a_repeated_single_element_is_reported_in_the_rendering_as_in_the_summar
         == [w.en for w in summary.warnings]
         == ["ID appears 2 times; the first is used."]
     )
+
+
+def test_a_reference_without_an_attachment_is_shown_as_a_reference_not_counted_as_an_attachment():
+    reference = (
+        b"<cac:AdditionalDocumentReference><cbc:ID>TS-2025-11</cbc:ID>"
+        b"<cbc:DocumentDescription>Urenstaat november</cbc:DocumentDescription></cac:AdditionalDocumentReference>"
+    )
+    data = built(attachments=(b.pdf_attachment(),)).replace(
+        b"<cac:AccountingSupplierParty>", reference + b"<cac:AccountingSupplierParty>", 1
+    )
+
+    document = read_document(data)
+    summary = parse_document(data)
+
+    assert len(document.attachments) == len(summary.attachments) == 1
+    assert [(r.document_id, r.description) for r in document.references] == [("TS-2025-11", "Urenstaat november")]
+
+
+def test_an_impossible_date_is_reported_and_left_empty():
+    data = built().replace(b"<cbc:IssueDate>2025-03-14</cbc:IssueDate>", b"<cbc:IssueDate>20013-05-31</cbc:IssueDate>")
+
+    document = read_document(data)
+
+    assert document.issue_date is None
+    assert any("IssueDate" in warning.en and "20013-05-31" in warning.en for warning in document.warnings)
