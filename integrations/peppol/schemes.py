@@ -77,7 +77,8 @@ LETTERS_LONGEST_FIRST: tuple[tuple[str, str], ...] = tuple(
 )
 
 # VAT numbers by their country prefix: the code list's active "<country>:VAT" schemes. Greece writes EL in its VAT
-# numbers; Norway's VAT scheme is deprecated in favour of the organisation number, which is the number's digits.
+# numbers, kept in the value [GUESS G-PEPPOL-1]; Norway's VAT scheme is deprecated in favour of the organisation
+# number, which is the number's digits.
 VAT_SCHEME_BY_PREFIX: dict[str, str] = {
     scheme.letters.split(":")[0]: scheme.icd
     for scheme in SCHEMES.values()
