@@ -464,8 +464,8 @@ def _submit_claimed(invoice: OutgoingInvoice, sender: PeppolIdentifier, *, first
 
 def own_sender(environment: Environment) -> PeppolIdentifier | None:
     """The own identifier the environment sends from (the one that receives here, if any); None without one."""
-    own = environment.own_identifiers.order_by("-receive_active", "pk").first()
-    return PeppolIdentifier(own.scheme, own.value) if own is not None else None
+    own = environment.own_identifiers.order_by("-receive_active", "pk").values_list("scheme", "value")[:1]
+    return next((PeppolIdentifier(scheme, value) for scheme, value in own), None)
 
 
 def sender_identifier(environment: Environment) -> PeppolIdentifier:

@@ -27,8 +27,9 @@ def collect(environment_id: int) -> None:
 
 @shared_task(name="outgoing.prepare")
 def prepare(invoice_id: int) -> None:
-    invoice = OutgoingInvoice.objects.filter(pk=invoice_id).select_related("environment", "contact").first()
-    if invoice is not None:
+    # A primary key lookup needs no ORDER BY (which .first() adds and Django compiles for every task).
+    found = OutgoingInvoice.objects.filter(pk=invoice_id).select_related("environment", "contact")[:1]
+    for invoice in found:
         services.outgoing_prepare_and_submit(invoice=invoice)
 
 
