@@ -111,7 +111,7 @@ class EConnectSimulator(DirectoryAndAccounts, SoapOperations, PsbApi, ControlApi
         when nobody calls."""
         with self.state.lock:
             self._progress()
-            self.psb_deliver_due()
+        self.psb_deliver_due()  # posts without holding the state, as eConnect answers API calls meanwhile
 
     # --- lifecycle -----------------------------------------------------------------------------------------------
     def _progress(self) -> None:
