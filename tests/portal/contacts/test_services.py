@@ -77,3 +77,25 @@ def test_candidates_come_in_the_dutch_order_and_invalid_ones_are_left_out():
     ContactIdentifier.objects.filter(contact=contact, scheme="0190").update(is_valid=False)
 
     assert [item.scheme for item in contact_candidate_identifiers(contact)] == ["0106", "9944"]
+
+
+@pytest.mark.parametrize(
+    ("econnect_id", "identifier"),
+    [
+        ("DE:LWID:04011000-1234512345-06", PeppolIdentifier("0204", "04011000-1234512345-06")),
+        ("IT:IVA:IT02985591201", PeppolIdentifier("0211", "IT02985591201")),
+        ("FR:SIRET:78430177200025", PeppolIdentifier("0009", "78430177200025")),
+        ("AT:VAT:ATU13585627", PeppolIdentifier("9914", "ATU13585627")),
+    ],
+)
+def test_an_econnect_id_in_any_letter_form_of_the_code_list_is_usable(econnect_id, identifier):
+    [derived] = derive_identifiers(econnect_id=econnect_id, kvk="", oin="", vat="")
+
+    assert derived.identifier == identifier
+    assert not derived.invalid_reason
+
+
+def test_an_econnect_id_under_a_removed_scheme_says_what_replaces_it():
+    [derived] = derive_identifiers(econnect_id="IT:VAT:IT02985591201", kvk="", oin="", vat="")
+
+    assert "removed" in derived.invalid_reason and "0211 (IT:IVA)" in derived.invalid_reason

@@ -71,6 +71,7 @@ def test_validation_uses_the_pack_in_force_at_the_moment_of_validation(two_packs
     assert after.rules_version.startswith("CEN 1.3.17") and after.valid
 
 
+@pytest.mark.django_db
 def test_status_and_healthz_show_the_active_and_the_next_pack(two_packs, clock, client):
     clock(EVENING_BEFORE)
     status, output, _ = peppol_rules("status")
@@ -80,6 +81,8 @@ def test_status_and_healthz_show_the_active_and_the_next_pack(two_packs, clock, 
     assert "Scheduled: next: CEN 1.3.17" in output and "from 2027-05-18 (00:00 Europe/Amsterdam)" in output
     assert report["label"].startswith("CEN 1.3.16") and report["next"]["effective_from"] == "2027-05-18"
     assert "next: CEN 1.3.17" in rules_health().detail
+    healthz = client.get("/healthz").json()["checks"]["peppol_rules"]
+    assert healthz["detail"].startswith("CEN 1.3.16") and "next: CEN 1.3.17" in healthz["detail"]
 
     clock(MIDNIGHT)
     assert peppol_rules("status", "--json")[1] and json.loads(peppol_rules("status", "--json")[1])["next"] is None
