@@ -102,14 +102,9 @@ def oin_rule(value: str) -> Text | None:
     return _digit_problem(value, 20, _OIN)
 
 
-def gln_rule(value: str) -> Text | None:
-    problem = _digit_problem(value, 13, _GLN)
-    if problem is None and ean.calc_check_digit(value[:-1]) != value[-1]:
-        return _check_digit_mismatch("GS1 mod 10")
-    return problem
-
-
-def _belgian_enterprise_problem(digits: str, noun: Text, *, after: str = "") -> Text | None:
+def _belgian_enterprise_problem(digits: str, noun: Text, *, after: str = "", first_digit: bool = True) -> Text | None:
+    """Ten digits with the mod 97 check; ``first_digit``: and the first is 0 or 1 (the register's rule, which the
+    official Peppol rule for 0208 does not check)."""
     problem = _digit_problem(digits, 10, noun, after=after)
     if problem is not None:
         if len(digits) == 9 and digits.isascii() and digits.isdigit():
@@ -118,7 +113,7 @@ def _belgian_enterprise_problem(digits: str, noun: Text, *, after: str = "") -> 
                 problem.nl + " (een oud nummer van 9 cijfers krijgt een 0 ervoor)",
             )
         return problem
-    if digits[0] not in "01":
+    if first_digit and digits[0] not in "01":
         return Text(
             f"starts with {digits[0]}; {noun.en} starts with 0 or 1",
             f"begint met {digits[0]}; {noun.nl} begint met 0 of 1",
@@ -126,10 +121,6 @@ def _belgian_enterprise_problem(digits: str, noun: Text, *, after: str = "") -> 
     if be_vat.checksum(digits) != 0:
         return _check_digit_mismatch("mod 97")
     return None
-
-
-def be_enterprise_rule(value: str) -> Text | None:
-    return _belgian_enterprise_problem(value, _BE_ENTERPRISE)
 
 
 def be_vat_rule(value: str) -> Text | None:
@@ -148,23 +139,6 @@ def no_orgnr_rule(value: str) -> Text | None:
     if problem is None and no_orgnr.checksum(value) != 0:
         return _check_digit_mismatch("mod 11")
     return problem
-
-
-def dk_cvr_rule(value: str) -> Text | None:
-    # The Peppol code list gives 0184 as 8 digits, but PEPPOL-COMMON-R042 still accepts the older DK12345678
-    # and participants registered that way exist, so both are accepted and the value is left as written.
-    digits = value[2:] if value.startswith("DK") else value
-    problem = _digit_problem(digits, 8, _DK_CVR)
-    if problem is not None:
-        return problem
-    if digits[0] == "0":
-        return Text(
-            f"starts with 0; {_DK_CVR.en} never does",
-            f"begint met 0; {_DK_CVR.nl} begint daar nooit mee",
-        )
-    if dk_cvr.checksum(digits) != 0:
-        return _check_digit_mismatch("mod 11")
-    return None
 
 
 def de_vat_rule(value: str) -> Text | None:
@@ -226,13 +200,6 @@ def nl_vat_valid_reason(value: str) -> Text:
 # Never stricter than the stylesheet: a value it accepts, these accept.
 
 
-def _official_gs1(value: str) -> bool:
-    """u:gln: the GS1 mod 10 check digit over any number of digits (not only 13)."""
-    digits = [int(char) for char in reversed(value[:-1])]
-    weighted = sum(digit * (3 if position % 2 == 0 else 1) for position, digit in enumerate(digits))
-    return (10 - weighted % 10) % 10 == int(value[-1])
-
-
 def _only_digits(value: str) -> bool:
     return value.isascii() and value.isdigit()
 
@@ -241,7 +208,7 @@ def gln_official_rule(value: str) -> Text | None:
     """PEPPOL-COMMON-R040: digits with a GS1 check digit."""
     if not _only_digits(value):
         return _digit_problem(value, max(len(value), 1), _GLN)
-    if not _official_gs1(value):
+    if ean.calc_check_digit(value[:-1]) != value[-1]:  # as u:gln: GS1 mod 10 over any number of digits
         return _check_digit_mismatch("GS1 mod 10")
     return None
 
@@ -277,17 +244,7 @@ def dk_erst_official_rule(value: str) -> Text | None:
 
 def be_enterprise_official_rule(value: str) -> Text | None:
     """PEPPOL-COMMON-R043: 10 digits, mod 97 over the first 8."""
-    problem = _digit_problem(value, 10, _BE_ENTERPRISE)
-    if problem is not None:
-        if len(value) == 9 and _only_digits(value):
-            return Text(
-                problem.en + " (an old 9-digit number takes a leading 0)",
-                problem.nl + " (een oud nummer van 9 cijfers krijgt een 0 ervoor)",
-            )
-        return problem
-    if be_vat.checksum(value) != 0:
-        return _check_digit_mismatch("mod 97")
-    return None
+    return _belgian_enterprise_problem(value, _BE_ENTERPRISE, first_digit=False)
 
 
 def be_enterprise_national_rule(value: str) -> Text | None:
