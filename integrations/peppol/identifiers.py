@@ -85,6 +85,7 @@ class IdentifierCheck:
     status: IdentifierStatus
     scheme_name: Text
     reason: Text
+    flagged_by_official_rule: bool = False  # a warning the official Peppol rules themselves give (R054 KvK, …)
 
     @property
     def is_valid(self) -> bool:
@@ -96,10 +97,11 @@ class IdentifierCheck:
 
     @property
     def has_problem(self) -> bool:
-        """Invalid, or a warning: what people type as master data (own identifiers, AFAS debtor fields) must not
-        have, as it is almost always a typing error there. A document's identifiers are judged by ``is_invalid``
-        alone, as the official rules judge them."""
-        return self.status in (IdentifierStatus.INVALID, IdentifierStatus.WARNING)
+        """Invalid, or flagged by an official warning rule (a KvK number that is not 8 digits): what people type
+        as master data (own identifiers, AFAS debtor fields) must not have, as it is a typing error there. A
+        national check digit the official rules leave out, or a deprecated scheme, stays a warning: the number may
+        be registered. A document's identifiers are judged by ``is_invalid`` alone, as the official rules do."""
+        return self.status is IdentifierStatus.INVALID or self.flagged_by_official_rule
 
 
 # --- parsing -------------------------------------------------------------------------------------------
@@ -280,7 +282,10 @@ def check_identifier(identifier: PeppolIdentifier) -> IdentifierCheck:
         return IdentifierCheck(identifier, IdentifierStatus.INVALID, scheme.name, retired)
     if number.status is IdentifierStatus.INVALID:
         return number
-    return IdentifierCheck(identifier, IdentifierStatus.WARNING, scheme.name, Text.join([retired, number.reason]))
+    return IdentifierCheck(
+        identifier, IdentifierStatus.WARNING, scheme.name, Text.join([retired, number.reason]),
+        number.flagged_by_official_rule,
+    )  # fmt: skip
 
 
 def check_number(identifier: PeppolIdentifier) -> IdentifierCheck:
@@ -297,7 +302,9 @@ def check_number(identifier: PeppolIdentifier) -> IdentifierCheck:
     for rule, kind in ((checks.official_warning, _OFFICIAL_WARNING), (checks.national, _NATIONAL_WARNING)):
         problem = rule(value) if rule is not None else None
         if problem is not None:
-            return IdentifierCheck(identifier, IdentifierStatus.WARNING, scheme.name, Text.join([problem, kind]))
+            reason = Text.join([problem, kind])
+            official = rule is checks.official_warning
+            return IdentifierCheck(identifier, IdentifierStatus.WARNING, scheme.name, reason, official)
     if checks.valid_reason is not None:
         reason = checks.valid_reason(value)
     elif checks.method:

@@ -134,3 +134,19 @@ def test_no_value_of_any_scheme_makes_a_check_fail_with_an_error(scheme, value):
     result = check_identifier(PeppolIdentifier(scheme, value))
 
     assert result.reason.en and result.reason.nl
+
+
+@pytest.mark.parametrize(
+    ("text", "blocks"),
+    [
+        ("0106:1234567", True),  # PEPPOL-COMMON-R054 warns: a typing error in master data
+        ("0192:974760674", True),  # invalid
+        ("IT:VAT:IT02985591201", True),  # removed scheme
+        ("0184:DK12345678", False),  # the CVR mod 11 is national only: the number may be registered
+        ("9944:NL004495446B01", False),
+        ("UBLBE:0123456789", False),  # deprecated, still in use
+        ("0088:9482348239847239874", False),
+    ],
+)
+def test_master_data_refuses_what_the_official_rules_flag_and_keeps_national_warnings(text, blocks):
+    assert check_identifier(parse_identifier(text)).has_problem is blocks
