@@ -9,8 +9,11 @@ It is written two ways:
   identifier scheme list. eConnect accepts both (https://psb.econnect.eu/misc/partyIds.html) and AFAS
   keeps this form in the debtor's "Bedrijfs-ID eConnect" (``EnId``).
 
-``check_identifier`` then says whether the value is a well-formed number of its scheme, with a precise
-bilingual reason. Schemes without known rules are reported as "format unknown", never rejected.
+Every scheme of OpenPeppol's code list is known in both notations (``schemes.py``). ``check_identifier`` then
+says, with a precise bilingual reason: invalid (an official Peppol rule refuses the value, or the scheme was
+removed), a warning (an official warning rule, the scheme's own check digit that the official rules leave out, or
+a deprecated scheme), valid, or "format unknown" for a scheme nothing is known to check: never stricter than the
+official rules.
 """
 
 from __future__ import annotations

@@ -38,10 +38,6 @@ class Scheme:
         return dutch if dutch is not None else Text(self.official_name, self.official_name)
 
     @property
-    def econnect_prefix(self) -> str:
-        return self.letters
-
-    @property
     def active(self) -> bool:
         return self.state == ACTIVE
 

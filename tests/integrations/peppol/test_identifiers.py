@@ -298,7 +298,7 @@ def test_an_identifier_whose_scheme_has_no_econnect_notation_has_no_econnect_for
 
 
 def test_every_econnect_prefix_belongs_to_one_scheme():
-    prefixes = [scheme.econnect_prefix for scheme in SCHEMES.values() if scheme.econnect_prefix]
+    prefixes = [scheme.letters.upper() for scheme in SCHEMES.values()]
 
     assert len(prefixes) == len(set(prefixes))
 
