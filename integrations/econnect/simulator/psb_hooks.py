@@ -140,7 +140,7 @@ class PsbHooks:
 
     def _post_in_lanes(self, posts: list[tuple]) -> list[int]:
         """The posts' statuses. Over HTTP, up to ``WEBHOOK_CONCURRENCY`` documents' deliveries at a time, each
-        document's in order (``WEBHOOK_CONCURRENCY``); an in-process sender (tests) posts one after the other."""
+        document's in order; an in-process sender (tests) posts one after the other."""
         if self.webhook_sender is not None or len(posts) < 2:
             return [self._post_webhook(url, body, headers) for _, url, body, headers in posts]
         lanes: dict[str, list[int]] = {}
