@@ -77,6 +77,8 @@ def load_earlier(*, rows: int, environment_ids: list[int], suppliers: int, seed:
         "supplier_identifiers": "[]",
         "supplier_id": None,
         "tax_amount": None,
+        "tax_currency": "",
+        "tax_amount_in_tax_currency": None,
         "vat_breakdown": "[]",
         "attachments": "[]",
         "econnect_duplicate_flag": "f",
