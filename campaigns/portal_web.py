@@ -5,7 +5,12 @@ through the portal's own "connect webhooks"."""
 from __future__ import annotations
 
 import os
+import socket
+import subprocess
+import sys
 import threading
+import time
+from pathlib import Path
 from typing import Any
 
 from campaigns.stack import Tenant
@@ -47,6 +52,54 @@ def serve_portal() -> PortalServer:
     portal = PortalServer(server, thread)
     os.environ["PORTAL_PUBLIC_URL"] = settings.PORTAL_PUBLIC_URL = portal.url
     return portal
+
+
+class PortalProcess:
+    """The portal under gunicorn in processes of its own, as deployed: its webhook requests do not wait for the
+    simulators' or the benchmark's Python in this process."""
+
+    def __init__(self, process: subprocess.Popen, url: str):
+        self.process, self.url = process, url
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def serve_portal_processes(env: dict[str, str], log_path: Path, *, workers: int = 2) -> PortalProcess:
+    """``gunicorn portal.wsgi`` on a free loopback port with ``workers`` processes; returns once it answers.
+    ``PORTAL_PUBLIC_URL`` is set to it."""
+    import httpx
+    from django.conf import settings
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"http://127.0.0.1:{port}"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "portal.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
+         "--access-logfile", "-"],
+        env={**env, "PORTAL_PUBLIC_URL": url}, stdout=log_path.open("wb"), stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"gunicorn exited at start; see {log_path}")
+        try:
+            httpx.get(f"{url}/healthz", timeout=2)
+            break
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    else:
+        process.kill()
+        raise RuntimeError(f"gunicorn did not answer within 60 s; see {log_path}")
+    os.environ["PORTAL_PUBLIC_URL"] = settings.PORTAL_PUBLIC_URL = url
+    return PortalProcess(process, url)
 
 
 def connect_over_psb(http, econnect_url: str, environment, tenant: Tenant) -> None:

@@ -502,11 +502,15 @@ class Stack:
         response.raise_for_status()
         return response.json()
 
-    def start_portal(self) -> None:
-        """The portal's web server, where eConnect PSB posts its webhooks (``campaigns.portal_web``)."""
-        from campaigns.portal_web import serve_portal
+    def start_portal(self, *, own_processes: bool = False) -> None:
+        """The portal's web server, where eConnect PSB posts its webhooks (``campaigns.portal_web``): in this
+        process, or (``own_processes``) under gunicorn as deployed."""
+        from campaigns.portal_web import serve_portal, serve_portal_processes
 
-        self.portal = serve_portal()
+        if own_processes:
+            self.portal = serve_portal_processes(self.celery_env(), self.log_dir / "web.log")
+        else:
+            self.portal = serve_portal()
 
     def stop_simulators(self) -> None:
         for simulator in (self.portal, self.afas, self.econnect):
@@ -530,9 +534,11 @@ def running_stack(
     lease_seconds: float,
     overrides: dict[str, str],
     keep: bool = False,
+    web_processes: bool = False,
 ) -> Iterator[Stack]:
     """The stack on a fresh database ``db_name`` with an empty broker database, a worker and beat running; all
-    stopped and dropped afterwards (``keep`` keeps the database and the logs)."""
+    stopped and dropped afterwards (``keep`` keeps the database and the logs). ``web_processes``: the portal's web
+    server under gunicorn, as deployed, instead of in this process."""
     var_dir = tempfile.mkdtemp(prefix=f"{db_name}-")
     try:
         bootstrap(db_name=db_name, var_dir=var_dir, overrides=overrides)
@@ -545,7 +551,7 @@ def running_stack(
     stack = Stack(log_dir=log_dir, environments=environments, lease_seconds=lease_seconds)
     try:
         stack.start_simulators()
-        stack.start_portal()
+        stack.start_portal(own_processes=web_processes)
         stack.set_up_world()
         from django.db import connections
 
