@@ -9,11 +9,11 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
 from campaigns.stack import Tenant
+from tests.stack.waiting import wait_for
 
 
 class PortalServer:
@@ -86,20 +86,23 @@ def serve_portal_processes(env: dict[str, str], log_path: Path, *, workers: int 
         env={**env, "PORTAL_PUBLIC_URL": url}, stdout=log_path.open("wb"), stderr=subprocess.STDOUT,
         start_new_session=True,
     )  # fmt: skip
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
+
+    def answers() -> bool:
         if process.poll() is not None:
             raise RuntimeError(f"gunicorn exited at start; see {log_path}")
         try:
-            httpx.get(f"{url}/healthz", timeout=2)
-            break
+            return httpx.get(f"{url}/healthz", timeout=2) is not None
         except httpx.HTTPError:
-            time.sleep(0.2)
-    else:
-        process.kill()
-        raise RuntimeError(f"gunicorn did not answer within 60 s; see {log_path}")
+            return False
+
+    portal = PortalProcess(process, url)
+    try:
+        wait_for(answers, timeout=60, what=f"gunicorn to answer (log: {log_path})", every=0.2)
+    except RuntimeError:
+        portal.stop()
+        raise
     os.environ["PORTAL_PUBLIC_URL"] = settings.PORTAL_PUBLIC_URL = url
-    return PortalProcess(process, url)
+    return portal
 
 
 def connect_over_psb(http, econnect_url: str, environment, tenant: Tenant) -> None:

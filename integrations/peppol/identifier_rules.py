@@ -282,15 +282,11 @@ def codice_fiscale_official_rule(value: str) -> Text | None:
     positions."""
     if len(value) == 11 and _only_digits(value):
         return None
-    if len(value) != 16:
-        return Text(
-            "is neither 11 digits nor a 16-character codice fiscale",
-            "is geen 11 cijfers en geen codice fiscale van 16 tekens",
-        )
-    letters = value[:6] + value[8] + value[15:16]
-    digits = value[6:8] + value[9:11] + value[14:15]
-    if letters.isascii() and letters.isalpha() and _only_digits(digits):
-        return None
+    if len(value) == 16:
+        letters = value[:6] + value[8] + value[15]
+        digits = value[6:8] + value[9:11] + value[14]
+        if letters.isascii() and letters.isalpha() and _only_digits(digits):
+            return None
     return Text(
         "is neither 11 digits nor a 16-character codice fiscale",
         "is geen 11 cijfers en geen codice fiscale van 16 tekens",

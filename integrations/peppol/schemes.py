@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import sys
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 
 from integrations.peppol.i18n import Text
@@ -48,11 +47,6 @@ class Scheme:
         ]
 
 
-@cache
-def code_list_version() -> str:
-    return _load()[0]
-
-
 def _load() -> tuple[str, dict[str, Scheme]]:
     data = json.loads(DATA.read_text(encoding="utf-8"))
     schemes = {}
@@ -65,7 +59,12 @@ def _load() -> tuple[str, dict[str, Scheme]]:
     return data["code_list_version"], schemes
 
 
-SCHEMES: dict[str, Scheme] = _load()[1]
+CODE_LIST_VERSION, SCHEMES = _load()
+
+
+def code_list_version() -> str:
+    return CODE_LIST_VERSION
+
 
 # Longest first, so NO:ORGNR is not read as NO:ORG followed by "NR:".
 LETTERS_LONGEST_FIRST: tuple[tuple[str, str], ...] = tuple(

@@ -74,6 +74,12 @@ class ScheduledPack:
     path: Path
     pack: RulesPack | None
 
+    @property
+    def note(self) -> str:
+        """E.g. "next: CEN 1.3.17 + ... from 2027-05-18 (00:00 Europe/Amsterdam)"."""
+        label = self.pack.label if self.pack is not None else f"{self.path.name} (unreadable)"
+        return f"next: {label} from {self.effective_from.isoformat()} (00:00 Europe/Amsterdam)"
+
 
 def next_rules_pack() -> ScheduledPack | None:
     """The installed pack that takes over after today, when one is scheduled (never with PEPPOL_RULES_DIR)."""
@@ -87,15 +93,6 @@ def next_rules_pack() -> ScheduledPack | None:
         return ScheduledPack(day, path, read_pack(path))
     except RulesPackError:
         return ScheduledPack(day, path, None)
-
-
-def next_pack_note() -> str:
-    """E.g. "next: CEN 1.3.17 + ... from 2027-05-18 (00:00 Europe/Amsterdam)"; "" when nothing is scheduled."""
-    scheduled = next_rules_pack()
-    if scheduled is None:
-        return ""
-    label = scheduled.pack.label if scheduled.pack is not None else f"{scheduled.path.name} (unreadable)"
-    return f"next: {label} from {scheduled.effective_from.isoformat()} (00:00 Europe/Amsterdam)"
 
 
 def _read(origin: str, path: Path) -> ActivePack:
@@ -143,11 +140,9 @@ def rules_health() -> RulesHealth:
     active = active_rules_pack()
     if active.usable:
         pack = active.pack
-        upcoming = next_pack_note()
-        return RulesHealth(
-            True,
-            f"{pack.label}, UBL {pack.xsd_version} ({active.origin_label})" + (f"; {upcoming}" if upcoming else ""),
-        )
+        scheduled = next_rules_pack()
+        upcoming = f"; {scheduled.note}" if scheduled is not None else ""
+        return RulesHealth(True, f"{pack.label}, UBL {pack.xsd_version} ({active.origin_label}){upcoming}")
     if active.problem:
         logger.warning("Peppol rules pack unusable (%s): %s", active.description, active.problem)
         return RulesHealth(False, f"rules pack unusable ({active.origin_label}): see manage.py peppol rules status")

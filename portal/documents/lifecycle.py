@@ -422,11 +422,11 @@ class RemoteStep:
         the timeline, for the caller to make the step. False when the document was no longer in
         ``from_statuses``."""
         now = timezone.now()
+        system_actor = fields.pop("system_actor", self.system_actor)
         if start_now is None:
             moved = transition(
                 document, subject=self.subject, from_statuses=from_statuses, to_status=READY, message=message,
-                system_actor=fields.pop("system_actor", self.system_actor), next_attempt_at=now, dispatched_at=now,
-                **fields,
+                system_actor=system_actor, next_attempt_at=now, dispatched_at=now, **fields,
             )  # fmt: skip
             if moved:
                 enqueue(self.task, document.pk)
@@ -434,7 +434,7 @@ class RemoteStep:
         return ready_and_start(
             document, subject=self.subject, from_statuses=from_statuses, ready_message=message,
             in_flight=self.in_flight, start=start_now(document, now=now), now=now,
-            system_actor=fields.pop("system_actor", self.system_actor), next_attempt_at=now, **fields,
+            system_actor=system_actor, next_attempt_at=now, **fields,
         )  # fmt: skip
 
     def claim(self, document: models.Model, *, now: datetime) -> models.Model | None:

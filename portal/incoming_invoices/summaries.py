@@ -14,13 +14,12 @@ from portal.organisations.models import Environment
 def summary_fields(*, environment: Environment, summary: DocumentSummary) -> dict[str, Any]:
     """The IncomingInvoice fields for a parsed document, bounded to their columns."""
     identifiers = supplier_identifiers(summary)
-    currency = summary.currency or ""
     return {
         "document_type": DocumentType.CREDIT_NOTE if summary.is_credit_note else DocumentType.INVOICE,
         "invoice_number": (summary.number or "")[:100],
         "normalised_invoice_number": normalise_invoice_number(summary.number),
         "issue_date": summary.issue_date,
-        "currency": currency if currency.isalpha() and len(currency) == 3 else "",
+        "currency": _currency_code(summary.currency),
         "supplier_name": ((summary.supplier.display_name if summary.supplier else "") or "")[:255],
         "supplier_identifiers": identifiers,
         "supplier_key": resolve_supplier_key(environment=environment, identifiers=identifiers),
@@ -48,7 +47,13 @@ def summary_fields(*, environment: Environment, summary: DocumentSummary) -> dic
 def _tax_currency_fields(summary: DocumentSummary) -> dict[str, Any]:
     """BT-111, the VAT in the VAT accounting currency, when the document gives it in a currency of its own."""
     amount = summary.totals.vat_total_in_tax_currency
-    tax_currency = summary.tax_currency or ""
-    if amount is None or not (tax_currency.isalpha() and len(tax_currency) == 3):
+    tax_currency = _currency_code(summary.tax_currency).upper()
+    if amount is None or not tax_currency:
         return {"tax_currency": "", "tax_amount_in_tax_currency": None}
-    return {"tax_currency": tax_currency.upper(), "tax_amount_in_tax_currency": amount}
+    return {"tax_currency": tax_currency, "tax_amount_in_tax_currency": amount}
+
+
+def _currency_code(value: str | None) -> str:
+    """A three-letter currency code as written, or "" for anything else (the column's check)."""
+    value = value or ""
+    return value if value.isalpha() and len(value) == 3 else ""

@@ -26,7 +26,7 @@ from integrations.peppol.rules import (
     verify_pack,
 )
 from integrations.peppol.rules_fetch import PINNED, RELEASE, download_instructions, fetch_pack, install_from_folder
-from portal.core.peppol import ORIGIN_SETTING, active_rules_pack, amsterdam_today, next_pack_note, next_rules_pack
+from portal.core.peppol import ORIGIN_SETTING, active_rules_pack, amsterdam_today, next_rules_pack
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -171,7 +171,7 @@ def rules_summary(active) -> str:
     return NO_PACK_SUMMARY
 
 
-def _status(active) -> dict:
+def _status(active, scheduled) -> dict:
     report: dict = {
         "origin": active.origin,
         "path": str(active.path) if active.path else None,
@@ -186,7 +186,6 @@ def _status(active) -> dict:
         "problem": active.problem or None,
         "next": None,
     }
-    scheduled = next_rules_pack()
     if scheduled is not None:
         report["next"] = {
             "effective_from": scheduled.effective_from.isoformat(),
@@ -213,7 +212,8 @@ def run_status(options, out, err) -> int:
     if options.get("short"):
         out.write(rules_summary(active) + "\n")
         return EXIT_OK if active.usable else EXIT_FAILED
-    report = _status(active)
+    scheduled = next_rules_pack()
+    report = _status(active, scheduled)
     healthy = report["verified"] or (active.pack is None and not active.problem and not report["require_rules"])
     if options.get("json"):
         out.write(json.dumps({**report, "ok": healthy}, indent=2) + "\n")
@@ -241,9 +241,8 @@ def run_status(options, out, err) -> int:
         for name in report["installed_packs"]:
             marker = "  (current)" if name == report["installed_current"] else ""
             out.write(f"  {name}{marker}\n")
-    upcoming = next_pack_note()
-    if upcoming:
-        out.write(f"Scheduled: {upcoming}\n")
+    if scheduled is not None:
+        out.write(f"Scheduled: {scheduled.note}\n")
     if active.path is None and report["require_rules"]:
         out.write("No rules pack while PEPPOL_REQUIRE_RULES is set: every document is refused and /healthz fails.\n")
     return EXIT_OK if healthy else EXIT_FAILED
