@@ -39,9 +39,10 @@ class CorrectionRefused(Exception):
     portal cannot act on); nothing changed. The message says why, in the reader's language."""
 
 
-def enqueue(task_name: str, *ids: int, countdown: float | None = None) -> None:
-    """Queue ``task_name`` once per id when the current transaction commits (at once outside one). The tasks are
-    looked up in Celery's registry by their registered name (each app's ``ready()`` imports its tasks).
+def enqueue(task_name: str, *ids: int, countdown: float | None = None, per_message: int = 1) -> None:
+    """Queue ``task_name`` for the ids when the current transaction commits (at once outside one): one message per
+    ``per_message`` ids, the task called with them as its arguments. The tasks are looked up in Celery's registry by
+    their registered name (each app's ``ready()`` imports its tasks).
 
     The row the task works on is committed already; a broker that cannot be reached leaves the work to the due-work
     dispatchers (as a message the broker lost would), instead of failing what committed it (a webhook answered
@@ -50,18 +51,18 @@ def enqueue(task_name: str, *ids: int, countdown: float | None = None) -> None:
 
     from portal.celery_app import app
 
-    def send(pk: int) -> None:
+    def send(chunk: tuple[int, ...]) -> None:
         task = app.tasks[task_name]
         try:
             if countdown:
-                task.apply_async((pk,), countdown=countdown)
+                task.apply_async(chunk, countdown=countdown)
             else:
-                task.delay(pk)
+                task.delay(*chunk)
         except BrokerUnreachable as exc:
-            logger.warning("Broker unreachable, %s for %s left to the due-work dispatcher: %s", task_name, pk, exc)
+            logger.warning("Broker unreachable, %s for %s left to the due-work dispatcher: %s", task_name, chunk, exc)
 
-    for pk in ids:
-        transaction.on_commit(lambda pk=pk: send(pk))
+    for start in range(0, len(ids), per_message):
+        transaction.on_commit(lambda chunk=ids[start : start + per_message]: send(chunk))
 
 
 def transition(

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
-from integrations.econnect.gateway import EConnectGateway
-from integrations.econnect.models import Reachability
+from integrations.econnect.models import LookupResult, Reachability
 from integrations.peppol.document_types import DocumentType
 from integrations.peppol.identifiers import (
     IdentifierSyntaxError,
@@ -22,6 +22,14 @@ from portal.core.choices import DocumentType as DocumentTypeChoice
 from portal.events.messages import Bilingual, Choice, Join, Msg, explained
 
 DUTCH_ORDER = ("0106", "0190", "9944")  # KvK, OIN, VAT
+
+
+class ParticipantDirectory(Protocol):
+    """Where candidates are looked up: an eConnect gateway, or an environment's sending session that remembers."""
+
+    def look_up_participants(
+        self, candidates: Sequence[PeppolIdentifier], document_type: DocumentType
+    ) -> LookupResult: ...
 
 
 @dataclass(frozen=True)
@@ -101,14 +109,14 @@ def candidate_identifiers(
 def resolve_recipient(
     *,
     summary: DocumentSummary,
-    gateway: EConnectGateway,
+    directory: ParticipantDirectory,
     document_type: DocumentType,
     contact_identifiers: Sequence[PeppolIdentifier] = (),
 ) -> Resolution:
     candidates, tried = candidate_identifiers(summary, contact_identifiers)
     if not candidates:
         return Resolution(None, tried)
-    result = gateway.look_up_participants(candidates, document_type)
+    result = directory.look_up_participants(candidates, document_type)
     outcomes = {
         Reachability.REGISTERED: Msg("outgoing.recipient.can_receive"),
         Reachability.NOT_REGISTERED: Msg("outgoing.recipient.not_registered"),

@@ -44,7 +44,19 @@ def preparations_stalled(*, now: datetime | None = None) -> list[int]:
     a backlog older than the threshold must not be queued once more on every run."""
     now = now or timezone.now()
     stalled = OutgoingInvoice.objects.filter(status=Status.NEW, status_changed_at__lt=now - timedelta(minutes=5))
-    return list(stalled.filter(_not_dispatched_recently(now)).values_list("pk", flat=True)[:BATCH])
+    stalled = stalled.filter(_not_dispatched_recently(now)).order_by("environment_id", "pk")
+    return list(stalled.values_list("pk", flat=True)[:BATCH])
+
+
+def invoices_to_prepare(invoice_ids) -> list[OutgoingInvoice]:
+    """Those of the invoices still to prepare, with their environment and their contact's identifiers, grouped by
+    environment."""
+    return list(
+        OutgoingInvoice.objects.filter(pk__in=invoice_ids, status=Status.NEW)
+        .select_related("environment", "contact")
+        .prefetch_related("contact__identifiers")
+        .order_by("environment_id", "pk")
+    )
 
 
 def mark_dispatched(invoice_ids: list[int], *, now: datetime | None = None) -> None:

@@ -11,8 +11,10 @@ from __future__ import annotations
 import hashlib
 import logging
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import groupby
 
 from django.conf import settings
 from django.db import transaction
@@ -41,6 +43,7 @@ from portal.organisations.models import Environment, SyncCursor
 from portal.outgoing_invoices import status_follow
 from portal.outgoing_invoices.models import OutgoingInvoice
 from portal.outgoing_invoices.recipients import resolve_recipient
+from portal.outgoing_invoices.sending import EnvironmentSending, own_sender
 from portal.outgoing_invoices.status_follow import outgoing_follow_status  # noqa: F401  (sending's services, in one place)
 
 logger = logging.getLogger(__name__)
@@ -48,6 +51,7 @@ logger = logging.getLogger(__name__)
 Status = OutgoingInvoice.Status
 COLLECT_LEASE = timedelta(minutes=10)
 COLLECT_CHUNK = 50  # invoices downloaded, then stored in one transaction
+PREPARE_PER_TASK = 10  # invoices one prepare task prepares and submits (sharing their environment's gateway)
 COLLECT = lifecycle.EnvironmentRun("sending_enabled", "collect_lease_until", COLLECT_LEASE)
 # Submitting to eConnect: READY or due RETRY_WAIT → SUBMITTING (reference saved) → SUBMITTED, RETRY_WAIT or FAILED.
 SUBMISSION = lifecycle.RemoteStep(
@@ -155,7 +159,7 @@ def _collect_chunk(afas, environment: Environment, items, contacts: dict, cursor
             ]
         )
         SyncCursor.objects.filter(pk=cursor.pk).update(position=str(max(item.subject_id for item in items)))
-        lifecycle.enqueue("outgoing.prepare", *(invoice.pk for invoice in invoices))
+        lifecycle.enqueue("outgoing.prepare", *(invoice.pk for invoice in invoices), per_message=PREPARE_PER_TASK)
     return len(invoices), len(known)
 
 
@@ -174,23 +178,44 @@ def outgoing_prepare_and_submit(*, invoice: OutgoingInvoice) -> OutgoingInvoice:
     """Prepare, and submit at once what became READY, in one task: READY and the start of the submission (its
     reference saved) are one transaction (the row is locked by the move to READY), then eConnect is called as for a
     queued submit."""
-    invoice, sender = _prepare(invoice, submit_now=True)
-    if invoice.status != Status.SUBMITTING:
-        return invoice
-    return _submit_claimed(invoice, sender, first_attempt=True)
+    outgoing_prepare_and_submit_many(invoices=[invoice])
+    return invoice
+
+
+def outgoing_prepare_and_submit_many(*, invoices: Iterable[OutgoingInvoice]) -> None:
+    """``outgoing_prepare_and_submit`` for the invoices of one task, in their order: those of one environment share
+    its sender, one eConnect gateway and the directory's answers. Each invoice still moves in transactions of its
+    own. One that fails unexpectedly does not hold up the others (it stays new, for the stalled-preparation sweep);
+    the first such error is raised after them, the others logged."""
+    failure: Exception | None = None
+    for _environment_id, group in groupby(invoices, key=lambda invoice: invoice.environment_id):
+        group = list(group)
+        with EnvironmentSending(group[0].environment) as sending:
+            for invoice in group:
+                try:
+                    _prepare(invoice, sending, submit_now=True)
+                    if invoice.status == Status.SUBMITTING:
+                        _submit_claimed(invoice, sending, first_attempt=True)
+                except Exception as exc:
+                    if failure is not None:
+                        logger.exception("Preparing outgoing invoice %s failed", invoice.pk)
+                    failure = failure or exc
+    if failure is not None:
+        raise failure
 
 
 def outgoing_prepare(*, invoice: OutgoingInvoice) -> OutgoingInvoice:
     """NEW → READY (valid, recipient found), NEEDS_ATTENTION (invalid or not on Peppol) or NOT_SENT (AFAS sends it).
     A READY invoice's submit is queued."""
-    return _prepare(invoice, submit_now=False)[0]
+    with EnvironmentSending(invoice.environment) as sending:
+        return _prepare(invoice, sending, submit_now=False)
 
 
-def _prepare(invoice: OutgoingInvoice, *, submit_now: bool) -> tuple[OutgoingInvoice, PeppolIdentifier | None]:
+def _prepare(invoice: OutgoingInvoice, sending: EnvironmentSending, *, submit_now: bool) -> OutgoingInvoice:
     """``outgoing_prepare``; with ``submit_now`` a READY invoice goes on to SUBMITTING in the same transaction, for
-    the caller to submit. Returns the invoice and the own identifier it is sent from (when it got that far)."""
+    the caller to submit."""
     if invoice.status != Status.NEW:
-        return invoice, None
+        return invoice
     ubl = bytes(invoice.ubl)
     try:
         summary = parse_document(ubl)
@@ -198,7 +223,7 @@ def _prepare(invoice: OutgoingInvoice, *, submit_now: bool) -> tuple[OutgoingInv
         _needs_attention(
             invoice, ErrorKind.INVALID_DOCUMENT, Msg("outgoing.unreadable", reason=Bilingual.of(exc.message))
         )
-        return invoice, None
+        return invoice
     # What prepare learns (the summary, the validation, the lookups) is written with the status it leads to.
     recorded = _summary_fields(invoice, summary)
     document_type = recorded["document_type"]
@@ -212,31 +237,28 @@ def _prepare(invoice: OutgoingInvoice, *, submit_now: bool) -> tuple[OutgoingInv
             system_actor="prepare",
             **recorded,
         )
-        return invoice, None
+        return invoice
 
     result = _validated(invoice, ubl, recorded)
     if result is None:
-        return invoice, None
+        return invoice
 
-    sender = own_sender(invoice.environment)
-    blocker = _sending_blocker(invoice.environment, sender)
-    if blocker is not None:
-        _needs_attention(invoice, ErrorKind.CREDENTIALS, blocker, fields=recorded)
-        return invoice, None
+    if sending.blocker is not None:
+        _needs_attention(invoice, ErrorKind.CREDENTIALS, sending.blocker, fields=recorded)
+        return invoice
     try:
-        with clients.econnect_gateway_for(invoice.environment) as gateway:
-            resolution = resolve_recipient(
-                summary=summary,
-                gateway=gateway,
-                document_type=_peppol_type(document_type),
-                contact_identifiers=contact_candidate_identifiers(invoice.contact),
-            )
+        resolution = resolve_recipient(
+            summary=summary,
+            directory=sending,
+            document_type=_peppol_type(document_type),
+            contact_identifiers=contact_candidate_identifiers(invoice.contact),
+        )
     except CredentialDecryptionError:
         _needs_attention(invoice, ErrorKind.CREDENTIALS, Msg("outgoing.credentials_unreadable"), fields=recorded)
-        return invoice, None
+        return invoice
     except RemoteError as exc:
         _prepare_failed(invoice, exc, recorded)
-        return invoice, None
+        return invoice
     recorded["recipient_lookups"] = resolution.tried
     if resolution.recipient is None:
         _needs_attention(
@@ -245,13 +267,13 @@ def _prepare(invoice: OutgoingInvoice, *, submit_now: bool) -> tuple[OutgoingInv
             Msg("outgoing.not_on_peppol", explanation=resolution.explanation_message),
             fields=recorded,
         )
-        return invoice, None
+        return invoice
     if invoice.environment.uses_psb and not _addressed_to(summary, resolution.recipient):
         result = _readdressed(invoice, summary, resolution.recipient, recorded)
         if result is None:
-            return invoice, None
+            return invoice
     _ready(invoice, resolution.recipient, recorded, unchecked=result.structural_only, submit_now=submit_now)
-    return invoice, sender
+    return invoice
 
 
 def _ready(
@@ -333,16 +355,6 @@ def _validated(invoice: OutgoingInvoice, ubl: bytes, recorded: dict):
     return result
 
 
-def _sending_blocker(environment: Environment, sender: PeppolIdentifier | None = None) -> Msg | None:
-    """What keeps the environment from sending at all, as a message with the fix; None when nothing does. Without
-    ``sender`` (the own identifier it sends from, when the caller read it), its own identifiers are looked at."""
-    if not environment.has_econnect_keys:
-        return Msg("outgoing.no_econnect_keys")
-    if sender is None and not environment.own_identifiers.exists():
-        return Msg("outgoing.no_sender")
-    return None
-
-
 def _prepare_failed(invoice: OutgoingInvoice, exc: RemoteError, recorded: dict) -> None:
     """The recipient could not be looked up. Refused keys need a person; anything else is tried again later (the
     invoice stays new, with the reason shown, and the stalled-preparation sweep picks it up)."""
@@ -407,10 +419,11 @@ def _peppol_type(document_type: str):
 def outgoing_submit(*, invoice: OutgoingInvoice, now: datetime | None = None) -> OutgoingInvoice:
     """READY or due RETRY_WAIT → SUBMITTING (reference saved) → SUBMITTED, RETRY_WAIT, NEEDS_ATTENTION or FAILED."""
     now = now or timezone.now()
-    sender = own_sender(invoice.environment)
-    blocker = _sending_blocker(invoice.environment, sender)
-    if blocker is not None:  # e.g. the keys were removed after the invoice was prepared
-        _needs_attention(invoice, ErrorKind.CREDENTIALS, blocker, from_statuses=(Status.READY, Status.RETRY_WAIT))
+    checked = EnvironmentSending(invoice.environment)
+    if checked.blocker is not None:  # e.g. the keys were removed after the invoice was prepared
+        _needs_attention(
+            invoice, ErrorKind.CREDENTIALS, checked.blocker, from_statuses=(Status.READY, Status.RETRY_WAIT)
+        )
         return invoice
     with transaction.atomic():
         claimed = SUBMISSION.claim(invoice, now=now)
@@ -418,7 +431,8 @@ def outgoing_submit(*, invoice: OutgoingInvoice, now: datetime | None = None) ->
             return invoice
         first_attempt = not claimed.submission_reference
         SUBMISSION.start(claimed, starting=_submission_start, now=now)
-    return _submit_claimed(claimed, sender, first_attempt=first_attempt)
+    with checked.reread(claimed.environment) as sending:  # the claim read the keys as they are now
+        return _submit_claimed(claimed, sending, first_attempt=first_attempt)
 
 
 def _submission_start(claimed: OutgoingInvoice, *, now: datetime) -> tuple[Msg, dict]:
@@ -429,11 +443,11 @@ def _submission_start(claimed: OutgoingInvoice, *, now: datetime) -> tuple[Msg, 
     return Msg("outgoing.submitting", attempt=claimed.attempts + 1, reference=reference), fields
 
 
-def _submit_claimed(invoice: OutgoingInvoice, sender: PeppolIdentifier, *, first_attempt: bool) -> OutgoingInvoice:
+def _submit_claimed(invoice: OutgoingInvoice, sending: EnvironmentSending, *, first_attempt: bool) -> OutgoingInvoice:
     """The submission of an invoice in SUBMITTING (committed): to eConnect once, or its failure."""
     document = OutgoingDocument(
         reference=invoice.submission_reference,
-        sender=sender,
+        sender=sending.sender,
         recipient=PeppolIdentifier(invoice.recipient_scheme, invoice.recipient_value),
         payload=bytes(invoice.ubl),
         prepared_at=invoice.submission_prepared_at,
@@ -442,9 +456,8 @@ def _submit_claimed(invoice: OutgoingInvoice, sender: PeppolIdentifier, *, first
         credit_note=invoice.document_type == DocumentType.CREDIT_NOTE,
     )
     try:
-        with clients.econnect_gateway_for(invoice.environment) as gateway:
-            # After any earlier attempt, eConnect may already have the document: look before sending again.
-            sent = gateway.send_once(document, check_first=not first_attempt)
+        # After any earlier attempt, eConnect may already have the document: look before sending again.
+        sent = sending.gateway().send_once(document, check_first=not first_attempt)
     except RemoteError as exc:
         _submit_failed(invoice, exc)
         return invoice
@@ -460,12 +473,6 @@ def _submit_claimed(invoice: OutgoingInvoice, sender: PeppolIdentifier, *, first
     SUBMISSION.done(invoice, Status.SUBMITTED, accepted, econnect_document_id=sent.external_id[:100], submitted_at=now,
                     next_attempt_at=now + timedelta(seconds=30))  # fmt: skip
     return invoice
-
-
-def own_sender(environment: Environment) -> PeppolIdentifier | None:
-    """The own identifier the environment sends from (the one that receives here, if any); None without one."""
-    own = environment.own_identifiers.order_by("-receive_active", "pk").values_list("scheme", "value")[:1]
-    return next((PeppolIdentifier(scheme, value) for scheme, value in own), None)
 
 
 def sender_identifier(environment: Environment) -> PeppolIdentifier:

@@ -26,11 +26,9 @@ def collect(environment_id: int) -> None:
 
 
 @shared_task(name="outgoing.prepare")
-def prepare(invoice_id: int) -> None:
-    # A primary key lookup needs no ORDER BY (which .first() adds and Django compiles for every task).
-    found = OutgoingInvoice.objects.filter(pk=invoice_id).select_related("environment", "contact")[:1]
-    for invoice in found:
-        services.outgoing_prepare_and_submit(invoice=invoice)
+def prepare(*invoice_ids: int) -> None:
+    """Prepare and submit a few invoices (of one collect, so mostly of one environment) in one task."""
+    services.outgoing_prepare_and_submit_many(invoices=selectors.invoices_to_prepare(invoice_ids))
 
 
 @shared_task(name="outgoing.submit")
@@ -58,8 +56,8 @@ def work_due() -> None:
         follow_status.delay(invoice_id)
     stalled = selectors.preparations_stalled()
     selectors.mark_dispatched(stalled)
-    for invoice_id in stalled:
-        prepare.delay(invoice_id)
+    for start in range(0, len(stalled), services.PREPARE_PER_TASK):
+        prepare.delay(*stalled[start : start + services.PREPARE_PER_TASK])
 
 
 @shared_task(name="outgoing.sweep")

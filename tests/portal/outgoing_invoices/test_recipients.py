@@ -48,7 +48,7 @@ def test_the_ubl_endpoint_is_used_when_it_can_receive():
     directory = DirectoryStub("0106:30123456")
 
     resolution = resolve_recipient(
-        summary=summary_with_endpoint("0106", "30123456"), gateway=directory, document_type=DocumentType.INVOICE
+        summary=summary_with_endpoint("0106", "30123456"), directory=directory, document_type=DocumentType.INVOICE
     )
 
     assert resolution.recipient == PeppolIdentifier("0106", "30123456")
@@ -60,7 +60,7 @@ def test_the_contacts_identifiers_are_tried_after_the_endpoint_in_one_lookup():
 
     resolution = resolve_recipient(
         summary=summary_with_endpoint("0088", "8712345678906"),
-        gateway=directory,
+        directory=directory,
         document_type=DocumentType.INVOICE,
         contact_identifiers=contact_ids,
     )
@@ -71,7 +71,7 @@ def test_the_contacts_identifiers_are_tried_after_the_endpoint_in_one_lookup():
 
 def test_nobody_receiving_gives_no_recipient_and_says_what_was_tried():
     resolution = resolve_recipient(
-        summary=summary_with_endpoint("0106", "30123456"), gateway=DirectoryStub(), document_type=DocumentType.INVOICE
+        summary=summary_with_endpoint("0106", "30123456"), directory=DirectoryStub(), document_type=DocumentType.INVOICE
     )
 
     assert resolution.recipient is None
