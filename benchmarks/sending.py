@@ -43,7 +43,7 @@ INSTRUMENT_ENV = "BENCH_SENDING_INSTRUMENT"
 STAGES = ("validation", "http", "http_setup", "db")
 # prepare+submit 7 and the status follow-up 4 per invoice; a collect 40 per environment (its pages), dispatch and
 # work_due runs beside it.
-QUERY_BUDGET = QueryBudget(per_document=12, per_environment=60)
+QUERY_BUDGET = QueryBudget(per_document=10, per_environment=60)
 
 
 # --- inside the worker: timing of the stages ------------------------------------------------------------------------

@@ -5,11 +5,12 @@ per-environment dispatch at the polling interval, and leases against concurrent 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TypeVar
+from itertools import groupby
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db import models, transaction
@@ -63,6 +64,26 @@ def enqueue(task_name: str, *ids: int, countdown: float | None = None, per_messa
 
     for start in range(0, len(ids), per_message):
         transaction.on_commit(lambda chunk=ids[start : start + per_message]: send(chunk))
+
+
+def work_through(documents: Iterable[Any], step: Callable[[Any, Any], object], *, session_for: Callable) -> None:
+    """``step(document, session)`` for each of one task's documents, in their order; those of one environment share
+    one ``session_for(environment)`` (a context manager, e.g. its clients built once). Each step commits on its own.
+    A document whose step fails unexpectedly does not hold up the others (it stays where it was, for its stalled
+    sweep); the first such error is raised after them (the task fails visibly), the others are logged."""
+    failure: Exception | None = None
+    for _environment_id, group in groupby(documents, key=lambda document: document.environment_id):
+        group = list(group)
+        with session_for(group[0].environment) as session:
+            for document in group:
+                try:
+                    step(document, session)
+                except Exception as exc:
+                    if failure is not None:
+                        logger.exception("%s %s failed", type(document).__name__, document.pk)
+                    failure = failure or exc
+    if failure is not None:
+        raise failure
 
 
 def transition(

@@ -9,6 +9,8 @@ acknowledgement next time and never delivers twice.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
+from contextlib import nullcontext
 from datetime import datetime, timedelta
 
 import httpx
@@ -74,10 +76,20 @@ def _transition(invoice: IncomingInvoice, *, system_actor: str = "receiving", **
 def incoming_process_and_deliver(*, invoice: IncomingInvoice) -> IncomingInvoice:
     """Process, and deliver at once what became READY, in one task: the verdict, READY and the start of the delivery
     are one transaction (the row is locked by the move to READY), then AFAS is called as for a queued delivery."""
-    invoice = incoming_process(invoice=invoice, deliver_now=True)
-    if invoice.status != Status.DELIVERING:
-        return invoice
-    return _deliver_claimed(invoice)
+    incoming_process_and_deliver_many(invoices=[invoice])
+    return invoice
+
+
+def incoming_process_and_deliver_many(*, invoices: Iterable[IncomingInvoice]) -> None:
+    """``incoming_process_and_deliver`` for the documents of one task, in the order they were received: those of one
+    environment share its AFAS client and eConnect gateway (``lifecycle.work_through``)."""
+    lifecycle.work_through(invoices, _process_and_deliver, session_for=clients.EnvironmentClients)
+
+
+def _process_and_deliver(invoice: IncomingInvoice, remote: clients.EnvironmentClients) -> None:
+    incoming_process(invoice=invoice, deliver_now=True)
+    if invoice.status == Status.DELIVERING:
+        _deliver_claimed(invoice, remote)
 
 
 def incoming_process(*, invoice: IncomingInvoice, deliver_now: bool = False) -> IncomingInvoice:
@@ -196,7 +208,8 @@ def incoming_deliver(*, invoice: IncomingInvoice, now: datetime | None = None) -
         if claimed is None:
             return invoice
         DELIVERY.start(claimed, starting=_delivery_start, now=now)
-    return _deliver_claimed(claimed)
+    with clients.EnvironmentClients(claimed.environment) as remote:  # the claim read the keys as they are now
+        return _deliver_claimed(claimed, remote)
 
 
 def _delivery_start(claimed: IncomingInvoice, *, now: datetime) -> tuple[Msg, dict]:
@@ -204,7 +217,7 @@ def _delivery_start(claimed: IncomingInvoice, *, now: datetime) -> tuple[Msg, di
     return Msg("incoming.delivering", attempt=claimed.attempts + 1), {}
 
 
-def _deliver_claimed(invoice: IncomingInvoice) -> IncomingInvoice:
+def _deliver_claimed(invoice: IncomingInvoice, remote: clients.EnvironmentClients) -> IncomingInvoice:
     """The delivery of a document in DELIVERING (committed): into AFAS, then acknowledged; or its failure."""
     environment = invoice.environment
     if environment.afas_edition != Environment.Edition.PROFIT:
@@ -222,17 +235,18 @@ def _deliver_claimed(invoice: IncomingInvoice) -> IncomingInvoice:
             data=outcome.data,
             **outcome.fields,
         )
-        return incoming_acknowledge(invoice=invoice) if outcome.to_status == Status.DELIVERED else invoice
+        return (
+            incoming_acknowledge(invoice=invoice, remote=remote) if outcome.to_status == Status.DELIVERED else invoice
+        )
     raw = bytes(invoice.raw_xml)
     pdf = _embedded_pdf(invoice, raw)
     try:
-        with clients.afas_client_for(environment) as afas:
-            result = afas.deliver_purchase_invoice(
-                ubl=raw,
-                filename=f"{invoice.invoice_number or invoice.econnect_document_id}.xml"[:100],
-                pdf=pdf[1] if pdf else None,
-                pdf_filename=(pdf[0] if pdf else "invoice.pdf")[:100],
-            )
+        result = remote.afas().deliver_purchase_invoice(
+            ubl=raw,
+            filename=f"{invoice.invoice_number or invoice.econnect_document_id}.xml"[:100],
+            pdf=pdf[1] if pdf else None,
+            pdf_filename=(pdf[0] if pdf else "invoice.pdf")[:100],
+        )
     except RemoteError as exc:
         _deliver_failed(invoice, exc)
         return invoice
@@ -240,7 +254,7 @@ def _deliver_claimed(invoice: IncomingInvoice) -> IncomingInvoice:
     now = timezone.now()
     DELIVERY.done(invoice, Status.DELIVERED, delivered, afas_reference=str(result.keys or "")[:100], delivered_at=now,
                   next_attempt_at=now)  # fmt: skip
-    return incoming_acknowledge(invoice=invoice)
+    return incoming_acknowledge(invoice=invoice, remote=remote)
 
 
 def _embedded_pdf(invoice: IncomingInvoice, raw: bytes) -> tuple[str, bytes] | None:
@@ -288,16 +302,19 @@ def _deliver_failed(invoice: IncomingInvoice, exc: RemoteError) -> None:
 ACKNOWLEDGED_AFTER = {Status.DELIVERED: Status.ACKNOWLEDGED, Status.TEST_RECEIVED: Status.TEST_DONE}
 
 
-def incoming_acknowledge(*, invoice: IncomingInvoice) -> IncomingInvoice:
+def incoming_acknowledge(
+    *, invoice: IncomingInvoice, remote: clients.EnvironmentClients | None = None
+) -> IncomingInvoice:
     """Only a document safely in AFAS (or the organisation's own test invoice, which is never booked) is marked
     processed at eConnect; a failure here is retried, never re-delivered. ``invoice`` is as it is now (the task loads
-    it; the services pass the instance they just moved); the move to acknowledged is conditional on its status."""
+    it; the services pass the instance they just moved, and the clients they hold); the move to acknowledged is
+    conditional on its status."""
     before = invoice.status
     if before not in ACKNOWLEDGED_AFTER:
         return invoice
     try:
-        with clients.econnect_gateway_for(invoice.environment) as gateway:
-            econnect_acknowledge(gateway, invoice)
+        with nullcontext(remote) if remote is not None else clients.EnvironmentClients(invoice.environment) as held:
+            econnect_acknowledge(held.econnect(), invoice)
     except RemoteError as exc:
         # A refusal waits for a setting or eConnect to change: asked again hourly, not hammered.
         at_least = 1.0 if exc.transient else PERMANENT_ACK_RETRY_SECONDS

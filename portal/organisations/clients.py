@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from contextlib import ExitStack
 
 import httpx
 from django.conf import settings
@@ -173,3 +174,31 @@ def econnect_release_duplicate(
             logger.warning("eConnect simulator did not release %s: HTTP %s", external_id, response.status_code)
     except RemoteError as exc:
         logger.warning("eConnect simulator did not release %s: %s", external_id, exc)
+
+
+class EnvironmentClients:
+    """One environment's AFAS Profit client and eConnect gateway for the length of one task that works on several of
+    its documents: each is built when first needed (raising as ``afas_client_for`` and ``econnect_gateway_for``
+    do, e.g. for keys that cannot be read, and built again next time), and both are closed together at the end."""
+
+    def __init__(self, environment: Environment):
+        self.environment = environment
+        self._stack = ExitStack()
+        self._afas: ProfitClient | None = None
+        self._econnect: EConnectGateway | None = None
+
+    def __enter__(self) -> EnvironmentClients:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._stack.close()
+
+    def afas(self) -> ProfitClient:
+        if self._afas is None:
+            self._afas = self._stack.enter_context(afas_client_for(self.environment))
+        return self._afas
+
+    def econnect(self) -> EConnectGateway:
+        if self._econnect is None:
+            self._econnect = self._stack.enter_context(econnect_gateway_for(self.environment))
+        return self._econnect

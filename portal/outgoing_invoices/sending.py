@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from contextlib import ExitStack
 from functools import cached_property
 
 from integrations.econnect.gateway import EConnectGateway
@@ -28,15 +27,14 @@ class EnvironmentSending:
 
     def __init__(self, environment: Environment):
         self.environment = environment
-        self._stack = ExitStack()
-        self._gateway: EConnectGateway | None = None
+        self._clients = clients.EnvironmentClients(environment)
         self._lookups: dict[tuple, LookupResult] = {}
 
     def __enter__(self) -> EnvironmentSending:
         return self
 
     def __exit__(self, *exc_info) -> None:
-        self._stack.close()
+        self._clients.__exit__(*exc_info)
 
     def reread(self, environment: Environment) -> EnvironmentSending:
         """A session for the environment as read again (a claim reads its keys as they are now), with this one's
@@ -61,9 +59,7 @@ class EnvironmentSending:
 
     def gateway(self) -> EConnectGateway:
         """The environment's eConnect gateway (raises as ``clients.econnect_gateway_for`` does, e.g. unreadable keys)."""
-        if self._gateway is None:
-            self._gateway = self._stack.enter_context(clients.econnect_gateway_for(self.environment))
-        return self._gateway
+        return self._clients.econnect()
 
     def look_up_participants(self, candidates: Sequence[PeppolIdentifier], document_type: DocumentType) -> LookupResult:
         """The directory's answer for these candidates, asked once per task (a failed lookup is not kept)."""

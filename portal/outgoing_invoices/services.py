@@ -14,7 +14,6 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from itertools import groupby
 
 from django.conf import settings
 from django.db import transaction
@@ -183,25 +182,15 @@ def outgoing_prepare_and_submit(*, invoice: OutgoingInvoice) -> OutgoingInvoice:
 
 
 def outgoing_prepare_and_submit_many(*, invoices: Iterable[OutgoingInvoice]) -> None:
-    """``outgoing_prepare_and_submit`` for the invoices of one task, in their order: those of one environment share
-    its sender, one eConnect gateway and the directory's answers. Each invoice still moves in transactions of its
-    own. One that fails unexpectedly does not hold up the others (it stays new, for the stalled-preparation sweep);
-    the first such error is raised after them, the others logged."""
-    failure: Exception | None = None
-    for _environment_id, group in groupby(invoices, key=lambda invoice: invoice.environment_id):
-        group = list(group)
-        with EnvironmentSending(group[0].environment) as sending:
-            for invoice in group:
-                try:
-                    _prepare(invoice, sending, submit_now=True)
-                    if invoice.status == Status.SUBMITTING:
-                        _submit_claimed(invoice, sending, first_attempt=True)
-                except Exception as exc:
-                    if failure is not None:
-                        logger.exception("Preparing outgoing invoice %s failed", invoice.pk)
-                    failure = failure or exc
-    if failure is not None:
-        raise failure
+    """``outgoing_prepare_and_submit`` for the invoices of one task: those of one environment share its sender, one
+    eConnect gateway and the directory's answers (``lifecycle.work_through``)."""
+    lifecycle.work_through(invoices, _prepare_and_submit, session_for=EnvironmentSending)
+
+
+def _prepare_and_submit(invoice: OutgoingInvoice, sending: EnvironmentSending) -> None:
+    _prepare(invoice, sending, submit_now=True)
+    if invoice.status == Status.SUBMITTING:
+        _submit_claimed(invoice, sending, first_attempt=True)
 
 
 def outgoing_prepare(*, invoice: OutgoingInvoice) -> OutgoingInvoice:
