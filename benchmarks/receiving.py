@@ -51,7 +51,7 @@ STAGES = (
 )
 # process+deliver+acknowledge 12 per original (a resend is held after fewer); a fetch about 20 per environment (its
 # pages), dispatch and work_due runs beside it.
-QUERY_BUDGET = QueryBudget(per_document=12.5, per_environment=40)
+QUERY_BUDGET = QueryBudget(per_document=13.5, per_environment=40)
 
 
 # --- inside the worker: timing of the stages ------------------------------------------------------------------------

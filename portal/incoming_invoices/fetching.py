@@ -34,7 +34,6 @@ Status = IncomingInvoice.Status
 FETCH_LEASE = timedelta(minutes=10)
 FETCH = lifecycle.EnvironmentRun("receiving_enabled", "fetch_lease_until", FETCH_LEASE)
 MAX_PAGES = 200  # per template, state and fetch; the next fetch goes on where this one stopped
-PROCESS_PER_TASK = 10  # documents one process task processes and delivers (sharing their environment's clients)
 
 
 # Only the platform SOAP API has an inbox to read; over PSB received documents arrive by webhook.
@@ -114,7 +113,7 @@ def _store_page(environment: Environment, gateway: EConnectGateway, summaries) -
             events_record(
                 [_received_event(invoice, download[2]) for invoice, download in zip(invoices, downloads, strict=True)]
             )
-            lifecycle.enqueue("incoming.process", *(invoice.pk for invoice in invoices), per_message=PROCESS_PER_TASK)
+            lifecycle.enqueue("incoming.process", *(invoice.pk for invoice in invoices))
     except IntegrityError:
         # Another run (a webhook, a person's import) stored one of them meanwhile: one by one, each once.
         created = sum(_store(environment, *download)[1] for download in downloads)

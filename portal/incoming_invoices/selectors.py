@@ -44,18 +44,7 @@ def processing_stalled(*, now: datetime | None = None) -> list[int]:
     return list(
         IncomingInvoice.objects.filter(status=Status.RECEIVED, status_changed_at__lt=now - timedelta(minutes=5))
         .filter(Q(dispatched_at__isnull=True) | Q(dispatched_at__lt=now - DISPATCH_LEASE))
-        .order_by("environment_id", "pk")
         .values_list("pk", flat=True)[:BATCH]
-    )
-
-
-def invoices_to_process(invoice_ids) -> list[IncomingInvoice]:
-    """Those of the documents still to process, with their environment, grouped by environment in the order they
-    were received."""
-    return list(
-        IncomingInvoice.objects.filter(pk__in=invoice_ids, status=Status.RECEIVED)
-        .select_related("environment")
-        .order_by("environment_id", "pk")
     )
 
 

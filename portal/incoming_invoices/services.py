@@ -9,7 +9,6 @@ acknowledgement next time and never delivers twice.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
 from contextlib import nullcontext
 from datetime import datetime, timedelta
 
@@ -75,21 +74,16 @@ def _transition(invoice: IncomingInvoice, *, system_actor: str = "receiving", **
 
 def incoming_process_and_deliver(*, invoice: IncomingInvoice) -> IncomingInvoice:
     """Process, and deliver at once what became READY, in one task: the verdict, READY and the start of the delivery
-    are one transaction (the row is locked by the move to READY), then AFAS is called as for a queued delivery."""
-    incoming_process_and_deliver_many(invoices=[invoice])
-    return invoice
+    are one transaction (the row is locked by the move to READY), then AFAS is called as for a queued delivery.
 
-
-def incoming_process_and_deliver_many(*, invoices: Iterable[IncomingInvoice]) -> None:
-    """``incoming_process_and_deliver`` for the documents of one task, in the order they were received: those of one
-    environment share its AFAS client and eConnect gateway (``lifecycle.work_through``)."""
-    lifecycle.work_through(invoices, _process_and_deliver, session_for=clients.EnvironmentClients)
-
-
-def _process_and_deliver(invoice: IncomingInvoice, remote: clients.EnvironmentClients) -> None:
-    incoming_process(invoice=invoice, deliver_now=True)
-    if invoice.status == Status.DELIVERING:
-        _deliver_claimed(invoice, remote)
+    One document per task, unlike sending's batches: of two copies the one judged first is the original, and
+    batches worked through in parallel judge an environment's documents far out of the order they were received
+    (one task each keeps it close to that order)."""
+    invoice = incoming_process(invoice=invoice, deliver_now=True)
+    if invoice.status != Status.DELIVERING:
+        return invoice
+    with clients.EnvironmentClients(invoice.environment) as remote:
+        return _deliver_claimed(invoice, remote)
 
 
 def incoming_process(*, invoice: IncomingInvoice, deliver_now: bool = False) -> IncomingInvoice:

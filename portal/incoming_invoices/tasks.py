@@ -5,7 +5,6 @@ from __future__ import annotations
 from celery import shared_task
 
 from portal.incoming_invoices import selectors, services
-from portal.incoming_invoices.fetching import PROCESS_PER_TASK
 from portal.incoming_invoices.models import IncomingInvoice
 from portal.organisations.models import Environment
 
@@ -32,9 +31,8 @@ def _with_invoice(invoice_id: int, service) -> None:
 
 
 @shared_task(name="incoming.process")
-def process(*invoice_ids: int) -> None:
-    """Process and deliver a few documents (of one fetch, so mostly of one environment) in one task."""
-    services.incoming_process_and_deliver_many(invoices=selectors.invoices_to_process(invoice_ids))
+def process(invoice_id: int) -> None:
+    _with_invoice(invoice_id, services.incoming_process_and_deliver)
 
 
 @shared_task(name="incoming.deliver")
@@ -57,8 +55,8 @@ def work_due() -> None:
         acknowledge.delay(invoice_id)
     stalled = selectors.processing_stalled()
     selectors.mark_dispatched(stalled)
-    for start in range(0, len(stalled), PROCESS_PER_TASK):
-        process.delay(*stalled[start : start + PROCESS_PER_TASK])
+    for invoice_id in stalled:
+        process.delay(invoice_id)
 
 
 @shared_task(name="incoming.sweep")
