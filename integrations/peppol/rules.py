@@ -211,6 +211,37 @@ def read_pack(root: str | os.PathLike) -> RulesPack:
     )
 
 
+_READ_PACKS: dict[tuple, RulesPack] = {}
+
+
+def _stamp(path: Path) -> tuple[int, int, int]:
+    stat = path.stat()
+    return stat.st_ino, stat.st_mtime_ns, stat.st_size
+
+
+def read_pack_kept(root: str | os.PathLike) -> RulesPack:
+    """``read_pack``, kept in this process while the pack's VERSIONS files and installed date are unchanged
+    (validation asks for the active pack per document; a file replaced or edited is read again). Errors are never
+    kept."""
+    root = Path(root)
+    try:
+        stamps = [_stamp(root / name) for name in (RULES_VERSIONS, XSD_VERSIONS)]
+    except OSError:
+        return read_pack(root)  # raises the precise error
+    try:
+        stamps.append(_stamp(root / EFFECTIVE_FILE))
+    except OSError:  # a pack used in place has no installed date
+        stamps.append(None)
+    key = (str(root), *stamps)
+    pack = _READ_PACKS.get(key)
+    if pack is None:
+        pack = read_pack(root)
+        if len(_READ_PACKS) >= 16:
+            _READ_PACKS.clear()
+        _READ_PACKS[key] = pack
+    return pack
+
+
 def _declared_effective_date(versions_text: str) -> datetime.date | None:
     match = _EFFECTIVE_LINE.search(versions_text)
     if match is None:

@@ -16,7 +16,7 @@ from pathlib import Path
 from django.conf import settings
 from django.utils import timezone
 
-from integrations.peppol.rules import RulesPack, RulesPackError, next_pack, pack_in_force, read_pack
+from integrations.peppol.rules import RulesPack, RulesPackError, next_pack, pack_in_force, read_pack, read_pack_kept
 from integrations.peppol.validation import Validator, load_validator
 
 logger = logging.getLogger(__name__)
@@ -97,7 +97,7 @@ def next_rules_pack() -> ScheduledPack | None:
 
 def _read(origin: str, path: Path) -> ActivePack:
     try:
-        return ActivePack(origin, path, read_pack(path))
+        return ActivePack(origin, path, read_pack_kept(path))
     except RulesPackError as exc:
         return ActivePack(origin, path, None, problem=str(exc))
 

@@ -19,6 +19,7 @@ from integrations.peppol.rules import (
     installed_packs,
     load_verified_pack,
     read_pack,
+    read_pack_kept,
     sha256_of,
     verify_pack,
 )
@@ -244,3 +245,23 @@ def test_the_current_pointer_is_relative_so_the_data_directory_can_move(pack_cop
     install_pack(pack_copy, data_dir)
 
     assert not os.path.isabs(os.readlink(data_dir / "current"))
+
+
+def test_a_pack_read_again_is_kept_until_its_versions_files_change(pack_copy):
+    first = read_pack_kept(pack_copy)
+    assert read_pack_kept(pack_copy) is first  # validation asks per document: not read again
+
+    versions = pack_copy / "rules/VERSIONS.txt"
+    versions.write_text(versions.read_text(encoding="utf-8") + "\nEffective from: 2030-01-01\n", encoding="utf-8")
+    changed = read_pack_kept(pack_copy)
+
+    assert changed is not first
+    assert changed.effective_from is not None and first.effective_from is None
+
+
+def test_a_kept_pack_that_disappears_is_refused_as_before(pack_copy):
+    read_pack_kept(pack_copy)
+    (pack_copy / "xsd/ubl-2.1/VERSIONS.txt").unlink()
+
+    with pytest.raises(RulesPackError, match="xsd/ubl-2.1/VERSIONS.txt is missing"):
+        read_pack_kept(pack_copy)
