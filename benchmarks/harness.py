@@ -18,6 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from integrations.simulators.outbound import shared_client
+from tests.stack.celery import as_deployed
 from tests.stack.database import (
     REPO,
     WORKER_LOG,
@@ -153,29 +155,14 @@ def start_worker(*, module: str, instrument_env: str) -> subprocess.Popen:
     return start_workers(module=module, instrument_env=instrument_env)[0]
 
 
-# The settings whose defaults with DEBUG on are the local simulators (portal/settings.py).
-SIMULATOR_SETTINGS = (
-    "AFAS_BASE_URL_TEMPLATE", "AFAS_SB_BASE_URL_TEMPLATE", "ECONNECT_SOAP_URL", "ECONNECT_SIMULATOR_CONTROL_URL",
-    "ECONNECT_LOOKUP_URL", "ECONNECT_PSB_URL", "ECONNECT_PSB_IDENTITY_URL", "PORTAL_PUBLIC_URL",
-    "ECONNECT_SUBSCRIPTION_KEY",
-)  # fmt: skip
-
-
 def start_workers(*, module: str, instrument_env: str, concurrency: int = 2, nodes: int = 1) -> list[subprocess.Popen]:
     """``nodes`` prefork workers (separate ``celery worker -n`` processes sharing the queues, as on separate
     machines), each with ``concurrency`` processes, running ``celery -A <module>`` with its instrumentation."""
     import socket
 
-    from django.conf import settings
-
     from portal.celery_app import app
 
-    # The workers run as deployed, with DEBUG off (no query log, no debug cursor), so their task times are those
-    # of production. What DEBUG would have pointed at the simulators is set explicitly, as a deployment does.
-    env = dict(os.environ, **{instrument_env: "1", "PYTHONPATH": str(REPO), "DEBUG": "false",
-                              "SECURE_SSL_REDIRECT": "false", "ALLOWED_HOSTS": "127.0.0.1,localhost"})  # fmt: skip
-    for name in SIMULATOR_SETTINGS:
-        env.setdefault(name, str(getattr(settings, name)))
+    env = as_deployed(dict(os.environ, **{instrument_env: "1", "PYTHONPATH": str(REPO)}))
     started = []
     for node in range(nodes):
         log_path = Path(os.environ["PORTAL_VAR_DIR"]) / (WORKER_LOG if node == 0 else f"worker-{node}.log")
@@ -224,17 +211,13 @@ def serve(app):
 
 
 def http_post(url: str, body: dict) -> dict:
-    import httpx
-
-    response = httpx.post(url, json=body, timeout=30)
+    response = shared_client().post(url, json=body, timeout=30)
     response.raise_for_status()
     return response.json()
 
 
 def http_get(url: str) -> dict:
-    import httpx
-
-    response = httpx.get(url, timeout=60)
+    response = shared_client().get(url, timeout=60)
     response.raise_for_status()
     return response.json()
 

@@ -42,7 +42,9 @@ def hook_up(stack, tenant) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    with running_stack(db_name=DB_NAME, environments=2, lease_seconds=10.0, overrides={}, keep=args.keep_db) as stack:
+    with running_stack(
+        db_name=DB_NAME, environments=2, lease_seconds=10.0, overrides={}, keep=args.keep_db, deployed_worker=True
+    ) as stack:
         from django.db.models import Count
 
         from campaigns import checks

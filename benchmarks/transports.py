@@ -149,9 +149,9 @@ def measure_latency(stack, documents: int, rate: float, timeout: float) -> tuple
 
 def run(args: argparse.Namespace) -> int:
     # The portal's web server runs under gunicorn as deployed: in this process, PSB's webhook requests would wait for
-    # the simulators' and the benchmark's Python.
+    # the simulators' and the benchmark's Python. The worker runs with DEBUG off, as deployed.
     with running_stack(db_name=DB_NAME, environments=4, lease_seconds=10.0, overrides={}, keep=args.keep_db,
-                       web_processes=True) as stack:  # fmt: skip
+                       web_processes=True, deployed_worker=True) as stack:  # fmt: skip
         print(f"Stack up: {len(stack.tenants)} environments "
               f"({', '.join(f'{t.key} {t.transport}' for t in stack.tenants)}), worker and beat running.", flush=True)  # fmt: skip
         figures, problems = {}, []

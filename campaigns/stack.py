@@ -34,6 +34,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from integrations.simulators.outbound import shared_client
+
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/postgres"
 DEFAULT_BROKER_URL = "redis://127.0.0.1:6379/13"
@@ -167,6 +169,7 @@ class Stack:
     psb_every: int = 2  # every second environment is on eConnect PSB (0: none)
     lease_seconds: float = 10.0
     idle_queue: int = 20  # at most this many queued messages count as an empty queue (see time_passes)
+    deployed_worker: bool = False  # the worker with DEBUG off, as deployed (benchmarks; tests.stack.celery.as_deployed)
     longest_queue: int = 0
     tenants: list[Tenant] = field(default_factory=list)
     afas: Any = None
@@ -280,10 +283,8 @@ class Stack:
     # --- the stream of invoices
     def issue_outgoing(self, tenant: Tenant, debtor: str) -> str:
         """A sales invoice issued in AFAS (issue method R: the portal sends it); its number."""
-        import httpx
-
         self._sequence += 1
-        response = httpx.post(
+        response = shared_client().post(
             f"{self.afas.url}/_sim/environments/{tenant.key}/sales-invoices",
             json={
                 "debtor": debtor,
@@ -298,8 +299,6 @@ class Stack:
 
     def inject_incoming(self, tenant: Tenant, number: str) -> tuple[str, str]:
         """A purchase invoice from a supplier arrives in the environment's eConnect inbox: (external id, SHA-256)."""
-        import httpx
-
         from integrations.peppol.model import Address, Identifier, Party
         from tests.stack.world import purchase_document
 
@@ -318,14 +317,14 @@ class Stack:
             Decimal(10 + self._sequence % 90),
         )
         if tenant.on_psb:  # announced to the portal by webhook
-            response = httpx.post(
+            response = shared_client().post(
                 f"{self.econnect.url}/_sim/psb/inbox",
                 json={"party": tenant.party, "payload_base64": base64.b64encode(payload).decode()},
                 timeout=30,
             )
             response.raise_for_status()
             return response.json()["document_id"], hashlib.sha256(payload).hexdigest()
-        response = httpx.post(
+        response = shared_client().post(
             f"{self.econnect.url}/_sim/inbox",
             json={
                 "receiver": tenant.party,
@@ -350,14 +349,14 @@ class Stack:
         return env
 
     def start_worker(self, *, wait: bool = True) -> Any:
-        from tests.stack.celery import CeleryProcess
+        from tests.stack.celery import CeleryProcess, as_deployed
 
         hostname = f"campaign-{uuid.uuid4().hex[:8]}@%h"
         worker = CeleryProcess(
             "worker",
             ["worker", "--pool=prefork", "--concurrency=2", "-l", "INFO", "-n", hostname,
              "--without-gossip", "--without-mingle"],
-            self.celery_env(),
+            as_deployed(self.celery_env()) if self.deployed_worker else self.celery_env(),
             self.log_dir / "worker.log",
         )  # fmt: skip
         worker.start()
@@ -482,23 +481,17 @@ class Stack:
 
     # --- simulator control APIs
     def econnect_get(self, path: str, **params) -> Any:
-        import httpx
-
-        response = httpx.get(self.econnect.url + path, params=params, timeout=60)
+        response = shared_client().get(self.econnect.url + path, params=params, timeout=60)
         response.raise_for_status()
         return response.json()
 
     def econnect_post(self, path: str, body: dict) -> Any:
-        import httpx
-
-        response = httpx.post(self.econnect.url + path, json=body, timeout=60)
+        response = shared_client().post(self.econnect.url + path, json=body, timeout=60)
         response.raise_for_status()
         return response.json()
 
     def afas_get(self, path: str) -> Any:
-        import httpx
-
-        response = httpx.get(self.afas.url + path, timeout=60)
+        response = shared_client().get(self.afas.url + path, timeout=60)
         response.raise_for_status()
         return response.json()
 
@@ -535,6 +528,7 @@ def running_stack(
     overrides: dict[str, str],
     keep: bool = False,
     web_processes: bool = False,
+    deployed_worker: bool = False,
 ) -> Iterator[Stack]:
     """The stack on a fresh database ``db_name`` with an empty broker database, a worker and beat running; all
     stopped and dropped afterwards (``keep`` keeps the database and the logs). ``web_processes``: the portal's web
@@ -548,7 +542,9 @@ def running_stack(
     flush_broker()
     log_dir = Path(var_dir) / "logs"
     log_dir.mkdir()
-    stack = Stack(log_dir=log_dir, environments=environments, lease_seconds=lease_seconds)
+    stack = Stack(
+        log_dir=log_dir, environments=environments, lease_seconds=lease_seconds, deployed_worker=deployed_worker
+    )
     try:
         stack.start_simulators()
         stack.start_portal(own_processes=web_processes)

@@ -1,7 +1,9 @@
-"""What a live simulator posts to the portal (webhook deliveries): over one kept-alive client per process.
+"""What a live simulator posts to the portal (webhook deliveries), and what the campaigns and benchmarks send to
+the simulators' control APIs: over one kept-alive client per process.
 
-A client per delivery built a TLS context each time (about 20 ms of CPU holding the GIL): with the simulators, the
-portal's web server and the campaign in one process, that slowed every simulator answer while webhooks flowed.
+A client per request built a TLS context each time (about 20 ms of CPU holding the GIL): with the simulators, the
+portal's web server and the campaign in one process, that slowed every simulator answer while webhooks flowed (and
+a benchmark that injected documents one client each measured its own injecting).
 """
 
 from __future__ import annotations
@@ -21,12 +23,13 @@ def post(url: str, body: bytes, headers: dict[str, str], *, timeout: float) -> i
     import httpx  # only a live simulator posts over the network
 
     try:
-        return _shared_client().post(url, content=body, headers=headers, timeout=timeout).status_code
+        return shared_client().post(url, content=body, headers=headers, timeout=timeout).status_code
     except httpx.HTTPError:
         return 0
 
 
-def _shared_client():
+def shared_client():
+    """This process's kept-alive client (thread-safe; a forked child builds its own)."""
     import httpx
 
     with _lock:

@@ -15,6 +15,25 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[2]
 
 
+# The settings whose defaults with DEBUG on are the local simulators (portal/settings.py).
+SIMULATOR_SETTINGS = (
+    "AFAS_BASE_URL_TEMPLATE", "AFAS_SB_BASE_URL_TEMPLATE", "ECONNECT_SOAP_URL", "ECONNECT_SIMULATOR_CONTROL_URL",
+    "ECONNECT_LOOKUP_URL", "ECONNECT_PSB_URL", "ECONNECT_PSB_IDENTITY_URL", "PORTAL_PUBLIC_URL",
+    "ECONNECT_SUBSCRIPTION_KEY",
+)  # fmt: skip
+
+
+def as_deployed(env: dict[str, str]) -> dict[str, str]:
+    """``env`` for a worker that runs as deployed: DEBUG off (no query log, no debug cursor), so its task times are
+    those of production; what DEBUG would have pointed at the simulators is set explicitly, as a deployment does."""
+    from django.conf import settings
+
+    deployed = dict(env, DEBUG="false", SECURE_SSL_REDIRECT="false", ALLOWED_HOSTS="127.0.0.1,localhost")
+    for name in SIMULATOR_SETTINGS:
+        deployed.setdefault(name, str(getattr(settings, name)))
+    return deployed
+
+
 @dataclass
 class CeleryProcess:
     """A ``celery`` subprocess in its own process group, its output in a log file."""
