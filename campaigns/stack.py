@@ -463,7 +463,7 @@ class Stack:
         lease_taken_before = now + timedelta(minutes=10) - timedelta(seconds=self.lease_seconds)
         Environment.objects.filter(collect_lease_until__lt=lease_taken_before).update(collect_lease_until=None)
         Environment.objects.filter(fetch_lease_until__lt=lease_taken_before).update(fetch_lease_until=None)
-        for model in (OutgoingInvoice, IncomingInvoice):
+        for model in (OutgoingInvoice, IncomingInvoice, WebhookEvent):
             # Dispatch leases (5 minutes): work queued that long ago and not done is queued again.
             model.objects.filter(dispatched_at__lt=quiet_since).update(dispatched_at=long_ago)
         # NEW and RECEIVED rows nobody prepared or processed within 5 minutes are prepared or processed again.

@@ -188,14 +188,18 @@ def _received_event(
     )
 
 
+def _stored(environment: Environment, external_id: str) -> IncomingInvoice | None:
+    """The document already stored under this eConnect id (one at most: a unique constraint; no ORDER BY needed)."""
+    found = IncomingInvoice.objects.filter(environment=environment, econnect_document_id=external_id[:100])[:1]
+    return next(iter(found), None)
+
+
 def _store(
     environment: Environment, external_id: str, flagged_duplicate: bool, download: _Download, **event
 ) -> tuple[IncomingInvoice, bool]:
     """The document as received, once per environment and eConnect id, with its RECEIVED event; then processed."""
     with transaction.atomic():
-        invoice = IncomingInvoice.objects.filter(
-            environment=environment, econnect_document_id=external_id[:100]
-        ).first()
+        invoice = _stored(environment, external_id)
         if invoice is not None:
             return invoice, False
         try:
@@ -230,7 +234,7 @@ def _take_in(
     environment: Environment, external_id: str, message_key: str, *, system_actor: str, **audit
 ) -> tuple[IncomingInvoice, bool]:
     """One document asked for by its id (not found by listing the inbox), stored once like every fetched one."""
-    existing = IncomingInvoice.objects.filter(environment=environment, econnect_document_id=external_id[:100]).first()
+    existing = _stored(environment, external_id)
     if existing is not None:
         return existing, False
     with clients.econnect_gateway_for(environment) as gateway:

@@ -49,6 +49,9 @@ class WebhookEvent(models.Model):
     outcome_message_data = models.JSONField(default=dict, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
+    dispatched_at = models.DateTimeField(
+        null=True, blank=True, help_text="When its processing was queued; not queued again until that is 5 minutes ago."
+    )
     processed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -35,6 +35,7 @@ logger = logging.getLogger(__name__)
 
 Outcome = WebhookEvent.Outcome
 PROCESS_LEASE = timedelta(minutes=5)  # a claimed event whose worker died is due again after this
+DISPATCH_LEASE = timedelta(minutes=5)  # a queued event is queued again only after this (its message was lost)
 SENT_TOPICS = {
     Topic.INVOICE_SENT,
     Topic.INVOICE_SENT_ERROR,
@@ -81,11 +82,11 @@ def webhook_process(*, event: WebhookEvent, now: datetime | None = None) -> Webh
     claimed = (
         WebhookEvent.objects.filter(pk=event.pk, outcome=Outcome.PENDING)
         .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
-        .update(attempts=F("attempts") + 1, next_attempt_at=now + PROCESS_LEASE)
+        .update(attempts=F("attempts") + 1, next_attempt_at=now + PROCESS_LEASE, dispatched_at=None)
     )
     if not claimed:
         return event
-    event.refresh_from_db()
+    event.refresh_from_db(fields=["attempts", "next_attempt_at", "dispatched_at"])  # the rest is as stored
     try:
         outcome, message = _handle(event)
     except RemoteError as exc:
@@ -94,25 +95,37 @@ def webhook_process(*, event: WebhookEvent, now: datetime | None = None) -> Webh
         # document waits at eConnect, instead of being given up at once.
         if (exc.transient or isinstance(exc, AuthenticationError)) and not decision.give_up:
             WebhookEvent.objects.filter(pk=event.pk).update(
-                next_attempt_at=decision.next_attempt_at, **explained("outcome_message", exc.message)
-            )
+                next_attempt_at=decision.next_attempt_at, dispatched_at=None,
+                **explained("outcome_message", exc.message),
+            )  # fmt: skip
             return event
         outcome, message = Outcome.FAILED, exc.message
-    WebhookEvent.objects.filter(pk=event.pk).update(
-        outcome=outcome, processed_at=timezone.now(), next_attempt_at=None, **explained("outcome_message", message)
-    )
-    event.refresh_from_db()
+    ended = dict(outcome=outcome, processed_at=timezone.now(), next_attempt_at=None,
+                 **explained("outcome_message", message))  # fmt: skip
+    WebhookEvent.objects.filter(pk=event.pk).update(**ended)
+    for name, value in ended.items():
+        setattr(event, name, value)
     return event
 
 
 def webhooks_due(*, now: datetime | None = None) -> list[int]:
-    """Stored events whose processing is due: new ones whose task was lost, and transient failures."""
+    """Stored events whose processing is due and not queued already: new ones whose message was lost, claimed ones
+    whose worker died, and transient failures whose retry is due."""
     now = now or timezone.now()
     return list(
         WebhookEvent.objects.filter(outcome=Outcome.PENDING, next_attempt_at__lte=now)
+        .filter(Q(dispatched_at__isnull=True) | Q(dispatched_at__lt=now - DISPATCH_LEASE))
         .order_by("next_attempt_at")
         .values_list("pk", flat=True)[:500]
     )
+
+
+def webhooks_dispatch_due(*, now: datetime | None = None) -> list[int]:
+    """``webhooks_due``, marked as queued (a queued event is not queued again on every run while it waits)."""
+    now = now or timezone.now()
+    due = webhooks_due(now=now)
+    WebhookEvent.objects.filter(pk__in=due).update(dispatched_at=now)
+    return due
 
 
 def _handle(event: WebhookEvent) -> tuple[str, Msg | str]:

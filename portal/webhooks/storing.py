@@ -17,6 +17,7 @@ def webhook_store(
 ) -> bool:
     """Store a checked delivery once (per environment, source and key) and queue its processing; the same event
     delivered again only counts the delivery. True when it was new."""
+    now = timezone.now()
     try:
         with transaction.atomic():
             stored, created = WebhookEvent.objects.get_or_create(
@@ -24,7 +25,7 @@ def webhook_store(
                 source=source,
                 event_key=key[:400],
                 defaults={"topic": topic, "document_id": document_id[:200], "body": body,
-                          "next_attempt_at": timezone.now()},
+                          "next_attempt_at": now, "dispatched_at": now},
             )  # fmt: skip
             if created:
                 lifecycle.enqueue("webhooks.process", stored.pk)

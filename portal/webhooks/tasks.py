@@ -11,13 +11,13 @@ from portal.webhooks.models import WebhookEvent
 
 @shared_task(name="webhooks.process")
 def process(event_id: int) -> None:
-    event = WebhookEvent.objects.filter(pk=event_id).select_related("environment").first()
-    if event is not None:
+    # A primary key lookup needs no ORDER BY (which .first() adds and Django compiles for every task).
+    for event in WebhookEvent.objects.filter(pk=event_id).select_related("environment")[:1]:
         services.webhook_process(event=event)
 
 
 @shared_task(name="webhooks.work_due")
 def work_due() -> int:
-    due = services.webhooks_due()
+    due = services.webhooks_dispatch_due()
     lifecycle.enqueue("webhooks.process", *due)
     return len(due)

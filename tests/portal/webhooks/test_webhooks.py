@@ -3,10 +3,12 @@ Django test client), the portal stores them before answering and processes them 
 
 from __future__ import annotations
 
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from integrations.econnect.psb.auth import PsbCredentials, forget_tokens
 from integrations.econnect.psb.client import PsbClient, new_document_id
@@ -245,7 +247,7 @@ def test_with_the_broker_unreachable_the_event_is_stored_answered_200_and_left_t
     from kombu.exceptions import OperationalError
 
     from portal.celery_app import app
-    from portal.webhooks.services import webhooks_due
+    from portal.webhooks.services import DISPATCH_LEASE, webhooks_due
 
     def unreachable(*args, **kwargs):
         raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
@@ -258,7 +260,31 @@ def test_with_the_broker_unreachable_the_event_is_stored_answered_200_and_left_t
 
     assert sim.webhook_statuses == [200]
     event = WebhookEvent.objects.get(environment=connected)
-    assert webhooks_due() == [event.pk]
+    assert webhooks_due() == []  # its message may still come: queued work waits for its lease, as documents do
+    assert webhooks_due(now=timezone.now() + DISPATCH_LEASE + timedelta(seconds=1)) == [event.pk]
+
+
+def test_a_queued_event_is_queued_again_only_when_its_message_was_lost(
+    connected, monkeypatch, django_capture_on_commit_callbacks
+):
+    from portal.webhooks import tasks
+    from portal.webhooks.storing import webhook_store
+
+    queued = []
+    monkeypatch.setattr(tasks.process, "delay", lambda *ids: queued.append(ids))
+    webhook_store(environment=connected, source=WebhookEvent.Source.ECONNECT, key="hook-1",
+                  topic="InvoiceReceived", document_id="doc-1", body=b"{}")  # fmt: skip
+    event = WebhookEvent.objects.get(environment=connected)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        tasks.work_due()
+    assert queued == []  # queued when it was stored: the dispatcher leaves it to that message
+
+    WebhookEvent.objects.filter(pk=event.pk).update(dispatched_at=timezone.now() - timedelta(minutes=6))
+    with django_capture_on_commit_callbacks(execute=True):
+        tasks.work_due()
+        tasks.work_due()
+    assert queued == [(event.pk,)]  # the message was lost: queued once more, and once
 
 
 def test_with_the_database_unavailable_the_webhook_is_answered_503_for_eConnect_to_retry(connected, monkeypatch):
