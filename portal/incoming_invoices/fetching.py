@@ -195,9 +195,16 @@ def _stored(environment: Environment, external_id: str) -> IncomingInvoice | Non
 
 
 def _store(
-    environment: Environment, external_id: str, flagged_duplicate: bool, download: _Download, **event
+    environment: Environment,
+    external_id: str,
+    flagged_duplicate: bool,
+    download: _Download,
+    *,
+    queue_processing: bool = True,
+    **event,
 ) -> tuple[IncomingInvoice, bool]:
-    """The document as received, once per environment and eConnect id, with its RECEIVED event; then processed."""
+    """The document as received, once per environment and eConnect id, with its RECEIVED event; then its processing
+    queued (``queue_processing``)."""
     with transaction.atomic():
         invoice = _stored(environment, external_id)
         if invoice is not None:
@@ -209,7 +216,8 @@ def _store(
         except IntegrityError:
             return IncomingInvoice.objects.get(environment=environment, econnect_document_id=external_id[:100]), False
         events_record([_received_event(invoice, download, **event)])
-        lifecycle.enqueue("incoming.process", invoice.pk)
+        if queue_processing:
+            lifecycle.enqueue("incoming.process", invoice.pk)
     return invoice, True
 
 
@@ -224,14 +232,19 @@ def incoming_import_unlisted(
     )  # fmt: skip
 
 
-def incoming_receive_pushed(*, environment: Environment, external_id: str) -> tuple[IncomingInvoice, bool]:
+def incoming_receive_pushed(
+    *, environment: Environment, external_id: str, queue_processing: bool = True
+) -> tuple[IncomingInvoice, bool]:
     """eConnect PSB announced a received document by webhook: downloaded and stored exactly as received, like every
-    fetched document, then processed. Already stored (the same hook twice): that row, False."""
-    return _take_in(environment, external_id, "incoming.received_pushed", system_actor="webhook")
+    fetched document, then its processing queued (unless the caller processes it itself: ``queue_processing``
+    False). Already stored (the same hook twice): that row, False."""
+    return _take_in(
+        environment, external_id, "incoming.received_pushed", system_actor="webhook", queue_processing=queue_processing
+    )
 
 
 def _take_in(
-    environment: Environment, external_id: str, message_key: str, *, system_actor: str, **audit
+    environment: Environment, external_id: str, message_key: str, *, system_actor: str, queue_processing=True, **audit
 ) -> tuple[IncomingInvoice, bool]:
     """One document asked for by its id (not found by listing the inbox), stored once like every fetched one."""
     existing = _stored(environment, external_id)
@@ -242,4 +255,5 @@ def _take_in(
     flagged = document.summary.flagged_duplicate
     message = Msg(f"{message_key}_flagged" if flagged else message_key, size=len(document.payload))
     download = _Download(document.payload, document.allowed_statuses)
-    return _store(environment, external_id, flagged, download, message=message, system_actor=system_actor, **audit)
+    return _store(environment, external_id, flagged, download, queue_processing=queue_processing, message=message,
+                  system_actor=system_actor, **audit)  # fmt: skip

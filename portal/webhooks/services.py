@@ -25,6 +25,7 @@ from portal.events.messages import Msg, explained
 from portal.events.models import EventKind
 from portal.events.services import event_record
 from portal.incoming_invoices.fetching import incoming_receive_pushed
+from portal.incoming_invoices.services import incoming_process_and_deliver
 from portal.organisations.models import Environment
 from portal.outgoing_invoices.pushed import outgoing_customer_response, outgoing_status_pushed
 from portal.webhooks.afas import afas_event_handle
@@ -128,6 +129,16 @@ def webhooks_dispatch_due(*, now: datetime | None = None) -> list[int]:
     return due
 
 
+def _process_received(invoice) -> None:
+    """A pushed document, stored (committed), processed and delivered in this task: no second message and load per
+    document. Its failure is the document's, not the event's (which took it in): it stays received, for the
+    stalled-processing sweep."""
+    try:
+        incoming_process_and_deliver(invoice=invoice)
+    except Exception:
+        logger.exception("Processing pushed document %s failed; left to the stalled-processing sweep", invoice.pk)
+
+
 def _handle(event: WebhookEvent) -> tuple[str, Msg | str]:
     if event.source == WebhookEvent.Source.AFAS:
         return afas_event_handle(event)
@@ -136,7 +147,11 @@ def _handle(event: WebhookEvent) -> tuple[str, Msg | str]:
     if not event.document_id and topic not in (Topic.HOOK_SENT, Topic.HOOK_SENT_RETRY, Topic.HOOK_SENT_ERROR):
         return Outcome.IGNORED, Msg("webhook.outcome.no_document")
     if topic == Topic.INVOICE_RECEIVED:
-        invoice, created = incoming_receive_pushed(environment=environment, external_id=event.document_id)
+        invoice, created = incoming_receive_pushed(
+            environment=environment, external_id=event.document_id, queue_processing=False
+        )
+        if created:
+            _process_received(invoice)
         key = "webhook.outcome.received" if created else "webhook.outcome.already_received"
         return Outcome.PROCESSED, Msg(key, pk=str(invoice.pk))
     if topic in SENT_TOPICS:

@@ -121,6 +121,41 @@ def test_a_received_invoice_arrives_by_webhook_and_is_stored_exactly_as_received
     assert (event.topic, event.outcome) == ("InvoiceReceived", WebhookEvent.Outcome.PROCESSED)
 
 
+def test_a_pushed_document_is_processed_in_the_task_that_took_it_in(
+    connected, sim, django_capture_on_commit_callbacks, monkeypatch
+):
+    from portal.incoming_invoices import tasks as incoming_tasks
+
+    queued = []
+    monkeypatch.setattr(incoming_tasks.process, "delay", lambda *ids: queued.append(ids))
+    document_id = sim.psb_receive(PARTY, build_ubl(invoice(number="IN-103")))
+    with django_capture_on_commit_callbacks(execute=False):
+        sim.psb_deliver_due()
+
+    with django_capture_on_commit_callbacks(execute=True):  # what its commits queue is sent
+        webhook_process(event=WebhookEvent.objects.get(environment=connected))
+
+    stored = IncomingInvoice.objects.get(environment=connected, econnect_document_id=document_id)
+    assert stored.status != IncomingInvoice.Status.RECEIVED
+    assert queued == []  # no second message per pushed document
+
+
+def test_a_pushed_document_whose_processing_fails_is_left_to_the_sweep_and_the_event_done(
+    connected, sim, django_capture_on_commit_callbacks, monkeypatch
+):
+    def failing(**kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr("portal.webhooks.services.incoming_process_and_deliver", failing)
+    document_id = sim.psb_receive(PARTY, build_ubl(invoice(number="IN-104")))
+
+    deliver(sim, django_capture_on_commit_callbacks)
+
+    stored = IncomingInvoice.objects.get(environment=connected, econnect_document_id=document_id)
+    assert stored.status == IncomingInvoice.Status.RECEIVED  # stored as received; processing_stalled picks it up
+    assert WebhookEvent.objects.get(environment=connected).outcome == WebhookEvent.Outcome.PROCESSED
+
+
 def test_the_same_event_delivered_twice_is_stored_and_processed_once(
     connected, sim, django_capture_on_commit_callbacks
 ):
