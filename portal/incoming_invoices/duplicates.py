@@ -110,18 +110,19 @@ def judging_lock(environment: Environment) -> None:
 
 
 def duplicate_verdict(invoice: IncomingInvoice) -> VerdictResult:
-    """Compare with the environment's documents judged before this one (index lookups only), under
-    ``judging_lock`` with the status change the verdict leads to. A document still waiting to be processed has no
-    summary yet and is not compared: it is judged after this one and then sees it."""
-    earlier = (
-        IncomingInvoice.objects.defer("raw_xml")
-        .filter(environment_id=invoice.environment_id)
-        .exclude(pk=invoice.pk)
-        .exclude(status=IncomingInvoice.Status.RECEIVED)
-    )
+    """Compare with the environment's documents (index lookups only), under ``judging_lock`` with the status change
+    the verdict leads to.
+
+    Identical bytes: the copy stored first is the original, whichever is judged first (its hash is known from the
+    moment it is stored), so two copies processed at the same moment cannot both end up held. Otherwise: the
+    documents judged before this one; one still waiting to be processed has no summary yet and is not compared (it
+    is judged after this one and then sees it)."""
+    documents = IncomingInvoice.objects.defer("raw_xml").filter(environment_id=invoice.environment_id)
+    # Later copies of these very bytes are this document's duplicates, never what it duplicates.
+    earlier = documents.exclude(sha256=invoice.sha256).exclude(status=IncomingInvoice.Status.RECEIVED)
     this = _describe(invoice)
 
-    same_bytes = earlier.filter(sha256=invoice.sha256).order_by("pk").first()
+    same_bytes = documents.filter(sha256=invoice.sha256, pk__lt=invoice.pk).order_by("pk").first()
     if same_bytes is not None:
         return VerdictResult(
             Verdict.CERTAIN_DUPLICATE,

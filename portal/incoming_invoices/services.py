@@ -76,9 +76,9 @@ def incoming_process_and_deliver(*, invoice: IncomingInvoice) -> IncomingInvoice
     """Process, and deliver at once what became READY, in one task: the verdict, READY and the start of the delivery
     are one transaction (the row is locked by the move to READY), then AFAS is called as for a queued delivery.
 
-    One document per task, unlike sending's batches: of two copies the one judged first is the original, and
-    batches worked through in parallel judge an environment's documents far out of the order they were received
-    (one task each keeps it close to that order)."""
+    One document per task, unlike sending's batches: of two documents with the same number and date the one judged
+    first is the original, and batches worked through in parallel judge an environment's documents far out of the
+    order they were received (one task each keeps it close to that order)."""
     invoice = incoming_process(invoice=invoice, deliver_now=True)
     if invoice.status != Status.DELIVERING:
         return invoice

@@ -162,3 +162,18 @@ def test_a_copy_judged_before_the_document_it_copies_is_the_one_compared_with():
     result = duplicate_verdict(first_received)
 
     assert (result.verdict, result.duplicate_of) == (Verdict.DUPLICATE, judged_first)
+
+
+def test_of_two_identical_copies_the_one_stored_first_is_the_original_whichever_is_judged_first():
+    environment = EnvironmentFactory()
+    stored_first = document(environment, raw=b"<Invoice>copy</Invoice>", status=IncomingInvoice.Status.RECEIVED)
+    resend = document(environment, raw=b"<Invoice>copy</Invoice>", status=IncomingInvoice.Status.RECEIVED)
+
+    judged_first = duplicate_verdict(resend)  # e.g. its worker reached the judging lock first
+    IncomingInvoice.objects.filter(pk=resend.pk).update(
+        status=IncomingInvoice.Status.HELD, hold_reason=IncomingInvoice.HoldReason.DUPLICATE
+    )
+    judged_second = duplicate_verdict(stored_first)
+
+    assert (judged_first.verdict, judged_first.duplicate_of) == (Verdict.CERTAIN_DUPLICATE, stored_first)
+    assert judged_second.verdict == Verdict.ORIGINAL  # not a duplicate of its own later copy
