@@ -29,6 +29,16 @@ T = TypeVar("T")
 # What starting a remote step writes, given the document and the moment: its timeline message and its fields.
 Starting = Callable[..., tuple[Msg, dict]]
 
+# Work put on the queue is not queued again for this long; after it, a lost message is made good.
+DISPATCH_LEASE = timedelta(minutes=5)
+
+
+def not_dispatched_recently(now: datetime) -> Q:
+    """Rows whose queued work is not waiting in the queue: never queued, or queued longer ago than the lease (its
+    message was lost). For the due-work dispatchers of documents and webhook events alike."""
+    return Q(dispatched_at__isnull=True) | Q(dispatched_at__lt=now - DISPATCH_LEASE)
+
+
 # The status values both state machines share (``OutgoingStatus`` and ``IncomingStatus``).
 READY = "ready"
 RETRY_WAIT = "retry_wait"

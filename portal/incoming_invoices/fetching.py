@@ -244,7 +244,13 @@ def incoming_receive_pushed(
 
 
 def _take_in(
-    environment: Environment, external_id: str, message_key: str, *, system_actor: str, queue_processing=True, **audit
+    environment: Environment,
+    external_id: str,
+    message_key: str,
+    *,
+    system_actor: str,
+    queue_processing: bool = True,
+    **audit,
 ) -> tuple[IncomingInvoice, bool]:
     """One document asked for by its id (not found by listing the inbox), stored once like every fetched one."""
     existing = _stored(environment, external_id)

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from portal.core import keyset
 from portal.core.choices import DocumentType
+from portal.documents.lifecycle import DISPATCH_LEASE, not_dispatched_recently  # noqa: F401  (DISPATCH_LEASE: callers)
 from portal.events.models import Event
 from portal.incoming_invoices.duplicates import normalise_invoice_number
 from portal.incoming_invoices.models import IncomingInvoice
@@ -17,14 +18,13 @@ from portal.organisations.models import CREDENTIAL_FIELDS, Environment
 
 Status = IncomingInvoice.Status
 BATCH = 500
-DISPATCH_LEASE = timedelta(minutes=5)
 
 
 def _due(statuses, now: datetime):
     return (
         IncomingInvoice.objects.filter(status__in=statuses)
         .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
-        .filter(Q(dispatched_at__isnull=True) | Q(dispatched_at__lt=now - DISPATCH_LEASE))
+        .filter(not_dispatched_recently(now))
         .order_by("next_attempt_at")
         .values_list("pk", flat=True)[:BATCH]
     )
@@ -43,7 +43,7 @@ def processing_stalled(*, now: datetime | None = None) -> list[int]:
     now = now or timezone.now()
     return list(
         IncomingInvoice.objects.filter(status=Status.RECEIVED, status_changed_at__lt=now - timedelta(minutes=5))
-        .filter(Q(dispatched_at__isnull=True) | Q(dispatched_at__lt=now - DISPATCH_LEASE))
+        .filter(not_dispatched_recently(now))
         .values_list("pk", flat=True)[:BATCH]
     )
 

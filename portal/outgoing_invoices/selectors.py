@@ -9,16 +9,11 @@ from django.utils.translation import gettext_lazy as _
 
 from portal.core import keyset
 from portal.core.choices import ErrorKind
+from portal.documents.lifecycle import not_dispatched_recently
 from portal.outgoing_invoices.models import OutgoingInvoice
 
 Status = OutgoingInvoice.Status
 BATCH = 500
-# Work put on the queue is not queued again for this long; after it, a lost message is made good.
-DISPATCH_LEASE = timedelta(minutes=5)
-
-
-def _not_dispatched_recently(now: datetime) -> Q:
-    return Q(dispatched_at__isnull=True) | Q(dispatched_at__lt=now - DISPATCH_LEASE)
 
 
 def submits_due(*, now: datetime | None = None) -> list[int]:
@@ -26,7 +21,7 @@ def submits_due(*, now: datetime | None = None) -> list[int]:
     due = (
         OutgoingInvoice.objects.filter(status__in=(Status.READY, Status.RETRY_WAIT))
         .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
-        .filter(_not_dispatched_recently(now))
+        .filter(not_dispatched_recently(now))
     )
     return list(due.order_by("next_attempt_at").values_list("pk", flat=True)[:BATCH])
 
@@ -34,7 +29,7 @@ def submits_due(*, now: datetime | None = None) -> list[int]:
 def status_checks_due(*, now: datetime | None = None) -> list[int]:
     now = now or timezone.now()
     due = OutgoingInvoice.objects.filter(status=Status.SUBMITTED, next_attempt_at__lte=now).filter(
-        _not_dispatched_recently(now)
+        not_dispatched_recently(now)
     )
     return list(due.order_by("next_attempt_at").values_list("pk", flat=True)[:BATCH])
 
@@ -44,7 +39,7 @@ def preparations_stalled(*, now: datetime | None = None) -> list[int]:
     a backlog older than the threshold must not be queued once more on every run."""
     now = now or timezone.now()
     stalled = OutgoingInvoice.objects.filter(status=Status.NEW, status_changed_at__lt=now - timedelta(minutes=5))
-    stalled = stalled.filter(_not_dispatched_recently(now)).order_by("environment_id", "pk")
+    stalled = stalled.filter(not_dispatched_recently(now)).order_by("environment_id", "pk")
     return list(stalled.values_list("pk", flat=True)[:BATCH])
 
 

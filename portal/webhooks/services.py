@@ -36,7 +36,7 @@ logger = logging.getLogger(__name__)
 
 Outcome = WebhookEvent.Outcome
 PROCESS_LEASE = timedelta(minutes=5)  # a claimed event whose worker died is due again after this
-DISPATCH_LEASE = timedelta(minutes=5)  # a queued event is queued again only after this (its message was lost)
+DISPATCH_LEASE = lifecycle.DISPATCH_LEASE  # a queued event is queued again only after this (its message was lost)
 SENT_TOPICS = {
     Topic.INVOICE_SENT,
     Topic.INVOICE_SENT_ERROR,
@@ -115,7 +115,7 @@ def webhooks_due(*, now: datetime | None = None) -> list[int]:
     now = now or timezone.now()
     return list(
         WebhookEvent.objects.filter(outcome=Outcome.PENDING, next_attempt_at__lte=now)
-        .filter(Q(dispatched_at__isnull=True) | Q(dispatched_at__lt=now - DISPATCH_LEASE))
+        .filter(lifecycle.not_dispatched_recently(now))
         .order_by("next_attempt_at")
         .values_list("pk", flat=True)[:500]
     )
