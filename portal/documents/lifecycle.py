@@ -21,7 +21,7 @@ from integrations.http import backoff_delay
 from portal.core.choices import ErrorKind
 from portal.events.messages import Msg, When, english_and_data
 from portal.events.models import EventKind
-from portal.events.services import event_build, event_record, events_record
+from portal.events.services import event_build, event_record, events_record, events_written_together
 from portal.organisations.models import Environment
 
 logger = logging.getLogger(__name__)
@@ -76,24 +76,78 @@ def enqueue(task_name: str, *ids: int, countdown: float | None = None, per_messa
         transaction.on_commit(lambda chunk=ids[start : start + per_message]: send(chunk))
 
 
-def work_through(documents: Iterable[Any], step: Callable[[Any, Any], object], *, session_for: Callable) -> None:
-    """``step(document, session)`` for each of one task's documents, in their order; those of one environment share
-    one ``session_for(environment)`` (a context manager, e.g. its clients built once). Each step commits on its own.
-    A document whose step fails unexpectedly does not hold up the others (it stays where it was, for its stalled
-    sweep); the first such error is raised after them (the task fails visibly), the others are logged."""
-    failure: Exception | None = None
+Write = Callable[[], object]
+
+
+def work_through(documents: Iterable[Any], *steps: Callable[[Any, Any], Write | None], session_for: Callable) -> None:
+    """One task's documents, step by step, in their order; those of one environment share one
+    ``session_for(environment)`` (a context manager, e.g. its clients built once).
+
+    A step, ``step(document, session)``, does what takes time (validating, calling a remote service) and returns the
+    write it leads to (a callable), or None when there is none (or it wrote it itself). The writes of one step are made
+    together when all its documents are through it, before the next step starts (``write_together``). A document
+    whose step fails unexpectedly does not hold up the others: it stays where it was (for its stalled sweep) and
+    takes no further step; the first such error is raised after the others (the task fails visibly), the rest are
+    logged."""
+    failures = _Failures()
     for _environment_id, group in groupby(documents, key=lambda document: document.environment_id):
-        group = list(group)
-        with session_for(group[0].environment) as session:
-            for document in group:
-                try:
-                    step(document, session)
-                except Exception as exc:
-                    if failure is not None:
-                        logger.exception("%s %s failed", type(document).__name__, document.pk)
-                    failure = failure or exc
-    if failure is not None:
-        raise failure
+        pending = list(group)
+        with session_for(pending[0].environment) as session:
+            for step in steps:
+                writes = []
+                for document in list(pending):
+                    try:
+                        write = step(document, session)
+                    except Exception as exc:
+                        failures.add(document, exc)
+                        pending.remove(document)
+                    else:
+                        if write is not None:
+                            writes.append((document, write))
+                for document in write_together(writes, failures):
+                    pending.remove(document)
+    failures.raise_first()
+
+
+def write_together(writes: list[tuple[Any, Write]], failures: _Failures) -> list[Any]:
+    """The documents' writes in one transaction, their timeline entries in one INSERT. Should that fail, each is
+    written on its own (the documents read again first: the failed attempt changed them in memory), so one that
+    cannot be written does not hold up the others. Returns the documents whose write failed."""
+    if len(writes) > 1:
+        try:
+            with events_written_together():
+                for _document, write in writes:
+                    write()
+            return []
+        except Exception:
+            logger.warning("Writing %s documents together failed; writing them one by one", len(writes), exc_info=True)
+            for document, _write in writes:
+                document.refresh_from_db()
+    failed = []
+    for document, write in writes:
+        try:
+            write()
+        except Exception as exc:
+            failures.add(document, exc)
+            failed.append(document)
+    return failed
+
+
+class _Failures:
+    """The first unexpected error of a task's documents, to raise when the others are through; the rest logged."""
+
+    def __init__(self) -> None:
+        self.first: Exception | None = None
+
+    def add(self, document: Any, exc: Exception) -> None:
+        if self.first is None:
+            self.first = exc
+        else:
+            logger.error("%s %s failed", type(document).__name__, document.pk, exc_info=exc)
+
+    def raise_first(self) -> None:
+        if self.first is not None:
+            raise self.first
 
 
 def transition(

@@ -1,6 +1,11 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
+
+from django.db import transaction
 
 from portal.accounts.models import User
 from portal.events.messages import Msg, english_and_data
@@ -32,13 +37,43 @@ def event_record(
         outgoing_invoice=outgoing_invoice, incoming_invoice=incoming_invoice, contact=contact,
         from_status=from_status, to_status=to_status, data=data,
     )  # fmt: skip
-    event.save()
+    pending = _written_together.get()
+    if pending is not None:
+        pending.append(event)
+    else:
+        event.save()
     return event
 
 
 def events_record(events: list[Event]) -> list[Event]:
     """Append entries made by ``event_build`` in one statement (e.g. one per invoice a collect stored)."""
+    pending = _written_together.get()
+    if pending is not None:
+        pending.extend(events)
+        return events
     return Event.objects.bulk_create(events)
+
+
+# The entries recorded inside ``events_written_together``, written when it ends; None outside one.
+_written_together: ContextVar[list[Event] | None] = ContextVar("events_written_together", default=None)
+
+
+@contextmanager
+def events_written_together() -> Iterator[None]:
+    """One transaction whose timeline entries (``event_record``, ``events_record``) are written in one INSERT at its
+    end, e.g. the status changes of the ten invoices one task submits. They stand or fall with the transaction as
+    before; only their primary keys are unknown until it ends."""
+    pending: list[Event] = []
+    token = _written_together.set(pending)
+    try:
+        with transaction.atomic():
+            yield
+            _written_together.reset(token)
+            token = None
+            Event.objects.bulk_create(pending)
+    finally:
+        if token is not None:
+            _written_together.reset(token)
 
 
 def event_build(

@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 
 from django.conf import settings
 from django.db import transaction
@@ -183,28 +184,33 @@ def outgoing_prepare_and_submit(*, invoice: OutgoingInvoice) -> OutgoingInvoice:
 
 def outgoing_prepare_and_submit_many(*, invoices: Iterable[OutgoingInvoice]) -> None:
     """``outgoing_prepare_and_submit`` for the invoices of one task: those of one environment share its sender, one
-    eConnect gateway and the directory's answers (``lifecycle.work_through``)."""
-    lifecycle.work_through(invoices, _prepare_and_submit, session_for=EnvironmentSending)
+    eConnect gateway and the directory's answers, and their moves to SUBMITTING, then to SUBMITTED, are written
+    together (``lifecycle.work_through``): every invoice is validated before the first is submitted."""
+    lifecycle.work_through(invoices, partial(_prepare, submit_now=True), _submit_step, session_for=EnvironmentSending)
 
 
-def _prepare_and_submit(invoice: OutgoingInvoice, sending: EnvironmentSending) -> None:
-    _prepare(invoice, sending, submit_now=True)
-    if invoice.status == Status.SUBMITTING:
-        _submit_claimed(invoice, sending, first_attempt=True)
+def _submit_step(invoice: OutgoingInvoice, sending: EnvironmentSending) -> lifecycle.Write | None:
+    if invoice.status != Status.SUBMITTING:
+        return None
+    return _submission(invoice, sending, first_attempt=True)
 
 
 def outgoing_prepare(*, invoice: OutgoingInvoice) -> OutgoingInvoice:
     """NEW → READY (valid, recipient found), NEEDS_ATTENTION (invalid or not on Peppol) or NOT_SENT (AFAS sends it).
     A READY invoice's submit is queued."""
     with EnvironmentSending(invoice.environment) as sending:
-        return _prepare(invoice, sending, submit_now=False)
+        write = _prepare(invoice, sending, submit_now=False)
+        if write is not None:
+            write()
+    return invoice
 
 
-def _prepare(invoice: OutgoingInvoice, sending: EnvironmentSending, *, submit_now: bool) -> OutgoingInvoice:
-    """``outgoing_prepare``; with ``submit_now`` a READY invoice goes on to SUBMITTING in the same transaction, for
-    the caller to submit."""
+def _prepare(invoice: OutgoingInvoice, sending: EnvironmentSending, *, submit_now: bool) -> lifecycle.Write | None:
+    """``outgoing_prepare`` up to the move to READY, which it returns for the caller to write (None when the invoice
+    is not new or its outcome is written: NEEDS_ATTENTION, NOT_SENT, tried again later). With ``submit_now`` the move
+    goes on to SUBMITTING in the same statement, for the caller to submit."""
     if invoice.status != Status.NEW:
-        return invoice
+        return None
     ubl = bytes(invoice.ubl)
     try:
         summary = parse_document(ubl)
@@ -212,7 +218,7 @@ def _prepare(invoice: OutgoingInvoice, sending: EnvironmentSending, *, submit_no
         _needs_attention(
             invoice, ErrorKind.INVALID_DOCUMENT, Msg("outgoing.unreadable", reason=Bilingual.of(exc.message))
         )
-        return invoice
+        return None
     # What prepare learns (the summary, the validation, the lookups) is written with the status it leads to.
     recorded = _summary_fields(invoice, summary)
     document_type = recorded["document_type"]
@@ -226,15 +232,15 @@ def _prepare(invoice: OutgoingInvoice, sending: EnvironmentSending, *, submit_no
             system_actor="prepare",
             **recorded,
         )
-        return invoice
+        return None
 
     result = _validated(invoice, ubl, recorded)
     if result is None:
-        return invoice
+        return None
 
     if sending.blocker is not None:
         _needs_attention(invoice, ErrorKind.CREDENTIALS, sending.blocker, fields=recorded)
-        return invoice
+        return None
     try:
         resolution = resolve_recipient(
             summary=summary,
@@ -244,10 +250,10 @@ def _prepare(invoice: OutgoingInvoice, sending: EnvironmentSending, *, submit_no
         )
     except CredentialDecryptionError:
         _needs_attention(invoice, ErrorKind.CREDENTIALS, Msg("outgoing.credentials_unreadable"), fields=recorded)
-        return invoice
+        return None
     except RemoteError as exc:
         _prepare_failed(invoice, exc, recorded)
-        return invoice
+        return None
     recorded["recipient_lookups"] = resolution.tried
     if resolution.recipient is None:
         _needs_attention(
@@ -256,13 +262,14 @@ def _prepare(invoice: OutgoingInvoice, sending: EnvironmentSending, *, submit_no
             Msg("outgoing.not_on_peppol", explanation=resolution.explanation_message),
             fields=recorded,
         )
-        return invoice
+        return None
     if invoice.environment.uses_psb and not _addressed_to(summary, resolution.recipient):
         result = _readdressed(invoice, summary, resolution.recipient, recorded)
         if result is None:
-            return invoice
-    _ready(invoice, resolution.recipient, recorded, unchecked=result.structural_only, submit_now=submit_now)
-    return invoice
+            return None
+    return partial(
+        _ready, invoice, resolution.recipient, recorded, unchecked=result.structural_only, submit_now=submit_now
+    )
 
 
 def _ready(
@@ -421,7 +428,8 @@ def outgoing_submit(*, invoice: OutgoingInvoice, now: datetime | None = None) ->
         first_attempt = not claimed.submission_reference
         SUBMISSION.start(claimed, starting=_submission_start, now=now)
     with checked.reread(claimed.environment) as sending:  # the claim read the keys as they are now
-        return _submit_claimed(claimed, sending, first_attempt=first_attempt)
+        _submission(claimed, sending, first_attempt=first_attempt)()
+    return claimed
 
 
 def _submission_start(claimed: OutgoingInvoice, *, now: datetime) -> tuple[Msg, dict]:
@@ -432,8 +440,9 @@ def _submission_start(claimed: OutgoingInvoice, *, now: datetime) -> tuple[Msg, 
     return Msg("outgoing.submitting", attempt=claimed.attempts + 1, reference=reference), fields
 
 
-def _submit_claimed(invoice: OutgoingInvoice, sending: EnvironmentSending, *, first_attempt: bool) -> OutgoingInvoice:
-    """The submission of an invoice in SUBMITTING (committed): to eConnect once, or its failure."""
+def _submission(invoice: OutgoingInvoice, sending: EnvironmentSending, *, first_attempt: bool) -> lifecycle.Write:
+    """The submission of an invoice in SUBMITTING (committed) to eConnect, once; returns the write of its outcome
+    (SUBMITTED, or the failure) for the caller to make."""
     document = OutgoingDocument(
         reference=invoice.submission_reference,
         sender=sending.sender,
@@ -448,20 +457,13 @@ def _submit_claimed(invoice: OutgoingInvoice, sending: EnvironmentSending, *, fi
         # After any earlier attempt, eConnect may already have the document: look before sending again.
         sent = sending.gateway().send_once(document, check_first=not first_attempt)
     except RemoteError as exc:
-        _submit_failed(invoice, exc)
-        return invoice
+        return partial(_submit_failed, invoice, exc)
     except CredentialDecryptionError:  # nothing was sent: the keys could not even be read
-        _needs_attention(
-            invoice,
-            ErrorKind.CREDENTIALS,
-            Msg("outgoing.credentials_unreadable"),
-            from_statuses=(Status.SUBMITTING,),
-        )
-        return invoice
+        message = Msg("outgoing.credentials_unreadable")
+        return partial(_needs_attention, invoice, ErrorKind.CREDENTIALS, message, from_statuses=(Status.SUBMITTING,))
     accepted, now = Msg("outgoing.accepted", document_id=sent.external_id), timezone.now()
-    SUBMISSION.done(invoice, Status.SUBMITTED, accepted, econnect_document_id=sent.external_id[:100], submitted_at=now,
-                    next_attempt_at=now + timedelta(seconds=30))  # fmt: skip
-    return invoice
+    return partial(SUBMISSION.done, invoice, Status.SUBMITTED, accepted, econnect_document_id=sent.external_id[:100],
+                   submitted_at=now, next_attempt_at=now + timedelta(seconds=30))  # fmt: skip
 
 
 def sender_identifier(environment: Environment) -> PeppolIdentifier:

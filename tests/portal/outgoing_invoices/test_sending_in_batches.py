@@ -1,11 +1,14 @@
 """A collect queues its invoices a few per prepare task; one task's invoices of an environment share its eConnect
-gateway and the directory's answers, and each still moves on its own."""
+gateway and the directory's answers, and their moves are written together, each with its own timeline entries."""
 
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from portal.events.models import Event
 from portal.organisations import clients
 from portal.outgoing_invoices import services, tasks
 from portal.outgoing_invoices.models import OutgoingInvoice
@@ -122,3 +125,60 @@ def test_stalled_preparations_are_queued_again_a_few_per_task_by_environment(db,
     assert [len(ids) for ids in queued] == [2, 2, 1]
     order = [by_environment[pk] for ids in queued for pk in ids]
     assert order == sorted(order)
+
+
+def event_inserts(queries) -> int:
+    return sum(1 for query in queries if query["sql"].startswith('INSERT INTO "events_event"'))
+
+
+def test_a_task_writes_its_invoices_moves_together_each_with_its_timeline(world, django_capture_on_commit_callbacks):
+    for _ in range(3):
+        world.issue_sales_invoice("10001")
+    invoices = collected(world, django_capture_on_commit_callbacks)
+
+    with CaptureQueriesContext(connection) as queries:
+        tasks.prepare(*(invoice.pk for invoice in invoices))
+
+    statuses = dict(OutgoingInvoice.objects.filter(pk__in=[i.pk for i in invoices]).values_list("pk", "status"))
+    submitted = [pk for pk, status in statuses.items() if status == Status.SUBMITTED]
+    assert len(submitted) >= 3
+    # READY → SUBMITTING of all in one INSERT, SUBMITTED of all in another; the others' outcomes one each.
+    assert event_inserts(queries.captured_queries) == 2 + len(statuses) - len(submitted)
+    for pk in submitted:
+        steps = list(
+            Event.objects.filter(outgoing_invoice_id=pk).order_by("pk").values_list("from_status", "to_status")
+        )
+        assert steps[-3:] == [
+            (Status.NEW, Status.READY),
+            (Status.READY, Status.SUBMITTING),
+            (Status.SUBMITTING, Status.SUBMITTED),
+        ]
+    assert all(count == 1 for count in world.sent_counts().values())
+
+
+def test_when_the_moves_cannot_be_written_together_each_is_written_on_its_own(
+    world, django_capture_on_commit_callbacks, monkeypatch
+):
+    invoices = collected(world, django_capture_on_commit_callbacks)
+    ready = services._ready
+    refused = []
+
+    def refusing_one(invoice, *args, **kwargs):
+        if not refused or invoice.pk == refused[0]:
+            refused[:1] = [invoice.pk]
+            raise RuntimeError("this one cannot be written")
+        return ready(invoice, *args, **kwargs)
+
+    monkeypatch.setattr(services, "_ready", refusing_one)
+
+    with pytest.raises(RuntimeError, match="cannot be written"):
+        tasks.prepare(*(invoice.pk for invoice in invoices))
+
+    statuses = dict(OutgoingInvoice.objects.filter(pk__in=[i.pk for i in invoices]).values_list("pk", "status"))
+    assert statuses.pop(refused[0]) == Status.NEW  # for the stalled-preparation sweep, with nothing on its timeline
+    assert not Event.objects.filter(outgoing_invoice_id=refused[0]).exclude(to_status=Status.NEW).exists()
+    assert Status.SUBMITTED in statuses.values() and Status.NEW not in statuses.values()
+    for pk, status in statuses.items():  # the failed attempt to write them together left nothing behind
+        moves = Event.objects.filter(outgoing_invoice_id=pk, to_status=status)
+        assert moves.count() == 1
+    assert all(count == 1 for count in world.sent_counts().values())
