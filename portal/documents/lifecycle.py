@@ -111,8 +111,8 @@ def work_through(documents: Iterable[Any], *steps: Callable[[Any, Any], Write | 
 
 def write_together(writes: list[tuple[Any, Write]], failures: _Failures) -> list[Any]:
     """The documents' writes in one transaction, their timeline entries in one INSERT. Should that fail, each is
-    written on its own (the documents read again first: the failed attempt changed them in memory), so one that
-    cannot be written does not hold up the others. Returns the documents whose write failed."""
+    written in a transaction of its own (the documents read again first: the failed attempt changed them in memory),
+    so one that cannot be written does not hold up the others. Returns the documents whose write failed."""
     if len(writes) > 1:
         try:
             with events_written_together():
@@ -126,7 +126,8 @@ def write_together(writes: list[tuple[Any, Write]], failures: _Failures) -> list
     failed = []
     for document, write in writes:
         try:
-            write()
+            with events_written_together():
+                write()
         except Exception as exc:
             failures.add(document, exc)
             failed.append(document)

@@ -2,15 +2,17 @@
 
 The inbox is read for the environment's eConnect company and invoice templates, from its ``CreatedOn`` cursor on
 (``inbox_cursor``). Each document is stored byte for byte with the statuses eConnect allows for it, before anything
-else happens; ``incoming_process`` takes it from there.
+else happens; ``incoming_process`` takes it from there (the fetch itself, page by page, or a task per document).
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -53,21 +55,29 @@ class FetchResult:
     ran: bool = True
 
 
-def incoming_fetch(*, environment: Environment) -> FetchResult:
-    """Store every new inbox document (and those eConnect flags as duplicates) exactly as received."""
-    return FETCH.run(environment, _fetch, idle=FetchResult(0, 0, ran=False))
+# What becomes of the documents a fetch stored, once every listing is read (acknowledging one while the listing is
+# paged would shift the pages): given their ids in the order received and the fetch's eConnect gateway. None: each is
+# queued for processing as it is stored.
+ProcessStored = Callable[[list[int], EConnectGateway], None]
 
 
-def _fetch(environment: Environment) -> FetchResult:
+def incoming_fetch(*, environment: Environment, process: ProcessStored | None = None) -> FetchResult:
+    """Store every new inbox document (and those eConnect flags as duplicates) exactly as received, then ``process``
+    them."""
+    return FETCH.run(environment, partial(_fetch, process=process), idle=FetchResult(0, 0, ran=False))
+
+
+def _fetch(environment: Environment, *, process: ProcessStored | None) -> FetchResult:
     if environment.uses_psb:
         return FetchResult(0, 0, ran=False)
-    return _fetch_inbox(environment)
+    return _fetch_inbox(environment, process)
 
 
-def _fetch_inbox(environment: Environment) -> FetchResult:
+def _fetch_inbox(environment: Environment, process: ProcessStored | None) -> FetchResult:
     """The environment's inbox (its eConnect company, the invoice templates) from the cursor on; the cursor moves to
     the newest document seen once every listing was read to its end."""
-    stored = replays = 0
+    stored: list[int] = []
+    replays = 0
     since = inbox_cursor.inbox_since(environment)
     newest, complete = since, True
     with clients.econnect_gateway_for(environment) as gateway:
@@ -79,21 +89,26 @@ def _fetch_inbox(environment: Environment) -> FetchResult:
                     for summary in listing.documents:
                         if summary.created_on is not None:
                             newest = max(newest, summary.created_on)
-                    page_stored, page_replays = _store_page(environment, gateway, listing.documents)
+                    page_stored, page_replays = _store_page(environment, listing.documents, gateway, process)
                     stored, replays = stored + page_stored, replays + page_replays
                     page = listing.next_page
                     if not page:
                         break
                 else:
                     complete = False  # the next fetch goes on from the same cursor
-    if complete:
-        inbox_cursor.inbox_advance(environment, newest)
-    return FetchResult(stored, replays)
+        if complete:
+            inbox_cursor.inbox_advance(environment, newest)
+        if process is not None and stored:
+            process(stored, gateway)
+    return FetchResult(len(stored), replays)
 
 
-def _store_page(environment: Environment, gateway: EConnectGateway, summaries) -> tuple[int, int]:
+def _store_page(
+    environment: Environment, summaries, gateway: EConnectGateway, process: ProcessStored | None
+) -> tuple[list[int], int]:
     """One listing page: what is not stored yet is downloaded, then stored with its RECEIVED events in one
-    transaction. Returns (stored, already stored)."""
+    transaction (each queued for processing without ``process``). Returns (the ids stored, how many were stored
+    already)."""
     listed = {summary.external_id[:100]: summary for summary in summaries}
     known = set(
         IncomingInvoice.objects.filter(environment=environment, econnect_document_id__in=listed).values_list(
@@ -113,12 +128,14 @@ def _store_page(environment: Environment, gateway: EConnectGateway, summaries) -
             events_record(
                 [_received_event(invoice, download[2]) for invoice, download in zip(invoices, downloads, strict=True)]
             )
-            lifecycle.enqueue("incoming.process", *(invoice.pk for invoice in invoices))
+            if process is None:
+                lifecycle.enqueue("incoming.process", *(invoice.pk for invoice in invoices))
     except IntegrityError:
         # Another run (a webhook, a person's import) stored one of them meanwhile: one by one, each once.
-        created = sum(_store(environment, *download)[1] for download in downloads)
-        return created, len(listed) - created
-    return len(invoices), len(known)
+        stored = [_store(environment, *download, queue_processing=process is None) for download in downloads]
+        created = [invoice.pk for invoice, is_new in stored if is_new]
+        return created, len(listed) - len(created)
+    return [invoice.pk for invoice in invoices], len(known)
 
 
 @dataclass(frozen=True)

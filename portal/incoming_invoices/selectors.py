@@ -48,6 +48,15 @@ def processing_stalled(*, now: datetime | None = None) -> list[int]:
     )
 
 
+def invoices_to_process(invoice_ids: list[int]) -> list[IncomingInvoice]:
+    """The documents still to process of these, with their environment, in the order they were received."""
+    return list(
+        IncomingInvoice.objects.filter(pk__in=invoice_ids, status=Status.RECEIVED)
+        .select_related("environment")
+        .order_by("pk")
+    )
+
+
 def mark_dispatched(invoice_ids: list[int], *, now: datetime | None = None) -> None:
     IncomingInvoice.objects.filter(pk__in=invoice_ids).update(dispatched_at=now or timezone.now())
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from contextlib import nullcontext
 from datetime import datetime, timedelta
+from functools import partial
 
 import httpx
 from django.conf import settings
@@ -35,14 +36,13 @@ from portal.documents import lifecycle
 from portal.events.messages import Bilingual, Choice, Msg
 from portal.events.models import EventKind
 from portal.events.services import event_record
-from portal.incoming_invoices import small_business
+from portal.incoming_invoices import fetching, selectors, small_business
 from portal.incoming_invoices.acknowledgement import econnect_acknowledge
 from portal.incoming_invoices.addressee import addressee_check
 from portal.incoming_invoices.duplicates import duplicate_verdict, judging_lock
 from portal.incoming_invoices.fetching import (  # noqa: F401  (receiving's services, in one place for callers)
     FetchResult,
     incoming_dispatch_fetches,
-    incoming_fetch,
     incoming_import_unlisted,
 )
 from portal.incoming_invoices.models import IN_AFAS_STATUSES, IncomingInvoice
@@ -59,6 +59,7 @@ Hold = IncomingInvoice.HoldReason
 Verdict = IncomingInvoice.DuplicateVerdict
 HOSTILE_KINDS = {"dtd_forbidden", "too_large", "too_deep"}
 PERMANENT_ACK_RETRY_SECONDS = 3600.0
+PROCESS_TOGETHER = 25  # fetched documents whose steps are written together (the judging lock is held for as many)
 # Delivering to AFAS: READY or due RETRY_WAIT → DELIVERING → DELIVERED, RETRY_WAIT, HELD or FAILED.
 DELIVERY = lifecycle.RemoteStep(
     IncomingInvoice, "incoming_invoice", Status.DELIVERING, "deliver", "incoming.afas_unavailable", "incoming.deliver"
@@ -72,25 +73,95 @@ def _transition(invoice: IncomingInvoice, *, system_actor: str = "receiving", **
 # --- process: parse and judge ---------------------------------------------------------------------------------------
 
 
-def incoming_process_and_deliver(*, invoice: IncomingInvoice) -> IncomingInvoice:
-    """Process, and deliver at once what became READY, in one task: the verdict, READY and the start of the delivery
-    are one transaction (the row is locked by the move to READY), then AFAS is called as for a queued delivery.
+def incoming_fetch(*, environment: Environment) -> FetchResult:
+    """Store every new inbox document exactly as received; each page's new documents are then processed, delivered
+    and acknowledged in the order they were received (``incoming_process_and_deliver_many``)."""
+    return fetching.incoming_fetch(environment=environment, process=_process_fetched)
 
-    One document per task, unlike sending's batches: of two documents with the same number and date the one judged
-    first is the original, and batches worked through in parallel judge an environment's documents far out of the
-    order they were received (one task each keeps it close to that order)."""
-    invoice = incoming_process(invoice=invoice, deliver_now=True)
+
+def _process_fetched(invoice_ids: list[int], gateway) -> None:
+    """A few at a time, with the fetch's gateway. What one chunk's processing leaves RECEIVED after an unexpected
+    error, the stalled sweep takes; the others go on."""
+    for start in range(0, len(invoice_ids), PROCESS_TOGETHER):
+        chunk = invoice_ids[start : start + PROCESS_TOGETHER]
+        try:
+            _work_through(selectors.invoices_to_process(chunk), econnect=gateway)
+        except Exception:
+            logger.exception("Processing fetched documents failed; what is still received is processed again later")
+
+
+def incoming_process_and_deliver(*, invoice: IncomingInvoice) -> IncomingInvoice:
+    """``incoming_process_and_deliver_many`` for one document (a pushed one, one the stalled sweep queued)."""
+    incoming_process_and_deliver_many(invoices=[invoice])
+    return invoice
+
+
+def incoming_process_and_deliver_many(*, invoices: list[IncomingInvoice]) -> None:
+    """Process the documents, deliver what became READY and acknowledge what AFAS accepted, step by step in the
+    order given (``lifecycle.work_through``): each step's writes are made together, and the documents of one
+    environment share its clients. Of two documents with the same number and date the one judged first is the
+    original, so an environment's documents are given in the order they were received, by one task at a time (the
+    fetch, which holds the environment's lease), and each is judged under the judging lock seeing those before it."""
+    _work_through(invoices)
+
+
+def _work_through(invoices: list[IncomingInvoice], *, econnect=None) -> None:
+    lifecycle.work_through(
+        invoices, _process_step, _deliver_step, _acknowledge_step,
+        session_for=partial(EnvironmentReceiving, econnect=econnect),
+    )  # fmt: skip
+
+
+class EnvironmentReceiving(clients.EnvironmentClients):
+    """One environment's clients for the documents of one task, and the first time each service did not answer in
+    time or asked to wait: the documents after it are not sent to it (they wait for their retry), so a service that
+    hangs costs one timeout, not one per document."""
+
+    def __init__(self, environment: Environment, *, econnect=None):
+        super().__init__(environment, econnect=econnect)
+        self.afas_down: RemoteError | None = None
+        self.econnect_down: RemoteError | None = None
+
+
+def _stop_asking(exc: RemoteError) -> bool:
+    return isinstance(exc, RemoteTimeout) or (exc.transient and exc.retry_after is not None)
+
+
+def _process_step(invoice: IncomingInvoice, remote: EnvironmentReceiving) -> lifecycle.Write | None:
+    return _process(invoice, deliver_now=True)
+
+
+def _deliver_step(invoice: IncomingInvoice, remote: EnvironmentReceiving) -> lifecycle.Write | None:
     if invoice.status != Status.DELIVERING:
-        return invoice
-    with clients.EnvironmentClients(invoice.environment) as remote:
-        return _deliver_claimed(invoice, remote)
+        return None
+    if remote.afas_down is not None:  # never sent: retried later, not held as uncertain
+        return partial(DELIVERY.failed, invoice, remote.afas_down)
+    return _delivery(invoice, remote)
+
+
+def _acknowledge_step(invoice: IncomingInvoice, remote: EnvironmentReceiving) -> lifecycle.Write | None:
+    if invoice.status not in ACKNOWLEDGED_AFTER:
+        return None
+    if remote.econnect_down is not None:
+        return partial(_acknowledge_failed, invoice, invoice.status, remote.econnect_down)
+    return _acknowledgement(invoice, remote)
 
 
 def incoming_process(*, invoice: IncomingInvoice, deliver_now: bool = False) -> IncomingInvoice:
     """RECEIVED → READY, or HELD (unreadable, hostile, duplicate, eConnect's flag disputed) with the reason. A READY
     document's delivery is queued, or (``deliver_now``) started in the same transaction for the caller to make."""
+    write = _process(invoice, deliver_now=deliver_now)
+    if write is not None:
+        with transaction.atomic():
+            write()
+    return invoice
+
+
+def _process(invoice: IncomingInvoice, *, deliver_now: bool) -> lifecycle.Write | None:
+    """``incoming_process`` up to the verdict, which it returns for the caller to write inside a transaction (None
+    when the document is no longer received or its outcome is written: unreadable, another party's, a test)."""
     if invoice.status != Status.RECEIVED:
-        return invoice
+        return None
     raw = bytes(invoice.raw_xml)
     try:
         summary = parse_document(raw, max_bytes=settings.PEPPOL_MAX_DOCUMENT_BYTES)
@@ -100,7 +171,7 @@ def incoming_process(*, invoice: IncomingInvoice, deliver_now: bool = False) -> 
             "incoming.held_unsafe" if hostile else "incoming.held_unreadable", reason=Bilingual.of(exc.message)
         )
         _hold(invoice, Hold.HOSTILE if hostile else Hold.UNPARSEABLE, message, parse_error=exc.message.en)
-        return invoice
+        return None
 
     # What the summary says is written with the status it leads to, in the same statement (so is the verdict).
     fields = summary_fields(environment=invoice.environment, summary=summary)
@@ -115,16 +186,19 @@ def incoming_process(*, invoice: IncomingInvoice, deliver_now: bool = False) -> 
             own=", ".join(addressee.evidence["own_identifiers"]) or "-",
         )
         _hold(invoice, Hold.OTHER_PARTY, message, receiver_evidence=addressee.evidence, **fields)
-        return invoice
+        return None
 
     mark = own_test_invoice(environment=invoice.environment, summary=summary)
     if mark is not None:
-        return _own_test_invoice_came_back(invoice, mark, fields)
+        _own_test_invoice_came_back(invoice, mark, fields)
+        return None
+    return partial(_judged, invoice, fields, deliver_now=deliver_now)
 
-    with transaction.atomic():
-        judging_lock(invoice.environment)
-        _judge(invoice, fields, deliver_now=deliver_now)
-    return invoice
+
+def _judged(invoice: IncomingInvoice, fields: dict, *, deliver_now: bool) -> None:
+    """Inside the caller's transaction: the verdict under the judging lock, written with the status it leads to."""
+    judging_lock(invoice.environment)
+    _judge(invoice, fields, deliver_now=deliver_now)
 
 
 def _judge(invoice: IncomingInvoice, fields: dict, *, deliver_now: bool) -> None:
@@ -213,42 +287,42 @@ def _delivery_start(claimed: IncomingInvoice, *, now: datetime) -> tuple[Msg, di
 
 def _deliver_claimed(invoice: IncomingInvoice, remote: clients.EnvironmentClients) -> IncomingInvoice:
     """The delivery of a document in DELIVERING (committed): into AFAS, then acknowledged; or its failure."""
-    environment = invoice.environment
-    if environment.afas_edition != Environment.Edition.PROFIT:
-        try:
-            outcome = small_business.small_business_deliver(invoice=invoice)
-        except RemoteError as exc:
-            _deliver_failed(invoice, exc)
-            return invoice
-        _transition(
-            invoice,
-            from_statuses=(Status.DELIVERING,),
-            to_status=outcome.to_status,
-            message=outcome.message,
-            system_actor="deliver",
-            data=outcome.data,
-            **outcome.fields,
-        )
-        return (
-            incoming_acknowledge(invoice=invoice, remote=remote) if outcome.to_status == Status.DELIVERED else invoice
-        )
+    write = _delivery(invoice, remote)
+    with transaction.atomic():
+        write()
+    return incoming_acknowledge(invoice=invoice, remote=remote)
+
+
+def _delivery(invoice: IncomingInvoice, remote: clients.EnvironmentClients) -> lifecycle.Write:
+    """The delivery of a document in DELIVERING (committed) into AFAS; returns the write of its outcome (DELIVERED,
+    or the failure) for the caller to make. A transient failure is remembered on an ``EnvironmentReceiving``."""
+    try:
+        return _delivered(invoice, remote)
+    except RemoteError as exc:
+        if _stop_asking(exc) and isinstance(remote, EnvironmentReceiving):
+            remote.afas_down = exc
+        return partial(_deliver_failed, invoice, exc)
+
+
+def _delivered(invoice: IncomingInvoice, remote: clients.EnvironmentClients) -> lifecycle.Write:
+    if invoice.environment.afas_edition != Environment.Edition.PROFIT:
+        outcome = small_business.small_business_deliver(invoice=invoice)
+        return partial(
+            _transition, invoice, from_statuses=(Status.DELIVERING,), to_status=outcome.to_status,
+            message=outcome.message, system_actor="deliver", data=outcome.data, **outcome.fields,
+        )  # fmt: skip
     raw = bytes(invoice.raw_xml)
     pdf = _embedded_pdf(invoice, raw)
-    try:
-        result = remote.afas().deliver_purchase_invoice(
-            ubl=raw,
-            filename=f"{invoice.invoice_number or invoice.econnect_document_id}.xml"[:100],
-            pdf=pdf[1] if pdf else None,
-            pdf_filename=(pdf[0] if pdf else "invoice.pdf")[:100],
-        )
-    except RemoteError as exc:
-        _deliver_failed(invoice, exc)
-        return invoice
+    result = remote.afas().deliver_purchase_invoice(
+        ubl=raw,
+        filename=f"{invoice.invoice_number or invoice.econnect_document_id}.xml"[:100],
+        pdf=pdf[1] if pdf else None,
+        pdf_filename=(pdf[0] if pdf else "invoice.pdf")[:100],
+    )
     delivered = Msg("incoming.delivered_with_pdf" if pdf else "incoming.delivered")
     now = timezone.now()
-    DELIVERY.done(invoice, Status.DELIVERED, delivered, afas_reference=str(result.keys or "")[:100], delivered_at=now,
-                  next_attempt_at=now)  # fmt: skip
-    return incoming_acknowledge(invoice=invoice, remote=remote)
+    return partial(DELIVERY.done, invoice, Status.DELIVERED, delivered, afas_reference=str(result.keys or "")[:100],
+                   delivered_at=now, next_attempt_at=now)  # fmt: skip
 
 
 def _embedded_pdf(invoice: IncomingInvoice, raw: bytes) -> tuple[str, bytes] | None:
@@ -303,37 +377,41 @@ def incoming_acknowledge(
     processed at eConnect; a failure here is retried, never re-delivered. ``invoice`` is as it is now (the task loads
     it; the services pass the instance they just moved, and the clients they hold); the move to acknowledged is
     conditional on its status."""
-    before = invoice.status
-    if before not in ACKNOWLEDGED_AFTER:
+    if invoice.status not in ACKNOWLEDGED_AFTER:
         return invoice
-    try:
-        with nullcontext(remote) if remote is not None else clients.EnvironmentClients(invoice.environment) as held:
-            econnect_acknowledge(held.econnect(), invoice)
-    except RemoteError as exc:
-        # A refusal waits for a setting or eConnect to change: asked again hourly, not hammered.
-        at_least = 1.0 if exc.transient else PERMANENT_ACK_RETRY_SECONDS
-        IncomingInvoice.objects.filter(pk=invoice.pk, status=before).update(
-            next_attempt_at=lifecycle.retry_at(
-                attempts=invoice.attempts, retry_after=exc.retry_after, at_least=at_least
-            ),
-            dispatched_at=None,
-            last_error_kind=ErrorKind.TRANSIENT if exc.transient else ErrorKind.PERMANENT,
-            last_error_code=(exc.code or "")[:50],
-            **lifecycle.error_fields(Msg("incoming.acknowledge_failed", detail=exc.message)),
-        )
-        return invoice
-    _transition(
-        invoice,
-        from_statuses=(before,),
-        to_status=ACKNOWLEDGED_AFTER[before],
-        message=Msg("incoming.acknowledged"),
-        system_actor="acknowledge",
-        acknowledged_at=timezone.now(),
-        next_attempt_at=None,
-        last_error_kind="",
-        last_error_message="",
-    )
+    with nullcontext(remote) if remote is not None else clients.EnvironmentClients(invoice.environment) as held:
+        write = _acknowledgement(invoice, held)
+    with transaction.atomic():
+        write()
     return invoice
+
+
+def _acknowledgement(invoice: IncomingInvoice, remote: clients.EnvironmentClients) -> lifecycle.Write:
+    """eConnect told that the document is processed; returns the write of the outcome for the caller to make."""
+    before = invoice.status
+    try:
+        econnect_acknowledge(remote.econnect(), invoice)
+    except RemoteError as exc:
+        if _stop_asking(exc) and isinstance(remote, EnvironmentReceiving):
+            remote.econnect_down = exc
+        return partial(_acknowledge_failed, invoice, before, exc)
+    return partial(
+        _transition, invoice, from_statuses=(before,), to_status=ACKNOWLEDGED_AFTER[before],
+        message=Msg("incoming.acknowledged"), system_actor="acknowledge", acknowledged_at=timezone.now(),
+        next_attempt_at=None, last_error_kind="", last_error_message="",
+    )  # fmt: skip
+
+
+def _acknowledge_failed(invoice: IncomingInvoice, before: str, exc: RemoteError) -> None:
+    """Asked again later; a refusal waits for a setting or eConnect to change: asked again hourly, not hammered."""
+    at_least = 1.0 if exc.transient else PERMANENT_ACK_RETRY_SECONDS
+    IncomingInvoice.objects.filter(pk=invoice.pk, status=before).update(
+        next_attempt_at=lifecycle.retry_at(attempts=invoice.attempts, retry_after=exc.retry_after, at_least=at_least),
+        dispatched_at=None,
+        last_error_kind=ErrorKind.TRANSIENT if exc.transient else ErrorKind.PERMANENT,
+        last_error_code=(exc.code or "")[:50],
+        **lifecycle.error_fields(Msg("incoming.acknowledge_failed", detail=exc.message)),
+    )
 
 
 # --- recovery and people's decisions -------------------------------------------------------------------------------

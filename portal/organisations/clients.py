@@ -181,11 +181,12 @@ class EnvironmentClients:
     its documents: each is built when first needed (raising as ``afas_client_for`` and ``econnect_gateway_for``
     do, e.g. for keys that cannot be read, and built again next time), and both are closed together at the end."""
 
-    def __init__(self, environment: Environment):
+    def __init__(self, environment: Environment, *, econnect: EConnectGateway | None = None):
+        """``econnect``: a gateway the caller holds (and closes) for the environment, to use instead of a new one."""
         self.environment = environment
         self._stack = ExitStack()
         self._afas: ProfitClient | None = None
-        self._econnect: EConnectGateway | None = None
+        self._econnect: EConnectGateway | None = econnect
 
     def __enter__(self) -> EnvironmentClients:
         return self
