@@ -91,10 +91,11 @@ def _sync_check(world: World, subject: dict) -> tuple[bool, str]:
 
 # Receiving: an invoice fetched and checked, READY to be delivered to AFAS
 def _ready_incoming(world: World) -> int:
+    from portal.incoming_invoices.fetching import incoming_fetch
     from portal.incoming_invoices.models import IncomingInvoice
-    from portal.incoming_invoices.services import incoming_fetch, incoming_process
+    from portal.incoming_invoices.services import incoming_process
 
-    incoming_fetch(environment=world.environment)
+    incoming_fetch(environment=world.environment, process=lambda stored, gateway: None)  # stored only, not processed
     for invoice in IncomingInvoice.objects.filter(environment_id=world.environment_id).order_by("pk"):
         incoming_process(invoice=invoice)
         invoice.refresh_from_db()

@@ -49,10 +49,12 @@ def processing_stalled(*, now: datetime | None = None) -> list[int]:
 
 
 def invoices_to_process(invoice_ids: list[int]) -> list[IncomingInvoice]:
-    """The documents still to process of these, with their environment, in the order they were received."""
+    """The documents still to process of these, in the order they were received, with their environment and its own
+    Peppol identifiers (each document's addressee is checked against them)."""
     return list(
         IncomingInvoice.objects.filter(pk__in=invoice_ids, status=Status.RECEIVED)
         .select_related("environment")
+        .prefetch_related("environment__own_identifiers")
         .order_by("pk")
     )
 
