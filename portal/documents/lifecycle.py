@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from itertools import groupby
 from typing import Any, TypeVar
 
@@ -79,7 +80,16 @@ def enqueue(task_name: str, *ids: int, countdown: float | None = None, per_messa
 Write = Callable[[], object]
 
 
-def work_through(documents: Iterable[Any], *steps: Callable[[Any, Any], Write | None], session_for: Callable) -> None:
+@dataclass(frozen=True)
+class Step:
+    """A step of ``work_through`` whose writes need something done first in each transaction that makes them, given
+    the environment: e.g. a lock all of them need, taken once instead of once per document."""
+
+    run: Callable[[Any, Any], Write | None]
+    first: Callable[[Environment], object]
+
+
+def work_through(documents: Iterable[Any], *steps: Callable | Step, session_for: Callable) -> None:
     """One task's documents, step by step, in their order; those of one environment share one
     ``session_for(environment)`` (a context manager, e.g. its clients built once).
 
@@ -92,30 +102,35 @@ def work_through(documents: Iterable[Any], *steps: Callable[[Any, Any], Write | 
     failures = _Failures()
     for _environment_id, group in groupby(documents, key=lambda document: document.environment_id):
         pending = list(group)
-        with session_for(pending[0].environment) as session:
+        environment = pending[0].environment
+        with session_for(environment) as session:
             for step in steps:
+                run, first = (step.run, partial(step.first, environment)) if isinstance(step, Step) else (step, None)
                 writes = []
                 for document in list(pending):
                     try:
-                        write = step(document, session)
+                        write = run(document, session)
                     except Exception as exc:
                         failures.add(document, exc)
                         pending.remove(document)
                     else:
                         if write is not None:
                             writes.append((document, write))
-                for document in write_together(writes, failures):
+                for document in write_together(writes, failures, first=first):
                     pending.remove(document)
     failures.raise_first()
 
 
-def write_together(writes: list[tuple[Any, Write]], failures: _Failures) -> list[Any]:
-    """The documents' writes in one transaction, their timeline entries in one INSERT. Should that fail, each is
-    written in a transaction of its own (the documents read again first: the failed attempt changed them in memory),
-    so one that cannot be written does not hold up the others. Returns the documents whose write failed."""
+def write_together(writes: list[tuple[Any, Write]], failures: _Failures, *, first: Write | None = None) -> list[Any]:
+    """The documents' writes in one transaction (``first`` done first in it), their timeline entries in one INSERT.
+    Should that fail, each is written in a transaction of its own (the documents read again first: the failed attempt
+    changed them in memory), so one that cannot be written does not hold up the others. Returns the documents whose
+    write failed."""
     if len(writes) > 1:
         try:
             with events_written_together():
+                if first is not None:
+                    first()
                 for _document, write in writes:
                     write()
             return []
@@ -127,6 +142,8 @@ def write_together(writes: list[tuple[Any, Write]], failures: _Failures) -> list
     for document, write in writes:
         try:
             with events_written_together():
+                if first is not None:
+                    first()
                 write()
         except Exception as exc:
             failures.add(document, exc)

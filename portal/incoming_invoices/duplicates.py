@@ -122,7 +122,7 @@ def duplicate_verdict(invoice: IncomingInvoice) -> VerdictResult:
     earlier = documents.exclude(sha256=invoice.sha256).exclude(status=IncomingInvoice.Status.RECEIVED)
     this = _describe(invoice)
 
-    same_bytes = documents.filter(sha256=invoice.sha256, pk__lt=invoice.pk).order_by("pk").first()
+    same_bytes = _first(documents.filter(sha256=invoice.sha256, pk__lt=invoice.pk))
     if same_bytes is not None:
         return VerdictResult(
             Verdict.CERTAIN_DUPLICATE,
@@ -143,15 +143,13 @@ def duplicate_verdict(invoice: IncomingInvoice) -> VerdictResult:
             },
         )
     else:
-        match = (
+        match = _first(
             earlier.filter(
                 supplier_key=invoice.supplier_key,
                 normalised_invoice_number=invoice.normalised_invoice_number,
                 document_type=invoice.document_type,
                 issue_date=invoice.issue_date,
             )
-            .order_by("pk")
-            .first()
         )
         if match is not None:
             same_amount = (match.payable_amount, match.currency) == (invoice.payable_amount, invoice.currency)
@@ -172,6 +170,13 @@ def duplicate_verdict(invoice: IncomingInvoice) -> VerdictResult:
     if invoice.econnect_duplicate_flag:
         _dispute_econnect_flag(result, invoice, earlier)
     return result
+
+
+def _first(documents) -> IncomingInvoice | None:
+    """The earliest of ``documents``. Asked for its id alone (most documents match nothing, and a query for one
+    column is quicker to build), then read whole when there is one."""
+    pk = documents.order_by("pk").values_list("pk", flat=True).first()
+    return None if pk is None else documents.get(pk=pk)
 
 
 def _dispute_econnect_flag(result: VerdictResult, invoice: IncomingInvoice, earlier) -> None:

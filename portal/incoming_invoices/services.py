@@ -59,7 +59,7 @@ Hold = IncomingInvoice.HoldReason
 Verdict = IncomingInvoice.DuplicateVerdict
 HOSTILE_KINDS = {"dtd_forbidden", "too_large", "too_deep"}
 PERMANENT_ACK_RETRY_SECONDS = 3600.0
-PROCESS_TOGETHER = 25  # fetched documents whose steps are written together (the judging lock is held for as many)
+PROCESS_TOGETHER = 50  # fetched documents whose steps are written together (the judging lock is held for as many)
 # Delivering to AFAS: READY or due RETRY_WAIT → DELIVERING → DELIVERED, RETRY_WAIT, HELD or FAILED.
 DELIVERY = lifecycle.RemoteStep(
     IncomingInvoice, "incoming_invoice", Status.DELIVERING, "deliver", "incoming.afas_unavailable", "incoming.deliver"
@@ -107,7 +107,7 @@ def incoming_process_and_deliver_many(*, invoices: list[IncomingInvoice]) -> Non
 
 def _work_through(invoices: list[IncomingInvoice], *, econnect=None) -> None:
     lifecycle.work_through(
-        invoices, _process_step, _deliver_step, _acknowledge_step,
+        invoices, lifecycle.Step(_process_step, first=judging_lock), _deliver_step, _acknowledge_step,
         session_for=partial(EnvironmentReceiving, econnect=econnect),
     )  # fmt: skip
 
@@ -153,13 +153,15 @@ def incoming_process(*, invoice: IncomingInvoice, deliver_now: bool = False) -> 
     write = _process(invoice, deliver_now=deliver_now)
     if write is not None:
         with transaction.atomic():
+            judging_lock(invoice.environment)
             write()
     return invoice
 
 
 def _process(invoice: IncomingInvoice, *, deliver_now: bool) -> lifecycle.Write | None:
-    """``incoming_process`` up to the verdict, which it returns for the caller to write inside a transaction (None
-    when the document is no longer received or its outcome is written: unreadable, another party's, a test)."""
+    """``incoming_process`` up to the verdict, which it returns for the caller to write inside a transaction that
+    holds the environment's ``judging_lock`` (None when the document is no longer received or its outcome is
+    written: unreadable, another party's, a test)."""
     if invoice.status != Status.RECEIVED:
         return None
     raw = bytes(invoice.raw_xml)
@@ -192,17 +194,12 @@ def _process(invoice: IncomingInvoice, *, deliver_now: bool) -> lifecycle.Write 
     if mark is not None:
         _own_test_invoice_came_back(invoice, mark, fields)
         return None
-    return partial(_judged, invoice, fields, deliver_now=deliver_now)
-
-
-def _judged(invoice: IncomingInvoice, fields: dict, *, deliver_now: bool) -> None:
-    """Inside the caller's transaction: the verdict under the judging lock, written with the status it leads to."""
-    judging_lock(invoice.environment)
-    _judge(invoice, fields, deliver_now=deliver_now)
+    return partial(_judge, invoice, fields, deliver_now=deliver_now)
 
 
 def _judge(invoice: IncomingInvoice, fields: dict, *, deliver_now: bool) -> None:
-    """The duplicate verdict, written with the status it leads to (READY, or HELD for a person)."""
+    """Inside the caller's transaction, which holds the environment's judging lock: the duplicate verdict, written with
+    the status it leads to (READY, or HELD for a person)."""
     result = duplicate_verdict(invoice)
     verdict_fields = {
         **fields,

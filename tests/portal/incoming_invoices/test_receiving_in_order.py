@@ -3,6 +3,7 @@ each step's writes together, a service that hangs asked once, an unexpected erro
 
 from functools import partialmethod
 
+import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -76,3 +77,14 @@ def test_an_unexpected_error_leaves_the_document_for_the_stalled_sweep_and_the_f
     assert result.stored == documents.count() == DEMO_INBOX
     assert documents.filter(status=Status.RECEIVED).count() == 1
     assert documents.filter(status=Status.ACKNOWLEDGED).exists()
+
+
+def test_the_judging_lock_is_taken_once_for_the_documents_judged_together(world):
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks: PostgreSQL")
+
+    with CaptureQueriesContext(connection) as queries:
+        services.incoming_fetch(environment=world.environment)
+
+    locks = [query["sql"] for query in queries.captured_queries if "FOR NO KEY UPDATE" in query["sql"]]
+    assert len(locks) == 1 and '"organisations_environment"' in locks[0]
