@@ -50,8 +50,11 @@ def supplier_identifiers(summary: DocumentSummary) -> list[str]:
     return found
 
 
-def resolve_supplier_key(*, environment: Environment, identifiers: list[str]) -> str:
-    """The supplier these identifiers belong to, remembered for all of them.
+def resolve_supplier_key(
+    *, environment: Environment, identifiers: list[str], resolved: dict[tuple[str, ...], str] | None = None
+) -> str:
+    """The supplier these identifiers belong to, remembered for all of them. ``resolved``: what one task resolved for
+    the environment so far (remembered identifiers keep their supplier, so the same identifiers give the same key).
 
     Strong identifiers (endpoint id, KvK, OIN, VAT) decide. An IBAN is weak: factoring companies and shared
     accounts put one IBAN on many suppliers' invoices, so it links a document only when the document carries no
@@ -59,6 +62,8 @@ def resolve_supplier_key(*, environment: Environment, identifiers: list[str]) ->
     """
     if not identifiers:
         return ""
+    if resolved is not None and tuple(identifiers) in resolved:
+        return resolved[tuple(identifiers)]
     strong = [identifier for identifier in identifiers if not identifier.startswith("IBAN:")]
     lookup = strong or identifiers
     remembered = dict(
@@ -75,6 +80,8 @@ def resolve_supplier_key(*, environment: Environment, identifiers: list[str]) ->
             [SupplierIdentity(environment=environment, identifier=identifier, supplier_key=key) for identifier in new],
             ignore_conflicts=True,
         )
+    if resolved is not None:
+        resolved[tuple(identifiers)] = key
     return key
 
 

@@ -121,6 +121,7 @@ class EnvironmentReceiving(clients.EnvironmentClients):
         super().__init__(environment, econnect=econnect)
         self.afas_down: RemoteError | None = None
         self.econnect_down: RemoteError | None = None
+        self.suppliers: dict[tuple[str, ...], str] = {}  # supplier identifiers → supplier key, as resolved
 
 
 def _stop_asking(exc: RemoteError) -> bool:
@@ -128,7 +129,7 @@ def _stop_asking(exc: RemoteError) -> bool:
 
 
 def _process_step(invoice: IncomingInvoice, remote: EnvironmentReceiving) -> lifecycle.Write | None:
-    return _process(invoice, deliver_now=True)
+    return _process(invoice, deliver_now=True, suppliers=remote.suppliers)
 
 
 def _deliver_step(invoice: IncomingInvoice, remote: EnvironmentReceiving) -> lifecycle.Write | None:
@@ -158,7 +159,7 @@ def incoming_process(*, invoice: IncomingInvoice, deliver_now: bool = False) -> 
     return invoice
 
 
-def _process(invoice: IncomingInvoice, *, deliver_now: bool) -> lifecycle.Write | None:
+def _process(invoice: IncomingInvoice, *, deliver_now: bool, suppliers: dict | None = None) -> lifecycle.Write | None:
     """``incoming_process`` up to the verdict, which it returns for the caller to write inside a transaction that
     holds the environment's ``judging_lock`` (None when the document is no longer received or its outcome is
     written: unreadable, another party's, a test)."""
@@ -176,7 +177,7 @@ def _process(invoice: IncomingInvoice, *, deliver_now: bool) -> lifecycle.Write 
         return None
 
     # What the summary says is written with the status it leads to, in the same statement (so is the verdict).
-    fields = summary_fields(environment=invoice.environment, summary=summary)
+    fields = summary_fields(environment=invoice.environment, summary=summary, suppliers=suppliers)
     for name, value in fields.items():
         setattr(invoice, name, value)
 

@@ -11,8 +11,11 @@ from portal.incoming_invoices.duplicates import normalise_invoice_number, resolv
 from portal.organisations.models import Environment
 
 
-def summary_fields(*, environment: Environment, summary: DocumentSummary) -> dict[str, Any]:
-    """The IncomingInvoice fields for a parsed document, bounded to their columns."""
+def summary_fields(
+    *, environment: Environment, summary: DocumentSummary, suppliers: dict[tuple[str, ...], str] | None = None
+) -> dict[str, Any]:
+    """The IncomingInvoice fields for a parsed document, bounded to their columns (``suppliers``: see
+    ``resolve_supplier_key``'s ``resolved``)."""
     identifiers = supplier_identifiers(summary)
     return {
         "document_type": DocumentType.CREDIT_NOTE if summary.is_credit_note else DocumentType.INVOICE,
@@ -22,7 +25,7 @@ def summary_fields(*, environment: Environment, summary: DocumentSummary) -> dic
         "currency": _currency_code(summary.currency),
         "supplier_name": ((summary.supplier.display_name if summary.supplier else "") or "")[:255],
         "supplier_identifiers": identifiers,
-        "supplier_key": resolve_supplier_key(environment=environment, identifiers=identifiers),
+        "supplier_key": resolve_supplier_key(environment=environment, identifiers=identifiers, resolved=suppliers),
         "payable_amount": summary.totals.payable,
         "tax_amount": summary.totals.vat_total,
         **_tax_currency_fields(summary),

@@ -257,6 +257,8 @@ class SoapOperations:
         subject = find_text(body, "e:Search/e:Subject")
         if subject:
             docs = [d for d in docs if subject.lower() in d["subject"].lower()]  # [GUESS G-EC-15] "contains" match
+        # [GUESS G-EC-17] the page token is an offset into what matches at the time of the call: a document whose
+        # status changed since the previous page moves the rest up.
         page = docs[offset : offset + limit]
         answer = self._answer(operation)
         results = sub_element(answer, "Results")

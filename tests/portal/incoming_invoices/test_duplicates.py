@@ -30,6 +30,19 @@ def test_any_strong_identifier_links_documents_to_one_supplier():
     assert first == second
 
 
+def test_a_task_resolves_the_same_identifiers_once_with_the_same_answer(django_assert_num_queries):
+    environment = EnvironmentFactory()
+    known: dict = {}
+    identifiers = ["0106:50000001", "VAT:NL850000011B01"]
+    first = resolve_supplier_key(environment=environment, identifiers=identifiers, resolved=known)
+
+    with django_assert_num_queries(0):
+        again = resolve_supplier_key(environment=environment, identifiers=identifiers, resolved=known)
+
+    assert again == first == resolve_supplier_key(environment=environment, identifiers=identifiers)
+    assert resolve_supplier_key(environment=environment, identifiers=["VAT:NL850000011B01"], resolved=known) == first
+
+
 def test_a_shared_iban_does_not_merge_suppliers_with_different_strong_identifiers():
     environment = EnvironmentFactory()
     shared = "IBAN:NL91ABNA0417164300"
