@@ -36,6 +36,9 @@ Status = IncomingInvoice.Status
 FETCH_LEASE = timedelta(minutes=10)
 FETCH = lifecycle.EnvironmentRun("receiving_enabled", "fetch_lease_until", FETCH_LEASE)
 MAX_PAGES = 200  # per template, state and fetch; the next fetch goes on where this one stopped
+# Documents a fetch stores before it processes them itself: a fetch stays well within its lease, and none of them
+# waits so long that the stalled-processing sweep queues it beside the fetch.
+MAX_PROCESSED_PER_FETCH = 500
 
 
 # Only the platform SOAP API has an inbox to read; over PSB received documents arrive by webhook.
@@ -85,6 +88,9 @@ def _fetch_inbox(environment: Environment, process: ProcessStored | None) -> Fet
             for state in (InboxState.NEW, InboxState.DUPLICATE):
                 page = None
                 for _ in range(MAX_PAGES):
+                    if process is not None and len(stored) >= MAX_PROCESSED_PER_FETCH:
+                        complete = False  # these are processed first; the next fetch goes on from the same cursor
+                        break
                     listing = gateway.list_inbox_documents(state=state, page=page, since=since, template_id=template_id)
                     for summary in listing.documents:
                         if summary.created_on is not None:

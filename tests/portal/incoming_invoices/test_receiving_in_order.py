@@ -88,3 +88,16 @@ def test_the_judging_lock_is_taken_once_for_the_documents_judged_together(world)
 
     locks = [query["sql"] for query in queries.captured_queries if "FOR NO KEY UPDATE" in query["sql"]]
     assert len(locks) == 1 and '"organisations_environment"' in locks[0]
+
+
+def test_a_large_inbox_is_taken_in_over_several_fetches_none_skipped(world, monkeypatch):
+    from portal.incoming_invoices import fetching
+
+    monkeypatch.setattr(fetching, "MAX_PROCESSED_PER_FETCH", 2)
+
+    stored = [services.incoming_fetch(environment=world.environment).stored for _ in range(4)]
+
+    # A fetch stops listing after the page that reached the limit; the next goes on from the same cursor.
+    assert 2 <= stored[0] < DEMO_INBOX and sum(stored) == DEMO_INBOX and stored[-1] == 0
+    documents = IncomingInvoice.objects.filter(environment=world.environment)
+    assert not documents.filter(status=Status.RECEIVED).exists()
