@@ -204,6 +204,10 @@ def test_afas_unavailable_during_collect_loses_nothing_and_the_next_collect_take
 
 
 def test_econnect_tokens_expiring_mid_run_are_renewed(stack):
+    # First the seeded invoices: the worker logs in and keeps its token (one task submits ten invoices in a moment,
+    # so expiring tokens only while a run is under way would race it).
+    collect_now()
+    stack.wait_until(all_in(ACCEPTED, SEEDED_INVOICES), timeout=WAIT, what="the seeded invoices SUBMITTED")
     issue(stack, CAN_RECEIVE)
     expected = SEEDED_INVOICES + len(CAN_RECEIVE)
     app_key = environment().econnect_app_key
