@@ -128,11 +128,7 @@ def write_together(writes: list[tuple[Any, Write]], failures: _Failures, *, firs
     write failed."""
     if len(writes) > 1:
         try:
-            with events_written_together():
-                if first is not None:
-                    first()
-                for _document, write in writes:
-                    write()
+            _in_one_transaction([write for _document, write in writes], first)
             return []
         except Exception:
             logger.warning("Writing %s documents together failed; writing them one by one", len(writes), exc_info=True)
@@ -141,14 +137,19 @@ def write_together(writes: list[tuple[Any, Write]], failures: _Failures, *, firs
     failed = []
     for document, write in writes:
         try:
-            with events_written_together():
-                if first is not None:
-                    first()
-                write()
+            _in_one_transaction([write], first)
         except Exception as exc:
             failures.add(document, exc)
             failed.append(document)
     return failed
+
+
+def _in_one_transaction(writes: list[Write], first: Write | None) -> None:
+    with events_written_together():
+        if first is not None:
+            first()
+        for write in writes:
+            write()
 
 
 class _Failures:

@@ -68,12 +68,9 @@ def events_written_together() -> Iterator[None]:
     try:
         with transaction.atomic():
             yield
-            _written_together.reset(token)
-            token = None
             Event.objects.bulk_create(pending)
     finally:
-        if token is not None:
-            _written_together.reset(token)
+        _written_together.reset(token)
 
 
 def event_build(

@@ -2,7 +2,8 @@
 
 The inbox is read for the environment's eConnect company and invoice templates, from its ``CreatedOn`` cursor on
 (``inbox_cursor``). Each document is stored byte for byte with the statuses eConnect allows for it, before anything
-else happens; ``incoming_process`` takes it from there (the fetch itself, page by page, or a task per document).
+else happens; ``incoming_process`` takes it from there (the fetch itself once every listing is read, or a task per
+document).
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from portal.core import keyset
 from portal.core.choices import DocumentType
-from portal.documents.lifecycle import DISPATCH_LEASE, not_dispatched_recently  # noqa: F401  (DISPATCH_LEASE: callers)
+from portal.documents.lifecycle import not_dispatched_recently
 from portal.events.models import Event
 from portal.incoming_invoices.duplicates import normalise_invoice_number
 from portal.incoming_invoices.models import IncomingInvoice

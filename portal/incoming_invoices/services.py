@@ -274,7 +274,7 @@ def incoming_deliver(*, invoice: IncomingInvoice, now: datetime | None = None) -
         if claimed is None:
             return invoice
         DELIVERY.start(claimed, starting=_delivery_start, now=now)
-    with clients.EnvironmentClients(claimed.environment) as remote:  # the claim read the keys as they are now
+    with EnvironmentReceiving(claimed.environment) as remote:  # the claim read the keys as they are now
         return _deliver_claimed(claimed, remote)
 
 
@@ -283,26 +283,24 @@ def _delivery_start(claimed: IncomingInvoice, *, now: datetime) -> tuple[Msg, di
     return Msg("incoming.delivering", attempt=claimed.attempts + 1), {}
 
 
-def _deliver_claimed(invoice: IncomingInvoice, remote: clients.EnvironmentClients) -> IncomingInvoice:
+def _deliver_claimed(invoice: IncomingInvoice, remote: EnvironmentReceiving) -> IncomingInvoice:
     """The delivery of a document in DELIVERING (committed): into AFAS, then acknowledged; or its failure."""
-    write = _delivery(invoice, remote)
-    with transaction.atomic():
-        write()
+    _delivery(invoice, remote)()
     return incoming_acknowledge(invoice=invoice, remote=remote)
 
 
-def _delivery(invoice: IncomingInvoice, remote: clients.EnvironmentClients) -> lifecycle.Write:
+def _delivery(invoice: IncomingInvoice, remote: EnvironmentReceiving) -> lifecycle.Write:
     """The delivery of a document in DELIVERING (committed) into AFAS; returns the write of its outcome (DELIVERED,
-    or the failure) for the caller to make. A transient failure is remembered on an ``EnvironmentReceiving``."""
+    or the failure) for the caller to make."""
     try:
         return _delivered(invoice, remote)
     except RemoteError as exc:
-        if _stop_asking(exc) and isinstance(remote, EnvironmentReceiving):
+        if _stop_asking(exc):
             remote.afas_down = exc
         return partial(_deliver_failed, invoice, exc)
 
 
-def _delivered(invoice: IncomingInvoice, remote: clients.EnvironmentClients) -> lifecycle.Write:
+def _delivered(invoice: IncomingInvoice, remote: EnvironmentReceiving) -> lifecycle.Write:
     if invoice.environment.afas_edition != Environment.Edition.PROFIT:
         outcome = small_business.small_business_deliver(invoice=invoice)
         return partial(
@@ -368,29 +366,26 @@ def _deliver_failed(invoice: IncomingInvoice, exc: RemoteError) -> None:
 ACKNOWLEDGED_AFTER = {Status.DELIVERED: Status.ACKNOWLEDGED, Status.TEST_RECEIVED: Status.TEST_DONE}
 
 
-def incoming_acknowledge(
-    *, invoice: IncomingInvoice, remote: clients.EnvironmentClients | None = None
-) -> IncomingInvoice:
+def incoming_acknowledge(*, invoice: IncomingInvoice, remote: EnvironmentReceiving | None = None) -> IncomingInvoice:
     """Only a document safely in AFAS (or the organisation's own test invoice, which is never booked) is marked
     processed at eConnect; a failure here is retried, never re-delivered. ``invoice`` is as it is now (the task loads
     it; the services pass the instance they just moved, and the clients they hold); the move to acknowledged is
     conditional on its status."""
     if invoice.status not in ACKNOWLEDGED_AFTER:
         return invoice
-    with nullcontext(remote) if remote is not None else clients.EnvironmentClients(invoice.environment) as held:
+    with nullcontext(remote) if remote is not None else EnvironmentReceiving(invoice.environment) as held:
         write = _acknowledgement(invoice, held)
-    with transaction.atomic():
-        write()
+    write()
     return invoice
 
 
-def _acknowledgement(invoice: IncomingInvoice, remote: clients.EnvironmentClients) -> lifecycle.Write:
+def _acknowledgement(invoice: IncomingInvoice, remote: EnvironmentReceiving) -> lifecycle.Write:
     """eConnect told that the document is processed; returns the write of the outcome for the caller to make."""
     before = invoice.status
     try:
         econnect_acknowledge(remote.econnect(), invoice)
     except RemoteError as exc:
-        if _stop_asking(exc) and isinstance(remote, EnvironmentReceiving):
+        if _stop_asking(exc):
             remote.econnect_down = exc
         return partial(_acknowledge_failed, invoice, before, exc)
     return partial(

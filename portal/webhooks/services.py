@@ -36,7 +36,6 @@ logger = logging.getLogger(__name__)
 
 Outcome = WebhookEvent.Outcome
 PROCESS_LEASE = timedelta(minutes=5)  # a claimed event whose worker died is due again after this
-DISPATCH_LEASE = lifecycle.DISPATCH_LEASE  # a queued event is queued again only after this (its message was lost)
 SENT_TOPICS = {
     Topic.INVOICE_SENT,
     Topic.INVOICE_SENT_ERROR,

@@ -4,6 +4,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from portal.documents import lifecycle
 from portal.events.models import Event
 from portal.incoming_invoices import services
 from portal.incoming_invoices.models import IncomingInvoice
@@ -292,7 +293,7 @@ def test_a_stalled_document_is_queued_again_once_per_lease_not_on_every_run(worl
 
     assert document.pk in first
     assert document.pk not in selectors.processing_stalled()
-    assert document.pk in selectors.processing_stalled(now=timezone.now() + selectors.DISPATCH_LEASE * 2)
+    assert document.pk in selectors.processing_stalled(now=timezone.now() + lifecycle.DISPATCH_LEASE * 2)
 
 
 def test_a_processed_document_is_delivered_in_the_same_task_with_every_step_on_its_timeline(

@@ -282,7 +282,8 @@ def test_with_the_broker_unreachable_the_event_is_stored_answered_200_and_left_t
     from kombu.exceptions import OperationalError
 
     from portal.celery_app import app
-    from portal.webhooks.services import DISPATCH_LEASE, webhooks_due
+    from portal.documents.lifecycle import DISPATCH_LEASE
+    from portal.webhooks.services import webhooks_due
 
     def unreachable(*args, **kwargs):
         raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
