@@ -1,9 +1,11 @@
 """Benchmark of eConnect's two transports side by side through a real worker and beat:
-``python -m benchmarks.transports [--invoices 200] [--documents 200] [--latency-documents 60] [--rate 2]``.
+``python -m benchmarks.transports [--environments 10] [--invoices 1000] [--documents 1000] [--latency-documents 60]
+[--rate 2]``.
 
 The stack of the campaigns (``campaigns.stack``: a throwaway PostgreSQL database, Redis, a prefork worker with two
-processes, celery beat, both simulators over HTTP and the portal's web server for PSB's webhooks) with four
-environments, two on the platform SOAP API and two on eConnect PSB. Measured, one transport at a time:
+processes, celery beat, both simulators over HTTP and the portal's web server for PSB's webhooks) with
+``--environments`` environments on the platform SOAP API and as many on eConnect PSB (the issue's setup: 1,000
+invoices over 10 environments, one transport at a time). Measured:
 
 - sending: invoices issued in AFAS, collected, validated and accepted by eConnect (SOAP: outbox searched first
   after any doubt; PSB: the document id, a repeat answered 409), invoices per second;
@@ -11,6 +13,9 @@ environments, two on the platform SOAP API and two on eConnect PSB. Measured, on
   downloaded), delivered to AFAS and acknowledged (SOAP: a status set; PSB: an Invoice Response AB), per second;
 - latency over PSB: documents arriving at ``--rate`` per second; for each, the time from the webhook reaching the
   portal to the document accepted by AFAS (median and p95).
+
+Before each phase the previous one's follow-ups (status polls, pushed statuses, webhook events) are left to finish,
+so that one phase's aftermath is not measured as the next phase's cost.
 
 Each invoice must reach eConnect once and each document AFAS once; exit status 1 otherwise.
 """
@@ -54,6 +59,25 @@ def _switch(stack, *, sending: list = (), receiving: list = ()) -> None:
     Environment.objects.filter(afas_participant_number__in={t.participant for t in receiving}).update(
         receiving_enabled=True
     )
+
+
+def settle(stack, timeout: float) -> float | None:
+    """Wait until the previous phase's follow-ups are done (status polls and pushed statuses of what was sent,
+    webhook events, queued tasks), so that they do not run inside the next phase's measurement. The seconds it took;
+    None when it did not settle within ``timeout`` (the next phase is then measured anyway)."""
+    from portal.outgoing_invoices.models import OutgoingInvoice
+    from portal.webhooks.models import WebhookEvent
+
+    def quiet() -> bool:
+        return (
+            not OutgoingInvoice.objects.filter(status=OutgoingInvoice.Status.SUBMITTED).exists()
+            and not WebhookEvent.objects.filter(outcome=WebhookEvent.Outcome.PENDING).exists()
+            and stack.queue_length() == 0
+        )
+
+    started = time.perf_counter()
+    settled = wait_until(quiet, timeout=timeout, every=0.2, tick=_ticking(stack))
+    return time.perf_counter() - started if settled else None
 
 
 def measure_sending(stack, transport: str, invoices: int, timeout: float) -> tuple[float, list[str]]:
@@ -150,22 +174,31 @@ def measure_latency(stack, documents: int, rate: float, timeout: float) -> tuple
 def run(args: argparse.Namespace) -> int:
     # The portal's web server runs under gunicorn as deployed: in this process, PSB's webhook requests would wait for
     # the simulators' and the benchmark's Python. The worker runs with DEBUG off, as deployed.
-    with running_stack(db_name=DB_NAME, environments=4, lease_seconds=10.0, overrides={}, keep=args.keep_db,
+    with running_stack(db_name=DB_NAME, environments=2 * args.environments, lease_seconds=10.0, overrides={}, keep=args.keep_db,
                        web_processes=True, deployed_worker=True) as stack:  # fmt: skip
         print(f"Stack up: {len(stack.tenants)} environments "
               f"({', '.join(f'{t.key} {t.transport}' for t in stack.tenants)}), worker and beat running.", flush=True)  # fmt: skip
-        figures, problems = {}, []
-        for transport in ("soap", "psb"):
+        figures, problems, latencies = {}, [], []
+
+        def settled() -> None:
+            seconds = settle(stack, args.settle_timeout)
+            print(f"  ... settled in {seconds:.1f} s" if seconds is not None else "  ... not settled", flush=True)
+
+        for transport in args.transports if "send" in args.directions else ():
+            settled()
             print(f"Sending {args.invoices} invoices over {transport} ...", flush=True)
             seconds, found = measure_sending(stack, transport, args.invoices, args.timeout)
             figures[f"send {transport}"], problems = seconds, problems + found
-        for transport in ("soap", "psb"):
+        for transport in args.transports if "receive" in args.directions else ():
+            settled()
             print(f"Receiving {args.documents} documents over {transport} ...", flush=True)
             seconds, found = measure_receiving(stack, transport, args.documents, args.timeout, f"R{transport}")
             figures[f"receive {transport}"], problems = seconds, problems + found
-        print(f"Latency: {args.latency_documents} documents at {args.rate:g}/s over PSB ...", flush=True)
-        latencies, found = measure_latency(stack, args.latency_documents, args.rate, args.timeout)
-        problems += found
+        if args.latency_documents and "psb" in args.transports:
+            settled()
+            print(f"Latency: {args.latency_documents} documents at {args.rate:g}/s over PSB ...", flush=True)
+            latencies, found = measure_latency(stack, args.latency_documents, args.rate, args.timeout)
+            problems += found
     report(args, figures, latencies)
     for problem in problems:
         print(f"FAILED: {problem}", file=sys.stderr)
@@ -174,11 +207,13 @@ def run(args: argparse.Namespace) -> int:
 
 def report(args, figures: dict[str, float], latencies: list[float]) -> None:
     print()
-    print("eConnect transports: 2 environments each, 1 worker (prefork, 2 processes) and beat")
+    print(f"eConnect transports: {args.environments} environments each, 1 worker (prefork, 2 processes) and beat")
     print(f"  {'':44}{'items':>8}{'seconds':>10}{'per s':>10}")
     for direction, count in (("send", args.invoices), ("receive", args.documents)):
         for transport in ("soap", "psb"):
-            seconds = figures[f"{direction} {transport}"]
+            seconds = figures.get(f"{direction} {transport}")
+            if seconds is None:
+                continue
             label = f"{direction} over {'the platform SOAP API' if transport == 'soap' else 'eConnect PSB'}"
             print(f"  {label:44}{count:8d}{seconds:10.1f}{count / seconds:10.1f}")
     if latencies:
@@ -188,13 +223,23 @@ def report(args, figures: dict[str, float], latencies: list[float]) -> None:
               f"max {max(latencies) * 1000:.0f} ms")  # fmt: skip
 
 
+def _names(value: str) -> list[str]:
+    return [name.strip() for name in value.split(",") if name.strip()]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.transports", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--invoices", type=int, default=200, help="sales invoices per transport")
-    parser.add_argument("--documents", type=int, default=200, help="purchase invoices per transport")
-    parser.add_argument("--latency-documents", type=int, default=60)
+    parser.add_argument("--environments", type=int, default=10, help="environments per transport")
+    parser.add_argument("--invoices", type=int, default=1000, help="sales invoices per transport")
+    parser.add_argument("--documents", type=int, default=1000, help="purchase invoices per transport")
+    parser.add_argument("--transports", type=_names, default=["soap", "psb"], help="soap,psb (the default) or one")
+    parser.add_argument("--directions", type=_names, default=["send", "receive"], help="send,receive or one")
+    parser.add_argument("--latency-documents", type=int, default=60, help="0: no latency run")
     parser.add_argument("--rate", type=float, default=2.0, help="documents per second in the latency run")
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds to wait for each phase")
+    parser.add_argument(
+        "--settle-timeout", type=float, default=180.0, help="seconds to wait for a phase's follow-ups before the next"
+    )
     parser.add_argument("--keep-db", action="store_true", help=f"keep {DB_NAME} and the logs")
     args = parser.parse_args(argv)
     try:

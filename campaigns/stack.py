@@ -169,7 +169,7 @@ class Stack:
     psb_every: int = 2  # every second environment is on eConnect PSB (0: none)
     lease_seconds: float = 10.0
     idle_queue: int = 20  # at most this many queued messages count as an empty queue (see time_passes)
-    deployed_worker: bool = False  # the worker with DEBUG off, as deployed (benchmarks; tests.stack.celery.as_deployed)
+    deployed_worker: bool = False  # the worker and a web server in processes of its own with DEBUG off, as deployed
     longest_queue: int = 0
     tenants: list[Tenant] = field(default_factory=list)
     afas: Any = None
@@ -499,9 +499,11 @@ class Stack:
         """The portal's web server, where eConnect PSB posts its webhooks (``campaigns.portal_web``): in this
         process, or (``own_processes``) under gunicorn as deployed."""
         from campaigns.portal_web import serve_portal, serve_portal_processes
+        from tests.stack.celery import as_deployed
 
         if own_processes:
-            self.portal = serve_portal_processes(self.celery_env(), self.log_dir / "web.log")
+            env = as_deployed(self.celery_env()) if self.deployed_worker else self.celery_env()
+            self.portal = serve_portal_processes(env, self.log_dir / "web.log")
         else:
             self.portal = serve_portal()
 

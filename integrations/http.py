@@ -55,6 +55,12 @@ class RemoteError(Exception):
         self.code = code  # the remote system's own error code, kept for the person who has to act
         self.retry_after = retry_after
 
+    @property
+    def service_stalled(self) -> bool:
+        """The service did not answer in time, or asked to wait: the rest of a batch is not sent to it now (a service
+        that hangs costs one timeout, not one per document)."""
+        return isinstance(self, RemoteTimeout) or (self.transient and self.retry_after is not None)
+
 
 class TransientError(RemoteError):
     """Timeouts, connection failures, 5xx, 429, 503 with Retry-After: retried with backoff."""

@@ -21,6 +21,7 @@ from django.db.models import Q
 from integrations.econnect.errors import UnreadableDocument
 from integrations.econnect.gateway import EConnectGateway
 from integrations.econnect.models import InboxState, StatusOption
+from integrations.http import RemoteError
 from portal.accounts.models import User
 from portal.documents import lifecycle
 from portal.events.messages import Msg
@@ -113,36 +114,46 @@ def _fetch_inbox(environment: Environment, process: ProcessStored | None) -> Fet
 def _store_page(
     environment: Environment, summaries, gateway: EConnectGateway, process: ProcessStored | None
 ) -> tuple[list[int], int]:
-    """One listing page: what is not stored yet is downloaded, then stored with its RECEIVED events in one
-    transaction (each queued for processing without ``process``). Returns (the ids stored, how many were stored
-    already)."""
+    """One listing page: what is not stored yet is downloaded, then stored together (each queued for processing
+    without ``process``). Returns (the ids stored, how many were stored already)."""
     listed = {summary.external_id[:100]: summary for summary in summaries}
-    known = set(
-        IncomingInvoice.objects.filter(environment=environment, econnect_document_id__in=listed).values_list(
-            "econnect_document_id", flat=True
-        )
-    )
+    known = _known(environment, listed)
     downloads = [
         (summary.external_id, summary.flagged_duplicate, _download(gateway, summary.external_id))
         for external_id, summary in listed.items()
         if external_id not in known
     ]
+    created = _store_together(environment, downloads, queue_processing=process is None)
+    return created, len(listed) - len(created)
+
+
+def _known(environment: Environment, external_ids) -> dict[str, IncomingInvoice]:
+    """The documents among these eConnect ids that are stored already, by id."""
+    found = IncomingInvoice.objects.filter(environment=environment, econnect_document_id__in=list(external_ids))
+    return {invoice.econnect_document_id: invoice for invoice in found.only("pk", "econnect_document_id", "status")}
+
+
+def _store_together(environment: Environment, downloads: list, *, queue_processing: bool, **event) -> list[int]:
+    """Downloaded documents (eConnect id, flagged, ``_Download``) stored with their RECEIVED events in one
+    transaction; one by one, each once, when another run (a webhook, a person's import) stored one of them
+    meanwhile. The ids stored, in the order given."""
     try:
         with transaction.atomic():
             invoices = IncomingInvoice.objects.bulk_create(
                 [_received(environment, *download) for download in downloads]
             )
             events_record(
-                [_received_event(invoice, download[2]) for invoice, download in zip(invoices, downloads, strict=True)]
+                [
+                    _received_event(invoice, download[2], **event)
+                    for invoice, download in zip(invoices, downloads, strict=True)
+                ]
             )
-            if process is None:
+            if queue_processing:
                 lifecycle.enqueue("incoming.process", *(invoice.pk for invoice in invoices))
     except IntegrityError:
-        # Another run (a webhook, a person's import) stored one of them meanwhile: one by one, each once.
-        stored = [_store(environment, *download, queue_processing=process is None) for download in downloads]
-        created = [invoice.pk for invoice, is_new in stored if is_new]
-        return created, len(listed) - len(created)
-    return [invoice.pk for invoice in invoices], len(known)
+        stored = [_store(environment, *download, queue_processing=queue_processing, **event) for download in downloads]
+        return [invoice.pk for invoice, is_new in stored if is_new]
+    return [invoice.pk for invoice in invoices]
 
 
 @dataclass(frozen=True)
@@ -190,14 +201,17 @@ def _received(environment: Environment, external_id: str, flagged_duplicate: boo
 
 
 def _received_event(
-    invoice: IncomingInvoice, download: _Download, *, message: Msg | None = None, system_actor: str = "fetch", **audit
+    invoice: IncomingInvoice,
+    download: _Download,
+    *,
+    message_key: str = "incoming.received",
+    system_actor: str = "fetch",
+    **audit,
 ):
-    """The RECEIVED timeline entry of a document just stored, not yet saved."""
+    """The RECEIVED timeline entry of a document just stored, not yet saved (``message_key``, or its ``_flagged``
+    variant when eConnect flagged the document as a duplicate)."""
     size = len(download.payload)
-    if message is None:
-        message = Msg(
-            "incoming.received_flagged" if invoice.econnect_duplicate_flag else "incoming.received", size=size
-        )
+    message = Msg(f"{message_key}_flagged" if invoice.econnect_duplicate_flag else message_key, size=size)
     if download.unreadable is not None:
         message = Msg("incoming.received_unreadable", reason=download.unreadable.reason.rstrip("."), size=size)
         audit["data"] = {**(audit.get("data") or {}), "unreadable_answer": True}
@@ -267,6 +281,51 @@ def incoming_receive_pushed(
     )
 
 
+@dataclass(frozen=True)
+class Pushed:
+    """What became of one announced document: stored now (``created``), stored already, or not downloaded
+    (``error``: the event waits for its retry)."""
+
+    invoice: IncomingInvoice | None = None
+    created: bool = False
+    error: RemoteError | None = None
+
+
+def incoming_receive_pushed_many(
+    *, environment: Environment, external_ids: list[str], process: ProcessStored | None = None
+) -> dict[str, Pushed]:
+    """Documents eConnect PSB announced by webhook, in the order announced: downloaded with one gateway, stored
+    together exactly as received (like a fetch's listing page), then ``process``-ed with that gateway (each queued
+    for processing without it). A failed download is that document's alone, but after one that did not answer in
+    time or asked to wait, the rest are not asked for now: they fail with the same error. By eConnect id (cut to
+    what is stored)."""
+    wanted = list(dict.fromkeys(external_id[:100] for external_id in external_ids))
+    known = _known(environment, wanted)
+    pushed = {external_id: Pushed(invoice) for external_id, invoice in known.items()}
+    downloads: list[tuple[str, bool, _Download]] = []
+    stalled: RemoteError | None = None
+    with clients.econnect_gateway_for(environment) as gateway:
+        for external_id in (external_id for external_id in wanted if external_id not in known):
+            if stalled is not None:
+                pushed[external_id] = Pushed(error=stalled)
+                continue
+            try:
+                document = gateway.get_inbox_document(external_id)
+            except RemoteError as exc:
+                pushed[external_id] = Pushed(error=exc)
+                stalled = exc if exc.service_stalled else None
+                continue
+            download = _Download(document.payload, document.allowed_statuses)
+            downloads.append((external_id, document.summary.flagged_duplicate, download))
+        created = _store_together(environment, downloads, queue_processing=process is None,
+                                  message_key="incoming.received_pushed", system_actor="webhook")  # fmt: skip
+        stored = _known(environment, [external_id for external_id, *_ in downloads])
+        pushed.update({external_id: Pushed(invoice, invoice.pk in created) for external_id, invoice in stored.items()})
+        if process is not None and created:
+            process(created, gateway)
+    return pushed
+
+
 def _take_in(
     environment: Environment,
     external_id: str,
@@ -282,8 +341,7 @@ def _take_in(
         return existing, False
     with clients.econnect_gateway_for(environment) as gateway:
         document = gateway.get_inbox_document(external_id)
-    flagged = document.summary.flagged_duplicate
-    message = Msg(f"{message_key}_flagged" if flagged else message_key, size=len(document.payload))
     download = _Download(document.payload, document.allowed_statuses)
-    return _store(environment, external_id, flagged, download, queue_processing=queue_processing, message=message,
-                  system_actor=system_actor, **audit)  # fmt: skip
+    return _store(environment, external_id, document.summary.flagged_duplicate, download,
+                  queue_processing=queue_processing, message_key=message_key, system_actor=system_actor,
+                  **audit)  # fmt: skip

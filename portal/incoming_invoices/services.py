@@ -75,13 +75,22 @@ def _transition(invoice: IncomingInvoice, *, system_actor: str = "receiving", **
 
 def incoming_fetch(*, environment: Environment) -> FetchResult:
     """Store every new inbox document exactly as received; each page's new documents are then processed, delivered
-    and acknowledged in the order they were received (``incoming_process_and_deliver_many``)."""
-    return fetching.incoming_fetch(environment=environment, process=_process_fetched)
+    and acknowledged in the order they were received (``incoming_process_stored``)."""
+    return fetching.incoming_fetch(environment=environment, process=incoming_process_stored)
 
 
-def _process_fetched(invoice_ids: list[int], gateway) -> None:
-    """A few at a time, with the fetch's gateway. What one chunk's processing leaves RECEIVED after an unexpected
-    error, the stalled sweep takes; the others go on."""
+def incoming_receive_pushed_many(*, environment: Environment, external_ids: list[str]) -> dict[str, fetching.Pushed]:
+    """Documents eConnect PSB announced by webhook, taken in as a fetch takes in what it listed: stored exactly as
+    received, then processed, delivered and acknowledged in the order announced (``incoming_process_stored``)."""
+    return fetching.incoming_receive_pushed_many(
+        environment=environment, external_ids=external_ids, process=incoming_process_stored
+    )
+
+
+def incoming_process_stored(invoice_ids: list[int], gateway) -> None:
+    """Documents a fetch (or a webhook's take-in) just stored, in the order received: processed, delivered and
+    acknowledged a few at a time, with the gateway that downloaded them. What one chunk's processing leaves RECEIVED
+    after an unexpected error, the stalled sweep takes; the others go on."""
     for start in range(0, len(invoice_ids), PROCESS_TOGETHER):
         chunk = invoice_ids[start : start + PROCESS_TOGETHER]
         try:
@@ -91,7 +100,7 @@ def _process_fetched(invoice_ids: list[int], gateway) -> None:
 
 
 def incoming_process_and_deliver(*, invoice: IncomingInvoice) -> IncomingInvoice:
-    """``incoming_process_and_deliver_many`` for one document (a pushed one, one the stalled sweep queued)."""
+    """``incoming_process_and_deliver_many`` for one document (one the stalled sweep queued)."""
     incoming_process_and_deliver_many(invoices=[invoice])
     return invoice
 
@@ -122,10 +131,6 @@ class EnvironmentReceiving(clients.EnvironmentClients):
         self.afas_down: RemoteError | None = None
         self.econnect_down: RemoteError | None = None
         self.suppliers: dict[tuple[str, ...], str] = {}  # supplier identifiers → supplier key, as resolved
-
-
-def _stop_asking(exc: RemoteError) -> bool:
-    return isinstance(exc, RemoteTimeout) or (exc.transient and exc.retry_after is not None)
 
 
 def _process_step(invoice: IncomingInvoice, remote: EnvironmentReceiving) -> lifecycle.Write | None:
@@ -295,7 +300,7 @@ def _delivery(invoice: IncomingInvoice, remote: EnvironmentReceiving) -> lifecyc
     try:
         return _delivered(invoice, remote)
     except RemoteError as exc:
-        if _stop_asking(exc):
+        if exc.service_stalled:
             remote.afas_down = exc
         return partial(_deliver_failed, invoice, exc)
 
@@ -385,7 +390,7 @@ def _acknowledgement(invoice: IncomingInvoice, remote: EnvironmentReceiving) -> 
     try:
         econnect_acknowledge(remote.econnect(), invoice)
     except RemoteError as exc:
-        if _stop_asking(exc):
+        if exc.service_stalled:
             remote.econnect_down = exc
         return partial(_acknowledge_failed, invoice, before, exc)
     return partial(

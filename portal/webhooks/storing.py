@@ -19,18 +19,16 @@ def webhook_store(
     delivered again only counts the delivery. True when it was new."""
     now = timezone.now()
     try:
+        # The new event is the common case: one INSERT (and its commit) rather than a lookup first.
         with transaction.atomic():
-            stored, created = WebhookEvent.objects.get_or_create(
-                environment=environment,
-                source=source,
-                event_key=key[:400],
-                defaults={"topic": topic, "document_id": document_id[:200], "body": body,
-                          "next_attempt_at": now, "dispatched_at": now},
+            stored = WebhookEvent.objects.create(
+                environment=environment, source=source, event_key=key[:400], topic=topic,
+                document_id=document_id[:200], body=body, next_attempt_at=now, dispatched_at=now,
             )  # fmt: skip
-            if created:
-                lifecycle.enqueue("webhooks.process", stored.pk)
-            else:
-                WebhookEvent.objects.filter(pk=stored.pk).update(deliveries=F("deliveries") + 1)
-    except IntegrityError:  # the same event, stored by a parallel delivery a moment ago
+            lifecycle.enqueue("webhooks.process", stored.pk)
+    except IntegrityError:  # stored before (a repeat delivery, or a parallel one a moment ago): counted
+        WebhookEvent.objects.filter(environment=environment, source=source, event_key=key[:400]).update(
+            deliveries=F("deliveries") + 1
+        )
         return False
-    return created
+    return True

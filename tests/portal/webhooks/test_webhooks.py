@@ -4,7 +4,6 @@ Django test client), the portal stores them before answering and processes them 
 from __future__ import annotations
 
 from datetime import timedelta
-from urllib.parse import urlsplit
 
 import pytest
 from django.test import Client
@@ -25,54 +24,8 @@ from portal.webhooks.models import WebhookEvent
 from portal.webhooks.services import webhook_process
 from tests.integrations.peppol.builders import invoice
 from tests.portal.incoming_invoices.factories import IncomingInvoiceFactory
-from tests.portal.organisations.factories import psb_environment
 from tests.portal.outgoing_invoices.factories import OutgoingInvoiceFactory
-
-PARTY = "0106:87654321"  # the customer of tests.integrations.peppol.builders.invoice(): received invoices are ours
-SENDER = "0106:12345678"
-
-
-@pytest.fixture
-def sim(psb_simulator, settings):
-    app = psb_simulator(PARTY, SENDER)
-    app.register("production", PARTY, access_point="econnect")
-    settings.PORTAL_PUBLIC_URL = "https://portal.example"
-    return app
-
-
-@pytest.fixture
-def environment(db, sim):
-    return psb_environment(PARTY)
-
-
-@pytest.fixture
-def connected(environment, sim, django_capture_on_commit_callbacks):
-    environment_connect_webhooks(environment=environment, actor=None)
-    environment.refresh_from_db()
-    client = Client()
-    sim.webhook_statuses = []
-
-    def post(url, body, headers):
-        response = client.post(
-            urlsplit(url).path,
-            data=body,
-            content_type="application/json",
-            HTTP_X_ECONNECT_SIGNATURE=headers.get("X-EConnect-Signature", ""),
-        )
-        sim.webhook_statuses.append(response.status_code)
-        return response.status_code
-
-    sim.webhook_sender = post
-    return environment
-
-
-def deliver(sim, django_capture_on_commit_callbacks):
-    """eConnect delivers what is due; the portal's stored events are then processed (tasks run by hand here)."""
-    with django_capture_on_commit_callbacks(execute=False):
-        sim.psb_deliver_due()
-    for event in WebhookEvent.objects.filter(outcome=WebhookEvent.Outcome.PENDING):
-        with django_capture_on_commit_callbacks(execute=False):
-            webhook_process(event=event)
+from tests.portal.webhooks.conftest import PARTY, SENDER, deliver
 
 
 def test_connecting_registers_the_hook_with_an_unguessable_address_and_secret(connected, sim):
@@ -146,7 +99,7 @@ def test_a_pushed_document_whose_processing_fails_is_left_to_the_sweep_and_the_e
     def failing(**kwargs):
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr("portal.webhooks.services.incoming_process_and_deliver", failing)
+    monkeypatch.setattr("portal.incoming_invoices.services._work_through", failing)
     document_id = sim.psb_receive(PARTY, build_ubl(invoice(number="IN-104")))
 
     deliver(sim, django_capture_on_commit_callbacks)
