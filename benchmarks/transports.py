@@ -9,8 +9,10 @@ invoices over 10 environments, one transport at a time). Measured:
 
 - sending: invoices issued in AFAS, collected, validated and accepted by eConnect (SOAP: outbox searched first
   after any doubt; PSB: the document id, a repeat answered 409), invoices per second;
-- receiving: purchase invoices taken in (SOAP: the inbox fetched by the poll; PSB: announced by webhook and
-  downloaded), delivered to AFAS and acknowledged (SOAP: a status set; PSB: an Invoice Response AB), per second;
+- receiving: purchase invoices waiting at eConnect (in the inbox; over PSB their webhooks held back meanwhile),
+  taken in (SOAP: the inbox fetched by the poll; PSB: announced by webhook, eConnect posting them once released,
+  and downloaded), delivered to AFAS and acknowledged (SOAP: a status set; PSB: an Invoice Response AB), per
+  second;
 - latency over PSB: documents arriving at ``--rate`` per second; for each, the time from the webhook reaching the
   portal to the document accepted by AFAS (median and p95).
 
@@ -120,13 +122,13 @@ def measure_receiving(stack, transport: str, documents: int, timeout: float, pre
     tenants = _environments(stack, transport)
     _switch(stack)
     expected = {tenant.key: {} for tenant in tenants}
-    started = time.perf_counter()  # over PSB the webhooks start the work while documents still arrive
+    _hold_webhooks(stack, True)  # over PSB the documents' webhooks wait too, as a SOAP inbox waits for the poll
     for number in range(documents):
         tenant = tenants[number % len(tenants)]
         external_id, sha256 = stack.inject_incoming(tenant, f"{prefix}-{number:06d}")
         expected[tenant.key][external_id] = sha256
-    if transport == "soap":
-        started = time.perf_counter()  # the documents wait in the inbox: the poll starts the work
+    started = time.perf_counter()
+    _hold_webhooks(stack, False)
     _switch(stack, receiving=tenants)
     ours = IncomingInvoice.objects.filter(environment__afas_participant_number__in=[t.participant for t in tenants])
     done = wait_until(
@@ -144,6 +146,10 @@ def measure_receiving(stack, transport: str, documents: int, timeout: float, pre
         if set(in_afas) != wanted or any(count != 1 for count in in_afas.values()):
             problems.append(f"{tenant.key}: AFAS holds {sum(in_afas.values())} for {len(wanted)} documents")
     return seconds, problems
+
+
+def _hold_webhooks(stack, held: bool) -> None:
+    stack.econnect_post("/_sim/psb/webhooks/hold", {"held": held})
 
 
 def measure_latency(stack, documents: int, rate: float, timeout: float) -> tuple[list[float], list[str]]:

@@ -234,7 +234,11 @@ class Environment(TimeStampedModel):
         null=True, blank=True, editable=False, help_text="When the next fetch of the eConnect inbox is due."
     )
     fetch_lease_until = models.DateTimeField(
-        null=True, blank=True, editable=False, help_text="A running inbox fetch holds the environment until then."
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="A running receiving run (an inbox fetch; over PSB, taking in announced documents) holds the "
+        "environment until then.",
     )
     collect_lease_until = models.DateTimeField(
         null=True,

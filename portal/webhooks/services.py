@@ -188,8 +188,12 @@ def _take_in(environment: Environment, events: list[WebhookEvent], now: datetime
     waits for its retry when its document could not be downloaded."""
     announced = [event for event in events if event.document_id]
     try:
-        pushed = incoming_receive_pushed_many(
-            environment=environment, external_ids=[event.document_id for event in announced]
+        pushed = (
+            incoming_receive_pushed_many(
+                environment=environment, external_ids=[event.document_id for event in announced]
+            )
+            if announced
+            else {}
         )
     except RemoteError as exc:  # e.g. the login itself was refused: every download waits for it
         pushed = {event.document_id[:100]: Pushed(error=exc) for event in announced}

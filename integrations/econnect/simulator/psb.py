@@ -81,6 +81,7 @@ class PsbApi(PsbHooks):
         self.route("POST", r"/_sim/psb/clients", self.sim_psb_add_client)
         self.route("POST", r"/_sim/psb/inbox", self.sim_psb_inject)
         self.route("POST", r"/_sim/psb/webhooks/deliver", self.sim_psb_deliver)
+        self.route("POST", r"/_sim/psb/webhooks/hold", self.sim_psb_hold_webhooks)
         self.route("GET", r"/_sim/psb/webhooks", self.sim_psb_deliveries)
         self.route("POST", r"/_sim/psb/expire-tokens", self.sim_psb_expire_tokens)
         self.route("GET", r"/_sim/psb/sent", self.sim_psb_sent)
@@ -457,6 +458,15 @@ class PsbApi(PsbHooks):
 
     def sim_psb_deliver(self, request: Request) -> Response:
         return Response.json({"deliveries": self.psb_deliver_due()})
+
+    def sim_psb_hold_webhooks(self, request: Request) -> Response:
+        """``{"held": true}``: webhooks are queued but not posted until ``{"held": false}`` (a benchmark lets a
+        backlog build up, then lets eConnect deliver it)."""
+        held = request.control_spec().only("held").boolean("held")
+        with self.state.lock:
+            self.psb["webhooks_held"] = held
+            self.state.save()
+        return Response.json({"held": held})
 
     def sim_psb_deliveries(self, request: Request) -> Response:
         return Response.json({"deliveries": self.psb["deliveries"]})

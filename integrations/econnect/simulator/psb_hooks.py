@@ -126,6 +126,8 @@ class PsbHooks:
         receivers' clock check requires. The posts go out without holding the state: eConnect keeps answering API
         calls while it delivers webhooks (a receiver may call back, e.g. to download the document)."""
         with self.state.lock:
+            if self.psb.get("webhooks_held"):
+                return []
             now = self.now()
             due = [d for d in self.psb["deliveries"] if d["state"] == "pending" and d["next_at"] <= now]
             for delivery in due:

@@ -172,3 +172,16 @@ def test_a_document_stored_already_ends_its_event_without_a_download(
     event.refresh_from_db()
     assert event.outcome == Outcome.PROCESSED and "Already stored" in event.outcome_message
     assert unreachable.hits == 0
+
+
+def test_an_announcement_without_a_document_is_ignored_without_asking_econnect(connected, gateways):
+    from portal.webhooks.storing import webhook_store
+
+    webhook_store(environment=connected, source=WebhookEvent.Source.ECONNECT, key="hook-empty",
+                  topic="InvoiceReceived", document_id="", body=b"{}")  # fmt: skip
+
+    webhooks_take_in_received(environment=connected)
+
+    event = WebhookEvent.objects.get(event_key="hook-empty")
+    assert event.outcome == Outcome.IGNORED
+    assert gateways == []

@@ -270,3 +270,18 @@ def test_a_download_that_is_an_error_page_is_a_malformed_answer_anything_else_is
         with pytest.raises(MalformedResponse) as malformed:
             client.download_purchase_invoice(document_id)
         assert "could not be read" in malformed.value.message and malformed.value.transient
+
+
+def test_held_webhooks_are_queued_and_posted_once_released(sim):
+    control = httpx.Client(base_url=SIM, transport=SimulatorTransport(sim))
+    with_hook(sim, psb(sim))
+
+    assert control.post("/_sim/psb/webhooks/hold", json={"held": True}).json() == {"held": True}
+    sim.psb_receive(OWN, ubl("IN-3"))
+    held = sim.psb_deliver_due()
+    control.post("/_sim/psb/webhooks/hold", json={"held": False})
+    released = sim.psb_deliver_due()
+
+    assert held == [] and len(released) == 1
+    assert json.loads(sim.posted[-1][1])["topic"] == "InvoiceReceived"
+    assert control.post("/_sim/psb/webhooks/hold", json={"held": "yes"}).status_code == 400
