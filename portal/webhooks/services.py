@@ -86,11 +86,12 @@ def webhook_process(*, event: WebhookEvent, now: datetime | None = None) -> Webh
     """Do what the event's topic asks, once. A transient failure is tried again later with the shared retry policy;
     anything else ends the event as failed with the reason (support sees it in the admin). A received document's
     event starts its environment's take-in (``webhooks_take_in_received``), which takes it with the others."""
-    now = now or timezone.now()
     if _announces_a_received_document(event):
+        # Not the moment this task started: the run takes the announcements stored while it runs too.
         webhooks_take_in_received(environment=event.environment, now=now)
         event.refresh_from_db()
         return event
+    now = now or timezone.now()
     claimed = (
         WebhookEvent.objects.filter(pk=event.pk, outcome=Outcome.PENDING)
         .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
@@ -141,10 +142,12 @@ def _announces_a_received_document(event: WebhookEvent) -> bool:
 
 
 def _received_due(environment: Environment, now: datetime):
+    """Announcements never tried (whatever the web server's clock stamped them with: a worker whose clock is behind
+    must not leave them to the sweep), and those whose retry or lease is due."""
     return WebhookEvent.objects.filter(
         environment=environment, source=WebhookEvent.Source.ECONNECT, topic=Topic.INVOICE_RECEIVED,
         outcome=Outcome.PENDING,
-    ).filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))  # fmt: skip
+    ).filter(Q(attempts=0) | Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))  # fmt: skip
 
 
 def webhooks_take_in_received(*, environment: Environment, now: datetime | None = None) -> int:
