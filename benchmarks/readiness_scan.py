@@ -131,12 +131,13 @@ def customers_for(count: int, *, seed: int) -> list[Customer]:
 
 
 def check_identifiers(customers: list[Customer]) -> None:
-    """The numbers are what the mix says: valid (unique) where they should be, invalid where they should be."""
+    """The numbers are what the mix says: valid (unique) where they should be, invalid where they should be. A KvK
+    number is judged as master data is (``has_problem``: a letter in it is an official warning, refused there)."""
     from integrations.peppol.identifiers import check_identifier, identifier_from_kvk, identifier_from_vat
 
     seen: set[str] = set()
     for customer in customers:
-        kvk_valid = not check_identifier(identifier_from_kvk(customer.kvk)).is_invalid
+        kvk_valid = not check_identifier(identifier_from_kvk(customer.kvk)).has_problem
         if kvk_valid != (customer.kind.outcome != INVALID):
             raise RuntimeError(f"KvK {customer.kvk!r} of a {customer.kind.label!r} customer is built wrongly")
         if customer.vat:
