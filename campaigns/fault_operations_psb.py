@@ -112,13 +112,14 @@ def _download_check(world: World, subject: dict) -> tuple[bool, str]:
 
 # The acknowledgement: once AFAS booked the invoice, the supplier gets an Invoice Response AB.
 def _ack_setup(world: World) -> dict:
-    from portal.incoming_invoices.fetching import incoming_receive_pushed
+    from portal.incoming_invoices.fetching import incoming_receive_pushed_many
     from portal.incoming_invoices.models import IncomingInvoice
     from portal.incoming_invoices.services import incoming_process
     from portal.organisations.models import Environment
 
     Environment.objects.filter(pk=world.environment_id).update(econnect_psb_send_acknowledgement=True)
-    invoice, _ = incoming_receive_pushed(environment=world.environment, external_id=_announced(world))
+    announced = _announced(world)
+    invoice = incoming_receive_pushed_many(environment=world.environment, external_ids=[announced])[announced].invoice
     incoming_process(invoice=invoice)
     invoice.refresh_from_db()
     assert invoice.status == IncomingInvoice.Status.READY, invoice.status

@@ -123,7 +123,11 @@ def _store_page(
         for external_id, summary in listed.items()
         if external_id not in known
     ]
-    created = _store_together(environment, downloads, queue_processing=process is None)
+    created = [
+        invoice.pk
+        for invoice, is_new in _store_together(environment, downloads, queue_processing=process is None)
+        if is_new
+    ]
     return created, len(listed) - len(created)
 
 
@@ -133,10 +137,12 @@ def _known(environment: Environment, external_ids) -> dict[str, IncomingInvoice]
     return {invoice.econnect_document_id: invoice for invoice in found.only("pk", "econnect_document_id", "status")}
 
 
-def _store_together(environment: Environment, downloads: list, *, queue_processing: bool, **event) -> list[int]:
+def _store_together(
+    environment: Environment, downloads: list, *, queue_processing: bool, **event
+) -> list[tuple[IncomingInvoice, bool]]:
     """Downloaded documents (eConnect id, flagged, ``_Download``) stored with their RECEIVED events in one
     transaction; one by one, each once, when another run (a webhook, a person's import) stored one of them
-    meanwhile. The ids stored, in the order given."""
+    meanwhile. Each document's row and whether this call stored it, in the order given."""
     try:
         with transaction.atomic():
             invoices = IncomingInvoice.objects.bulk_create(
@@ -151,9 +157,8 @@ def _store_together(environment: Environment, downloads: list, *, queue_processi
             if queue_processing:
                 lifecycle.enqueue("incoming.process", *(invoice.pk for invoice in invoices))
     except IntegrityError:
-        stored = [_store(environment, *download, queue_processing=queue_processing, **event) for download in downloads]
-        return [invoice.pk for invoice, is_new in stored if is_new]
-    return [invoice.pk for invoice in invoices]
+        return [_store(environment, *download, queue_processing=queue_processing, **event) for download in downloads]
+    return [(invoice, True) for invoice in invoices]
 
 
 @dataclass(frozen=True)
@@ -270,17 +275,6 @@ def incoming_import_unlisted(
     )  # fmt: skip
 
 
-def incoming_receive_pushed(
-    *, environment: Environment, external_id: str, queue_processing: bool = True
-) -> tuple[IncomingInvoice, bool]:
-    """eConnect PSB announced a received document by webhook: downloaded and stored exactly as received, like every
-    fetched document, then its processing queued (unless the caller processes it itself: ``queue_processing``
-    False). Already stored (the same hook twice): that row, False."""
-    return _take_in(
-        environment, external_id, "incoming.received_pushed", system_actor="webhook", queue_processing=queue_processing
-    )
-
-
 @dataclass(frozen=True)
 class Pushed:
     """What became of one announced document: stored now (``created``), stored already, or not downloaded
@@ -317,10 +311,11 @@ def incoming_receive_pushed_many(
                 continue
             download = _Download(document.payload, document.allowed_statuses)
             downloads.append((external_id, document.summary.flagged_duplicate, download))
-        created = _store_together(environment, downloads, queue_processing=process is None,
-                                  message_key="incoming.received_pushed", system_actor="webhook")  # fmt: skip
-        stored = _known(environment, [external_id for external_id, *_ in downloads])
-        pushed.update({external_id: Pushed(invoice, invoice.pk in created) for external_id, invoice in stored.items()})
+        stored = _store_together(environment, downloads, queue_processing=process is None,
+                                 message_key="incoming.received_pushed", system_actor="webhook")  # fmt: skip
+        for (external_id, *_), (invoice, is_new) in zip(downloads, stored, strict=True):
+            pushed[external_id] = Pushed(invoice, is_new)
+        created = [invoice.pk for invoice, is_new in stored if is_new]
         if process is not None and created:
             process(created, gateway)
     return pushed
@@ -332,7 +327,6 @@ def _take_in(
     message_key: str,
     *,
     system_actor: str,
-    queue_processing: bool = True,
     **audit,
 ) -> tuple[IncomingInvoice, bool]:
     """One document asked for by its id (not found by listing the inbox), stored once like every fetched one."""
@@ -342,6 +336,5 @@ def _take_in(
     with clients.econnect_gateway_for(environment) as gateway:
         document = gateway.get_inbox_document(external_id)
     download = _Download(document.payload, document.allowed_statuses)
-    return _store(environment, external_id, document.summary.flagged_duplicate, download,
-                  queue_processing=queue_processing, message_key=message_key, system_actor=system_actor,
-                  **audit)  # fmt: skip
+    return _store(environment, external_id, document.summary.flagged_duplicate, download, message_key=message_key,
+                  system_actor=system_actor, **audit)  # fmt: skip
